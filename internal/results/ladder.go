@@ -1,0 +1,72 @@
+package results
+
+// RungState is how far a rung of the level ladder got.
+type RungState string
+
+const (
+	RungPassed        RungState = "passed"
+	RungFailed        RungState = "failed"
+	RungUnverified    RungState = "unverified"     // never run, or skipped
+	RungNotApplicable RungState = "not-applicable" // declared by the recipe, with a reason; counts as passed
+)
+
+// Rung is one level of the ladder: L1 installs, L2 upgrades, L3 backs up and
+// restores with data integrity, L4 functional tests pass, L5 lint clean.
+type Rung struct {
+	Level  int       `json:"level"`
+	Name   string    `json:"name"`
+	State  RungState `json:"state"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+// rungStages are the stages each rung needs, in ladder order.
+var rungStages = []struct {
+	name   string
+	stages []string
+}{
+	{"installs", []string{"install"}},
+	{"upgrades", []string{"upgrade"}},
+	{"backs up and restores", []string{"backup", "restore"}},
+	{"functional tests pass", []string{"custom"}},
+	{"lint clean", []string{"lint"}},
+}
+
+// MaxLevel is the top of the ladder.
+const MaxLevel = 5
+
+// ComputeLadder fills r.Ladder and r.Level from the stages. notApplicable
+// maps a rung's level to the reason the recipe declared it not applicable.
+// The level is the highest rung with every rung below it passed; a rung
+// that never ran is unverified, not passed.
+func (r *Run) ComputeLadder(notApplicable map[int]string) {
+	r.Ladder = r.Ladder[:0]
+	r.Level = 0
+	climbing := true
+	for i, rs := range rungStages {
+		rung := Rung{Level: i + 1, Name: rs.name, State: RungPassed}
+		if reason, ok := notApplicable[i+1]; ok {
+			rung.State, rung.Reason = RungNotApplicable, reason
+		} else {
+			for _, name := range rs.stages {
+				st, ok := r.Stage(name)
+				switch {
+				case !ok:
+					rung.State, rung.Reason = RungUnverified, name+" did not run"
+				case st.Status == Fail:
+					rung.State, rung.Reason = RungFailed, name+" failed"
+				case st.Status == Skip && rung.State == RungPassed:
+					rung.State, rung.Reason = RungUnverified, name+" skipped: "+st.Reason
+				}
+				if rung.State == RungFailed {
+					break
+				}
+			}
+		}
+		if climbing && (rung.State == RungPassed || rung.State == RungNotApplicable) {
+			r.Level = i + 1
+		} else {
+			climbing = false
+		}
+		r.Ladder = append(r.Ladder, rung)
+	}
+}

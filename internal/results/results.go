@@ -1,0 +1,71 @@
+// Package results is the one results model every output is rendered from:
+// results.json, JUnit, the Markdown report, the PR comment and statuses.
+package results
+
+import "time"
+
+// Status is the outcome of a stage, a test or a whole run.
+type Status string
+
+const (
+	Pass Status = "pass"
+	Fail Status = "fail"
+	Skip Status = "skip"
+)
+
+// Run is the result of one recipe-test run.
+type Run struct {
+	Status      Status    `json:"status"`
+	Recipe      string    `json:"recipe"`
+	Location    string    `json:"location,omitempty"`
+	Ref         string    `json:"ref,omitempty"`
+	Commit      string    `json:"commit,omitempty"`
+	Version     string    `json:"version,omitempty"`      // the version label at the ref under test
+	BaseVersion string    `json:"base_version,omitempty"` // the release upgraded from
+	Domain      string    `json:"domain"`
+	Stack       string    `json:"stack"`
+	RunID       string    `json:"run_id"`
+	Deployer    string    `json:"deployer,omitempty"`
+	Ingress     string    `json:"ingress,omitempty"`
+	Started     time.Time `json:"started"`
+	DurationS   float64   `json:"duration_s"`
+	Stages      []Stage   `json:"stages"`
+	// Residue lists the full names of anything left behind after teardown,
+	// as "kind name" (for example "volume abcd-123456_example_test_data").
+	Residue []string `json:"residue"`
+	Level   int      `json:"level"`
+	Ladder  []Rung   `json:"ladder"`
+	// Error is a run-level error that is not a stage's (bad input, no swarm).
+	Error string `json:"error,omitempty"`
+}
+
+// Stage is one lifecycle stage's outcome.
+type Stage struct {
+	Name      string  `json:"name"`
+	Status    Status  `json:"status"`
+	DurationS float64 `json:"duration_s"`
+	Reason    string  `json:"reason,omitempty"`
+	// Output is the captured log of the stage (redacted), for excerpts.
+	Output string `json:"output,omitempty"`
+	// Tests are the stage's own test cases (the custom stage's recipe tests).
+	Tests []Test `json:"tests,omitempty"`
+}
+
+// Test is one test case inside a stage.
+type Test struct {
+	Name      string  `json:"name"`
+	Status    Status  `json:"status"`
+	DurationS float64 `json:"duration_s"`
+	Reason    string  `json:"reason,omitempty"`
+	Output    string  `json:"output,omitempty"`
+}
+
+// Stage returns the named stage, if it ran.
+func (r *Run) Stage(name string) (*Stage, bool) {
+	for i := range r.Stages {
+		if r.Stages[i].Name == name {
+			return &r.Stages[i], true
+		}
+	}
+	return nil, false
+}
