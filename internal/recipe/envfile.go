@@ -47,7 +47,7 @@ func (e *EnvFile) Lookup(name string) (EnvVar, bool) {
 }
 
 var (
-	envNameRe       = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	envNameRe        = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	optionalAssignRe = regexp.MustCompile(`^#+\s*(?:export\s+)?([A-Z_][A-Z0-9_]*)=(.*)$`)
 )
 
@@ -58,7 +58,15 @@ var (
 // earlier assignments, and may span lines). Nothing is executed and the
 // process environment is never consulted. file names the file in errors.
 func ParseEnv(file string, data []byte) (*EnvFile, error) {
+	return parseEnvAfter(file, data, nil)
+}
+
+// parseEnvAfter parses data as if it followed the assignments in prior.
+func parseEnvAfter(file string, data []byte, prior map[string]string) (*EnvFile, error) {
 	p := &envParser{file: file, lines: strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n"), env: map[string]string{}}
+	for k, v := range prior {
+		p.env[k] = v
+	}
 	out := &EnvFile{File: file}
 	for p.i < len(p.lines) {
 		lineNo := p.i + 1

@@ -37,3 +37,10 @@ func IsConfigError(err error) bool {
 	var ce *ConfigError
 	return errors.As(err, &ce)
 }
+
+// IsInputError reports whether err is the user's input's fault: a bad
+// recipe file, a recipe that cannot be found, or a ref it does not have.
+// The CLI maps these to exit code 2; nothing was deployed.
+func IsInputError(err error) bool {
+	return IsConfigError(err) || errors.Is(err, ErrRepositoryNotFound) || errors.Is(err, ErrRefNotFound)
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestInspectExample(t *testing.T) {
+	code, out, stderr := runCLI(t, "inspect", filepath.Join("..", "..", "testdata", "recipes", "example"), "--domain", "exam-c0ffee.ci.test")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got struct {
+		Name     string `json:"name"`
+		Stack    string `json:"stack"`
+		Services []struct {
+			Name, FullName string
+			Routers        []struct{ Port int }
+		} `json:"services"`
+		Secrets []struct {
+			FullName string `json:"full_name"`
+			Length   int
+		} `json:"secrets"`
+		Versions []any `json:"versions"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if got.Name != "example" || got.Stack != "exam-c0ffee_ci_test" || len(got.Services) != 2 || got.Versions == nil {
+		t.Errorf("inspect = %+v", got)
+	}
+	if len(got.Secrets) == 0 || !strings.HasPrefix(got.Secrets[0].FullName, "exam-c0ffee_ci_test_") {
+		t.Errorf("secrets = %+v", got.Secrets)
+	}
+}
+
+func TestInspectBadInputExit2(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "compose.yml"), []byte("version: '3.8'\nservices: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, args := range map[string][]string{
+		"missing env sample": {"inspect", dir},
+		"missing folder":     {"inspect", filepath.Join(dir, "nope")},
+		"no argument":        {"inspect"},
+		"unknown flag":       {"inspect", dir, "--bogus"},
+		"bad domain":         {"inspect", filepath.Join("..", "..", "testdata", "recipes", "example"), "--domain", "Not_A_Domain"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, args...)
+			if code != exitConfig || !strings.HasPrefix(stderr, "recipe-test: ") {
+				t.Errorf("exit %d, stderr %q", code, stderr)
+			}
+		})
+	}
+}
+
+// Every command and flag has real help text.
+func TestHelpEverywhere(t *testing.T) {
+	root := newRootCmd(&bytes.Buffer{}, &bytes.Buffer{})
+	for _, c := range append(root.Commands(), root) {
+		if c.Name() == "help" || c.Name() == "completion" {
+			continue
+		}
+		if len(c.Short) < 10 || len(c.Long) < 30 {
+			t.Errorf("%s: short or long help missing", c.Name())
+		}
+		c.Flags().VisitAll(func(f *pflagFlag) {
+			if len(f.Usage) < 10 {
+				t.Errorf("%s --%s: no usage text", c.Name(), f.Name)
+			}
+		})
+	}
+}
+
+type pflagFlag = pflag.Flag

@@ -1,0 +1,38 @@
+// Command recipe-test tests Co-op Cloud recipes the way their users deploy
+// them: install, upgrade, backup and restore, the recipe's own tests, and a
+// teardown that proves nothing was left behind. It runs as a CLI and as a
+// containerized GitHub/Gitea/Forgejo Actions action.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes the CLI and maps the outcome to the documented exit codes:
+// 0 success, 1 a check failed, 2 usage or configuration error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	code := exitCode(err)
+	fmt.Fprintf(stderr, "recipe-test: %v\n", err)
+	return code
+}
