@@ -17,7 +17,14 @@ import (
 var version = "dev"
 
 func main() {
+	// The first SIGINT or SIGTERM cancels the run gracefully: teardown still
+	// runs. Once cancelled we stop catching signals, so a second one forces
+	// the exit.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cc-ci/recipe-test/v2/internal/results"
+	"github.com/cc-ci/recipe-test/v2/internal/runner"
+)
+
+func newRunCmd() *cobra.Command {
+	var o runner.Options
+	var stages []string
+	cmd := &cobra.Command{
+		Use:   "run --recipe PATH|GIT-URL",
+		Short: "Test a recipe on a swarm: install, lifecycle stages, teardown",
+		Long: `Deploy a recipe at a ref onto the swarm the Docker environment points at
+(DOCKER_HOST, else the local socket), under a fresh run-scoped domain
+"<abbrev>-<6 hex>.<suffix>", run the chosen lifecycle stages, then tear
+everything down and verify that nothing carrying the stack's namespace is
+left. Teardown always runs: after a failure, a panic, a timeout or Ctrl-C
+(a second Ctrl-C forces the exit).
+
+Writes OUT/results.json and OUT/junit.xml. Progress goes to stderr.
+
+Exit codes: 0 every stage passed and nothing was left behind; 1 a stage
+failed or something was left behind; 2 usage or configuration error
+(nothing was deployed).`,
+		Example: `  recipe-test run --recipe testdata/recipes/example
+  recipe-test run --recipe https://git.coopcloud.tech/coop-cloud/custom-html.git --ref main \
+    --ingress traefik --domain-suffix ci.example.org --out results`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Stages = stages
+			o.Progress = cmd.ErrOrStderr()
+			o.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+			res, err := runner.Execute(cmd.Context(), o)
+			var pe *runner.PlanError
+			if errors.As(err, &pe) {
+				return usageError{err}
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "recipe-test: %s: %s, level L%d of %d; results in %s\n",
+				res.Recipe, res.Status, res.Level, results.MaxLevel, filepath.Join(o.Out, "results.json"))
+			if res.Status != results.Pass {
+				return failedError{fmt.Errorf("%s failed", res.Recipe)}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Recipe, "recipe", "", "the recipe: a local folder or a git URL (required)")
+	f.StringVar(&o.Ref, "ref", "", "git branch, tag or commit to test (default: the folder as it is, or the default branch of a URL)")
+	f.StringSliceVar(&stages, "stages", nil, "comma-separated stages to run (default install); teardown always runs")
+	f.StringVar(&o.Deployer, "deployer", "auto", "how to deploy: auto or swarm (the Docker Engine API)")
+	f.StringVar(&o.Ingress, "ingress", "direct", "how to reach the app: traefik (HTTPS on its domain) or direct (straight to the task the traefik labels name; no proxy or DNS needed)")
+	f.StringVar(&o.DomainSuffix, "domain-suffix", "", "suffix of the run domain (default recipe-test.test)")
+	f.StringVar(&o.Out, "out", runner.DefaultOut, "folder for results.json and junit.xml")
+	f.DurationVar(&o.Timeout, "timeout", runner.DefaultTimeout, "convergence and readiness timeout when the recipe has no coop-cloud.<stack>.timeout label")
+	f.BoolVar(&o.Retain, "retain", false, "keep a failed deployment for debugging (prints the command that removes it)")
+	f.StringArrayVar(&o.Env, "env", nil, "env assignment applied on top of .env.sample, in env-file syntax (repeatable)")
+	f.StringVar(&o.ProbePath, "probe-path", "", "readiness probe path (default: the path the app's traefik router serves, usually /)")
+	f.IntSliceVar(&o.ProbeStatuses, "probe-status", nil, "HTTP statuses that count as ready (default 200,301,302)")
+	f.StringVar(&o.ConnectTo, "connect-to", "", "traefik ingress: connect to HOST:PORT instead of resolving the domain (like curl --connect-to)")
+	f.StringVar(&o.CAFile, "ca-file", "", "traefik ingress: PEM file of an extra CA to trust (staging certificates)")
+	f.BoolVar(&o.Insecure, "insecure", false, "traefik ingress: do not verify TLS certificates")
+	f.StringVar(&o.LockDir, "lock-dir", "", "folder for run locks (default $RECIPE_TEST_LOCK_DIR, /run/recipe-test/locks or the temp folder)")
+	f.DurationVar(&o.JanitorGrace, "janitor-grace", runner.DefaultJanitorGrace, "the janitor at start only reaps orphaned run stacks older than this")
+	f.BoolVar(&o.NoJanitor, "no-janitor", false, "do not reap orphaned run stacks at start")
+	return cmd
+}

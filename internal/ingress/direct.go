@@ -1,0 +1,178 @@
+package ingress
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"time"
+
+	"github.com/cc-ci/recipe-test/v2/internal/recipe"
+)
+
+// direct reaches the app without Traefik or DNS: the proxy routes plain
+// HTTP for the app's domains by the recipe's traefik labels, as Traefik
+// would, straight to a running task of the service carrying the router.
+type direct struct {
+	*proxy
+	domain   string
+	table    *routeTable
+	tasks    *taskCache
+	dialer   net.Dialer
+	upstream *http.Transport
+	client   *http.Client
+}
+
+var _ Ingress = (*direct)(nil)
+
+// taskCacheTTL keeps a resolved task address briefly: tasks change on
+// upgrade, and a dial error forgets the address at once.
+const taskCacheTTL = 2 * time.Second
+
+// NewDirect starts a direct-mode proxy for app; resolver finds the task
+// behind each request. ctx bounds starting the listener only: Close stops
+// the proxy. It fails for a recipe that declares no traefik router.
+//
+// It returns the interface, not its type, so that `ing, err = NewDirect(...)`
+// into an Ingress variable leaves it nil on error.
+func NewDirect(ctx context.Context, app *recipe.App, resolver Resolver, log *slog.Logger) (Ingress, error) {
+	if app == nil || resolver == nil {
+		return nil, errors.New("direct ingress: an app and a resolver are required")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	table, err := newRouteTable(app)
+	if err != nil {
+		return nil, fmt.Errorf("direct ingress for %s: %w", app.Domain, err)
+	}
+	d := &direct{
+		domain: table.domain,
+		table:  table,
+		tasks:  newTaskCache(resolver, taskCacheTTL),
+		dialer: net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second},
+	}
+	d.upstream = &http.Transport{
+		Proxy:               nil, // never HTTP_PROXY: we talk to a local task
+		DialContext:         d.dialTask,
+		MaxIdleConnsPerHost: 8,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	p, err := listenProxy(ctx, log.With("ingress", "direct", "domain", d.domain))
+	if err != nil {
+		return nil, err
+	}
+	d.proxy = p
+	d.client = p.newClient(&http.Transport{})
+	p.start(http.HandlerFunc(d.handle))
+	return d, nil
+}
+
+// BaseURL returns http://<domain>.
+func (d *direct) BaseURL() string { return "http://" + d.domain }
+
+// HTTPClient returns a client that goes through the proxy.
+func (d *direct) HTTPClient() *http.Client { return d.client }
+
+// BrowserFlags sends Chromium through the proxy.
+func (d *direct) BrowserFlags() []string { return d.browserFlags() }
+
+// Close stops the proxy and its connections to tasks.
+func (d *direct) Close() error {
+	err := d.proxy.close()
+	d.upstream.CloseIdleConnections()
+	d.client.CloseIdleConnections()
+	return err
+}
+
+func (d *direct) handle(w http.ResponseWriter, r *http.Request) {
+	host, port := splitHost(r.Host)
+	if !d.table.knows(host) {
+		fail(w, d.log, http.StatusForbidden, "%s is not a domain of this run (%s): refused", r.Host, d.domain)
+		return
+	}
+	if port != "" && port != "80" {
+		fail(w, d.log, http.StatusForbidden, "%s: direct mode serves port 80 only (http://%s); HTTPS needs the traefik ingress", r.Host, host)
+		return
+	}
+	if r.Method == http.MethodConnect {
+		d.tunnel(w)
+		return
+	}
+	rt, ok := d.table.match(host, r.URL.Path)
+	if !ok {
+		fail(w, d.log, http.StatusNotFound, "no traefik router of this recipe serves host %s path %s", host, r.URL.Path)
+		return
+	}
+	d.log.Debug("forwarding", "method", r.Method, "host", host, "path", r.URL.Path, "router", rt.router, "service", rt.service)
+	d.forward(w, r, rt)
+}
+
+// forward reverse-proxies r to a task of the route's service, keeping the
+// Host header so the app sees its real domain.
+func (d *direct) forward(w http.ResponseWriter, r *http.Request, rt route) {
+	port := rt.port
+	if port == 0 {
+		// No loadbalancer.server.port label: Traefik would use the port
+		// the image exposes, which the recipe does not tell us; 80 is the
+		// usual one, and a dial error below names it.
+		port = 80
+	}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.URL.Scheme = "http"
+			// dialTask resolves this service name to a task address.
+			pr.Out.URL.Host = net.JoinHostPort(rt.service, strconv.Itoa(port))
+			pr.Out.Host = pr.In.Host
+			pr.SetXForwarded()
+		},
+		Transport: d.upstream,
+		ErrorLog:  d.srv.ErrorLog,
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			fail(w, d.log, http.StatusBadGateway, "router %s -> %s:%d: %v", rt.router, rt.service, port, err)
+		},
+	}
+	rp.ServeHTTP(w, r)
+}
+
+// tunnel serves CONNECT <domain>:80: the HTTP inside the tunnel is served
+// by the proxy itself, so each request in it is routed like any other.
+func (d *direct) tunnel(w http.ResponseWriter) {
+	conn, err := acceptConnect(w)
+	if err != nil {
+		d.log.Debug("CONNECT failed", "err", err)
+		return
+	}
+	if err := d.inner.push(conn); err != nil {
+		conn.Close()
+	}
+}
+
+// dialTask dials addr ("<service full name>:<port>") at a task of the
+// service. An address from the cache that fails to answer is forgotten
+// and the service resolved once more: its task may have been replaced.
+func (d *direct) dialTask(ctx context.Context, network, addr string) (net.Conn, error) {
+	svc, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("dialing %s: %w", addr, err)
+	}
+	for {
+		ip, cached, err := d.tasks.lookup(ctx, svc)
+		if err != nil {
+			return nil, err
+		}
+		target := net.JoinHostPort(ip.String(), port)
+		conn, err := d.dialer.DialContext(ctx, network, target)
+		if err == nil {
+			return conn, nil
+		}
+		d.tasks.forget(svc, ip)
+		if !cached || ctx.Err() != nil {
+			return nil, fmt.Errorf("dialing its task: %w", err) // err names the address
+		}
+	}
+}

@@ -1,0 +1,84 @@
+package ingress
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// pathRegexpRe finds PathRegexp matchers, which recipe.Router leaves out.
+var pathRegexpRe = regexp.MustCompile("PathRegexp\\(\\s*(?:`([^`]*)`|\"([^\"]*)\")")
+
+// v2Template finds traefik v2 (gorilla mux) variables such as {sub} or
+// {id:[0-9]+}; a v3 regexp's {2,3} quantifier does not look like one.
+var v2Template = regexp.MustCompile(`\{[A-Za-z_][A-Za-z0-9_]*[:}]`)
+
+// hostRegexp compiles a HostRegexp argument: a v2 template, else a v3 Go
+// regexp (matched unanchored, as traefik v3 does). Hosts are matched
+// without regard to case.
+func hostRegexp(arg string) (*regexp.Regexp, error) {
+	if v2Template.MatchString(arg) {
+		return templateRegexp(arg, hostPart, false)
+	}
+	re, err := regexp.Compile("(?i)" + arg)
+	if err != nil {
+		return nil, fmt.Errorf("HostRegexp %q: %w", arg, err)
+	}
+	return re, nil
+}
+
+// What a template variable without a pattern matches.
+const (
+	hostPart = `[^.]+`
+	pathPart = `[^/]+`
+)
+
+// templateRegexp turns a traefik v2 template ("{sub}.example.com",
+// "/items/{id:[0-9]+}") into an anchored regexp; a variable without a
+// pattern matches one label or segment (def).
+func templateRegexp(tmpl, def string, prefix bool) (*regexp.Regexp, error) {
+	var b strings.Builder
+	if def == hostPart {
+		b.WriteString("(?i)") // hosts are case-insensitive, paths are not
+	}
+	b.WriteString("^")
+	for i := 0; i < len(tmpl); {
+		if tmpl[i] != '{' {
+			j := strings.IndexByte(tmpl[i:], '{')
+			if j < 0 {
+				j = len(tmpl) - i
+			}
+			b.WriteString(regexp.QuoteMeta(tmpl[i : i+j]))
+			i += j
+			continue
+		}
+		depth, j := 0, i
+		for ; j < len(tmpl); j++ {
+			if tmpl[j] == '{' {
+				depth++
+			} else if tmpl[j] == '}' {
+				depth--
+			}
+			if depth == 0 {
+				break
+			}
+		}
+		if j == len(tmpl) {
+			return nil, fmt.Errorf("template %q: unbalanced braces", tmpl)
+		}
+		pat := def
+		if _, p, ok := strings.Cut(tmpl[i+1:j], ":"); ok {
+			pat = p
+		}
+		b.WriteString("(?:" + pat + ")")
+		i = j + 1
+	}
+	if !prefix {
+		b.WriteString("$")
+	}
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		return nil, fmt.Errorf("template %q: %w", tmpl, err)
+	}
+	return re, nil
+}

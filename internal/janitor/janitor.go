@@ -1,0 +1,162 @@
+// Package janitor reaps what killed runs left on the swarm: services,
+// volumes, secrets, configs and networks of our own run-scoped stacks that
+// no live run holds. Everything else is left alone, and said so in the
+// report.
+package janitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/cc-ci/recipe-test/v2/internal/runlock"
+	"github.com/cc-ci/recipe-test/v2/internal/swarm"
+)
+
+// Options tune a janitor run.
+type Options struct {
+	// LockDir holds the runs' locks; "" means runlock.DefaultDir().
+	LockDir string
+	// Grace spares stacks younger than this (by their oldest resource).
+	Grace time.Duration
+	// DryRun reports what would be reaped without removing anything.
+	DryRun bool
+	// Match is an extra filter on stack names; nil means all. A stack it
+	// rejects is not looked at, nor reported.
+	Match func(stack string) bool
+	// Log receives progress; nil discards it.
+	Log *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Report is what a janitor run did.
+type Report struct {
+	DryRun  bool
+	Reaped  []Reaped
+	Skipped []Skipped
+}
+
+// Reaped is a stack the janitor removed (or, in a dry run, would remove).
+type Reaped struct {
+	Stack string
+	RunID string
+	Age   time.Duration
+	// Removed lists what was removed; in a dry run, what would be.
+	Removed []swarm.Resource
+	// Left lists what was still there after the removal, and Err why.
+	Left []swarm.Resource
+	Err  error
+}
+
+// Skipped is a stack the janitor left alone, and why.
+type Skipped struct {
+	Stack, Reason string
+}
+
+// Run finds every stack on the swarm (by its namespace label) and reaps
+// those that are ours, old enough and not held by a live run; see judge
+// for the rules. The lock of a stack being reaped is held meanwhile, so no
+// run can start on it. The error joins the stacks that could not be reaped
+// completely; the report says what happened to each.
+func Run(ctx context.Context, c *swarm.Client, opts Options) (Report, error) {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.LockDir == "" {
+		opts.LockDir = runlock.DefaultDir()
+	}
+	rep := Report{DryRun: opts.DryRun}
+	objs, err := c.Objects(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("janitor: %w", err)
+	}
+	stacks := map[string][]swarm.Object{}
+	for _, o := range objs {
+		if s := o.Stack(); s != "" && (opts.Match == nil || opts.Match(s)) {
+			stacks[s] = append(stacks[s], o)
+		}
+	}
+	var errs []error
+	for _, stack := range slices.Sorted(maps.Keys(stacks)) {
+		v := judge(stack, stacks[stack], opts.Now(), opts.Grace)
+		if v.Skip != "" {
+			opts.Log.Debug("janitor: sparing stack", "stack", stack, "reason", v.Skip)
+			rep.Skipped = append(rep.Skipped, Skipped{stack, v.Skip})
+			continue
+		}
+		r, reason, err := reap(ctx, c, stack, opts)
+		switch {
+		case reason != "":
+			opts.Log.Info("janitor: sparing stack", "stack", stack, "reason", reason)
+			rep.Skipped = append(rep.Skipped, Skipped{stack, reason})
+		default:
+			r.RunID, r.Age = v.RunID, v.Age
+			rep.Reaped = append(rep.Reaped, r)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("janitor: stack %s: %w", stack, err))
+		}
+	}
+	return rep, errors.Join(errs...)
+}
+
+// reap removes stack under its lock, or returns why it must be spared.
+func reap(ctx context.Context, c *swarm.Client, stack string, opts Options) (Reaped, string, error) {
+	r := Reaped{Stack: stack}
+	if opts.DryRun {
+		held, err := runlock.Held(opts.LockDir, stack)
+		if err != nil {
+			return r, "lock unreadable", err
+		}
+		if held {
+			info, _ := runlock.Read(opts.LockDir, stack) // zero if unreadable
+			return r, heldReason(info), nil
+		}
+	} else {
+		lock, err := runlock.Acquire(opts.LockDir, stack, "janitor")
+		if he := (*runlock.HeldError)(nil); errors.As(err, &he) {
+			return r, heldReason(he.Holder), nil
+		}
+		if err != nil {
+			return r, "lock unavailable", err
+		}
+		defer lock.Release()
+	}
+	before, err := c.Inventory(ctx, stack)
+	if err != nil {
+		return r, "inventory failed", err
+	}
+	if opts.DryRun {
+		r.Removed = before
+		return r, "", nil
+	}
+	opts.Log.Info("janitor: reaping stack", "stack", stack, "resources", len(before))
+	removeErr := c.Remove(ctx, stack, func(s string) { opts.Log.Info("janitor: "+s, "stack", stack) })
+	after, err := c.Inventory(ctx, stack)
+	if err != nil {
+		return r, "", errors.Join(removeErr, err)
+	}
+	r.Left = after
+	for _, b := range before {
+		if !slices.Contains(after, b) {
+			r.Removed = append(r.Removed, b)
+		}
+	}
+	if len(after) > 0 {
+		removeErr = errors.Join(removeErr, fmt.Errorf("left behind: %v", after))
+	}
+	r.Err = removeErr
+	return r, "", removeErr
+}
+
+func heldReason(h runlock.Info) string {
+	return fmt.Sprintf("held by a live run: pid %d on %s (run %s, since %s)", h.PID, h.Host, h.RunID, h.Started.Format(time.RFC3339))
+}

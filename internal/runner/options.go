@@ -1,0 +1,124 @@
+// Package runner plans a recipe-test run and executes its lifecycle stages
+// on a swarm, in order, with teardown always last: after a failure, a
+// panic, a timeout or a cancellation. It fills the one results model that
+// every report is rendered from.
+package runner
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Options configure a run. Zero values get the documented defaults.
+type Options struct {
+	Recipe       string        // folder or git URL
+	Ref          string        // branch, tag or commit; "" = as found
+	Stages       []string      // stages to run, in any order; "" = DefaultStages
+	Deployer     string        // auto | swarm
+	Ingress      string        // direct | traefik
+	DomainSuffix string        // the run domain is <abbrev>-<6 hex>.<suffix>
+	Out          string        // folder for results.json and junit.xml
+	Timeout      time.Duration // convergence and readiness, when the recipe sets no timeout label
+	Retain       bool          // keep a failed deployment for debugging
+	Env          []string      // env-file assignments applied on top of .env.sample
+
+	// Readiness probe; empty = the primary router's path, statuses 200/301/302.
+	ProbePath     string
+	ProbeStatuses []int
+
+	// Traefik ingress settings.
+	ConnectTo string
+	CAFile    string
+	Insecure  bool
+
+	LockDir      string        // run locks; "" = runlock.DefaultDir()
+	JanitorGrace time.Duration // orphans younger than this are left alone
+	NoJanitor    bool          // do not reap orphans at start
+
+	Progress io.Writer // human progress lines (stderr); nil = discard
+	Log      *slog.Logger
+	WorkDir  string // where git URLs are cloned; "" = a temporary folder
+
+	// afterStage, for tests, runs after each selected stage.
+	afterStage func(ctx context.Context, stage string, r *Run)
+}
+
+// Stage names in lifecycle order. Teardown is not selectable: it always runs.
+const (
+	StageInstall  = "install"
+	StageTeardown = "teardown"
+)
+
+// DefaultStages are the stages run when none are named.
+var DefaultStages = []string{StageInstall}
+
+// implemented lists the selectable stages, in the order they run.
+var implemented = []string{StageInstall}
+
+// Defaults used for zero options.
+const (
+	DefaultTimeout      = 5 * time.Minute
+	DefaultJanitorGrace = 3 * time.Hour
+	DefaultOut          = "recipe-test-results"
+)
+
+// normalize validates options and fills defaults. Its errors are usage
+// errors: nothing has been touched yet.
+func (o *Options) normalize() error {
+	if o.Recipe == "" {
+		return fmt.Errorf("--recipe is required")
+	}
+	if len(o.Stages) == 0 {
+		o.Stages = DefaultStages
+	}
+	var stages []string
+	for _, s := range o.Stages {
+		for _, name := range strings.Split(s, ",") {
+			name = strings.TrimSpace(name)
+			switch {
+			case name == "" || name == StageTeardown:
+				continue // teardown always runs
+			case !slices.Contains(implemented, name):
+				return fmt.Errorf("unknown stage %q: stages are %s (teardown always runs)", name, strings.Join(implemented, ", "))
+			case !slices.Contains(stages, name):
+				stages = append(stages, name)
+			}
+		}
+	}
+	slices.SortFunc(stages, func(a, b string) int { return slices.Index(implemented, a) - slices.Index(implemented, b) })
+	o.Stages = stages
+	switch o.Deployer {
+	case "", "auto", "swarm":
+		o.Deployer = "swarm" // auto picks abra only when configured; it is not, so swarm
+	default:
+		return fmt.Errorf("unknown deployer %q: use auto or swarm", o.Deployer)
+	}
+	switch o.Ingress {
+	case "":
+		o.Ingress = "direct"
+	case "direct", "traefik":
+	default:
+		return fmt.Errorf("unknown ingress %q: use direct or traefik", o.Ingress)
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.JanitorGrace == 0 {
+		o.JanitorGrace = DefaultJanitorGrace
+	}
+	if o.Out == "" {
+		o.Out = DefaultOut
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}

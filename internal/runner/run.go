@@ -1,0 +1,237 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cc-ci/recipe-test/v2/internal/ingress"
+	"github.com/cc-ci/recipe-test/v2/internal/janitor"
+	"github.com/cc-ci/recipe-test/v2/internal/naming"
+	"github.com/cc-ci/recipe-test/v2/internal/recipe"
+	"github.com/cc-ci/recipe-test/v2/internal/redact"
+	"github.com/cc-ci/recipe-test/v2/internal/report"
+	"github.com/cc-ci/recipe-test/v2/internal/results"
+	"github.com/cc-ci/recipe-test/v2/internal/runlock"
+	"github.com/cc-ci/recipe-test/v2/internal/swarm"
+)
+
+// Run is the state one run's stages share.
+type Run struct {
+	Opts       Options
+	Recipe     *recipe.Recipe
+	App        *recipe.App
+	Result     *results.Run
+	Swarm      *swarm.Client
+	Deployment *swarm.Deployment
+	Ingress    ingress.Ingress
+	Redact     *redact.Redactor
+
+	deployAttempted bool
+	progress        io.Writer // redacted progress stream
+	stageOut        io.Writer // progress + the current stage's capture
+}
+
+// Logf writes one progress line for the current stage.
+func (r *Run) Logf(format string, args ...any) {
+	fmt.Fprintf(r.stageOut, format+"\n", args...)
+}
+
+// PlanError is a problem found before anything was deployed: bad input or
+// an unusable environment. The CLI maps it to exit code 2.
+type PlanError struct{ Err error }
+
+func (e *PlanError) Error() string { return e.Err.Error() }
+func (e *PlanError) Unwrap() error { return e.Err }
+
+// Execute plans and runs a recipe test and writes results.json and
+// junit.xml into opts.Out. It returns the results, and an error only when
+// the run could not start (a *PlanError: nothing was deployed) or the
+// results could not be written. A run whose stages failed is not an error:
+// read Result.Status.
+func Execute(ctx context.Context, opts Options) (*results.Run, error) {
+	if err := opts.normalize(); err != nil {
+		return nil, &PlanError{err}
+	}
+	red := &redact.Redactor{}
+	r := &Run{Opts: opts, Redact: red, progress: red.Writer(opts.Progress)}
+	r.stageOut = r.progress
+	r.Result = &results.Run{Status: results.Fail, Location: opts.Recipe, Ref: opts.Ref,
+		Deployer: opts.Deployer, Ingress: opts.Ingress, Started: time.Now().UTC(), Residue: []string{}}
+	err := r.plan(ctx)
+	if err == nil {
+		err = r.execute(ctx)
+	}
+	r.Result.DurationS = time.Since(r.Result.Started).Seconds()
+	if err != nil {
+		r.Result.Error = red.String(err.Error())
+	}
+	if werr := r.writeOutputs(); werr != nil {
+		return r.Result, errors.Join(err, werr)
+	}
+	return r.Result, err
+}
+
+// plan loads and resolves the recipe for a fresh run domain and connects to
+// the swarm. Nothing is created.
+func (r *Run) plan(ctx context.Context) error {
+	work := r.Opts.WorkDir
+	if work == "" {
+		dir, err := os.MkdirTemp("", "recipe-test-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		work = dir
+	}
+	rec, err := recipe.Open(ctx, r.Opts.Recipe, r.Opts.Ref, work)
+	if err != nil {
+		return &PlanError{err}
+	}
+	if len(r.Opts.Env) > 0 {
+		if err := rec.Set("--env", r.Opts.Env...); err != nil {
+			return &PlanError{err}
+		}
+	}
+	id, err := naming.NewRunID(nil)
+	if err != nil {
+		return err
+	}
+	domain, err := naming.Domain(rec.Name, id, r.Opts.DomainSuffix)
+	if err != nil {
+		return &PlanError{fmt.Errorf("--domain-suffix: %w", err)}
+	}
+	app, err := rec.Resolve(recipe.ResolveOptions{Domain: domain})
+	if err != nil {
+		return &PlanError{err}
+	}
+	r.Recipe, r.App = rec, app
+	res := r.Result
+	res.Recipe, res.Commit, res.Domain, res.Stack, res.RunID, res.Version = rec.Name, rec.Commit, domain, app.Stack, id, app.Version
+	for _, w := range app.Warnings {
+		r.Logf("warning: %s", w)
+	}
+	r.Logf("plan: recipe %s, domain %s, stack %s, stages %v + teardown", rec.Name, domain, app.Stack, r.Opts.Stages)
+	r.Swarm, err = swarm.Connect(ctx, r.Opts.Log)
+	if err != nil {
+		return &PlanError{err}
+	}
+	return nil
+}
+
+// execute runs the janitor, takes the run lock and runs the stages, with
+// teardown deferred so that it runs whatever happens.
+func (r *Run) execute(ctx context.Context) (err error) {
+	defer r.Swarm.Close()
+	if !r.Opts.NoJanitor {
+		r.reapOrphans(ctx)
+	}
+	lockDir := r.Opts.LockDir
+	if lockDir == "" {
+		lockDir = runlock.DefaultDir()
+	}
+	lock, err := runlock.Acquire(lockDir, r.App.Stack, r.Result.RunID)
+	if err != nil {
+		return &PlanError{fmt.Errorf("run lock: %w", err)}
+	}
+	defer lock.Release()
+	defer func() {
+		// Teardown always runs: after failures, panics and cancellation,
+		// under a fresh bounded context when ctx is already done.
+		p := recover()
+		r.Result.Stages = append(r.Result.Stages, r.runStage(ctx, teardown{}))
+		r.finish()
+		if r.Ingress != nil {
+			r.Ingress.Close()
+		}
+		if p != nil {
+			panic(p)
+		}
+	}()
+	failed := ""
+	for _, name := range r.Opts.Stages {
+		st := stageByName(name)
+		if failed != "" || ctx.Err() != nil {
+			reason := "not run: " + failed + " failed"
+			if ctx.Err() != nil {
+				reason = "not run: cancelled"
+			}
+			r.Result.Stages = append(r.Result.Stages, results.Stage{Name: name, Status: results.Skip, Reason: reason})
+			continue
+		}
+		res := r.runStage(ctx, st)
+		r.Result.Stages = append(r.Result.Stages, res)
+		if res.Status == results.Fail {
+			failed = name
+		}
+		if r.Opts.afterStage != nil {
+			r.Opts.afterStage(ctx, name, r)
+		}
+	}
+	return nil
+}
+
+func stageByName(name string) Stage {
+	switch name {
+	case StageInstall:
+		return install{}
+	}
+	panic("runner: no stage " + name) // normalize rejects unknown names
+}
+
+// reapOrphans runs the janitor; its failures are reported, never fatal.
+func (r *Run) reapOrphans(ctx context.Context) {
+	// A run only reaps orphans under its own domain suffix: runners that
+	// share a swarm with other suffixes never touch each other's stacks.
+	rep, err := janitor.Run(ctx, r.Swarm, janitor.Options{LockDir: r.Opts.LockDir, Grace: r.Opts.JanitorGrace,
+		Log: r.Opts.Log, Match: janitor.SuffixMatcher(r.App.Domain[strings.IndexByte(r.App.Domain, '.')+1:])})
+	for _, s := range rep.Reaped {
+		r.Logf("janitor: reaped orphaned stack %s", s.Stack)
+	}
+	if err != nil {
+		r.Logf("janitor: %v", err)
+	}
+}
+
+// finish sets the run's status and level from its stages and residue.
+func (r *Run) finish() {
+	res := r.Result
+	res.Status = results.Pass
+	for _, st := range res.Stages {
+		if st.Status == results.Fail {
+			res.Status = results.Fail
+		}
+	}
+	if len(res.Residue) > 0 {
+		res.Status = results.Fail
+	}
+	res.ComputeLadder(nil)
+}
+
+func (r *Run) writeOutputs() error {
+	if err := os.MkdirAll(r.Opts.Out, 0o755); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	for name, render := range map[string]func(io.Writer, *results.Run) error{
+		"results.json": report.JSON, "junit.xml": report.JUnit,
+	} {
+		path := filepath.Join(r.Opts.Out, name)
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		err = render(r.Redact.Writer(f), r.Result)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,63 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cc-ci/recipe-test/v2/internal/results"
+)
+
+// teardownTimeout bounds teardown when the run's own context is done.
+const teardownTimeout = 5 * time.Minute
+
+// teardown removes everything the run deployed and then proves it: an
+// inventory of everything carrying the stack's namespace must be empty.
+// Anything found is residue, listed by full name, and fails the run.
+type teardown struct{}
+
+func (teardown) Name() string { return StageTeardown }
+
+func (teardown) Run(ctx context.Context, r *Run) error {
+	if r.Swarm == nil {
+		return Skip("nothing was deployed")
+	}
+	// Cancellation must not stop the cleanup: detach from ctx, but bound it.
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
+	defer cancel()
+	stack := r.App.Stack
+	if r.Opts.Retain && r.failedSoFar() && r.deployAttempted {
+		r.Logf("RETAINED: --retain keeps the failed deployment %s for debugging.", stack)
+		r.Logf("RETAINED: remove it later with:  recipe-test teardown %s", stack)
+		return Skip("retained for debugging (--retain): remove with `recipe-test teardown %s`", stack)
+	}
+	var removeErr error
+	if r.deployAttempted {
+		removeErr = r.Swarm.Remove(tctx, stack, func(m string) { r.Logf("%s", m) })
+	}
+	left, err := r.Swarm.Inventory(tctx, stack)
+	if err != nil {
+		return fmt.Errorf("inventory of %s: %w", stack, err)
+	}
+	for _, res := range left {
+		r.Result.Residue = append(r.Result.Residue, res.String())
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("left behind after teardown: %s", strings.Join(r.Result.Residue, ", "))
+	}
+	if removeErr != nil {
+		return fmt.Errorf("remove %s: %w", stack, removeErr)
+	}
+	r.Logf("nothing left: no service, container, volume, secret, config or network of %s remains", stack)
+	return nil
+}
+
+func (r *Run) failedSoFar() bool {
+	for _, st := range r.Result.Stages {
+		if st.Status == results.Fail {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,47 @@
+package swarm
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/moby/moby/api/types/swarm"
+	"github.com/moby/moby/client"
+)
+
+// gatewayBridge is the local bridge that links each swarm task container to
+// the host: the one address of a task the host can reach (no VIPs, no
+// routing mesh, and overlay addresses must not be used from the host).
+const gatewayBridge = "docker_gwbridge"
+
+// TaskAddress returns the docker_gwbridge IPv4 address of a running task of
+// the service (its full name), the newest when several run. Container
+// inspect does not show that endpoint, so it is read from the bridge's own
+// inspect, which lists every attached container by ID.
+func (c *Client) TaskAddress(ctx context.Context, serviceFullName string) (netip.Addr, error) {
+	res, err := c.API.TaskList(ctx, client.TaskListOptions{
+		Filters: make(client.Filters).Add("service", serviceFullName).Add("desired-state", "running"),
+	})
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("list tasks of service %s: %w", serviceFullName, err)
+	}
+	tasks := slices.DeleteFunc(res.Items, func(t swarm.Task) bool {
+		return t.Status.State != swarm.TaskStateRunning || t.Status.ContainerStatus == nil || t.Status.ContainerStatus.ContainerID == ""
+	})
+	if len(tasks) == 0 {
+		return netip.Addr{}, fmt.Errorf("service %s has no running task", serviceFullName)
+	}
+	slices.SortFunc(tasks, func(a, b swarm.Task) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	gw, err := c.API.NetworkInspect(ctx, gatewayBridge, client.NetworkInspectOptions{})
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("inspect network %s: %w", gatewayBridge, err)
+	}
+	for _, t := range tasks {
+		ep, ok := gw.Network.Containers[t.Status.ContainerStatus.ContainerID]
+		if ok && ep.IPv4Address.IsValid() {
+			return ep.IPv4Address.Addr(), nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("no running task of service %s is attached to %s (is the service on an overlay network?)", serviceFullName, gatewayBridge)
+}
