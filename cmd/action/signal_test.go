@@ -76,7 +76,7 @@ func stackOf(t *testing.T, log string) string {
 	t.Helper()
 	for _, line := range strings.Split(log, "\n") {
 		if _, rest, ok := strings.Cut(line, ", stack "); ok {
-			return strings.Fields(rest)[0]
+			return strings.TrimRight(strings.Fields(rest)[0], ",")
 		}
 	}
 	t.Fatalf("no stack in:\n%s", log)
@@ -106,7 +106,7 @@ func TestSIGTERMMidDeployLeavesNothing(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != exitFailed {
 		t.Errorf("exit = %v, want %d\n%s", err, exitFailed, log)
 	}
-	if !strings.Contains(log.String(), "[teardown] nothing left") {
+	if !strings.Contains(log.String(), "[teardown] nothing left: no service, container, volume, secret, config or network of "+stack+" remains") {
 		t.Errorf("teardown did not verify:\n%s", log)
 	}
 	swarmtest.AssertNoResidue(t, api, stack)
