@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -143,6 +144,8 @@ func (r *Run) execute(ctx context.Context) (err error) {
 	defer func() {
 		// Teardown always runs: after failures, panics and cancellation,
 		// under a fresh bounded context when ctx is already done.
+		// A panic outside a stage (stages recover their own) is a bug of
+		// ours: it still gets its teardown, then fails the run.
 		p := recover()
 		r.Result.Stages = append(r.Result.Stages, r.runStage(ctx, teardown{}))
 		r.finish()
@@ -150,7 +153,8 @@ func (r *Run) execute(ctx context.Context) (err error) {
 			r.Ingress.Close()
 		}
 		if p != nil {
-			panic(p)
+			r.Result.Status = results.Fail
+			err = fmt.Errorf("internal error: panic: %v\n%s", p, debug.Stack())
 		}
 	}()
 	failed := ""

@@ -234,3 +234,52 @@ func TestBadInputDeploysNothing(t *testing.T) {
 		}
 	}
 }
+
+// A panic after the deploy still gets its teardown, and fails the run.
+func TestPanicStillTearsDown(t *testing.T) {
+	testenv.Swarm(t)
+	var stack string
+	opts := Options{Recipe: fixture(t, "example"), DomainSuffix: suffix, Out: t.TempDir(), LockDir: t.TempDir(),
+		afterStage: func(_ context.Context, _ string, r *Run) { stack = r.App.Stack; panic("boom") }}
+	res, err := Execute(context.Background(), opts)
+	if err == nil || !strings.Contains(err.Error(), "panic: boom") || res.Status != results.Fail {
+		t.Fatalf("err = %v, status %s", err, res.Status)
+	}
+	if td := stage(t, res, "teardown"); td.Status != results.Pass {
+		t.Errorf("teardown = %+v", td)
+	}
+	swarmtest.AssertNoResidue(t, apiClient(t), stack)
+}
+
+// --retain keeps a failed deployment, says how to remove it, and the
+// teardown command then removes it completely.
+func TestRetainKeepsFailedDeployment(t *testing.T) {
+	testenv.Swarm(t)
+	api := apiClient(t)
+	opts := Options{Recipe: fixture(t, "http500"), Env: []string{"TIMEOUT=5"}, Retain: true,
+		DomainSuffix: suffix, Out: t.TempDir(), LockDir: t.TempDir(), NoJanitor: true}
+	var progress bytes.Buffer
+	opts.Progress = &syncWriter{w: &progress}
+	res, err := Execute(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { swarmtest.Cleanup(t, api, res.Stack) })
+	td := stage(t, res, "teardown")
+	if res.Status != results.Fail || td.Status != results.Skip || !strings.Contains(progress.String(), "recipe-test teardown "+res.Stack) {
+		t.Fatalf("status %s teardown %+v\n%s", res.Status, td, progress.String())
+	}
+	left, err := swarmtest.Residue(context.Background(), api, res.Stack)
+	if err != nil || len(left) == 0 {
+		t.Fatalf("retained stack is gone: %v %v", left, err)
+	}
+	c, err := swarm.Connect(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Remove(context.Background(), res.Stack, nil); err != nil {
+		t.Fatal(err)
+	}
+	swarmtest.AssertNoResidue(t, api, res.Stack)
+}
