@@ -64,6 +64,16 @@ func Execute(ctx context.Context, opts Options) (*results.Run, error) {
 	r.stageOut = r.progress
 	r.Result = &results.Run{Status: results.Fail, Location: opts.Recipe, Ref: opts.Ref,
 		Deployer: opts.Deployer, Ingress: opts.Ingress, Started: time.Now().UTC(), Residue: []string{}}
+	if opts.WorkDir == "" {
+		// A cloned recipe must outlive the plan: deploys read its config
+		// files, so the clone lives as long as the run.
+		dir, err := os.MkdirTemp("", "recipe-test-")
+		if err != nil {
+			return nil, fmt.Errorf("work folder: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		r.Opts.WorkDir = dir
+	}
 	err := r.plan(ctx)
 	if err == nil {
 		err = r.execute(ctx)
@@ -81,16 +91,7 @@ func Execute(ctx context.Context, opts Options) (*results.Run, error) {
 // plan loads and resolves the recipe for a fresh run domain and connects to
 // the swarm. Nothing is created.
 func (r *Run) plan(ctx context.Context) error {
-	work := r.Opts.WorkDir
-	if work == "" {
-		dir, err := os.MkdirTemp("", "recipe-test-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		work = dir
-	}
-	rec, err := recipe.Open(ctx, r.Opts.Recipe, r.Opts.Ref, work)
+	rec, err := recipe.Open(ctx, r.Opts.Recipe, r.Opts.Ref, r.Opts.WorkDir)
 	if err != nil {
 		return &PlanError{err}
 	}

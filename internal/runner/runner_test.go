@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -282,4 +283,28 @@ func TestRetainKeepsFailedDeployment(t *testing.T) {
 		t.Fatal(err)
 	}
 	swarmtest.AssertNoResidue(t, api, res.Stack)
+}
+
+// A recipe given as a git URL at a tag is cloned for the run, and the clone
+// lives until the deploy has read its config files.
+func TestInstallFromGitURL(t *testing.T) {
+	repo := t.TempDir()
+	if err := os.CopyFS(repo, os.DirFS(fixture(t, "example"))); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"init", "-q"}, {"add", "-A"},
+		{"-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "example"},
+		{"tag", "1.0.0+1.0"},
+	} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = repo
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	res, progress := execute(t, Options{Recipe: "file://" + repo, Ref: "1.0.0+1.0"})
+	if res.Status != results.Pass || res.Commit == "" || res.Ref != "1.0.0+1.0" {
+		t.Fatalf("status %s commit %q ref %q stages %+v\n%s", res.Status, res.Commit, res.Ref, res.Stages, progress)
+	}
 }
