@@ -25,6 +25,13 @@ everything down and verify that nothing carrying the stack's namespace is
 left. Teardown always runs: after a failure, a panic, a timeout or Ctrl-C
 (a second Ctrl-C forces the exit).
 
+Stages: install (deploy, converge, readiness), upgrade (deploy the previous
+release, seed data, upgrade in place to the ref, check the data survived),
+backup (seed data, back up what the backupbot labels name into
+OUT/backup/<service>.tar) and restore (mutate, restore in place, then remove
+everything and restore onto a fresh deployment, checking the original data
+came back each time).
+
 Writes OUT/results.json and OUT/junit.xml. Progress goes to stderr.
 
 Exit codes: 0 every stage passed and nothing was left behind; 1 a stage
@@ -57,7 +64,9 @@ failed or something was left behind; 2 usage or configuration error
 	f := cmd.Flags()
 	f.StringVar(&o.Recipe, "recipe", "", "the recipe: a local folder or a git URL (required)")
 	f.StringVar(&o.Ref, "ref", "", "git branch, tag or commit to test (default: the folder as it is, or the default branch of a URL)")
-	f.StringSliceVar(&stages, "stages", nil, "comma-separated stages to run (default install); teardown always runs")
+	f.StringSliceVar(&stages, "stages", nil, "comma-separated stages to run: install, upgrade, backup, restore (default all; restore implies backup); teardown always runs")
+	f.StringVar(&o.Enrollment, "enrollment", "", "folder holding the recipe's recipe.toml (data hooks, upgrade base, not-applicable rungs)")
+	f.StringVar(&o.UpgradeFrom, "upgrade-from", "", "release tag the upgrade starts from (default: recipe.toml's upgrade.base, else the newest release older than the ref)")
 	f.StringVar(&o.Deployer, "deployer", "auto", "how to deploy: auto or swarm (the Docker Engine API)")
 	f.StringVar(&o.Ingress, "ingress", "direct", "how to reach the app: traefik (HTTPS on its domain) or direct (straight to the task the traefik labels name; no proxy or DNS needed)")
 	f.StringVar(&o.DomainSuffix, "domain-suffix", "", "suffix of the run domain (default recipe-test.test)")

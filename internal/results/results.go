@@ -45,6 +45,9 @@ type Stage struct {
 	Status    Status  `json:"status"`
 	DurationS float64 `json:"duration_s"`
 	Reason    string  `json:"reason,omitempty"`
+	// Note says what a passed stage did that the reader should know
+	// (the release install was measured on, the data check used).
+	Note string `json:"note,omitempty"`
 	// Output is the captured log of the stage (redacted), for excerpts.
 	Output string `json:"output,omitempty"`
 	// Tests are the stage's own test cases (the custom stage's recipe tests).

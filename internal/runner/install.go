@@ -8,18 +8,28 @@ import (
 	"time"
 
 	"github.com/cc-ci/recipe-test/v2/internal/ingress"
+	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
 
 // install deploys the recipe at the ref under test, waits for convergence
 // (every task running, every healthcheck healthy) and then for readiness
-// over the app's domain.
+// over the app's domain. When an upgrade follows, it deploys the base
+// release instead, so the upgrade starts from it without paying for a
+// second deploy; the head's own fresh install is then proven by the
+// restore stage, which redeploys it on empty volumes.
 type install struct{}
 
 func (install) Name() string { return StageInstall }
 
 func (install) Run(ctx context.Context, r *Run) error {
-	if err := r.deploy(ctx); err != nil {
+	app := r.App
+	if base := r.upgrade.app; base != nil {
+		app = base
+		r.Logf("installing release %s, the upgrade's starting point (the upgrade stage then deploys the head over it)", r.upgrade.version)
+		r.Note("installed release %s, which the upgrade starts from", r.upgrade.version)
+	}
+	if err := r.deploy(ctx, app); err != nil {
 		return err
 	}
 	return r.ready(ctx)
@@ -27,22 +37,32 @@ func (install) Run(ctx context.Context, r *Run) error {
 
 // timeout is the recipe's timeout label, else the option.
 func (r *Run) timeout() time.Duration {
-	if r.App.Timeout > 0 {
-		return r.App.Timeout
+	app := r.Deployed
+	if app == nil {
+		app = r.App
+	}
+	if app.Timeout > 0 {
+		return app.Timeout
 	}
 	return r.Opts.Timeout
 }
 
-// deploy deploys (or updates, on a redeploy) r.App and waits for it to
-// converge. Generated secrets are registered for redaction before anything
-// could print them.
-func (r *Run) deploy(ctx context.Context) error {
+// deploy deploys (or updates, on a redeploy or an upgrade) app and waits
+// for it to converge. Secrets are reused across deploys; generated ones are
+// registered for redaction before anything could print them.
+func (r *Run) deploy(ctx context.Context, app *recipe.App) error {
 	r.deployAttempted = true
 	opts := swarm.DeployOptions{RunID: r.Result.RunID, Progress: func(m string) { r.Logf("%s", m) }}
 	if r.Deployment != nil {
-		opts.Secrets = r.Deployment.Secrets // an upgrade keeps the app's secrets
+		opts.Secrets = r.Deployment.Secrets // an upgrade or a redeploy keeps the app's secrets
 	}
-	dep, err := r.Swarm.Deploy(ctx, r.App, opts)
+	if r.Deployed != app && r.Ingress != nil {
+		// Routes may differ between releases: the ingress follows the app.
+		r.Ingress.Close()
+		r.Ingress = nil
+	}
+	r.Deployed = app
+	dep, err := r.Swarm.Deploy(ctx, app, opts)
 	if dep != nil {
 		r.Redact.Add(slices.Collect(maps.Values(dep.Secrets))...)
 		r.Deployment = dep
@@ -51,8 +71,8 @@ func (r *Run) deploy(ctx context.Context) error {
 		return fmt.Errorf("deploy: %w", err)
 	}
 	t := r.timeout()
-	r.Logf("waiting up to %s for %d services to converge", t, len(r.App.Services))
-	if err := r.Swarm.Converge(ctx, r.App, t, func(m string) { r.Logf("%s", m) }); err != nil {
+	r.Logf("waiting up to %s for %d services to converge", t, len(app.Services))
+	if err := r.Swarm.Converge(ctx, app, t, func(m string) { r.Logf("%s", m) }); err != nil {
 		return fmt.Errorf("converge: %w", err)
 	}
 	return nil
@@ -65,7 +85,7 @@ func (r *Run) ready(ctx context.Context) error {
 	}
 	path := r.Opts.ProbePath
 	if path == "" {
-		path = ingress.DefaultProbePath(r.App)
+		path = ingress.DefaultProbePath(r.Deployed)
 	}
 	res, err := ingress.Probe(ctx, r.Ingress, ingress.ProbeOptions{
 		Path: path, Accept: r.Opts.ProbeStatuses, Timeout: r.timeout(),
@@ -89,7 +109,7 @@ func (r *Run) openIngress(ctx context.Context) error {
 		r.Ingress, err = ingress.NewTraefik(ingress.TraefikOptions{Domain: r.App.Domain,
 			ConnectTo: r.Opts.ConnectTo, CAFile: r.Opts.CAFile, Insecure: r.Opts.Insecure})
 	default:
-		r.Ingress, err = ingress.NewDirect(ctx, r.App, r.Swarm, r.Opts.Log)
+		r.Ingress, err = ingress.NewDirect(ctx, r.Deployed, r.Swarm, r.Opts.Log)
 	}
 	if err != nil {
 		return fmt.Errorf("ingress %s: %w", r.Opts.Ingress, err)

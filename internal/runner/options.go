@@ -27,6 +27,13 @@ type Options struct {
 	Retain       bool          // keep a failed deployment for debugging
 	Env          []string      // env-file assignments applied on top of .env.sample
 
+	// Enrollment is a folder holding the recipe's recipe.toml (data hooks,
+	// upgrade base, not-applicable rungs); "" = none.
+	Enrollment string
+	// UpgradeFrom is the release tag to upgrade from; "" = the enrollment's,
+	// else the newest release older than the ref under test.
+	UpgradeFrom string
+
 	// Readiness probe; empty = the primary router's path, statuses 200/301/302.
 	ProbePath     string
 	ProbeStatuses []int
@@ -51,14 +58,17 @@ type Options struct {
 // Stage names in lifecycle order. Teardown is not selectable: it always runs.
 const (
 	StageInstall  = "install"
+	StageUpgrade  = "upgrade"
+	StageBackup   = "backup"
+	StageRestore  = "restore"
 	StageTeardown = "teardown"
 )
 
 // DefaultStages are the stages run when none are named.
-var DefaultStages = []string{StageInstall}
+var DefaultStages = []string{StageInstall, StageUpgrade, StageBackup, StageRestore}
 
 // implemented lists the selectable stages, in the order they run.
-var implemented = []string{StageInstall}
+var implemented = []string{StageInstall, StageUpgrade, StageBackup, StageRestore}
 
 // Defaults used for zero options.
 const (
@@ -89,6 +99,10 @@ func (o *Options) normalize() error {
 				stages = append(stages, name)
 			}
 		}
+	}
+	// A restore restores a backup: selecting it selects backup too.
+	if slices.Contains(stages, StageRestore) && !slices.Contains(stages, StageBackup) {
+		stages = append(stages, StageBackup)
 	}
 	slices.SortFunc(stages, func(a, b string) int { return slices.Index(implemented, a) - slices.Index(implemented, b) })
 	o.Stages = stages
@@ -122,3 +136,6 @@ func (o *Options) normalize() error {
 	}
 	return nil
 }
+
+// has reports whether stage is selected.
+func (o *Options) has(stage string) bool { return slices.Contains(o.Stages, stage) }

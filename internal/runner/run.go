@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cc-ci/recipe-test/v2/internal/enroll"
 	"github.com/cc-ci/recipe-test/v2/internal/ingress"
 	"github.com/cc-ci/recipe-test/v2/internal/janitor"
 	"github.com/cc-ci/recipe-test/v2/internal/naming"
@@ -32,7 +33,17 @@ type Run struct {
 	Deployment *swarm.Deployment
 	Ingress    ingress.Ingress
 	Redact     *redact.Redactor
+	Enrollment *enroll.Enrollment // nil without one
 
+	// Deployed is the app now deployed: the base release during an
+	// upgrade, else App; nil before the first deploy.
+	Deployed *recipe.App
+
+	upgrade upgradePlan
+	backup  backupState
+
+	note            string         // the running stage's note, see Note
+	tests           []results.Test // the running stage's test cases
 	deployAttempted bool
 	progress        io.Writer // redacted progress stream
 	stageOut        io.Writer // progress + the current stage's capture
@@ -41,6 +52,15 @@ type Run struct {
 // Logf writes one progress line for the current stage.
 func (r *Run) Logf(format string, args ...any) {
 	fmt.Fprintf(r.stageOut, format+"\n", args...)
+}
+
+// Note records a note for the running stage's result.
+func (r *Run) Note(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if r.note != "" {
+		r.note += "; "
+	}
+	r.note += msg
 }
 
 // PlanError is a problem found before anything was deployed: bad input or
@@ -113,12 +133,25 @@ func (r *Run) plan(ctx context.Context) error {
 		return &PlanError{err}
 	}
 	r.Recipe, r.App = rec, app
+	if r.Opts.Enrollment != "" {
+		if r.Enrollment, err = enroll.Load(r.Opts.Enrollment); err != nil {
+			return &PlanError{err}
+		}
+		if err := r.checkEnrollment(); err != nil {
+			return &PlanError{err}
+		}
+	}
 	res := r.Result
 	res.Recipe, res.Commit, res.Domain, res.Stack, res.RunID, res.Version = rec.Name, rec.Commit, domain, app.Stack, id, app.Version
 	for _, w := range app.Warnings {
 		r.Logf("warning: %s", w)
 	}
 	r.Logf("plan: recipe %s, domain %s, stack %s, stages %v + teardown", rec.Name, domain, app.Stack, r.Opts.Stages)
+	if r.Opts.has(StageUpgrade) {
+		if err := r.planUpgrade(ctx); err != nil {
+			return &PlanError{err}
+		}
+	}
 	r.Swarm, err = swarm.Connect(ctx, r.Opts.Log)
 	if err != nil {
 		return &PlanError{err}
@@ -185,6 +218,12 @@ func stageByName(name string) Stage {
 	switch name {
 	case StageInstall:
 		return install{}
+	case StageUpgrade:
+		return upgrade{}
+	case StageBackup:
+		return backupStage{}
+	case StageRestore:
+		return restoreStage{}
 	}
 	panic("runner: no stage " + name) // normalize rejects unknown names
 }
@@ -215,7 +254,7 @@ func (r *Run) finish() {
 	if len(res.Residue) > 0 {
 		res.Status = results.Fail
 	}
-	res.ComputeLadder(nil)
+	res.ComputeLadder(r.Enrollment.NotApplicableLevels())
 }
 
 func (r *Run) writeOutputs() error {

@@ -49,12 +49,15 @@ func (r *Run) runStage(ctx context.Context, st Stage) results.Stage {
 	r.Logf("start")
 	start := time.Now()
 	err := safeRun(ctx, st, r)
-	res := results.Stage{Name: st.Name(), DurationS: time.Since(start).Seconds()}
+	res := results.Stage{Name: st.Name(), DurationS: time.Since(start).Seconds(), Note: r.Redact.String(r.note)}
+	r.note = ""
+	res.Tests, r.tests = r.tests, nil
 	switch reason, skipped := IsSkip(err); {
 	case err == nil:
 		res.Status = results.Pass
 	case skipped:
-		res.Status, res.Reason = results.Skip, reason
+		res.Status, res.Reason = results.Skip, r.Redact.String(reason)
+		r.Logf("skipped: %s", res.Reason)
 	default:
 		res.Status, res.Reason = results.Fail, r.Redact.String(err.Error())
 		r.Logf("error: %s", res.Reason)

@@ -49,6 +49,9 @@ func newApp(cfg config) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := migrateStore(cfg.dataDir, cfg.migrate); err != nil {
+		return nil, err
+	}
 	a.items = items
 	return a, nil
 }
@@ -192,6 +195,7 @@ func (a *app) info(w http.ResponseWriter, r *http.Request) {
 		"backend_url":       a.cfg.backendURL,
 		"backend_reachable": backendReachable,
 		"data_dir":          a.cfg.dataDir,
+		"format":            storeFormat,
 		"fail_mode":         a.cfg.failMode,
 	})
 }

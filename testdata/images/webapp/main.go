@@ -3,6 +3,13 @@
 // It is configured by environment variables (see config) and serves a small
 // HTML page, a JSON item store kept as files under DATA_DIR, and probes that
 // let tests tell apart a healthy app from the failure modes in FAIL_MODE.
+//
+// With a subcommand ("webapp item put ID VALUE", "webapp dump FILE", ...; see
+// cliUsage) it is instead the app's management CLI on the same store.
+//
+// Built with the tag v2 it is version 2 of the app: a new storage format,
+// into which the server migrates the items of version 1 when it starts
+// (unless MIGRATE=off; see format_v2.go).
 package main
 
 import (
@@ -39,6 +46,7 @@ type config struct {
 	slowStart  time.Duration
 	failMode   string
 	version    string
+	migrate    bool // MIGRATE: whether version 2 migrates version 1 data on start
 }
 
 func loadConfig() (config, error) {
@@ -55,6 +63,13 @@ func loadConfig() (config, error) {
 	case failNone, failUnhealthy, failCrash, failHTTP500:
 	default:
 		return c, fmt.Errorf("unknown FAIL_MODE %q (want unhealthy, crash or http500)", c.failMode)
+	}
+	switch m := os.Getenv("MIGRATE"); m {
+	case "", "on":
+		c.migrate = true
+	case "off":
+	default:
+		return c, fmt.Errorf("unknown MIGRATE %q (want on or off)", m)
 	}
 	if s := os.Getenv("SLOW_START"); s != "" {
 		d, err := time.ParseDuration(s)
@@ -74,6 +89,10 @@ func envOr(name, def string) string {
 }
 
 func main() {
+	if len(os.Args) > 1 && isCommand(os.Args[1]) {
+		os.Exit(runCLI(os.Args[1:], envOr("DATA_DIR", "/data"), os.Stdout, os.Stderr))
+	}
+
 	log.SetOutput(os.Stdout)
 	log.SetFlags(log.LstdFlags | log.LUTC)
 
@@ -114,8 +133,8 @@ func main() {
 		_ = srv.Shutdown(shutdownCtx)
 	}()
 
-	log.Printf("webapp %s (image tag %s) listening on :%s (data %s, backend %q, fail mode %q)",
-		cfg.version, imageTag, cfg.port, cfg.dataDir, cfg.backendURL, cfg.failMode)
+	log.Printf("webapp %s (image tag %s, storage format %d) listening on :%s (data %s, backend %q, fail mode %q)",
+		cfg.version, imageTag, storeFormat, cfg.port, cfg.dataDir, cfg.backendURL, cfg.failMode)
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		fail("listen: %v", err)
 	}

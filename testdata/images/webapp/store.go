@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -21,15 +20,19 @@ var (
 	validID     = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 )
 
-// store keeps each item as DIR/items/<id>.json, so the data lives on the
-// volume mounted at DATA_DIR and survives redeploys, backups and restores.
+// store keeps each item as DATA_DIR/<storeDirName>/<id>.json, so the data
+// lives on the volume mounted at DATA_DIR and survives redeploys, backups and
+// restores. The folder and the file format depend on the build: "items" and
+// format 1 by default, "items2" and format 2 with the build tag v2 (see
+// format_v1.go and format_v2.go). The server and the CLI of one binary share
+// the store; every write is a rename, so readers never see half a file.
 type store struct {
 	mu  sync.Mutex
 	dir string
 }
 
 func openStore(dataDir string) (*store, error) {
-	dir := filepath.Join(dataDir, "items")
+	dir := filepath.Join(dataDir, storeDirName)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("DATA_DIR: %v", err)
 	}
@@ -38,6 +41,16 @@ func openStore(dataDir string) (*store, error) {
 
 func (s *store) path(id string) string { return filepath.Join(s.dir, id+".json") }
 
+// write stores it under its ID, replacing any item of that ID.
+func (s *store) write(it item) error {
+	data, err := encodeItem(it)
+	if err != nil {
+		return fmt.Errorf("item %s: %v", it.ID, err)
+	}
+	return writeFileAtomic(s.path(it.ID), data)
+}
+
+// create stores a new item; an empty ID gets a random one.
 func (s *store) create(it item) (item, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -48,35 +61,32 @@ func (s *store) create(it item) (item, error) {
 	} else if !validID.MatchString(it.ID) {
 		return item{}, errBadID
 	}
-	p := s.path(it.ID)
-	if _, err := os.Stat(p); err == nil {
+	if _, err := os.Stat(s.path(it.ID)); err == nil {
 		return item{}, fmt.Errorf("%w: %s", errExists, it.ID)
 	}
-	data, err := json.Marshal(it)
-	if err != nil {
+	if err := s.write(it); err != nil {
 		return item{}, err
 	}
-	tmp, err := os.CreateTemp(s.dir, ".tmp-*")
-	if err != nil {
+	return it, nil
+}
+
+// put sets the value of item id, creating it (named id) when missing; an
+// existing item keeps its name.
+func (s *store) put(id, value string) (item, error) {
+	if !validID.MatchString(id) {
+		return item{}, errBadID
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it, err := s.get(id)
+	switch {
+	case errors.Is(err, errNotFound):
+		it = item{ID: id, Name: id}
+	case err != nil:
 		return item{}, err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return item{}, err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return item{}, err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return item{}, err
-	}
-	if err := tmp.Close(); err != nil {
-		return item{}, err
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
+	it.Value = value
+	if err := s.write(it); err != nil {
 		return item{}, err
 	}
 	return it, nil
@@ -92,8 +102,8 @@ func (s *store) get(id string) (item, error) {
 	} else if err != nil {
 		return item{}, err
 	}
-	var it item
-	if err := json.Unmarshal(data, &it); err != nil {
+	it, err := decodeItem(data)
+	if err != nil {
 		return item{}, fmt.Errorf("item %s: %v", id, err)
 	}
 	return it, nil
@@ -112,19 +122,32 @@ func (s *store) remove(id string) error {
 	return err
 }
 
-// list returns every item, sorted by id; never nil, so it encodes as [].
-func (s *store) list() ([]item, error) {
+// ids returns the IDs of the items in the store, sorted. Files that are not
+// <id>.json are not items and are ignored.
+func (s *store) ids() ([]string, error) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
 		return nil, err
 	}
-	items := []item{}
+	var ids []string
 	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".json") {
-			continue
+		if id, ok := itemFileID(e); ok {
+			ids = append(ids, id)
 		}
-		it, err := s.get(strings.TrimSuffix(name, ".json"))
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// list returns every item, sorted by id; never nil, so it encodes as [].
+func (s *store) list() ([]item, error) {
+	ids, err := s.ids()
+	if err != nil {
+		return nil, err
+	}
+	items := []item{}
+	for _, id := range ids {
+		it, err := s.get(id)
 		if errors.Is(err, errNotFound) {
 			continue // removed meanwhile
 		} else if err != nil {
@@ -132,6 +155,82 @@ func (s *store) list() ([]item, error) {
 		}
 		items = append(items, it)
 	}
-	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
 	return items, nil
+}
+
+// replace makes the store hold exactly items: each is written (an empty name
+// becomes the ID), then every other item is removed. Nothing is changed when
+// an ID is invalid or appears twice.
+func (s *store) replace(items []item) error {
+	keep := make(map[string]bool, len(items))
+	for i, it := range items {
+		if !validID.MatchString(it.ID) {
+			return fmt.Errorf("item %d (id %q): %w", i+1, it.ID, errBadID)
+		}
+		if keep[it.ID] {
+			return fmt.Errorf("item %d: id %q appears twice", i+1, it.ID)
+		}
+		keep[it.ID] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, it := range items {
+		if it.Name == "" {
+			it.Name = it.ID
+		}
+		if err := s.write(it); err != nil {
+			return err
+		}
+	}
+	ids, err := s.ids()
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if keep[id] {
+			continue
+		}
+		if err := os.Remove(s.path(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// itemFileID returns the item ID a store folder entry holds, and false for
+// anything else: folders, hidden files (temporary files are ".tmp-*") and
+// names that are not a valid ID followed by ".json".
+func itemFileID(e os.DirEntry) (string, bool) {
+	name := e.Name()
+	if e.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".json") {
+		return "", false
+	}
+	id := strings.TrimSuffix(name, ".json")
+	return id, validID.MatchString(id)
+}
+
+// writeFileAtomic writes data and a newline to path through a temporary file
+// in the same folder, renamed over path once synced.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

@@ -1,0 +1,81 @@
+package enroll
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cc-ci/recipe-test/v2/internal/recipe"
+)
+
+func TestParse(t *testing.T) {
+	e, err := Parse("recipes/x/recipe.toml", []byte(`
+[upgrade]
+base = "1.0.0+1.0"
+
+[hooks]
+service = "app"
+seed = 'cli put "$RECIPE_TEST_MARKER"'
+mutate = "cli put mutated"
+verify = 'test "$(cli get)" = "$RECIPE_TEST_MARKER"'
+
+[not_applicable]
+lint = "upstream image only"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Upgrade.Base != "1.0.0+1.0" || e.Hooks.Service != "app" || !e.Hooks.Defined() || !strings.Contains(e.Hooks.Verify, "RECIPE_TEST_MARKER") {
+		t.Errorf("decoded %+v", e)
+	}
+	if got := e.NotApplicableLevels(); len(got) != 1 || got[5] != "upstream image only" {
+		t.Errorf("not applicable levels = %v", got)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for name, tc := range map[string]struct {
+		doc        string
+		line       int
+		key, inMsg string
+	}{
+		"unknown top key":     {"[hooks]\nservice = \"app\"\n\n[hook]\nseed = \"x\"\n", 4, "hook", "unknown key"},
+		"unknown nested key":  {"[upgrade]\nbase = \"1.0.0\"\nfrom = \"x\"\n", 3, "upgrade.from", "known here: base"},
+		"wrong type":          {"[upgrade]\nbase = 3\n", 2, "upgrade.base", ""},
+		"partial hooks":       {"[hooks]\nservice = \"app\"\nseed = \"x\"\n", 0, "hooks", "missing mutate, verify"},
+		"bad rung":            {"[not_applicable]\ninstall = \"never\"\n", 0, "not_applicable.install", "not a rung"},
+		"rung without reason": {"[not_applicable]\nupgrade = \" \"\n", 0, "not_applicable.upgrade", "needs a reason"},
+		"bad base":            {"[upgrade]\nbase = \"latest\"\n", 0, "upgrade.base", "not a release tag"},
+		"syntax":              {"[hooks\n", 1, "", ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse("recipes/x/recipe.toml", []byte(tc.doc))
+			var ce *recipe.ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is not a ConfigError", err)
+			}
+			if ce.File != "recipes/x/recipe.toml" || ce.Line != tc.line || ce.Key != tc.key || !strings.Contains(err.Error(), tc.inMsg) {
+				t.Errorf("got %q (line %d key %q), want line %d key %q containing %q", err, ce.Line, ce.Key, tc.line, tc.key, tc.inMsg)
+			}
+			if !recipe.IsInputError(err) {
+				t.Error("not an input error")
+			}
+		})
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "recipe.toml") || !recipe.IsInputError(err) {
+		t.Errorf("missing file: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte("[upgrade]\nbase = \"1.0.0\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := Load(dir)
+	if err != nil || e.Upgrade.Base != "1.0.0" || e.File != filepath.Join(dir, FileName) {
+		t.Errorf("Load = %+v, %v", e, err)
+	}
+}

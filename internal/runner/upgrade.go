@@ -1,0 +1,161 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/cc-ci/recipe-test/v2/internal/datacheck"
+	"github.com/cc-ci/recipe-test/v2/internal/recipe"
+)
+
+// upgradePlan is the upgrade's starting point, found at plan time.
+type upgradePlan struct {
+	skip    string      // why there is no upgrade to test; "" = there is
+	version string      // the base release's tag
+	app     *recipe.App // the base release resolved for the run's domain
+	err     error       // the base release could not be loaded
+}
+
+// planUpgrade finds the release to upgrade from: --upgrade-from, else the
+// enrollment's upgrade.base, else the newest release older than the ref
+// under test. Naming a release the recipe does not have is bad input; a
+// recipe with no earlier release has no upgrade to test (the stage skips,
+// saying why); a base release that does not load fails the upgrade stage.
+func (r *Run) planUpgrade(ctx context.Context) error {
+	u := &r.upgrade
+	versions := r.Recipe.Versions
+	want, source := r.Opts.UpgradeFrom, "--upgrade-from"
+	if want == "" && r.Enrollment != nil && r.Enrollment.Upgrade.Base != "" {
+		want, source = r.Enrollment.Upgrade.Base, r.Enrollment.File+": upgrade.base"
+	}
+	var base recipe.Version
+	switch {
+	case want != "":
+		i := slices.IndexFunc(versions, func(v recipe.Version) bool {
+			return v.Tag == want || strings.TrimPrefix(v.Tag, "v") == strings.TrimPrefix(want, "v")
+		})
+		if i < 0 {
+			return fmt.Errorf("%s names release %q, which recipe %s does not have (releases: %s)", source, want, r.Recipe.Name, tagList(versions))
+		}
+		base = versions[i]
+	case len(versions) == 0:
+		u.skip = fmt.Sprintf("recipe %s has no releases (no version tags in its git history): nothing to upgrade from", r.Recipe.Name)
+		return nil
+	default:
+		current := recipe.VersionAtCommit(versions, r.Recipe.Commit)
+		prev, ok := recipe.PreviousVersion(versions, current)
+		if !ok {
+			u.skip = fmt.Sprintf("release %s is the first: there is no earlier release to upgrade from", current.Tag)
+			return nil
+		}
+		base = prev
+	}
+	u.version = base.Tag
+	r.Result.BaseVersion = base.Tag
+	app, err := r.loadRelease(ctx, base.Tag)
+	if err != nil {
+		u.err = fmt.Errorf("release %s: %w", base.Tag, err)
+		r.Logf("upgrade: cannot load the base release: %v", u.err)
+		return nil
+	}
+	u.app = app
+	r.Logf("plan: upgrade from release %s to %s", base.Tag, orUnknown(r.App.Version, r.Recipe.Commit))
+	return nil
+}
+
+// loadRelease checks the recipe out at tag (from its local clone, with the
+// run's env assignments) and resolves it for the run's domain, so that it
+// deploys to the same stack.
+func (r *Run) loadRelease(ctx context.Context, tag string) (*recipe.App, error) {
+	rec, err := recipe.Open(ctx, r.Recipe.Dir, tag, r.Opts.WorkDir)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.Opts.Env) > 0 {
+		if err := rec.Set("--env", r.Opts.Env...); err != nil {
+			return nil, err
+		}
+	}
+	return rec.Resolve(recipe.ResolveOptions{Domain: r.App.Domain})
+}
+
+func tagList(versions []recipe.Version) string {
+	if len(versions) == 0 {
+		return "none"
+	}
+	var tags []string
+	for _, v := range versions {
+		tags = append(tags, v.Tag)
+	}
+	return strings.Join(tags, ", ")
+}
+
+func orUnknown(version, commit string) string {
+	switch {
+	case version != "":
+		return version
+	case commit != "":
+		return "commit " + commit[:min(12, len(commit))]
+	}
+	return "the working tree"
+}
+
+// upgrade deploys the base release (unless install already did), seeds
+// data, redeploys the same stack with the ref under test in place (as
+// `abra app deploy --chaos` does), and checks convergence, readiness and
+// that the seeded data is still there. Its error names the step that
+// failed: base deploy, seed, upgrade deploy/converge, readiness or data
+// check.
+type upgrade struct{}
+
+func (upgrade) Name() string { return StageUpgrade }
+
+func (upgrade) Run(ctx context.Context, r *Run) error {
+	u := r.upgrade
+	if u.skip != "" {
+		return Skip("%s", u.skip)
+	}
+	if u.err != nil {
+		return fmt.Errorf("base deploy: %w", u.err)
+	}
+	if r.Deployed != u.app {
+		r.Logf("deploying release %s", u.version)
+		if err := r.deploy(ctx, u.app); err != nil {
+			return fmt.Errorf("base deploy: %w", err)
+		}
+		if err := r.ready(ctx); err != nil {
+			return fmt.Errorf("base %w", err)
+		}
+	}
+	check := r.checker(u.app)
+	marker := newMarker(r.Result.RunID)
+	verifiable := true
+	if err := check.Seed(ctx, marker); errors.Is(err, datacheck.ErrUnverifiable) {
+		verifiable = false
+		r.Logf("no data check: %v", err)
+		r.Note("no data check: %v", err)
+	} else if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	head := orUnknown(r.App.Version, r.Recipe.Commit)
+	r.Logf("upgrading in place from release %s to %s", u.version, head)
+	if err := r.deploy(ctx, r.App); err != nil {
+		return fmt.Errorf("upgrade %w", err)
+	}
+	if err := r.ready(ctx); err != nil {
+		return err
+	}
+	if verifiable {
+		if err := check.Verify(ctx, marker); err != nil {
+			return fmt.Errorf("data check: the data seeded into release %s is not there after the upgrade to %s: %w", u.version, head, err)
+		}
+		r.Logf("data check: the data seeded into %s survived the upgrade (%s)", u.version, check.Describe())
+		r.Note("upgraded from %s to %s; data checked with %s", u.version, head, check.Describe())
+	} else {
+		r.Note("upgraded from %s to %s", u.version, head)
+	}
+	return nil
+}
