@@ -2,13 +2,20 @@
 # The test command: prepares the host (packages, dockerd, swarm, fixture
 # images), then runs every Go test with the swarm required, so an integration
 # test cannot pass by skipping. Extra arguments replace the package list
-# (e.g. scripts/test.sh -run TestX ./internal/testenv/).
+# (e.g. scripts/test.sh -run TestX ./internal/testenv/). By default the
+# fixture web app's own tests run too, in both of its builds (./... skips
+# testdata/, and release 2 is the v2 build tag).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
 
 bash scripts/setup-host.sh
 
-args=("$@")
-((${#args[@]})) || args=(./...)
-RECIPE_TEST_REQUIRE_SWARM=1 exec go test -count=1 -timeout 60m "${args[@]}"
+export RECIPE_TEST_REQUIRE_SWARM=1
+if (($#)); then
+	exec go test -count=1 -timeout 60m "$@"
+fi
+status=0
+go test -count=1 -timeout 60m ./... ./testdata/images/webapp/ || status=$?
+go test -count=1 -tags v2 ./testdata/images/webapp/ || status=$?
+exit "$status"

@@ -285,12 +285,28 @@ func (r *Run) restoreAll(ctx context.Context) error {
 	return nil
 }
 
+// missingLoadHint points at the usual cause of a restore that brings the
+// files back but not the data: a dump made by a backup pre-hook that no
+// restore post-hook loads back.
+func missingLoadHint(targets []backup.Target) string {
+	var hints []string
+	for _, t := range targets {
+		if t.Labels.PreHook != "" && t.Labels.RestorePostHook == "" {
+			hints = append(hints, fmt.Sprintf("service %s backs up with a pre-hook (%q), which usually dumps the data, but has no backupbot.restore.post-hook to load it back", t.Service, t.Labels.PreHook))
+		}
+	}
+	if len(hints) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(hints, "; ") + ")"
+}
+
 // verifyRestored checks the data is the original and the app still ready.
 func (r *Run) verifyRestored(ctx context.Context) error {
 	b := &r.backup
 	if b.unverified == "" {
 		if err := b.check.Verify(ctx, b.marker); err != nil {
-			return fmt.Errorf("data check: the restored data was not the original: %w", err)
+			return fmt.Errorf("data check: the restored data was not the original: %w%s", err, missingLoadHint(b.targets))
 		}
 		r.Logf("data check: the original data came back and the mutation is gone (%s)", b.check.Describe())
 	}

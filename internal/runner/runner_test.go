@@ -48,7 +48,9 @@ func execute(t *testing.T, opts Options) (*results.Run, string) {
 	testenv.FixtureImage(t, "webapp", "1")
 	var progress bytes.Buffer
 	opts.DomainSuffix = suffix
-	opts.Out = t.TempDir()
+	if opts.Out == "" {
+		opts.Out = t.TempDir()
+	}
 	opts.Progress = &syncWriter{w: &progress}
 	opts.LockDir = t.TempDir()
 	if opts.Timeout == 0 {
@@ -93,7 +95,7 @@ func stage(t *testing.T, res *results.Run, name string) results.Stage {
 }
 
 func TestInstallHealthyMultiService(t *testing.T) {
-	res, progress := execute(t, Options{Recipe: fixture(t, "example")})
+	res, progress := execute(t, Options{Recipe: fixture(t, "example"), Stages: []string{StageInstall}})
 	if res.Status != results.Pass || res.Level != 1 || len(res.Residue) != 0 {
 		t.Fatalf("status %s level %d residue %v stages %+v\n%s", res.Status, res.Level, res.Residue, res.Stages, progress)
 	}
@@ -139,7 +141,7 @@ func TestInstallFailures(t *testing.T) {
 func TestLeakIsResidue(t *testing.T) {
 	var leakVolume, leakContainer string
 	api := apiClient(t)
-	opts := Options{Recipe: fixture(t, "example"), afterStage: func(ctx context.Context, _ string, r *Run) {
+	opts := Options{Recipe: fixture(t, "example"), Stages: []string{StageInstall}, afterStage: func(ctx context.Context, _ string, r *Run) {
 		leakVolume = r.App.Stack + "_leak"
 		if _, err := api.VolumeCreate(ctx, client.VolumeCreateOptions{Name: leakVolume,
 			Labels: map[string]string{swarm.LabelNamespace: r.App.Stack}}); err != nil {
@@ -196,7 +198,9 @@ func TestConcurrentRuns(t *testing.T) {
 	var wg sync.WaitGroup
 	runs := make([]*results.Run, 2)
 	for i := range runs {
-		wg.Go(func() { runs[i], _ = execute(t, Options{Recipe: fixture(t, "example")}) })
+		wg.Go(func() {
+			runs[i], _ = execute(t, Options{Recipe: fixture(t, "example"), Stages: []string{StageInstall}})
+		})
 	}
 	wg.Wait()
 	if t.Failed() {
@@ -303,7 +307,7 @@ func TestInstallFromGitURL(t *testing.T) {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 	}
-	res, progress := execute(t, Options{Recipe: "file://" + repo, Ref: "1.0.0+1.0"})
+	res, progress := execute(t, Options{Recipe: "file://" + repo, Ref: "1.0.0+1.0", Stages: []string{StageInstall}})
 	if res.Status != results.Pass || res.Commit == "" || res.Ref != "1.0.0+1.0" {
 		t.Fatalf("status %s commit %q ref %q stages %+v\n%s", res.Status, res.Commit, res.Ref, res.Stages, progress)
 	}

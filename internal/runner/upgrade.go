@@ -27,9 +27,9 @@ type upgradePlan struct {
 func (r *Run) planUpgrade(ctx context.Context) error {
 	u := &r.upgrade
 	versions := r.Recipe.Versions
-	want, source := r.Opts.UpgradeFrom, "--upgrade-from"
+	want, source, key := r.Opts.UpgradeFrom, "--upgrade-from", ""
 	if want == "" && r.Enrollment != nil && r.Enrollment.Upgrade.Base != "" {
-		want, source = r.Enrollment.Upgrade.Base, r.Enrollment.File+": upgrade.base"
+		want, source, key = r.Enrollment.Upgrade.Base, r.Enrollment.File, "upgrade.base"
 	}
 	var base recipe.Version
 	switch {
@@ -38,7 +38,8 @@ func (r *Run) planUpgrade(ctx context.Context) error {
 			return v.Tag == want || strings.TrimPrefix(v.Tag, "v") == strings.TrimPrefix(want, "v")
 		})
 		if i < 0 {
-			return fmt.Errorf("%s names release %q, which recipe %s does not have (releases: %s)", source, want, r.Recipe.Name, tagList(versions))
+			return &recipe.ConfigError{File: source, Key: key,
+				Msg: fmt.Sprintf("names release %q, which recipe %s does not have (releases: %s)", want, r.Recipe.Name, tagList(versions))}
 		}
 		base = versions[i]
 	case len(versions) == 0:

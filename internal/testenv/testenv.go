@@ -1,6 +1,7 @@
 // Package testenv gates integration tests on the resources they need: a
 // Docker engine that is a swarm manager, and the fixture images built by
-// scripts/build-fixtures.sh.
+// scripts/build-fixtures.sh. It also builds fixtures that need no engine,
+// such as a recipe's git repository with tagged releases (TaggedRecipe).
 //
 // When a resource is missing the test is skipped with the reason, unless the
 // environment variable RECIPE_TEST_REQUIRE_SWARM is "1" (CI sets it through
@@ -11,13 +12,19 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/Masterminds/semver/v3"
 	cerrdefs "github.com/containerd/errdefs"
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/moby/moby/client"
 )
 
@@ -195,4 +202,164 @@ func Fixtures(t testing.TB) []Fixture {
 		out = append(out, f)
 	}
 	return out
+}
+
+// TaggedRecipe makes a git repository in a fresh t.TempDir() from dir, a
+// folder that holds one subfolder per released version of a recipe, named
+// exactly by its tag and holding the whole recipe at that tag (like
+// testdata/recipes/upgrade). Oldest first, in semantic version order of the
+// recipe part of the names (before "+"), each version's files replace the
+// working tree, are committed and tagged with the folder's name (a
+// lightweight tag). Files directly in dir, such as a README, belong to no
+// version. It returns the repository's path; HEAD, on branch main, is the
+// newest version, checked out.
+//
+// It uses go-git, so no git binary is needed.
+func TaggedRecipe(t testing.TB, dir string) string {
+	t.Helper()
+	versions, err := versionFolders(dir)
+	if err != nil {
+		t.Fatalf("testenv: TaggedRecipe: %v", err)
+		return ""
+	}
+	repoDir := t.TempDir()
+	repo, err := git.PlainInitWithOptions(repoDir, &git.PlainInitOptions{
+		InitOptions: git.InitOptions{DefaultBranch: plumbing.NewBranchReferenceName("main")},
+	})
+	if err != nil {
+		t.Fatalf("testenv: TaggedRecipe: git init %s: %v", repoDir, err)
+		return ""
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatalf("testenv: TaggedRecipe: %v", err)
+		return ""
+	}
+	// Fixed dates, a minute apart, so the same folder gives the same commits.
+	when := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, v := range versions {
+		if err := clearWorktree(repoDir); err != nil {
+			t.Fatalf("testenv: TaggedRecipe: %v", err)
+			return ""
+		}
+		if err := copyTree(filepath.Join(dir, v), repoDir); err != nil {
+			t.Fatalf("testenv: TaggedRecipe: version %s: %v", v, err)
+			return ""
+		}
+		if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
+			t.Fatalf("testenv: TaggedRecipe: version %s: git add: %v", v, err)
+			return ""
+		}
+		sig := &object.Signature{
+			Name:  "recipe-test fixtures",
+			Email: "fixtures@recipe-test.invalid",
+			When:  when.Add(time.Duration(i) * time.Minute),
+		}
+		hash, err := wt.Commit("Release "+v, &git.CommitOptions{Author: sig, Committer: sig, AllowEmptyCommits: true})
+		if err != nil {
+			t.Fatalf("testenv: TaggedRecipe: version %s: git commit: %v", v, err)
+			return ""
+		}
+		if _, err := repo.CreateTag(v, hash, nil); err != nil {
+			t.Fatalf("testenv: TaggedRecipe: version %s: git tag: %v", v, err)
+			return ""
+		}
+	}
+	return repoDir
+}
+
+// versionFolders returns the names of the subfolders of dir sorted by
+// semantic version, oldest first. Each must be a version tag,
+// [v]MAJOR.MINOR.PATCH[-PRERELEASE][+UPSTREAM]; equal recipe versions are
+// ordered by name.
+func versionFolders(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	parsed := map[string]*semver.Version{}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		recipePart, _, _ := strings.Cut(strings.TrimPrefix(e.Name(), "v"), "+")
+		v, err := semver.StrictNewVersion(recipePart)
+		if err != nil {
+			return nil, fmt.Errorf("%s: folder %q is not named by a version tag (MAJOR.MINOR.PATCH[+UPSTREAM]): %v",
+				dir, e.Name(), err)
+		}
+		names = append(names, e.Name())
+		parsed[e.Name()] = v
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%s holds no version folder", dir)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if c := parsed[names[i]].Compare(parsed[names[j]]); c != 0 {
+			return c < 0
+		}
+		return names[i] < names[j]
+	})
+	return names, nil
+}
+
+// clearWorktree removes everything in repoDir but the .git folder.
+func clearWorktree(repoDir string) error {
+	entries, err := os.ReadDir(repoDir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name() == git.GitDirName {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(repoDir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyTree copies the folders and regular files under src into dst, keeping
+// the permission bits; anything else (a symlink, ...) is an error.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case info.Mode().IsRegular():
+			return copyFile(path, target, info.Mode().Perm())
+		}
+		return fmt.Errorf("%s: not a regular file or folder", path)
+	})
+}
+
+func copyFile(src, dst string, perm os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

@@ -2,13 +2,19 @@ package testenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/moby/moby/client"
 )
 
@@ -35,7 +41,11 @@ func TestRepoRoot(t *testing.T) {
 
 func TestFixturesList(t *testing.T) {
 	fixtures := Fixtures(t)
-	want := map[string]bool{"recipe-test-fixtures/webapp:1": false, "recipe-test-fixtures/backend:1": false}
+	want := map[string]bool{
+		"recipe-test-fixtures/webapp:1":  false,
+		"recipe-test-fixtures/webapp:2":  false,
+		"recipe-test-fixtures/backend:1": false,
+	}
 	for _, f := range fixtures {
 		if _, ok := want[f.Ref()]; ok {
 			want[f.Ref()] = true
@@ -144,5 +154,224 @@ func TestFixtureImageMissing(t *testing.T) {
 	}
 	if !strings.Contains(r.skipped, "not found") {
 		t.Fatalf("missing image: skipped %q, failed %q; want a not-found skip", r.skipped, r.failed)
+	}
+}
+
+// writeFiles writes files (slash path -> content) under dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// treeFiles returns the files (slash path -> content) of a commit's tree.
+func treeFiles(t *testing.T, c *object.Commit) map[string]string {
+	t.Helper()
+	tree, err := c.Tree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	err = tree.Files().ForEach(func(f *object.File) error {
+		content, err := f.Contents()
+		files[f.Name] = content
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// tagCommits returns the tags of repo and the commit each points to; it
+// fails t when a tag is not lightweight.
+func tagCommits(t *testing.T, repo *git.Repository) map[string]plumbing.Hash {
+	t.Helper()
+	tags, err := repo.Tags()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]plumbing.Hash{}
+	err = tags.ForEach(func(ref *plumbing.Reference) error {
+		if _, err := repo.TagObject(ref.Hash()); !errors.Is(err, plumbing.ErrObjectNotFound) {
+			t.Errorf("tag %s is annotated (%v), want a lightweight tag", ref.Name().Short(), err)
+		}
+		out[ref.Name().Short()] = ref.Hash()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestTaggedRecipe(t *testing.T) {
+	// Folder names in lexical order are not in version order: 1.10.0 comes
+	// after 1.9.0, and the prerelease 2.0.0-rc.1 before 2.0.0.
+	layout := t.TempDir()
+	versions := map[string]map[string]string{
+		"1.9.0+1.0": {
+			"compose.yml":       "# 1.9.0\n",
+			"old-only.yml":      "# only in 1.9.0\n",
+			"conf/app.conf":     "a=1\n",
+			"release/1.9.0+1.0": "notes 1.9.0\n",
+		},
+		"1.10.0+1.1": {
+			"compose.yml":   "# 1.10.0\n",
+			"conf/app.conf": "a=2\n",
+		},
+		"2.0.0-rc.1+2.0": {"compose.yml": "# 2.0.0-rc.1\n"},
+		"2.0.0+2.0": {
+			"compose.yml":       "# 2.0.0\n",
+			"new.yml":           "# new in 2.0.0\n",
+			"release/2.0.0+2.0": "notes 2.0.0\n",
+		},
+	}
+	for v, files := range versions {
+		writeFiles(t, filepath.Join(layout, v), files)
+	}
+	writeFiles(t, layout, map[string]string{"README.md": "not a version\n"})
+
+	repoDir := TaggedRecipe(t, layout)
+	repo, err := git.PlainOpen(repoDir)
+	if err != nil {
+		t.Fatalf("TaggedRecipe made no repository: %v", err)
+	}
+
+	tags := tagCommits(t, repo)
+	var names []string
+	for name := range tags {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	if want := []string{"1.10.0+1.1", "1.9.0+1.0", "2.0.0+2.0", "2.0.0-rc.1+2.0"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("tags %q, want %q", names, want)
+	}
+
+	// HEAD is on main, at the newest version, and the history is one commit
+	// per version, oldest first in version order.
+	head, err := repo.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.Name() != plumbing.NewBranchReferenceName("main") || head.Hash() != tags["2.0.0+2.0"] {
+		t.Fatalf("HEAD is %s at %s, want main at the commit of 2.0.0+2.0 (%s)", head.Name(), head.Hash(), tags["2.0.0+2.0"])
+	}
+	log, err := repo.Log(&git.LogOptions{From: head.Hash()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var history []plumbing.Hash
+	err = log.ForEach(func(c *object.Commit) error {
+		history = append(history, c.Hash)
+		if c.NumParents() > 1 {
+			t.Errorf("commit %s has %d parents", c.Hash, c.NumParents())
+		}
+		if c.Author.Name != "recipe-test fixtures" {
+			t.Errorf("commit %s: author %q", c.Hash, c.Author.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := []string{"2.0.0+2.0", "2.0.0-rc.1+2.0", "1.10.0+1.1", "1.9.0+1.0"} // newest first, as the log walks
+	if len(history) != len(order) {
+		t.Fatalf("%d commits, want %d (one per version)", len(history), len(order))
+	}
+	for i, v := range order {
+		if history[i] != tags[v] {
+			t.Errorf("commit %d from HEAD is %s, want the commit tagged %s (%s)", i, history[i], v, tags[v])
+		}
+	}
+
+	// Each tag's tree is exactly its folder: the files of older versions and
+	// of dir itself are gone.
+	for v, want := range versions {
+		c, err := repo.CommitObject(tags[v])
+		if err != nil {
+			t.Fatalf("tag %s: %v", v, err)
+		}
+		if got := treeFiles(t, c); !reflect.DeepEqual(got, want) {
+			t.Errorf("tree of %s = %q, want %q", v, got, want)
+		}
+	}
+
+	// The working tree is HEAD, checked out.
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := wt.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !status.IsClean() {
+		t.Errorf("the working tree differs from HEAD:\n%s", status)
+	}
+	if b, err := os.ReadFile(filepath.Join(repoDir, "compose.yml")); err != nil || string(b) != "# 2.0.0\n" {
+		t.Errorf("checked-out compose.yml = %q (%v), want 2.0.0's", b, err)
+	}
+	for _, gone := range []string{"old-only.yml", "conf", "README.md"} {
+		if _, err := os.Stat(filepath.Join(repoDir, gone)); !os.IsNotExist(err) {
+			t.Errorf("%s is in the working tree of the newest version (%v)", gone, err)
+		}
+	}
+}
+
+func TestTaggedRecipeRefusesNonVersionFolders(t *testing.T) {
+	layout := t.TempDir()
+	writeFiles(t, layout, map[string]string{"1.0.0+1.0/compose.yml": "", "latest/compose.yml": ""})
+	r := &recorder{TB: t}
+	TaggedRecipe(r, layout)
+	if !strings.Contains(r.failed, `"latest"`) {
+		t.Fatalf("a folder named latest: failed %q, want an error naming it", r.failed)
+	}
+
+	r = &recorder{TB: t}
+	TaggedRecipe(r, t.TempDir())
+	if !strings.Contains(r.failed, "no version folder") {
+		t.Fatalf("an empty folder: failed %q, want an error", r.failed)
+	}
+}
+
+// TestTaggedRecipeUpgradeFixture checks the upgrade fixture recipe's
+// repository: two releases, the newest checked out.
+func TestTaggedRecipeUpgradeFixture(t *testing.T) {
+	repoDir := TaggedRecipe(t, filepath.Join(RepoRoot(t), "testdata", "recipes", "upgrade"))
+	repo, err := git.PlainOpen(repoDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := tagCommits(t, repo)
+	if len(tags) != 2 || tags["1.0.0+1.0"].IsZero() || tags["2.0.0+2.0"].IsZero() {
+		t.Fatalf("tags %v, want 1.0.0+1.0 and 2.0.0+2.0", tags)
+	}
+	for v, image := range map[string]string{"1.0.0+1.0": "webapp:1", "2.0.0+2.0": "webapp:2"} {
+		c, err := repo.CommitObject(tags[v])
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := treeFiles(t, c)
+		if !strings.Contains(files["compose.yml"], "recipe-test-fixtures/"+image) {
+			t.Errorf("compose.yml of %s does not use %s", v, image)
+		}
+		if _, ok := files["release/"+v]; !ok {
+			t.Errorf("%s has no release notes release/%s", v, v)
+		}
+		if _, ok := files["README.md"]; ok {
+			t.Errorf("%s holds the layout's README.md", v)
+		}
+	}
+	head, err := repo.Head()
+	if err != nil || head.Hash() != tags["2.0.0+2.0"] {
+		t.Fatalf("HEAD %v (%v), want 2.0.0+2.0", head, err)
 	}
 }

@@ -1,0 +1,221 @@
+package runner
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cc-ci/recipe-test/v2/internal/recipe"
+	"github.com/cc-ci/recipe-test/v2/internal/results"
+	"github.com/cc-ci/recipe-test/v2/internal/testenv"
+)
+
+func enrollment(t *testing.T, name string) string {
+	return filepath.Join(testenv.RepoRoot(t), "testdata", "enrollments", name)
+}
+
+// writeEnrollment writes a recipe.toml into a fresh folder.
+func writeEnrollment(t *testing.T, toml string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "recipe.toml"), []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func wantStage(t *testing.T, res *results.Run, name string, status results.Status, inReason ...string) results.Stage {
+	t.Helper()
+	st := stage(t, res, name)
+	if st.Status != status {
+		t.Errorf("stage %s: %s (want %s): %s\n%s", name, st.Status, status, st.Reason, st.Output)
+	}
+	for _, w := range inReason {
+		if !strings.Contains(st.Reason, w) {
+			t.Errorf("stage %s reason lacks %q: %s", name, w, st.Reason)
+		}
+	}
+	return st
+}
+
+// The example recipe has no releases: upgrade skips and says why, backup
+// saves the labelled volume path into an archive, both restores bring the
+// generic markers back. Declaring the upgrade rung not applicable in
+// recipe.toml lifts the level to 3.
+func TestLifecycleExampleGenericMarkers(t *testing.T) {
+	en := writeEnrollment(t, "[not_applicable]\nupgrade = \"the example has a single release\"\n")
+	out := t.TempDir()
+	res, progress := execute(t, Options{Recipe: fixture(t, "example"), Enrollment: en, Out: out})
+	if res.Status != results.Pass || res.Level != 3 {
+		t.Fatalf("status %s level %d ladder %+v\n%s", res.Status, res.Level, res.Ladder, progress)
+	}
+	wantStage(t, res, "upgrade", results.Skip, "no releases")
+	if r := res.Ladder[1]; r.State != results.RungNotApplicable || r.Reason != "the example has a single release" {
+		t.Errorf("upgrade rung %+v", r)
+	}
+	wantStage(t, res, "backup", results.Pass)
+	st := wantStage(t, res, "restore", results.Pass)
+	if len(st.Tests) != 2 || st.Tests[0].Name != "in-place restore" || st.Tests[1].Name != "fresh restore" ||
+		st.Tests[0].Status != results.Pass || st.Tests[1].Status != results.Pass {
+		t.Errorf("restore tests %+v", st.Tests)
+	}
+	for _, w := range []string{"data mutated: the check now fails", "does not hold the seeded data, as it must not", "the original data came back"} {
+		if !strings.Contains(st.Output, w) {
+			t.Errorf("restore output lacks %q:\n%s", w, st.Output)
+		}
+	}
+	// The archive is a real tar of the labelled path, markers included.
+	names := tarNames(t, filepath.Join(out, "backup", "app.tar"))
+	for _, want := range []string{"data/items/.recipe-test-marker", "data/items/.recipe-test-extra"} {
+		if !names[want] {
+			t.Errorf("archive lacks %s: %v", want, names)
+		}
+	}
+}
+
+func tarNames(t *testing.T, file string) map[string]bool {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	names := map[string]bool{}
+	tr := tar.NewReader(f)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return names
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[hdr.Name] = true
+	}
+}
+
+// Release 2 of the upgrade fixture migrates release 1's data format on
+// start: install deploys release 1 (no extra deploy), the recipe's hooks
+// seed an item through the app's CLI, the upgrade keeps it. Backup and
+// restore with the same hooks then pass on release 2.
+func TestUpgradeKeepsData(t *testing.T) {
+	testenv.FixtureImage(t, "webapp", "2")
+	repo := testenv.TaggedRecipe(t, fixture(t, "upgrade"))
+	res, progress := execute(t, Options{Recipe: repo, Enrollment: enrollment(t, "upgrade")})
+	if res.Status != results.Pass || res.Level != 3 || res.BaseVersion != "1.0.0+1.0" || res.Version != "2.0.0+2.0" {
+		t.Fatalf("status %s level %d base %q version %q stages %+v\n%s", res.Status, res.Level, res.BaseVersion, res.Version, res.Stages, progress)
+	}
+	if st := wantStage(t, res, "install", results.Pass); !strings.Contains(st.Note, "1.0.0+1.0") {
+		t.Errorf("install note %q", st.Note)
+	}
+	st := wantStage(t, res, "upgrade", results.Pass)
+	for _, w := range []string{"upgrading in place from release 1.0.0+1.0 to 2.0.0+2.0", "seed hook in service app", "survived the upgrade"} {
+		if !strings.Contains(st.Output, w) {
+			t.Errorf("upgrade output lacks %q:\n%s", w, st.Output)
+		}
+	}
+	if strings.Count(progress, "service "+res.Stack+"_app created") != 2 { // install, then the fresh restore
+		t.Errorf("want exactly two creations of the app service (install, fresh restore):\n%s", progress)
+	}
+	wantStage(t, res, "restore", results.Pass)
+}
+
+// A release 2 that does not migrate loses the data: the upgrade fails at
+// the data check, naming both releases.
+func TestUpgradeLosesData(t *testing.T) {
+	testenv.FixtureImage(t, "webapp", "2")
+	repo := testenv.TaggedRecipe(t, fixture(t, "upgrade"))
+	res, progress := execute(t, Options{Recipe: repo, Enrollment: enrollment(t, "upgrade"),
+		Env: []string{"MIGRATE=off"}, Stages: []string{StageInstall, StageUpgrade}})
+	if res.Status != results.Fail || res.Level != 1 {
+		t.Fatalf("status %s level %d\n%s", res.Status, res.Level, progress)
+	}
+	wantStage(t, res, "upgrade", results.Fail, "data check: ", "1.0.0+1.0", "2.0.0+2.0", "verify hook")
+}
+
+// Testing the first release: there is nothing to upgrade from.
+func TestUpgradeFirstReleaseSkips(t *testing.T) {
+	repo := testenv.TaggedRecipe(t, fixture(t, "upgrade"))
+	res, progress := execute(t, Options{Recipe: repo, Ref: "1.0.0+1.0", Stages: []string{StageUpgrade}})
+	if res.Status != results.Pass || res.Level != 0 {
+		t.Fatalf("status %s level %d\n%s", res.Status, res.Level, progress)
+	}
+	wantStage(t, res, "upgrade", results.Skip, "1.0.0+1.0 is the first")
+}
+
+// A recipe whose backup is a dump made by a pre-hook and loaded back by a
+// restore post-hook restores its live data, in place and fresh.
+func TestBackupHooksRestore(t *testing.T) {
+	out := t.TempDir()
+	res, progress := execute(t, Options{Recipe: fixture(t, "backup-hooks"), Enrollment: enrollment(t, "backup-hooks"),
+		Stages: []string{StageBackup, StageRestore}, Out: out})
+	if res.Status != results.Pass {
+		t.Fatalf("status %s stages %+v\n%s", res.Status, res.Stages, progress)
+	}
+	b := wantStage(t, res, "backup", results.Pass)
+	if !strings.Contains(b.Output, "backupbot.backup.pre-hook: /webapp dump /data/dump.json") {
+		t.Errorf("backup output:\n%s", b.Output)
+	}
+	r := wantStage(t, res, "restore", results.Pass)
+	if strings.Count(r.Output, "backupbot.restore.post-hook") != 2 {
+		t.Errorf("the restore post-hook should run twice (in place, fresh):\n%s", r.Output)
+	}
+	if names := tarNames(t, filepath.Join(out, "backup", "app.tar")); !names["data/dump.json"] || len(names) != 1 {
+		t.Errorf("archive holds %v, want only data/dump.json", names)
+	}
+}
+
+// The bug found in a published recipe: without a restore post-hook the
+// dump comes back but the live data stays as it was. The restore must fail
+// and say the data was not the original.
+func TestRestoreWithoutPostHookFails(t *testing.T) {
+	res, progress := execute(t, Options{Recipe: fixture(t, "backup-no-restore-hook"), Enrollment: enrollment(t, "backup-no-restore-hook"),
+		Stages: []string{StageBackup, StageRestore}})
+	if res.Status != results.Fail {
+		t.Fatalf("status %s\n%s", res.Status, progress)
+	}
+	st := wantStage(t, res, "restore", results.Fail, "the restored data was not the original", "has no backupbot.restore.post-hook to load it back")
+	for _, tc := range st.Tests {
+		if tc.Status != results.Fail || !strings.Contains(tc.Reason, "the restored data was not the original") || len(st.Tests) != 2 {
+			t.Errorf("test %+v", tc)
+		}
+	}
+}
+
+// Bad upgrade and enrollment input stops the run before anything is
+// deployed, naming what is wrong.
+func TestLifecyclePlanErrors(t *testing.T) {
+	repo := testenv.TaggedRecipe(t, fixture(t, "upgrade"))
+	for name, tc := range map[string]struct {
+		opts Options
+		want []string
+	}{
+		"missing base":       {Options{Recipe: repo, UpgradeFrom: "0.9.0"}, []string{"--upgrade-from", `"0.9.0"`, "1.0.0+1.0, 2.0.0+2.0"}},
+		"enrollment base":    {Options{Recipe: repo, Enrollment: writeEnrollment(t, "[upgrade]\nbase = \"0.1.0\"\n")}, []string{"upgrade.base", "0.1.0"}},
+		"unknown key":        {Options{Recipe: repo, Enrollment: writeEnrollment(t, "[hooks]\nservise = \"app\"\n")}, []string{"recipe.toml:2", "hooks.servise", "unknown key"}},
+		"unknown service":    {Options{Recipe: repo, Enrollment: writeEnrollment(t, "[hooks]\nservice = \"db\"\nseed = \"x\"\nmutate = \"x\"\nverify = \"x\"\n")}, []string{"hooks.service", `"db"`, "services: app"}},
+		"missing enrollment": {Options{Recipe: repo, Enrollment: t.TempDir()}, []string{"recipe.toml", "missing"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tc.opts.Out, tc.opts.NoJanitor, tc.opts.LockDir, tc.opts.DomainSuffix = t.TempDir(), true, t.TempDir(), suffix
+			res, err := Execute(context.Background(), tc.opts)
+			var pe *PlanError
+			if !errors.As(err, &pe) || !recipe.IsInputError(err) {
+				t.Fatalf("err = %v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q: %v", w, err)
+				}
+			}
+			if len(res.Stages) != 0 {
+				t.Errorf("stages ran: %+v", res.Stages)
+			}
+		})
+	}
+}
