@@ -88,3 +88,38 @@ func TestHelpEverywhere(t *testing.T) {
 }
 
 type pflagFlag = pflag.Flag
+
+// Bad lifecycle input (an unknown recipe.toml key, a release the recipe
+// does not have, an unknown stage) is a configuration error: exit 2,
+// naming what is wrong, before anything is deployed.
+func TestRunBadLifecycleInputExit2(t *testing.T) {
+	example := filepath.Join("..", "..", "testdata", "recipes", "example")
+	en := t.TempDir()
+	if err := os.WriteFile(filepath.Join(en, "recipe.toml"), []byte("[hooks]\nservice = \"app\"\n[upgrade]\nbase = \"1.0.0\"\nfrom = \"x\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		args []string
+		want []string
+	}{
+		"unknown recipe.toml key": {[]string{"--enrollment", en}, []string{"recipe.toml:5", "upgrade.from", "unknown key"}},
+		"missing release":         {[]string{"--upgrade-from", "0.9.0"}, []string{"--upgrade-from", `"0.9.0"`, "releases: none"}},
+		"unknown stage":           {[]string{"--stages", "install,lint-ish"}, []string{`"lint-ish"`, "install, upgrade, backup, restore"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			args := append([]string{"run", "--recipe", example, "--out", t.TempDir(), "--no-janitor", "--lock-dir", t.TempDir()}, tc.args...)
+			code, _, stderr := runCLI(t, args...)
+			if code != exitConfig {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q: %s", w, stderr)
+				}
+			}
+			if strings.Contains(stderr, "[install]") {
+				t.Errorf("a stage ran: %s", stderr)
+			}
+		})
+	}
+}

@@ -126,16 +126,20 @@ func TestUpgradeKeepsData(t *testing.T) {
 }
 
 // A release 2 that does not migrate loses the data: the upgrade fails at
-// the data check, naming both releases.
+// the data check, naming both releases. Without install, the upgrade stage
+// deploys the base release itself.
 func TestUpgradeLosesData(t *testing.T) {
 	testenv.FixtureImage(t, "webapp", "2")
 	repo := testenv.TaggedRecipe(t, fixture(t, "upgrade"))
 	res, progress := execute(t, Options{Recipe: repo, Enrollment: enrollment(t, "upgrade"),
-		Env: []string{"MIGRATE=off"}, Stages: []string{StageInstall, StageUpgrade}})
-	if res.Status != results.Fail || res.Level != 1 {
+		Env: []string{"MIGRATE=off"}, Stages: []string{StageUpgrade}})
+	if res.Status != results.Fail || res.Level != 0 {
 		t.Fatalf("status %s level %d\n%s", res.Status, res.Level, progress)
 	}
-	wantStage(t, res, "upgrade", results.Fail, "data check: ", "1.0.0+1.0", "2.0.0+2.0", "verify hook")
+	st := wantStage(t, res, "upgrade", results.Fail, "data check: ", "1.0.0+1.0", "2.0.0+2.0", "verify hook", "item recipe-test-marker not found")
+	if !strings.Contains(st.Output, "deploying release 1.0.0+1.0") {
+		t.Errorf("upgrade output:\n%s", st.Output)
+	}
 }
 
 // Testing the first release: there is nothing to upgrade from.
