@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/swarm"
@@ -112,22 +113,37 @@ func (c *Client) ExecShell(ctx context.Context, containerID, command string, env
 
 // ServiceContainer returns the ID of a running container of service (its
 // full name), from its current tasks: the container a hook or a backup
-// runs in, as `docker exec` into the service would pick.
+// runs in, as `docker exec` into the service would pick. A task whose
+// container has just started may still report "starting" for a moment:
+// it waits up to containerWait for one to report running.
 func (c *Client) ServiceContainer(ctx context.Context, service string) (string, error) {
-	res, err := c.API.TaskList(ctx, client.TaskListOptions{Filters: make(client.Filters).
-		Add("service", service).Add("desired-state", "running")})
-	if err != nil {
-		return "", fmt.Errorf("list tasks of service %s: %w", service, err)
-	}
-	tasks := res.Items
-	slices.SortFunc(tasks, func(a, b swarm.Task) int { return b.CreatedAt.Compare(a.CreatedAt) })
-	for _, t := range tasks {
-		if t.Status.State == swarm.TaskStateRunning && t.Status.ContainerStatus != nil && t.Status.ContainerStatus.ContainerID != "" {
-			return t.Status.ContainerStatus.ContainerID, nil
+	deadline := time.Now().Add(containerWait)
+	for {
+		res, err := c.API.TaskList(ctx, client.TaskListOptions{Filters: make(client.Filters).
+			Add("service", service).Add("desired-state", "running")})
+		if err != nil {
+			return "", fmt.Errorf("list tasks of service %s: %w", service, err)
+		}
+		tasks := res.Items
+		slices.SortFunc(tasks, func(a, b swarm.Task) int { return b.CreatedAt.Compare(a.CreatedAt) })
+		for _, t := range tasks {
+			if t.Status.State == swarm.TaskStateRunning && t.Status.ContainerStatus != nil && t.Status.ContainerStatus.ContainerID != "" {
+				return t.Status.ContainerStatus.ContainerID, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("service %s has no running container", service)
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("service %s: waiting for a running container: %w", service, ctx.Err())
+		case <-time.After(250 * time.Millisecond):
 		}
 	}
-	return "", fmt.Errorf("service %s has no running container", service)
 }
+
+// containerWait bounds ServiceContainer's wait for a running task.
+const containerWait = 10 * time.Second
 
 // limitedBuffer keeps the first max bytes written and counts the rest.
 type limitedBuffer struct {
