@@ -58,7 +58,9 @@ type Hooks struct {
 }
 
 // Defined reports whether the recipe declares its own data hooks.
-func (h Hooks) Defined() bool { return h.Seed != "" || h.Mutate != "" || h.Verify != "" || h.Service != "" }
+func (h Hooks) Defined() bool {
+	return h.Seed != "" || h.Mutate != "" || h.Verify != "" || h.Service != ""
+}
 
 // Rungs maps the rung names recipe.toml uses to ladder levels. Install
 // (L1) is never optional.
