@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"github.com/cc-ci/recipe-test/v2/internal/report"
+	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -121,5 +124,44 @@ func TestRunBadLifecycleInputExit2(t *testing.T) {
 				t.Errorf("a stage ran: %s", stderr)
 			}
 		})
+	}
+}
+
+// report re-renders a saved results.json in every format; bad input exits 2.
+func TestReportCommand(t *testing.T) {
+	dir := t.TempDir()
+	saved := filepath.Join(dir, "results.json")
+	run := &results.Run{Status: results.Fail, Recipe: "example", Residue: []string{},
+		Stages: []results.Stage{{Name: "install", Status: results.Fail, Reason: "converge: app unhealthy", Output: "log line\n"}}}
+	run.ComputeLadder(nil)
+	var buf bytes.Buffer
+	if err := report.JSON(&buf, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(saved, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for format, want := range map[string]string{
+		"markdown": "### ❌ example: L0 of 5: install fails",
+		"junit":    `<failure message="converge: app unhealthy"`,
+		"json":     `"reason": "converge: app unhealthy"`,
+	} {
+		code, out, stderr := runCLI(t, "report", "--from", saved, "--format", format)
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("%s: exit %d, stderr %q, output lacks %q:\n%s", format, code, stderr, want, out)
+		}
+	}
+	if code, _, _ := runCLI(t, "report", "--from", saved); code != exitOK {
+		t.Errorf("markdown is the default: exit %d", code)
+	}
+	for name, args := range map[string][]string{
+		"no --from":      {"report"},
+		"missing file":   {"report", "--from", filepath.Join(dir, "nope.json")},
+		"not results":    {"report", "--from", filepath.Join("..", "..", "go.mod")},
+		"unknown format": {"report", "--from", saved, "--format", "pdf"},
+	} {
+		if code, _, stderr := runCLI(t, args...); code != exitConfig || !strings.HasPrefix(stderr, "recipe-test: ") {
+			t.Errorf("%s: exit %d, stderr %q", name, code, stderr)
+		}
 	}
 }

@@ -32,7 +32,7 @@ OUT/backup/<service>.tar) and restore (mutate, restore in place, then remove
 everything and restore onto a fresh deployment, checking the original data
 came back each time).
 
-Writes OUT/results.json and OUT/junit.xml. Progress goes to stderr.
+Writes OUT/results.json, OUT/junit.xml and OUT/report.md (the Markdown report). Progress goes to stderr.
 
 Exit codes: 0 every stage passed and nothing was left behind; 1 a stage
 failed or something was left behind; 2 usage or configuration error
@@ -70,7 +70,7 @@ failed or something was left behind; 2 usage or configuration error
 	f.StringVar(&o.Deployer, "deployer", "auto", "how to deploy: auto or swarm (the Docker Engine API)")
 	f.StringVar(&o.Ingress, "ingress", "direct", "how to reach the app: traefik (HTTPS on its domain) or direct (straight to the task the traefik labels name; no proxy or DNS needed)")
 	f.StringVar(&o.DomainSuffix, "domain-suffix", "", "suffix of the run domain (default recipe-test.test)")
-	f.StringVar(&o.Out, "out", runner.DefaultOut, "folder for results.json and junit.xml")
+	f.StringVar(&o.Out, "out", runner.DefaultOut, "folder for results.json, junit.xml, report.md and backup archives")
 	f.DurationVar(&o.Timeout, "timeout", runner.DefaultTimeout, "convergence and readiness timeout when the recipe has no coop-cloud.<stack>.timeout label")
 	f.BoolVar(&o.Retain, "retain", false, "keep a failed deployment for debugging (prints the command that removes it)")
 	f.StringArrayVar(&o.Env, "env", nil, "env assignment applied on top of .env.sample, in env-file syntax (repeatable)")

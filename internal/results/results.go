@@ -37,6 +37,20 @@ type Run struct {
 	Ladder  []Rung   `json:"ladder"`
 	// Error is a run-level error that is not a stage's (bad input, no swarm).
 	Error string `json:"error,omitempty"`
+	// RunURL links to the CI run that produced this result, when known.
+	RunURL string `json:"run_url,omitempty"`
+	// Parity compares this recipe's checks with the predecessor's, one row
+	// per feature, each with this run's result (from the enrollment).
+	Parity []ParityRow `json:"parity,omitempty"`
+}
+
+// ParityRow is one feature of a parity table: what is checked, by which
+// stage or test, and how it went in this run.
+type ParityRow struct {
+	Feature string `json:"feature"`
+	Check   string `json:"check"` // the stage or test that covers it ("restore", "custom/TestLogin")
+	Status  Status `json:"status,omitempty"`
+	Note    string `json:"note,omitempty"`
 }
 
 // Stage is one lifecycle stage's outcome.

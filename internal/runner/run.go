@@ -262,7 +262,7 @@ func (r *Run) writeOutputs() error {
 		return fmt.Errorf("output folder: %w", err)
 	}
 	for name, render := range map[string]func(io.Writer, *results.Run) error{
-		"results.json": report.JSON, "junit.xml": report.JUnit,
+		"results.json": report.JSON, "junit.xml": report.JUnit, "report.md": report.Markdown,
 	} {
 		path := filepath.Join(r.Opts.Out, name)
 		f, err := os.Create(path)

@@ -66,7 +66,7 @@ func execute(t *testing.T, opts Options) (*results.Run, string) {
 		t.Fatalf("no stack in results: %+v", res)
 	}
 	swarmtest.AssertNoResidue(t, apiClient(t), res.Stack)
-	for _, name := range []string{"results.json", "junit.xml"} {
+	for _, name := range []string{"results.json", "junit.xml", "report.md"} {
 		if _, err := os.Stat(filepath.Join(opts.Out, name)); err != nil {
 			t.Errorf("%s not written: %v", name, err)
 		}

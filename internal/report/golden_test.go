@@ -1,0 +1,157 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cc-ci/recipe-test/v2/internal/results"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// golden compares got with testdata/golden/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (run go test ./internal/report -update after checking the change):\n--- got\n%s", name, got)
+	}
+}
+
+var started = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+// passRun is a full pass: install on the base release, an upgrade, backup
+// and both restores, with notes.
+func passRun() *results.Run {
+	run := &results.Run{
+		Status: results.Pass, Recipe: "upgrade", Location: "https://git.example.org/recipes/upgrade.git", Ref: "refs/pull/7/head",
+		Commit: "0123456789abcdef0123456789abcdef01234567", Version: "2.0.0+2.0", BaseVersion: "1.0.0+1.0",
+		Domain: "upgr-c0ffee.ci.test", Stack: "upgr-c0ffee_ci_test", RunID: "c0ffee", Deployer: "swarm", Ingress: "direct",
+		Started: started, DurationS: 83.4, RunURL: "https://git.example.org/recipes/upgrade/actions/runs/42",
+		Stages: []results.Stage{
+			{Name: "install", Status: results.Pass, DurationS: 2.1, Note: "installed release 1.0.0+1.0, which the upgrade starts from", Output: "2/2 services converged\n"},
+			{Name: "upgrade", Status: results.Pass, DurationS: 5.6, Note: "upgraded from 1.0.0+1.0 to 2.0.0+2.0; data checked with the recipe's seed/mutate/verify hooks in service app"},
+			{Name: "backup", Status: results.Pass, DurationS: 0.2, Note: "saved out/backup/app.tar"},
+			{Name: "restore", Status: results.Pass, DurationS: 9.1, Note: "in place and onto a fresh deployment", Tests: []results.Test{
+				{Name: "in-place restore", Status: results.Pass, DurationS: 1.2},
+				{Name: "fresh restore", Status: results.Pass, DurationS: 7.9},
+			}},
+			{Name: "teardown", Status: results.Pass, DurationS: 6.2},
+		},
+		Residue: []string{},
+		Parity: []results.ParityRow{
+			{Feature: "data survives an upgrade", Check: "upgrade", Status: results.Pass},
+			{Feature: "restore | in place", Check: "restore/in-place restore", Status: results.Pass, Note: "the predecessor checked only exit codes"},
+		},
+	}
+	run.ComputeLadder(map[int]string{5: "upstream image: nothing of ours to lint"})
+	return run
+}
+
+// failRun fails its upgrade at the data check and leaves a volume behind;
+// its output holds terminal escapes, a code fence and HTML.
+func failRun() *results.Run {
+	run := &results.Run{
+		Status: results.Fail, Recipe: "example", Ref: "main", Commit: "fedcba9876543210", Version: "2.0.0+2.0", BaseVersion: "1.0.0+1.0",
+		Domain: "exam-c0ffee.ci.test", Stack: "exam-c0ffee_ci_test", RunID: "c0ffee", Deployer: "swarm", Ingress: "traefik",
+		Started: started, DurationS: 40,
+		Stages: []results.Stage{
+			{Name: "install", Status: results.Pass, DurationS: 8.25, Output: "\x1b[32mconverged\x1b[0m ok"},
+			{Name: "upgrade", Status: results.Fail, DurationS: 12, Reason: "data check: the data seeded into release 1.0.0+1.0 is not there after the upgrade to 2.0.0+2.0: verify hook \"test x | y\" exited 1: item <marker> not found",
+				Output: "deploying release 1.0.0+1.0\nseed hook in service app\n```\nnot a fence\n```\nupgrading in place\n\x1b[31mverify hook failed\x1b[0m\n"},
+			{Name: "backup", Status: results.Skip, Reason: "not run: upgrade failed"},
+			{Name: "restore", Status: results.Skip, Reason: "not run: upgrade failed"},
+			{Name: "teardown", Status: results.Fail, DurationS: 4, Reason: "left behind after teardown: volume exam-c0ffee_ci_test_data"},
+		},
+		Residue: []string{"volume exam-c0ffee_ci_test_data"},
+	}
+	run.ComputeLadder(nil)
+	return run
+}
+
+func planErrorRun() *results.Run {
+	run := &results.Run{Status: results.Fail, Location: "testdata/recipes/bad", Started: started, Residue: []string{},
+		Error: ".env.sample:3: COMPOSE_FILE: names compose.missing.yml, which does not exist in the recipe"}
+	run.ComputeLadder(nil)
+	return run
+}
+
+func TestMarkdownGolden(t *testing.T) {
+	for name, run := range map[string]*results.Run{"pass": passRun(), "fail": failRun(), "plan-error": planErrorRun()} {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Markdown(&buf, run); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".md", buf.Bytes())
+		})
+	}
+}
+
+func TestJUnitGolden(t *testing.T) {
+	for name, run := range map[string]*results.Run{"pass": passRun(), "fail": failRun(), "plan-error": planErrorRun()} {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := JUnit(&buf, run); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".junit.xml", buf.Bytes())
+		})
+	}
+}
+
+func TestVerdict(t *testing.T) {
+	for run, want := range map[*results.Run]string{
+		passRun():      "✅ upgrade: L3 of 5: installs, upgrades, backs up and restores; functional tests unverified",
+		failRun():      "❌ example: L1 of 5: installs; upgrade fails; 1 resource left behind",
+		planErrorRun(): "❌ testdata/recipes/bad: the run could not start: .env.sample:3",
+	} {
+		if got := Verdict(run); !strings.HasPrefix(got, want) {
+			t.Errorf("Verdict = %q, want prefix %q", got, want)
+		}
+	}
+}
+
+// A run with huge outputs stays within the comment limit: the excerpts
+// shrink, the verdict and every table row stay.
+func TestMarkdownSizeLimit(t *testing.T) {
+	run := failRun()
+	big := strings.Repeat("a line of output from a very chatty stage\n", 50000) // 2 MB
+	for i := range 40 {
+		run.Stages = append(run.Stages, results.Stage{Name: "stage" + string(rune('a'+i%26)), Status: results.Fail, Reason: "failed", Output: big})
+	}
+	run.ComputeLadder(nil)
+	out := RenderMarkdown(run, MaxMarkdown)
+	if len(out) > MaxMarkdown {
+		t.Fatalf("%d bytes, over the limit", len(out))
+	}
+	if !strings.HasPrefix(out, "### "+Verdict(run)) || strings.Count(out, "| ❌ fail |") != 42 || !strings.Contains(out, "| L5 | lint clean |") {
+		t.Errorf("verdict or tables cut:\n%s", out[:2000])
+	}
+	if !strings.Contains(out, "<details>") {
+		t.Error("excerpts dropped although shorter ones fit")
+	}
+	// With a limit only the tables fit, excerpts go and the report says so.
+	tiny := RenderMarkdown(run, len(markdownHead(run))+len(markdownFacts(run))+200)
+	if strings.Contains(tiny, "<details>") || !strings.Contains(tiny, "Failure excerpts left out") {
+		t.Errorf("tiny report:\n%s", tiny)
+	}
+}

@@ -1,0 +1,310 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/cc-ci/recipe-test/v2/internal/results"
+)
+
+// MaxMarkdown is the most a report may hold: a GitHub comment's limit
+// (65,536 characters), counted in bytes to stay safe with any text.
+const MaxMarkdown = 65536
+
+// excerptBudgets are the tails (lines, bytes) kept of each failure's
+// output, largest first: the first that makes the report fit is used.
+var excerptBudgets = []struct{ lines, bytes int }{{60, 6000}, {30, 3000}, {15, 1500}, {8, 800}, {3, 300}}
+
+// Markdown writes the report the PR comment and the step summary show: the
+// verdict with the level, the stage table, the level ladder, the parity
+// table, residue, failure excerpts in collapsed blocks, and the run's facts.
+// It stays within MaxMarkdown by shortening the excerpts, never the verdict
+// or the tables.
+func Markdown(w io.Writer, run *results.Run) error {
+	_, err := io.WriteString(w, RenderMarkdown(run, MaxMarkdown))
+	return err
+}
+
+// RenderMarkdown renders the report within limit bytes (see Markdown).
+func RenderMarkdown(run *results.Run, limit int) string {
+	head := markdownHead(run)
+	tail := markdownFacts(run)
+	for _, b := range excerptBudgets {
+		s := head + failureExcerpts(run, b.lines, b.bytes) + tail
+		if len(s) <= limit {
+			return s
+		}
+	}
+	s := head + "\n_Failure excerpts left out: the report would exceed the comment size limit. See the run's results.json and junit.xml._\n" + tail
+	if len(s) > limit {
+		// Only pathological residue lists get here; the tables stay whole.
+		s = head + tail
+	}
+	return s
+}
+
+func markdownHead(run *results.Run) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### %s\n", Verdict(run))
+	if run.Error != "" {
+		fmt.Fprintf(&b, "\nThe run could not start:\n\n%s", fence(run.Error))
+	}
+	if len(run.Stages) > 0 {
+		b.WriteString("\n| stage | result | time | details |\n| --- | --- | --- | --- |\n")
+		for _, st := range run.Stages {
+			details := st.Reason
+			if st.Status == results.Pass {
+				details = st.Note
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", st.Name, statusCell(st.Status), duration(st.DurationS), cell(details))
+			for _, t := range st.Tests {
+				fmt.Fprintf(&b, "| ↳ %s | %s | %s | %s |\n", cell(t.Name), statusCell(t.Status), duration(t.DurationS), cell(t.Reason))
+			}
+		}
+	}
+	if len(run.Ladder) > 0 {
+		b.WriteString("\n<b>Level ladder</b>\n\n| level | rung | state | reason |\n| --- | --- | --- | --- |\n")
+		for _, r := range run.Ladder {
+			fmt.Fprintf(&b, "| L%d | %s | %s | %s |\n", r.Level, r.Name, rungCell(r.State), cell(r.Reason))
+		}
+	}
+	b.WriteString("\n<b>Parity</b>\n\n")
+	if len(run.Parity) == 0 {
+		b.WriteString("_No parity table: the recipe's enrollment declares no parity rows._\n")
+	} else {
+		b.WriteString("| feature | checked by | this run | note |\n| --- | --- | --- | --- |\n")
+		for _, p := range run.Parity {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", cell(p.Feature), cell(p.Check), statusCell(p.Status), cell(p.Note))
+		}
+	}
+	if len(run.Residue) > 0 {
+		fmt.Fprintf(&b, "\n<b>Left behind after teardown (%d)</b>\n\n", len(run.Residue))
+		for _, r := range run.Residue {
+			fmt.Fprintf(&b, "- `%s`\n", strings.ReplaceAll(r, "`", "'"))
+		}
+	}
+	return b.String()
+}
+
+// failureExcerpts renders a collapsed block per failed stage and test with
+// the tail of its output.
+func failureExcerpts(run *results.Run, lines, bytes int) string {
+	var b strings.Builder
+	block := func(title, reason, output string) {
+		fmt.Fprintf(&b, "\n<details><summary>%s</summary>\n\n", htmlEscape(oneLine(title, 200)))
+		if reason != "" {
+			b.WriteString(fence(reason))
+		}
+		if out := excerpt(output, lines, bytes); out != "" {
+			b.WriteString("\nLast lines of its output:\n\n" + fence(out))
+		}
+		b.WriteString("\n</details>\n")
+	}
+	for _, st := range run.Stages {
+		if st.Status == results.Fail {
+			block(st.Name+" failed: "+st.Reason, st.Reason, st.Output)
+		}
+		for _, t := range st.Tests {
+			if t.Status == results.Fail {
+				block(st.Name+" / "+t.Name+" failed: "+t.Reason, t.Reason, t.Output)
+			}
+		}
+	}
+	return b.String()
+}
+
+func markdownFacts(run *results.Run) string {
+	var facts []string
+	add := func(format string, args ...any) { facts = append(facts, fmt.Sprintf(format, args...)) }
+	if run.Ref != "" || run.Commit != "" {
+		ref := run.Ref
+		if ref == "" {
+			ref = "(as found)"
+		}
+		if run.Commit != "" {
+			ref += " @ " + run.Commit[:min(12, len(run.Commit))]
+		}
+		add("ref `%s`", ref)
+	}
+	switch {
+	case run.BaseVersion != "" && run.Version != "":
+		add("version %s → %s", run.BaseVersion, run.Version)
+	case run.Version != "":
+		add("version %s", run.Version)
+	}
+	if run.Domain != "" {
+		add("domain `%s`", run.Domain)
+	}
+	if run.Deployer != "" {
+		add("%s deployer, %s ingress", run.Deployer, run.Ingress)
+	}
+	if run.DurationS > 0 {
+		add("took %s", duration(run.DurationS))
+	}
+	if run.RunURL != "" {
+		add("[run log](%s)", run.RunURL)
+	}
+	if len(facts) == 0 {
+		return ""
+	}
+	return "\n<sub>" + strings.Join(facts, " · ") + "</sub>\n"
+}
+
+// failPhrase says a rung failed, by level.
+var failPhrase = map[int]string{1: "install fails", 2: "upgrade fails", 3: "backup and restore fail", 4: "functional tests fail", 5: "lint fails"}
+
+// unverifiedPhrase says a rung never ran, by level.
+var unverifiedPhrase = map[int]string{1: "install unverified", 2: "upgrade unverified", 3: "backup and restore unverified", 4: "functional tests unverified", 5: "lint unverified"}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Verdict is the one-line summary: status, recipe, level and what passed
+// and failed, for example "❌ example: L1 of 5: installs; upgrade fails".
+func Verdict(run *results.Run) string {
+	icon := "✅"
+	if run.Status != results.Pass {
+		icon = "❌"
+	}
+	name := run.Recipe
+	if name == "" {
+		name = run.Location
+	}
+	if run.Error != "" && len(run.Stages) == 0 {
+		return fmt.Sprintf("%s %s: the run could not start: %s", icon, name, oneLine(run.Error, 200))
+	}
+	var passed, failed []string
+	for _, r := range run.Ladder {
+		switch {
+		case r.Level <= run.Level && r.State == results.RungNotApplicable:
+			passed = append(passed, r.Name+" (n/a)")
+		case r.Level <= run.Level:
+			passed = append(passed, r.Name)
+		case r.State == results.RungFailed:
+			failed = append(failed, failPhrase[r.Level])
+		}
+	}
+	parts := []string{}
+	if len(passed) > 0 {
+		parts = append(parts, strings.Join(passed, ", "))
+	}
+	parts = append(parts, failed...)
+	if next := run.Level; next < len(run.Ladder) && run.Ladder[next].State == results.RungUnverified {
+		parts = append(parts, unverifiedPhrase[next+1])
+	}
+	if n := len(run.Residue); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s left behind", n, plural(n, "resource", "resources")))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "nothing verified")
+	}
+	return fmt.Sprintf("%s %s: L%d of %d: %s", icon, name, run.Level, results.MaxLevel, strings.Join(parts, "; "))
+}
+
+func statusCell(s results.Status) string {
+	switch s {
+	case results.Pass:
+		return "✅ pass"
+	case results.Fail:
+		return "❌ fail"
+	case results.Skip:
+		return "⏭️ skip"
+	}
+	return "—"
+}
+
+func rungCell(s results.RungState) string {
+	switch s {
+	case results.RungPassed:
+		return "✅ passed"
+	case results.RungFailed:
+		return "❌ failed"
+	case results.RungNotApplicable:
+		return "➖ not applicable"
+	}
+	return "❔ unverified"
+}
+
+func duration(s float64) string {
+	if s <= 0 {
+		return ""
+	}
+	d := time.Duration(s * float64(time.Second))
+	if d < time.Minute {
+		return fmt.Sprintf("%.1f s", s)
+	}
+	return d.Round(time.Second).String()
+}
+
+// cell makes text safe for one table cell: one line, pipes escaped, HTML
+// neutralised, bounded.
+func cell(s string) string {
+	return strings.ReplaceAll(htmlEscape(oneLine(s, 300)), "|", "\\|")
+}
+
+// oneLine joins lines and cuts s at max bytes (on a rune boundary).
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(xmlSafe(s)), " ")
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8Start(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// excerpt keeps the last lines and bytes of output.
+func excerpt(output string, lines, bytes int) string {
+	if lines <= 0 {
+		return ""
+	}
+	// Only the tail can show: clean just a bounded tail of a long output.
+	raw, cut := output, false
+	if len(raw) > 4*bytes {
+		raw, cut = raw[len(raw)-4*bytes:], true
+	}
+	out := strings.TrimRight(xmlSafe(raw), "\n")
+	if out == "" {
+		return ""
+	}
+	ls := strings.Split(out, "\n")
+	if len(ls) > lines {
+		cut = true
+		ls = ls[len(ls)-lines:]
+	}
+	out = strings.Join(ls, "\n")
+	if len(out) > bytes {
+		out = out[len(out)-bytes:]
+		for len(out) > 0 && !utf8Start(out[0]) {
+			out = out[1:]
+		}
+		cut = true
+	}
+	if cut {
+		out = "[...]\n" + out
+	}
+	return out
+}
+
+// fence puts text in a code block whose fence the text cannot close.
+func fence(s string) string {
+	f := "```"
+	for strings.Contains(s, f) {
+		f += "`"
+	}
+	return f + "\n" + strings.TrimRight(s, "\n") + "\n" + f + "\n"
+}
