@@ -1,0 +1,49 @@
+package forge
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// Event is what a run needs from an Actions event payload
+// ($GITHUB_EVENT_PATH), which GitHub and Gitea/Forgejo Actions both write
+// in GitHub's shape.
+type Event struct {
+	PR      int    // the pull request number; 0 when the event is not about one
+	HeadSHA string // the pull request's head commit
+	BaseRef string
+}
+
+// ReadEvent reads an event payload. For pull_request events GITHUB_SHA is
+// not the PR head (GitHub gives its test merge commit; Gitea the merge base
+// or head depending on version): statuses belong on pull_request.head.sha.
+func ReadEvent(path string) (Event, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Event{}, fmt.Errorf("event payload: %w", err)
+	}
+	var p struct {
+		Number      int `json:"number"`
+		PullRequest *struct {
+			Number int `json:"number"`
+			Head   struct {
+				SHA string `json:"sha"`
+			} `json:"head"`
+			Base struct {
+				Ref string `json:"ref"`
+			} `json:"base"`
+		} `json:"pull_request"`
+	}
+	if err := json.Unmarshal(data, &p); err != nil {
+		return Event{}, fmt.Errorf("event payload %s: %w", path, err)
+	}
+	if p.PullRequest == nil {
+		return Event{}, nil
+	}
+	e := Event{PR: p.PullRequest.Number, HeadSHA: p.PullRequest.Head.SHA, BaseRef: p.PullRequest.Base.Ref}
+	if e.PR == 0 {
+		e.PR = p.Number
+	}
+	return e, nil
+}

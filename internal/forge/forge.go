@@ -1,0 +1,208 @@
+// Package forge posts a run's report where maintainers look: one sticky
+// comment per recipe on the pull request (found again by a hidden marker
+// and edited in place) and a commit status per recipe, on GitHub (through
+// go-github) and Gitea/Forgejo (through the Gitea SDK), behind one small
+// interface. Requests are retried on 5xx, 429 and rate limits, boundedly;
+// 401, 403 and 404 become errors that say which token permission or which
+// repository is wrong. Tokens are never part of an error or a log line.
+package forge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Repo is OWNER/NAME on a forge.
+type Repo struct{ Owner, Name string }
+
+func (r Repo) String() string { return r.Owner + "/" + r.Name }
+
+var repoRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+
+// ParseRepo parses OWNER/NAME.
+func ParseRepo(s string) (Repo, error) {
+	if !repoRe.MatchString(s) {
+		return Repo{}, fmt.Errorf("repository %q: want OWNER/NAME", s)
+	}
+	owner, name, _ := strings.Cut(s, "/")
+	return Repo{owner, name}, nil
+}
+
+// State is a commit status state.
+type State string
+
+const (
+	Pending State = "pending"
+	Success State = "success"
+	Failure State = "failure"
+	Error   State = "error"
+)
+
+// Status is one commit status.
+type Status struct {
+	Context     string // e.g. recipe-test/<recipe>
+	State       State
+	Description string // cut to MaxDescription
+	TargetURL   string
+}
+
+// MaxDescription is GitHub's limit for a status description; Gitea's is
+// larger, so one rule fits both.
+const MaxDescription = 140
+
+// Comment is the sticky comment after an upsert.
+type Comment struct {
+	ID      int64
+	URL     string
+	Created bool // false: an existing comment was edited
+}
+
+// Forge is what a run needs of a forge.
+type Forge interface {
+	// Name is "github" or "gitea".
+	Name() string
+	// UpsertComment edits the pull request's comment that contains marker,
+	// or creates one, so that re-running leaves one comment.
+	UpsertComment(ctx context.Context, repo Repo, pr int, marker, body string) (Comment, error)
+	// SetStatus sets a commit status on sha.
+	SetStatus(ctx context.Context, repo Repo, sha string, st Status) error
+	// PullRequestHead returns the head commit of a pull request, where
+	// its statuses belong.
+	PullRequestHead(ctx context.Context, repo Repo, pr int) (string, error)
+}
+
+// Options configure a forge client.
+type Options struct {
+	Kind    string // github | gitea
+	BaseURL string // API base: github default https://api.github.com/; gitea: the server's URL (required)
+	Token   string
+	// TokenSource names where the token came from in errors ("$GITHUB_TOKEN").
+	TokenSource string
+	// HTTPClient is the base client; nil = a client with a 30 s timeout.
+	HTTPClient *http.Client
+	Retry      RetryPolicy
+	Log        *slog.Logger
+}
+
+// New returns the forge client Options describe. ctx bounds the setup
+// (the Gitea SDK asks the server its version).
+func New(ctx context.Context, o Options) (Forge, error) {
+	if o.Token == "" {
+		return nil, fmt.Errorf("%s: no token: %s is empty or unset", o.Kind, orDefault(o.TokenSource, "the token variable"))
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	base := o.HTTPClient
+	if base == nil {
+		base = &http.Client{Timeout: 30 * time.Second}
+	}
+	hc := *base
+	hc.Transport = &retryTransport{base: transportOf(base), policy: o.Retry.withDefaults(), log: o.Log}
+	switch o.Kind {
+	case "github":
+		return newGitHub(o, &hc)
+	case "gitea":
+		if o.BaseURL == "" {
+			return nil, errors.New("gitea: --forge-url is required (the server's URL, e.g. https://git.coopcloud.tech)")
+		}
+		return newGitea(ctx, o, &hc)
+	}
+	return nil, fmt.Errorf("unknown forge %q: use github, gitea or none", o.Kind)
+}
+
+func transportOf(c *http.Client) http.RoundTripper {
+	if c.Transport != nil {
+		return c.Transport
+	}
+	return http.DefaultTransport
+}
+
+// Marker is the hidden line that identifies a recipe's sticky comment.
+func Marker(recipe string) string {
+	return "<!-- recipe-test:comment recipe=" + strings.NewReplacer("-->", "", "\n", " ").Replace(recipe) + " -->"
+}
+
+// StatusContext is the status context of a recipe.
+func StatusContext(recipe string) string { return "recipe-test/" + recipe }
+
+// Describe cuts a description to MaxDescription characters.
+func Describe(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= MaxDescription {
+		return s
+	}
+	return string(r[:MaxDescription-1]) + "…"
+}
+
+// APIError is a forge request that failed, with a hint at the cause.
+type APIError struct {
+	Forge   string
+	Op      string // what we tried: "list comments on owner/repo#3"
+	Status  int    // HTTP status; 0 when none arrived
+	Message string // the forge's own message
+	Hint    string
+	Err     error
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("%s: %s", e.Forge, e.Op)
+	if e.Status != 0 {
+		msg += fmt.Sprintf(": %d %s", e.Status, http.StatusText(e.Status))
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	} else if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	if e.Hint != "" {
+		msg += " (" + e.Hint + ")"
+	}
+	return msg
+}
+
+func (e *APIError) Unwrap() error { return e.Err }
+
+// need says what a token needs for an operation, per forge.
+type need struct{ github, gitea string }
+
+var (
+	needComment = need{"`pull-requests: write` (or `issues: write`) on the repository; a classic token needs the repo scope",
+		"the write:issue scope and write access to the repository"}
+	needStatus = need{"`statuses: write` on the repository; a classic token needs the repo:status scope",
+		"the write:repository scope and write access to the repository"}
+	needRead = need{"read access to the repository (`pull-requests: read`)", "the read:repository scope"}
+)
+
+// apiError classifies a failed request.
+func (o Options) apiError(op string, status int, message string, err error, n need, repo Repo) error {
+	e := &APIError{Forge: o.Kind, Op: op, Status: status, Message: message, Err: err}
+	src := orDefault(o.TokenSource, "the token")
+	want := n.github
+	if o.Kind == "gitea" {
+		want = n.gitea
+	}
+	switch status {
+	case http.StatusUnauthorized:
+		e.Hint = fmt.Sprintf("the forge rejected the token in %s: check that it is valid and not expired", src)
+	case http.StatusForbidden:
+		e.Hint = fmt.Sprintf("the token in %s lacks permission on %s: it needs %s", src, repo, want)
+	case http.StatusNotFound:
+		e.Hint = fmt.Sprintf("%s, or the pull request or commit, was not found: check --repo, --pr and --sha, and that the token in %s can see the repository (a private repository answers 404 to a token without access)", repo, src)
+	}
+	return e
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
