@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +18,7 @@ import (
 func newRunCmd() *cobra.Command {
 	var o runner.Options
 	var stages []string
+	var ff forgeFlags
 	cmd := &cobra.Command{
 		Use:   "run --recipe PATH|GIT-URL",
 		Short: "Test a recipe on a swarm: install, lifecycle stages, teardown",
@@ -45,18 +49,44 @@ failed or something was left behind; 2 usage or configuration error
 			o.Stages = stages
 			o.Progress = cmd.ErrOrStderr()
 			o.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-			res, err := runner.Execute(cmd.Context(), o)
-			var pe *runner.PlanError
-			if errors.As(err, &pe) {
+			ctx := cmd.Context()
+			logf := func(format string, args ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "recipe-test: "+format+"\n", args...) }
+			pub, token, err := ff.publisher(ctx, os.Getenv, logf)
+			if err != nil {
 				return usageError{err}
 			}
+			o.RunURL = ff.link(os.Getenv)
+			forgeFailed := false
+			if pub != nil {
+				o.Redact = append(o.Redact, token)
+				o.OnPlanned = func(ctx context.Context, res *results.Run) error {
+					err := pub.Start(ctx, res.Recipe)
+					forgeFailed = err != nil
+					return err
+				}
+			}
+			res, err := runner.Execute(ctx, o)
+			var perr error
+			if pub != nil && res != nil && !forgeFailed {
+				// Publish even after a cancellation: bounded, detached.
+				pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+				perr = pub.Finish(pctx, res)
+				cancel()
+			}
+			var pe *runner.PlanError
+			if errors.As(err, &pe) {
+				return usageError{errors.Join(err, perr)}
+			}
 			if err != nil {
-				return err
+				return errors.Join(err, perr)
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "recipe-test: %s: %s, level L%d of %d; results in %s\n",
 				res.Recipe, res.Status, res.Level, results.MaxLevel, filepath.Join(o.Out, "results.json"))
 			if res.Status != results.Pass {
-				return failedError{fmt.Errorf("%s failed", res.Recipe)}
+				return failedError{errors.Join(fmt.Errorf("%s failed", res.Recipe), perr)}
+			}
+			if perr != nil {
+				return failedError{perr}
 			}
 			return nil
 		},
@@ -82,5 +112,6 @@ failed or something was left behind; 2 usage or configuration error
 	f.StringVar(&o.LockDir, "lock-dir", "", "folder for run locks (default $RECIPE_TEST_LOCK_DIR, /run/recipe-test/locks or the temp folder)")
 	f.DurationVar(&o.JanitorGrace, "janitor-grace", runner.DefaultJanitorGrace, "the janitor at start only reaps orphaned run stacks older than this")
 	f.BoolVar(&o.NoJanitor, "no-janitor", false, "do not reap orphaned run stacks at start")
+	ff.register(f)
 	return cmd
 }

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
 
 // Options configure a run. Zero values get the documented defaults.
@@ -46,6 +48,15 @@ type Options struct {
 	LockDir      string        // run locks; "" = runlock.DefaultDir()
 	JanitorGrace time.Duration // orphans younger than this are left alone
 	NoJanitor    bool          // do not reap orphans at start
+
+	// OnPlanned, when set, runs once the plan is made and before anything
+	// is deployed (it sets the pending commit status); its error stops the
+	// run as bad input.
+	OnPlanned func(ctx context.Context, res *results.Run) error
+	// RunURL links the results to the CI run that made them.
+	RunURL string
+	// Redact lists further values (tokens) to mask in every output.
+	Redact []string
 
 	Progress io.Writer // human progress lines (stderr); nil = discard
 	Log      *slog.Logger

@@ -80,10 +80,11 @@ func Execute(ctx context.Context, opts Options) (*results.Run, error) {
 		return nil, &PlanError{err}
 	}
 	red := &redact.Redactor{}
+	red.Add(opts.Redact...)
 	r := &Run{Opts: opts, Redact: red, progress: red.Writer(opts.Progress)}
 	r.stageOut = r.progress
 	r.Result = &results.Run{Status: results.Fail, Location: opts.Recipe, Ref: opts.Ref,
-		Deployer: opts.Deployer, Ingress: opts.Ingress, Started: time.Now().UTC(), Residue: []string{}}
+		Deployer: opts.Deployer, Ingress: opts.Ingress, Started: time.Now().UTC(), Residue: []string{}, RunURL: opts.RunURL}
 	if opts.WorkDir == "" {
 		// A cloned recipe must outlive the plan: deploys read its config
 		// files, so the clone lives as long as the run.
@@ -155,6 +156,12 @@ func (r *Run) plan(ctx context.Context) error {
 	r.Swarm, err = swarm.Connect(ctx, r.Opts.Log)
 	if err != nil {
 		return &PlanError{err}
+	}
+	if r.Opts.OnPlanned != nil {
+		if err := r.Opts.OnPlanned(ctx, r.Result); err != nil {
+			r.Swarm.Close()
+			return &PlanError{err}
+		}
 	}
 	return nil
 }

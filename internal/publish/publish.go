@@ -1,0 +1,101 @@
+// Package publish puts a run's report on its forge: a pending commit
+// status when the run starts, then the sticky PR comment (the Markdown
+// report under a hidden marker) and the final status when it ends.
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cc-ci/recipe-test/v2/internal/forge"
+	"github.com/cc-ci/recipe-test/v2/internal/report"
+	"github.com/cc-ci/recipe-test/v2/internal/results"
+)
+
+// Target is where a run reports.
+type Target struct {
+	Forge  forge.Forge
+	Repo   forge.Repo
+	PR     int    // 0: no comment
+	SHA    string // "": no statuses
+	RunURL string // the statuses' link, when known
+}
+
+// Publisher reports one run to its Target.
+type Publisher struct {
+	T Target
+	// Logf receives one line per published item.
+	Logf func(format string, args ...any)
+}
+
+func (p *Publisher) logf(format string, args ...any) {
+	if p.Logf != nil {
+		p.Logf(format, args...)
+	}
+}
+
+// Start sets the recipe's status to pending. It is the first request of a
+// run to the forge, so a wrong token or repository shows here, before
+// anything is deployed.
+func (p *Publisher) Start(ctx context.Context, recipe string) error {
+	if p.T.SHA == "" {
+		return nil
+	}
+	err := p.T.Forge.SetStatus(ctx, p.T.Repo, p.T.SHA, forge.Status{Context: forge.StatusContext(recipe), State: forge.Pending,
+		Description: "recipe-test is running", TargetURL: p.T.RunURL})
+	if err != nil {
+		return err
+	}
+	p.logf("status %s: pending on %s@%.12s", forge.StatusContext(recipe), p.T.Repo, p.T.SHA)
+	return nil
+}
+
+// Finish posts or updates the sticky comment and sets the final status.
+// Both are attempted; their errors are joined.
+func (p *Publisher) Finish(ctx context.Context, run *results.Run) error {
+	recipe := run.Recipe
+	if recipe == "" {
+		recipe = run.Location
+	}
+	var errs []error
+	if p.T.PR > 0 {
+		c, err := p.T.Forge.UpsertComment(ctx, p.T.Repo, p.T.PR, forge.Marker(recipe), Comment(run, recipe))
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			verb := "updated"
+			if c.Created {
+				verb = "posted"
+			}
+			p.logf("comment %s on %s#%d: %s", verb, p.T.Repo, p.T.PR, c.URL)
+		}
+	}
+	if p.T.SHA != "" {
+		st := forge.Status{Context: forge.StatusContext(recipe), State: forge.Success, TargetURL: p.T.RunURL,
+			Description: strings.TrimSpace(strings.TrimLeft(report.Verdict(run), "✅❌ "))}
+		switch {
+		case run.Error != "" && len(run.Stages) == 0:
+			st.State = forge.Error
+		case run.Status != results.Pass:
+			st.State = forge.Failure
+		}
+		if err := p.T.Forge.SetStatus(ctx, p.T.Repo, p.T.SHA, st); err != nil {
+			errs = append(errs, err)
+		} else {
+			p.logf("status %s: %s", st.Context, st.State)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("publishing the report: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// Comment is the sticky comment's body: the marker, then the report,
+// within the forge's comment limit.
+func Comment(run *results.Run, recipe string) string {
+	marker := forge.Marker(recipe)
+	return marker + "\n" + report.RenderMarkdown(run, report.MaxMarkdown-len(marker)-1)
+}
