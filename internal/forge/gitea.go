@@ -19,7 +19,7 @@ type giteaForge struct {
 func newGitea(ctx context.Context, o Options, hc *http.Client) (Forge, error) {
 	c, err := gitea.NewClient(strings.TrimRight(o.BaseURL, "/"), gitea.SetToken(o.Token), gitea.SetHTTPClient(hc), gitea.SetContext(ctx))
 	if err != nil {
-		return nil, fmt.Errorf("gitea at %s: %w", o.BaseURL, err)
+		return nil, fmt.Errorf("gitea at %s: %w (check the token in %s, and that the URL is the Gitea server's)", o.BaseURL, err, orDefault(o.TokenSource, "the token variable"))
 	}
 	return &giteaForge{o: o, c: c}, nil
 }
@@ -28,13 +28,20 @@ func (g *giteaForge) Name() string { return "gitea" }
 
 func (g *giteaForge) UpsertComment(ctx context.Context, repo Repo, pr int, marker, body string) (Comment, error) {
 	g.c.SetContext(ctx)
+	// Gitea answers the issue's comments whole, without a Link header;
+	// follow pages all the same should a server page them, and stop when a
+	// page brings nothing new (a server that ignores the page parameter).
 	opt := gitea.ListIssueCommentOptions{ListOptions: gitea.ListOptions{Page: 1}}
+	seen := map[int64]bool{}
 	for {
 		comments, resp, err := g.c.ListIssueComments(repo.Owner, repo.Name, int64(pr), opt)
 		if err != nil {
 			return Comment{}, g.err(fmt.Sprintf("list comments of %s#%d", repo, pr), resp, err, needRead, repo)
 		}
+		fresh := false
 		for _, c := range comments {
+			fresh = fresh || !seen[c.ID]
+			seen[c.ID] = true
 			if strings.Contains(c.Body, marker) {
 				edited, resp, err := g.c.EditIssueComment(repo.Owner, repo.Name, c.ID, gitea.EditIssueCommentOption{Body: body})
 				if err != nil {
@@ -43,7 +50,7 @@ func (g *giteaForge) UpsertComment(ctx context.Context, repo Repo, pr int, marke
 				return Comment{ID: edited.ID, URL: edited.HTMLURL}, nil
 			}
 		}
-		if resp == nil || resp.NextPage == 0 || len(comments) == 0 {
+		if resp == nil || resp.NextPage <= opt.Page || !fresh {
 			break
 		}
 		opt.Page = resp.NextPage

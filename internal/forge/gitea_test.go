@@ -1,0 +1,162 @@
+package forge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/cc-ci/recipe-test/v2/internal/testenv"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.StopGitea()
+	os.Exit(code)
+}
+
+func giteaForgeFor(t *testing.T, g *testenv.Gitea, token string) Forge {
+	t.Helper()
+	fg, err := New(context.Background(), Options{Kind: "gitea", BaseURL: g.URL, Token: token, TokenSource: "$GITEA_TOKEN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fg
+}
+
+// giteaGet reads an API path as the admin.
+func giteaGet(t *testing.T, g *testenv.Gitea, path string, out any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, g.URL+"/api/v1"+path, nil)
+	req.Header.Set("Authorization", "token "+g.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", path, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// On a real PR with more than one page of comments (the test server pages
+// by 10), ten runs leave one comment, edited in place. The new comment is
+// the last of 24, past the first page.
+func TestGiteaStickyCommentPaginated(t *testing.T) {
+	g := testenv.GiteaServer(t)
+	repoName, pr, _ := g.PullRequest(t)
+	repo := Repo{g.Admin, repoName}
+	fg := giteaForgeFor(t, g, g.Token)
+	ctx := context.Background()
+	for i := range 23 {
+		if _, err := fg.UpsertComment(ctx, repo, pr, fmt.Sprintf("<!-- human %d -->", i), fmt.Sprintf("a human comment %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	marker := Marker("example")
+	var first Comment
+	for i := range 10 {
+		c, err := fg.UpsertComment(ctx, repo, pr, marker, fmt.Sprintf("%s\nrun %d", marker, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = c
+		}
+		if c.Created != (i == 0) || c.ID != first.ID {
+			t.Errorf("run %d: %+v (first %+v)", i, c, first)
+		}
+	}
+	// Gitea answers this list whole (it takes no page parameters), however
+	// many pages of its paging size (10 here) the comments fill.
+	var all []struct {
+		ID   int64
+		Body string
+	}
+	giteaGet(t, g, fmt.Sprintf("/repos/%s/issues/%d/comments", repo, pr), &all)
+	var ours []string
+	for _, c := range all {
+		if strings.Contains(c.Body, marker) {
+			ours = append(ours, c.Body)
+		}
+	}
+	if len(all) != 24 || len(ours) != 1 || !strings.HasSuffix(ours[0], "run 9") {
+		t.Errorf("%d comments, ours %q", len(all), ours)
+	}
+}
+
+// Statuses land on the PR's head commit, pending then final.
+func TestGiteaStatusesOnPRHead(t *testing.T) {
+	g := testenv.GiteaServer(t)
+	repoName, pr, head := g.PullRequest(t)
+	repo := Repo{g.Admin, repoName}
+	fg := giteaForgeFor(t, g, g.Token)
+	ctx := context.Background()
+	sha, err := fg.PullRequestHead(ctx, repo, pr)
+	if err != nil || sha != head {
+		t.Fatalf("head %q (want %s), %v", sha, head, err)
+	}
+	for _, st := range []Status{
+		{Context: StatusContext("example"), State: Pending, Description: "recipe-test is running"},
+		{Context: StatusContext("example"), State: Failure, Description: strings.Repeat("upgrade fails; ", 20), TargetURL: "https://ci.example.org/runs/9"},
+	} {
+		if err := fg.SetStatus(ctx, repo, sha, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var combined struct {
+		State    string
+		Statuses []struct {
+			Context     string
+			Status      string
+			Description string
+			TargetURL   string `json:"target_url"`
+		}
+	}
+	giteaGet(t, g, fmt.Sprintf("/repos/%s/commits/%s/status", repo, sha), &combined)
+	if combined.State != "failure" || len(combined.Statuses) != 1 {
+		t.Fatalf("combined status %+v", combined)
+	}
+	s := combined.Statuses[0]
+	if s.Context != "recipe-test/example" || s.Status != "failure" || len([]rune(s.Description)) != MaxDescription || s.TargetURL != "https://ci.example.org/runs/9" {
+		t.Errorf("status %+v", s)
+	}
+}
+
+// A token without the scopes to comment or set statuses gets an error that
+// says what it lacks; a wrong token and a wrong repository say so too.
+func TestGiteaPermissionErrors(t *testing.T) {
+	g := testenv.GiteaServer(t)
+	repoName, pr, head := g.PullRequest(t)
+	repo := Repo{g.Admin, repoName}
+	ctx := context.Background()
+	reader := g.User(t, "reader", "read:repository", "read:issue")
+	fg := giteaForgeFor(t, g, reader)
+	_, err := fg.UpsertComment(ctx, repo, pr, Marker("x"), "body")
+	if err == nil || !strings.Contains(err.Error(), "403") || !strings.Contains(err.Error(), "write:issue") || !strings.Contains(err.Error(), "$GITEA_TOKEN") || strings.Contains(err.Error(), reader) {
+		t.Errorf("comment with a read-only token: %v", err)
+	}
+	err = fg.SetStatus(ctx, repo, head, Status{Context: "recipe-test/x", State: Pending})
+	if err == nil || !strings.Contains(err.Error(), "403") || !strings.Contains(err.Error(), "write:repository") {
+		t.Errorf("status with a read-only token: %v", err)
+	}
+	_, err = New(ctx, Options{Kind: "gitea", BaseURL: g.URL, Token: "0123456789abcdef0123456789abcdef01234567", TokenSource: "$GITEA_TOKEN"})
+	if err == nil {
+		bad := giteaForgeFor(t, g, "0123456789abcdef0123456789abcdef01234567")
+		_, err = bad.UpsertComment(ctx, repo, pr, Marker("x"), "body")
+	}
+	if err == nil || !strings.Contains(err.Error(), "401") && !strings.Contains(err.Error(), "token") {
+		t.Errorf("wrong token: %v", err)
+	}
+	admin := giteaForgeFor(t, g, g.Token)
+	_, err = admin.UpsertComment(ctx, Repo{g.Admin, "no-such-repo"}, pr, Marker("x"), "body")
+	if err == nil || !strings.Contains(err.Error(), "404") || !strings.Contains(err.Error(), "no-such-repo") || !strings.Contains(err.Error(), "check --repo") {
+		t.Errorf("wrong repository: %v", err)
+	}
+}
