@@ -19,7 +19,7 @@ if [[ -x "$bin" ]] && "$bin" --version 2>/dev/null | grep -q "version $VERSION";
 	exit 0
 fi
 command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
-command -v gcc >/dev/null || { log "installing gcc (the sqlite driver needs cgo)"; apt-get install -y -qq gcc libc6-dev >/dev/null; }
+command -v gcc >/dev/null || { log "installing gcc (the sqlite driver needs cgo)"; apt-get update -q >&2 || true; apt-get install -y -q gcc libc6-dev >&2; }
 log "downloading code.gitea.io/gitea@v$VERSION"
 src=$(GOFLAGS=-mod=mod go mod download -json "code.gitea.io/gitea@v$VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
 [[ -d "$src" ]] || { log "module download failed"; exit 1; }

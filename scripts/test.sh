@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: prepares the host (packages, dockerd, swarm, fixture
-# images), then runs every Go test with the swarm required, so an integration
+# images, a cached Gitea build), then runs every Go test with the swarm required, so an integration
 # test cannot pass by skipping. Extra arguments replace the package list
 # (e.g. scripts/test.sh -run TestX ./internal/testenv/). By default the
 # fixture web app's own tests run too, in both of its builds (./... skips
@@ -10,6 +10,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
 
 bash scripts/setup-host.sh
+# The forge tests run a real Gitea: built once per machine, then cached.
+bash scripts/setup-gitea.sh >/dev/null
 
 export RECIPE_TEST_REQUIRE_SWARM=1
 if (($#)); then

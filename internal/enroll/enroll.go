@@ -14,8 +14,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"text/template"
+	"time"
 
 	"github.com/pelletier/go-toml/v2"
 
@@ -29,12 +32,82 @@ const FileName = "recipe.toml"
 type Enrollment struct {
 	// File is the path it was read from ("" for the zero enrollment).
 	File string `toml:"-"`
+	// Dir is the enrollment folder (the recipe's Go tests live there).
+	Dir string `toml:"-"`
 
-	Upgrade Upgrade `toml:"upgrade"`
+	Recipe Source `toml:"recipe"`
+	// Stages are the stages run by default for this recipe (the CLI's
+	// --stages still wins); empty = every stage.
+	Stages   []string `toml:"stages"`
+	Timeouts Timeouts `toml:"timeouts"`
+	Probe    Probe    `toml:"probe"`
+	// Env holds extra env assignments for the app, on top of .env.sample.
+	// Values are Go templates over the run's facts: {{.Domain}},
+	// {{.Stack}}, {{.RunID}}, {{.Recipe}}.
+	Env     map[string]string `toml:"env"`
+	Upgrade Upgrade           `toml:"upgrade"`
 	Hooks   Hooks   `toml:"hooks"`
 	// NotApplicable maps a rung (see Rungs) to the reason it does not
 	// apply to the recipe; such a rung counts as passed, with its note.
 	NotApplicable map[string]string `toml:"not_applicable"`
+	// Parity compares the recipe's tests with upstream ones, row by row.
+	Parity []ParityRow `toml:"parity"`
+
+	timeouts timeouts // Timeouts, parsed
+}
+
+// Source says where the recipe's repository is, for `--recipe <name>`.
+type Source struct {
+	Name     string `toml:"name"`     // the recipe's name; "" = the folder's
+	Upstream string `toml:"upstream"` // its git repository
+	Path     string `toml:"path"`     // a local folder instead (bundled fixtures), relative to recipe.toml
+	Ref      string `toml:"ref"`      // default ref to test
+}
+
+// Timeouts are durations such as "5m" or "90s".
+type Timeouts struct {
+	Deploy string `toml:"deploy"` // convergence and readiness of each deploy
+	Custom string `toml:"custom"` // the recipe's own tests
+}
+
+type timeouts struct{ deploy, custom time.Duration }
+
+// Probe is the readiness probe.
+type Probe struct {
+	Path     string `toml:"path"`
+	Statuses []int  `toml:"statuses"`
+}
+
+// Parity statuses.
+const (
+	Ported        = "ported"
+	Deferred      = "deferred"
+	NotApplicable = "not-applicable"
+)
+
+// ParityRow records an upstream test and what became of it here.
+type ParityRow struct {
+	Upstream string `toml:"upstream"` // e.g. recipe-info/n8n/tests/health_check.py
+	Status   string `toml:"status"`   // ported | deferred | not-applicable
+	Test     string `toml:"test"`     // ported: our Go test's name
+	Verifies string `toml:"verifies"` // what it verifies
+	Reason   string `toml:"reason"`   // deferred: a technical reason; not-applicable: why
+}
+
+// DeployTimeout is timeouts.deploy; 0 when unset.
+func (e *Enrollment) DeployTimeout() time.Duration {
+	if e == nil {
+		return 0
+	}
+	return e.timeouts.deploy
+}
+
+// CustomTimeout is timeouts.custom; 0 when unset.
+func (e *Enrollment) CustomTimeout() time.Duration {
+	if e == nil {
+		return 0
+	}
+	return e.timeouts.custom
 }
 
 // Upgrade configures the upgrade stage.
@@ -83,7 +156,7 @@ func Load(dir string) (*Enrollment, error) {
 // Parse decodes recipe.toml content strictly and checks it. file names it
 // in errors.
 func Parse(file string, data []byte) (*Enrollment, error) {
-	e := &Enrollment{File: file}
+	e := &Enrollment{File: file, Dir: filepath.Dir(file)}
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(e); err != nil {
 		return nil, decodeError(file, err)
@@ -115,7 +188,15 @@ func knownKeys(key []string) string {
 	var keys []string
 	switch {
 	case len(key) == 1:
-		keys = []string{"upgrade", "hooks", "not_applicable"}
+		keys = []string{"recipe", "stages", "timeouts", "probe", "env", "upgrade", "hooks", "not_applicable", "parity"}
+	case key[0] == "recipe":
+		keys = []string{"name", "upstream", "path", "ref"}
+	case key[0] == "timeouts":
+		keys = []string{"deploy", "custom"}
+	case key[0] == "probe":
+		keys = []string{"path", "statuses"}
+	case key[0] == "parity":
+		keys = []string{"upstream", "status", "test", "verifies", "reason"}
 	case key[0] == "upgrade":
 		keys = []string{"base"}
 	case key[0] == "hooks":
@@ -148,12 +229,109 @@ func (e *Enrollment) check() error {
 			return &recipe.ConfigError{File: e.File, Key: "not_applicable." + name, Msg: "needs a reason"}
 		}
 	}
+	if e.Recipe.Upstream != "" && e.Recipe.Path != "" {
+		return &recipe.ConfigError{File: e.File, Key: "recipe", Msg: "set upstream or path, not both"}
+	}
+	for _, st := range e.Stages {
+		if !slices.Contains(StageNames, st) {
+			return &recipe.ConfigError{File: e.File, Key: "stages", Msg: fmt.Sprintf("unknown stage %q (stages are %s)", st, strings.Join(StageNames, ", "))}
+		}
+	}
+	for key, p := range map[string]struct {
+		s string
+		d *time.Duration
+	}{"timeouts.deploy": {e.Timeouts.Deploy, &e.timeouts.deploy}, "timeouts.custom": {e.Timeouts.Custom, &e.timeouts.custom}} {
+		if p.s == "" {
+			continue
+		}
+		d, err := time.ParseDuration(p.s)
+		if err != nil || d <= 0 {
+			return &recipe.ConfigError{File: e.File, Key: key, Msg: fmt.Sprintf("%q is not a positive duration such as \"5m\" or \"90s\"", p.s)}
+		}
+		*p.d = d
+	}
+	if e.Probe.Path != "" && !strings.HasPrefix(e.Probe.Path, "/") {
+		return &recipe.ConfigError{File: e.File, Key: "probe.path", Msg: "must start with /"}
+	}
+	for _, st := range e.Probe.Statuses {
+		if st < 100 || st > 599 {
+			return &recipe.ConfigError{File: e.File, Key: "probe.statuses", Msg: fmt.Sprintf("%d is not an HTTP status", st)}
+		}
+	}
+	for _, name := range sortedKeys(e.Env) {
+		if _, err := template.New(name).Option("missingkey=error").Parse(e.Env[name]); err != nil {
+			return &recipe.ConfigError{File: e.File, Key: "env." + name, Msg: "is not a valid template", Err: err}
+		}
+	}
+	for i, row := range e.Parity {
+		if err := row.check(); err != nil {
+			return &recipe.ConfigError{File: e.File, Key: fmt.Sprintf("parity[%d]", i), Msg: err.Error()}
+		}
+	}
 	if e.Upgrade.Base != "" {
 		if _, err := recipe.ParseVersion(e.Upgrade.Base); err != nil {
 			return &recipe.ConfigError{File: e.File, Key: "upgrade.base", Msg: "is not a release tag", Err: err}
 		}
 	}
 	return nil
+}
+
+// StageNames are the stages recipe.toml may name.
+var StageNames = []string{"install", "upgrade", "backup", "restore", "custom"}
+
+// vagueReasons are deferral reasons that say nothing technical.
+var vagueReasons = []string{"needs sso", "todo", "later", "too hard", "complex", "not yet", "tbd", "wip"}
+
+func (p ParityRow) check() error {
+	if strings.TrimSpace(p.Upstream) == "" {
+		return fmt.Errorf("upstream is required (the upstream test's path)")
+	}
+	if strings.TrimSpace(p.Verifies) == "" {
+		return fmt.Errorf("%s: verifies is required (what the test checks)", p.Upstream)
+	}
+	switch p.Status {
+	case Ported:
+		if !strings.HasPrefix(p.Test, "Test") {
+			return fmt.Errorf("%s: ported needs test, the name of our Go test (TestXxx)", p.Upstream)
+		}
+	case Deferred:
+		r := strings.ToLower(strings.TrimSpace(p.Reason))
+		if len(strings.Fields(r)) < 6 || slices.Contains(vagueReasons, strings.Trim(r, ".")) {
+			return fmt.Errorf("%s: deferred needs a technical reason (what is missing and why, in a sentence), not %q", p.Upstream, p.Reason)
+		}
+	case NotApplicable:
+		if strings.TrimSpace(p.Reason) == "" {
+			return fmt.Errorf("%s: not-applicable needs a reason", p.Upstream)
+		}
+	default:
+		return fmt.Errorf("%s: status %q: use ported, deferred or not-applicable", p.Upstream, p.Status)
+	}
+	return nil
+}
+
+// EnvAssignments renders the extra env with the run's facts, as env-file
+// lines.
+func (e *Enrollment) EnvAssignments(facts any) ([]string, error) {
+	if e == nil {
+		return nil, nil
+	}
+	var out []string
+	for _, name := range sortedKeys(e.Env) {
+		t, err := template.New(name).Option("missingkey=error").Parse(e.Env[name])
+		if err != nil {
+			return nil, &recipe.ConfigError{File: e.File, Key: "env." + name, Msg: "is not a valid template", Err: err}
+		}
+		var b strings.Builder
+		if err := t.Execute(&b, facts); err != nil {
+			return nil, &recipe.ConfigError{File: e.File, Key: "env." + name, Msg: "cannot be rendered", Err: err}
+		}
+		v := b.String()
+		if strings.ContainsAny(v, "'\n") {
+			return nil, &recipe.ConfigError{File: e.File, Key: "env." + name, Msg: "renders to a value with a quote or newline, which an env file cannot hold literally"}
+		}
+		out = append(out, name+"='"+v+"'") // single quotes: literal, no expansion
+	}
+	return out, nil
 }
 
 // NotApplicableLevels maps ladder levels to the declared reasons.

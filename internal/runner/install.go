@@ -37,6 +37,9 @@ func (install) Run(ctx context.Context, r *Run) error {
 
 // timeout is the recipe's timeout label, else the option.
 func (r *Run) timeout() time.Duration {
+	if t := r.Enrollment.DeployTimeout(); t > 0 {
+		return t
+	}
 	app := r.Deployed
 	if app == nil {
 		app = r.App

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cc-ci/recipe-test/v2/internal/enroll"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
 
@@ -30,8 +31,12 @@ type Options struct {
 	Env          []string      // env-file assignments applied on top of .env.sample
 
 	// Enrollment is a folder holding the recipe's recipe.toml (data hooks,
-	// upgrade base, not-applicable rungs); "" = none.
+	// upgrade base, not-applicable rungs, tests); "" = RecipesDir/<name>
+	// when there is one.
 	Enrollment string
+	// RecipesDir holds the enrolled recipes, recipes/<name>/recipe.toml;
+	// "" = enroll.DefaultRecipesDir(). Recipe may then be just a name.
+	RecipesDir string
 	// UpgradeFrom is the release tag to upgrade from; "" = the enrollment's,
 	// else the newest release older than the ref under test.
 	UpgradeFrom string
@@ -62,6 +67,8 @@ type Options struct {
 	Log      *slog.Logger
 	WorkDir  string // where git URLs are cloned; "" = a temporary folder
 
+	stagesGiven bool // Stages came from the caller, not the default
+
 	// afterStage, for tests, runs after each selected stage.
 	afterStage func(ctx context.Context, stage string, r *Run)
 }
@@ -72,14 +79,15 @@ const (
 	StageUpgrade  = "upgrade"
 	StageBackup   = "backup"
 	StageRestore  = "restore"
+	StageCustom   = "custom"
 	StageTeardown = "teardown"
 )
 
 // DefaultStages are the stages run when none are named.
-var DefaultStages = []string{StageInstall, StageUpgrade, StageBackup, StageRestore}
+var DefaultStages = []string{StageInstall, StageUpgrade, StageBackup, StageRestore, StageCustom}
 
 // implemented lists the selectable stages, in the order they run.
-var implemented = []string{StageInstall, StageUpgrade, StageBackup, StageRestore}
+var implemented = []string{StageInstall, StageUpgrade, StageBackup, StageRestore, StageCustom}
 
 // Defaults used for zero options.
 const (
@@ -94,18 +102,33 @@ func (o *Options) normalize() error {
 	if o.Recipe == "" {
 		return fmt.Errorf("--recipe is required")
 	}
+	o.stagesGiven = len(o.Stages) > 0
 	if len(o.Stages) == 0 {
 		o.Stages = DefaultStages
 	}
+	stages, err := parseStages(o.Stages)
+	if err != nil {
+		return err
+	}
+	o.Stages = stages
+	if o.RecipesDir == "" {
+		o.RecipesDir = enroll.DefaultRecipesDir()
+	}
+	return o.normalizeRest()
+}
+
+// parseStages checks and orders stage names (comma lists allowed);
+// restore brings backup.
+func parseStages(in []string) ([]string, error) {
 	var stages []string
-	for _, s := range o.Stages {
+	for _, s := range in {
 		for _, name := range strings.Split(s, ",") {
 			name = strings.TrimSpace(name)
 			switch {
 			case name == "" || name == StageTeardown:
 				continue // teardown always runs
 			case !slices.Contains(implemented, name):
-				return fmt.Errorf("unknown stage %q: stages are %s (teardown always runs)", name, strings.Join(implemented, ", "))
+				return nil, fmt.Errorf("unknown stage %q: stages are %s (teardown always runs)", name, strings.Join(implemented, ", "))
 			case !slices.Contains(stages, name):
 				stages = append(stages, name)
 			}
@@ -116,7 +139,10 @@ func (o *Options) normalize() error {
 		stages = append(stages, StageBackup)
 	}
 	slices.SortFunc(stages, func(a, b string) int { return slices.Index(implemented, a) - slices.Index(implemented, b) })
-	o.Stages = stages
+	return stages, nil
+}
+
+func (o *Options) normalizeRest() error {
 	switch o.Deployer {
 	case "", "auto", "swarm":
 		o.Deployer = "swarm" // auto picks abra only when configured; it is not, so swarm

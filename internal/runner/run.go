@@ -42,6 +42,7 @@ type Run struct {
 	upgrade upgradePlan
 	backup  backupState
 
+	extraEnv        []string       // env assignments on top of .env.sample: recipe.toml's, then --env
 	note            string         // the running stage's note, see Note
 	tests           []results.Test // the running stage's test cases
 	deployAttempted bool
@@ -112,14 +113,16 @@ func Execute(ctx context.Context, opts Options) (*results.Run, error) {
 // plan loads and resolves the recipe for a fresh run domain and connects to
 // the swarm. Nothing is created.
 func (r *Run) plan(ctx context.Context) error {
-	rec, err := recipe.Open(ctx, r.Opts.Recipe, r.Opts.Ref, r.Opts.WorkDir)
+	location, ref, err := r.locate()
 	if err != nil {
 		return &PlanError{err}
 	}
-	if len(r.Opts.Env) > 0 {
-		if err := rec.Set("--env", r.Opts.Env...); err != nil {
-			return &PlanError{err}
-		}
+	rec, err := recipe.Open(ctx, location, ref, r.Opts.WorkDir)
+	if err != nil {
+		return &PlanError{err}
+	}
+	if err := r.findEnrollment(rec.Name); err != nil {
+		return &PlanError{err}
 	}
 	id, err := naming.NewRunID(nil)
 	if err != nil {
@@ -129,18 +132,32 @@ func (r *Run) plan(ctx context.Context) error {
 	if err != nil {
 		return &PlanError{fmt.Errorf("--domain-suffix: %w", err)}
 	}
+	// The enrollment's env (templates over the run's facts), then --env.
+	extra, err := r.Enrollment.EnvAssignments(struct{ Domain, Stack, RunID, Recipe string }{domain, naming.StackName(domain), id, rec.Name})
+	if err != nil {
+		return &PlanError{err}
+	}
+	if len(extra) > 0 {
+		if err := rec.Set(r.Enrollment.File+" [env]", extra...); err != nil {
+			return &PlanError{err}
+		}
+	}
+	if len(r.Opts.Env) > 0 {
+		if err := rec.Set("--env", r.Opts.Env...); err != nil {
+			return &PlanError{err}
+		}
+	}
+	r.extraEnv = append(extra, r.Opts.Env...)
 	app, err := rec.Resolve(recipe.ResolveOptions{Domain: domain})
 	if err != nil {
 		return &PlanError{err}
 	}
 	r.Recipe, r.App = rec, app
-	if r.Opts.Enrollment != "" {
-		if r.Enrollment, err = enroll.Load(r.Opts.Enrollment); err != nil {
-			return &PlanError{err}
-		}
+	if r.Enrollment != nil {
 		if err := r.checkEnrollment(); err != nil {
 			return &PlanError{err}
 		}
+		r.applyEnrollment()
 	}
 	res := r.Result
 	res.Recipe, res.Commit, res.Domain, res.Stack, res.RunID, res.Version = rec.Name, rec.Commit, domain, app.Stack, id, app.Version
@@ -231,6 +248,8 @@ func stageByName(name string) Stage {
 		return backupStage{}
 	case StageRestore:
 		return restoreStage{}
+	case StageCustom:
+		return custom{}
 	}
 	panic("runner: no stage " + name) // normalize rejects unknown names
 }
@@ -261,6 +280,7 @@ func (r *Run) finish() {
 	if len(res.Residue) > 0 {
 		res.Status = results.Fail
 	}
+	r.parityResults()
 	res.ComputeLadder(r.Enrollment.NotApplicableLevels())
 }
 

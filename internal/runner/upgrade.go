@@ -75,8 +75,8 @@ func (r *Run) loadRelease(ctx context.Context, tag string) (*recipe.App, error) 
 	if err != nil {
 		return nil, err
 	}
-	if len(r.Opts.Env) > 0 {
-		if err := rec.Set("--env", r.Opts.Env...); err != nil {
+	if len(r.extraEnv) > 0 {
+		if err := rec.Set("--env", r.extraEnv...); err != nil {
 			return nil, err
 		}
 	}

@@ -1,0 +1,233 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jstemmer/go-junit-report/v2/gtr"
+	"github.com/jstemmer/go-junit-report/v2/parser/gotest"
+
+	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/harness"
+	"github.com/cc-ci/recipe-test/v2/internal/results"
+)
+
+// DefaultCustomTimeout bounds the recipe's own tests without
+// timeouts.custom in recipe.toml.
+const DefaultCustomTimeout = 10 * time.Minute
+
+// custom runs the enrolled recipe's own Go tests (recipes/<name>/*_test.go)
+// against the deployed app: a precompiled test binary when there is one
+// (<name>.test beside recipe.toml, as in the action image), else `go test
+// -json`. It hands them the run's facts through $RECIPE_TEST_FACTS and
+// turns their output into one test case per test with go-junit-report's
+// parser. A skipped test shows as skipped with its reason and keeps the
+// stage from passing: no test passes by skipping.
+type custom struct{}
+
+func (custom) Name() string { return StageCustom }
+
+func (custom) Run(ctx context.Context, r *Run) error {
+	e := r.Enrollment
+	if e == nil {
+		return Skip("recipe %s is not enrolled: no recipes/%s/recipe.toml with tests", r.Recipe.Name, r.Recipe.Name)
+	}
+	names, err := e.TestNames()
+	if err != nil {
+		return err
+	}
+	bin := filepath.Join(e.Dir, r.Recipe.Name+".test")
+	_, binErr := os.Stat(bin)
+	if len(names) == 0 && binErr != nil {
+		return Skip("%s has no Go tests (*_test.go)", e.Dir)
+	}
+	if err := r.ensureHead(ctx); err != nil {
+		return err
+	}
+	out, err := filepath.Abs(filepath.Join(r.Opts.Out, "custom"))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	factsFile := filepath.Join(r.Opts.WorkDir, "facts.json")
+	if err := harness.WriteFacts(factsFile, r.facts(out)); err != nil {
+		return fmt.Errorf("write the run's facts: %w", err)
+	}
+	defer os.Remove(factsFile)
+
+	timeout := e.CustomTimeout()
+	if timeout == 0 {
+		timeout = DefaultCustomTimeout
+	}
+	tctx, cancel := context.WithTimeout(ctx, timeout+30*time.Second)
+	defer cancel()
+	var cmd *exec.Cmd
+	var parse func(io.Reader) (gtr.Report, error)
+	if binErr == nil {
+		r.Logf("running the precompiled tests %s", bin)
+		cmd = exec.CommandContext(tctx, bin, "-test.v", "-test.count=1", "-test.timeout="+timeout.String())
+		parse = gotest.NewParser().Parse
+	} else {
+		goBin, err := exec.LookPath("go")
+		if err != nil {
+			return fmt.Errorf("no precompiled %s and no Go toolchain to run the tests of %s from source", bin, e.Dir)
+		}
+		r.Logf("running go test -json in %s", e.Dir)
+		cmd = exec.CommandContext(tctx, goBin, "test", "-json", "-count=1", "-timeout="+timeout.String(), ".")
+		parse = gotest.NewJSONParser().Parse
+	}
+	cmd.Dir = e.Dir
+	cmd.Env = append(os.Environ(), harness.FactsEnv+"="+factsFile)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = 10 * time.Second
+	runErr := cmd.Run()
+	// Values the tests generated ask to be masked: mask them before any of
+	// the output is kept, and drop the asking lines.
+	output := r.takeMasks(stdout.String())
+	report, err := parse(strings.NewReader(output))
+	if err != nil {
+		return fmt.Errorf("read the test output: %w", err)
+	}
+	r.Logf("%s", r.Redact.String(strings.TrimSpace(stderr.String())))
+	return r.recordTests(report, runErr, output)
+}
+
+// takeMasks registers every value announced with harness.MaskPrefix and
+// returns the output without those lines (in -json output they sit inside
+// the events' Output strings).
+func (r *Run) takeMasks(out string) string {
+	var kept []string
+	for _, line := range strings.SplitAfter(out, "\n") {
+		i := strings.Index(line, harness.MaskPrefix)
+		if i < 0 {
+			kept = append(kept, line)
+			continue
+		}
+		v := line[i+len(harness.MaskPrefix):]
+		v = strings.TrimSpace(strings.SplitN(strings.SplitN(v, `\n`, 2)[0], `"`, 2)[0])
+		r.Redact.Add(v)
+	}
+	return strings.Join(kept, "")
+}
+
+// recordTests turns the parsed report into the stage's test cases and its
+// outcome.
+func (r *Run) recordTests(report gtr.Report, runErr error, output string) error {
+	var failed, skipped []string
+	passed := 0
+	for _, pkg := range report.Packages {
+		if pkg.BuildError.Name != "" {
+			return fmt.Errorf("the recipe's tests do not build: %s", r.Redact.String(strings.Join(pkg.BuildError.Output, "\n")))
+		}
+		for _, t := range pkg.Tests {
+			out := r.Redact.String(strings.Join(t.Output, "\n"))
+			tc := results.Test{Name: t.Name, DurationS: t.Duration.Seconds(), Output: out}
+			switch t.Result {
+			case gtr.Pass:
+				tc.Status = results.Pass
+				passed++
+			case gtr.Skip:
+				tc.Status, tc.Reason = results.Skip, lastLine(out)
+				skipped = append(skipped, t.Name)
+			default:
+				tc.Status, tc.Reason = results.Fail, firstLines(out, 5)
+				failed = append(failed, t.Name)
+			}
+			r.tests = append(r.tests, tc)
+			r.Logf("%s %s (%.1fs)", tc.Status, t.Name, t.Duration.Seconds())
+		}
+		if pkg.RunError.Name != "" && len(failed) == 0 {
+			failed = append(failed, "the test binary: "+strings.Join(pkg.RunError.Output, " "))
+		}
+	}
+	switch {
+	case len(failed) > 0:
+		return fmt.Errorf("%d of %d recipe tests failed: %s", len(failed), len(r.tests), strings.Join(failed, ", "))
+	case runErr != nil && passed == 0:
+		return fmt.Errorf("the recipe's tests did not run: %v: %s", runErr, r.Redact.String(lastLine(output)))
+	case runErr != nil && !errors.As(runErr, new(*exec.ExitError)):
+		return fmt.Errorf("running the recipe's tests: %w", runErr)
+	case len(skipped) > 0:
+		return Skip("%d recipe tests skipped (a skipped test never counts as passed): %s", len(skipped), strings.Join(skipped, ", "))
+	case passed == 0:
+		return Skip("no recipe test ran")
+	}
+	r.Note("%d recipe tests passed", passed)
+	return nil
+}
+
+// facts are what the recipe's tests get to know about the run.
+func (r *Run) facts(out string) *harness.Facts {
+	app := r.App
+	f := &harness.Facts{Recipe: r.Recipe.Name, Version: app.Version, Domain: app.Domain, Stack: app.Stack,
+		Services: map[string]string{}, Secrets: map[string]string{}, Env: app.Env, Out: out,
+		Insecure: r.Opts.Insecure}
+	for _, s := range app.Services {
+		f.Services[s.Name] = s.FullName
+	}
+	if r.Deployment != nil {
+		for _, s := range app.Secrets {
+			if v, ok := r.Deployment.Secrets[s.FullName]; ok {
+				f.Secrets[s.Name] = v
+			}
+		}
+	}
+	if r.Ingress != nil {
+		f.BaseURL, f.ProxyURL, f.BrowserFlags = r.Ingress.BaseURL(), r.Ingress.ProxyURL().String(), r.Ingress.BrowserFlags()
+	}
+	return f
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// parityResults fills the results' parity table from the enrollment's
+// rows, with this run's result of each ported test.
+func (r *Run) parityResults() {
+	if r.Enrollment == nil {
+		return
+	}
+	st, ran := r.Result.Stage(StageCustom)
+	for _, p := range r.Enrollment.Parity {
+		row := results.ParityRow{Feature: p.Verifies + " (" + p.Upstream + ")", Check: p.Test}
+		switch p.Status {
+		case enroll.Ported:
+			row.Check = "custom/" + p.Test
+			row.Status = results.Skip
+			row.Note = "not run"
+			if ran {
+				for _, t := range st.Tests {
+					if t.Name == p.Test {
+						row.Status, row.Note = t.Status, t.Reason
+					}
+				}
+			}
+		case enroll.Deferred:
+			row.Check, row.Note = "—", "deferred: "+p.Reason
+		case enroll.NotApplicable:
+			row.Check, row.Note = "—", "not applicable: "+p.Reason
+		}
+		r.Result.Parity = append(r.Result.Parity, row)
+	}
+}

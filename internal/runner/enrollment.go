@@ -1,0 +1,78 @@
+package runner
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+)
+
+// locate returns where the recipe is: Opts.Recipe as given (a folder or a
+// git URL), or, when it is the name of an enrolled recipe and no such
+// folder exists, the upstream repository or bundled path its recipe.toml
+// names (and its default ref).
+func (r *Run) locate() (string, string, error) {
+	loc, ref := r.Opts.Recipe, r.Opts.Ref
+	if strings.ContainsAny(loc, "/:") {
+		return loc, ref, nil
+	}
+	if _, err := os.Stat(loc); err == nil {
+		return loc, ref, nil
+	}
+	e, ok, err := enroll.Find(r.Opts.RecipesDir, loc)
+	if err != nil {
+		return "", "", err
+	}
+	if !ok {
+		return loc, ref, nil // recipe.Open says it does not exist
+	}
+	r.Enrollment = e
+	switch {
+	case e.Recipe.Upstream != "":
+		loc = e.Recipe.Upstream
+	case e.Recipe.Path != "":
+		loc = filepath.Join(e.Dir, e.Recipe.Path)
+	default:
+		return "", "", fmt.Errorf("%s: [recipe] names neither upstream nor path, so recipe %q cannot be found", e.File, r.Opts.Recipe)
+	}
+	if ref == "" {
+		ref = e.Recipe.Ref
+	}
+	r.Logf("plan: enrolled recipe %s from %s", r.Opts.Recipe, loc)
+	return loc, ref, nil
+}
+
+// findEnrollment loads the enrollment: --enrollment, else the one found
+// by name (locate), else RecipesDir/<name> when it exists.
+func (r *Run) findEnrollment(name string) error {
+	var err error
+	switch {
+	case r.Opts.Enrollment != "":
+		r.Enrollment, err = enroll.Load(r.Opts.Enrollment)
+	case r.Enrollment == nil:
+		var ok bool
+		if r.Enrollment, ok, err = enroll.Find(r.Opts.RecipesDir, name); ok {
+			r.Logf("plan: enrollment %s", r.Enrollment.File)
+		}
+	}
+	return err
+}
+
+// applyEnrollment fills what the caller left to the recipe's recipe.toml:
+// stages, the readiness probe.
+func (r *Run) applyEnrollment() {
+	e := r.Enrollment
+	if !r.Opts.stagesGiven && len(e.Stages) > 0 {
+		if stages, err := parseStages(e.Stages); err == nil { // checked when loaded
+			r.Opts.Stages = stages
+		}
+	}
+	if r.Opts.ProbePath == "" {
+		r.Opts.ProbePath = e.Probe.Path
+	}
+	if len(r.Opts.ProbeStatuses) == 0 {
+		r.Opts.ProbeStatuses = e.Probe.Statuses
+	}
+}
