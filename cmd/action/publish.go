@@ -17,6 +17,7 @@ import (
 type forgeFlags struct {
 	kind, url, repo, sha, tokenEnv, runURL string
 	pr                                      int
+	noComment                               bool // statuses only
 }
 
 func (f *forgeFlags) register(fs *pflag.FlagSet) {
@@ -95,6 +96,9 @@ func (f *forgeFlags) publisher(ctx context.Context, getenv func(string) string, 
 	}
 	if t.SHA == "" {
 		t.SHA = getenv("GITHUB_SHA")
+	}
+	if f.noComment {
+		t.PR = 0
 	}
 	if t.PR == 0 && t.SHA == "" {
 		return nil, token, fmt.Errorf("--forge %s: nothing to report on: give --pr and/or --sha", f.kind)

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/cc-ci/recipe-test/v2/internal/publish"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 	"github.com/cc-ci/recipe-test/v2/internal/runner"
 )
@@ -34,14 +37,16 @@ release, seed data, upgrade in place to the ref, check the data survived),
 backup (seed data, back up what the backupbot labels name into
 OUT/backup/<service>.tar) and restore (mutate, restore in place, then remove
 everything and restore onto a fresh deployment, checking the original data
-came back each time).
+came back each time) and custom (the enrolled recipe's own Go tests, run
+against the deployed app).
 
 Writes OUT/results.json, OUT/junit.xml and OUT/report.md (the Markdown report). Progress goes to stderr.
 
 Exit codes: 0 every stage passed and nothing was left behind; 1 a stage
 failed or something was left behind; 2 usage or configuration error
 (nothing was deployed).`,
-		Example: `  recipe-test run --recipe testdata/recipes/example
+		Example: `  recipe-test run --recipe example
+  recipe-test run --recipe testdata/recipes/example
   recipe-test run --recipe https://git.coopcloud.tech/coop-cloud/custom-html.git --ref main \
     --ingress traefik --domain-suffix ci.example.org --out results`,
 		Args: exactArgs(0),
@@ -49,36 +54,9 @@ failed or something was left behind; 2 usage or configuration error
 			o.Stages = stages
 			o.Progress = cmd.ErrOrStderr()
 			o.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-			ctx := cmd.Context()
-			logf := func(format string, args ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "recipe-test: "+format+"\n", args...) }
-			pub, token, err := ff.publisher(ctx, os.Getenv, logf)
+			res, _, perr, err := runAndPublish(cmd.Context(), o, ff, os.Getenv, cmd.ErrOrStderr())
 			if err != nil {
-				return usageError{err}
-			}
-			o.RunURL = ff.link(os.Getenv)
-			forgeFailed := false
-			if pub != nil {
-				o.Redact = append(o.Redact, token)
-				o.OnPlanned = func(ctx context.Context, res *results.Run) error {
-					err := pub.Start(ctx, res.Recipe)
-					forgeFailed = err != nil
-					return err
-				}
-			}
-			res, err := runner.Execute(ctx, o)
-			var perr error
-			if pub != nil && res != nil && !forgeFailed {
-				// Publish even after a cancellation: bounded, detached.
-				pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-				perr = pub.Finish(pctx, res)
-				cancel()
-			}
-			var pe *runner.PlanError
-			if errors.As(err, &pe) {
-				return usageError{errors.Join(err, perr)}
-			}
-			if err != nil {
-				return errors.Join(err, perr)
+				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "recipe-test: %s: %s, level L%d of %d; results in %s\n",
 				res.Recipe, res.Status, res.Level, results.MaxLevel, filepath.Join(o.Out, "results.json"))
@@ -92,10 +70,55 @@ failed or something was left behind; 2 usage or configuration error
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Recipe, "recipe", "", "the recipe: a local folder or a git URL (required)")
+	registerRunFlags(f, &o, &stages, &ff)
+	return cmd
+}
+
+// runAndPublish runs a recipe test and reports it to the forge ff names.
+// err is a usage error (nothing deployed) or a run that could not
+// complete; perr is a failure to publish the finished run's report.
+func runAndPublish(ctx context.Context, o runner.Options, ff forgeFlags, getenv func(string) string, stderr io.Writer) (res *results.Run, pub *publish.Publisher, perr, err error) {
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "recipe-test: "+format+"\n", args...) }
+	pub, token, err := ff.publisher(ctx, getenv, logf)
+	if err != nil {
+		return nil, nil, nil, usageError{err}
+	}
+	if o.RunURL == "" {
+		o.RunURL = ff.link(getenv)
+	}
+	forgeFailed := false
+	if pub != nil {
+		o.Redact = append(o.Redact, token)
+		o.OnPlanned = func(ctx context.Context, res *results.Run) error {
+			err := pub.Start(ctx, res.Recipe)
+			forgeFailed = err != nil
+			return err
+		}
+	}
+	res, err = runner.Execute(ctx, o)
+	if pub != nil && res != nil && !forgeFailed {
+		// Publish even after a cancellation: bounded, detached.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		perr = pub.Finish(pctx, res)
+		cancel()
+	}
+	var pe *runner.PlanError
+	if errors.As(err, &pe) {
+		return res, pub, perr, usageError{errors.Join(err, perr)}
+	}
+	if err != nil {
+		return res, pub, perr, errors.Join(err, perr)
+	}
+	return res, pub, perr, nil
+}
+
+// registerRunFlags declares run's flags.
+func registerRunFlags(f *pflag.FlagSet, o *runner.Options, stages *[]string, ff *forgeFlags) {
+	f.StringVar(&o.Recipe, "recipe", "", "the recipe: an enrolled recipe's name, a local folder or a git URL (required)")
 	f.StringVar(&o.Ref, "ref", "", "git branch, tag or commit to test (default: the folder as it is, or the default branch of a URL)")
-	f.StringSliceVar(&stages, "stages", nil, "comma-separated stages to run: install, upgrade, backup, restore (default all; restore implies backup); teardown always runs")
-	f.StringVar(&o.Enrollment, "enrollment", "", "folder holding the recipe's recipe.toml (data hooks, upgrade base, not-applicable rungs)")
+	f.StringSliceVar(stages, "stages", nil, "comma-separated stages to run: install, upgrade, backup, restore, custom (default: recipe.toml's, else all; restore implies backup); teardown always runs")
+	f.StringVar(&o.Enrollment, "enrollment", "", "folder holding the recipe's recipe.toml (default: RECIPES-DIR/<name> when it exists)")
+	f.StringVar(&o.RecipesDir, "recipes-dir", "", "folder of enrolled recipes, recipes/<name>/recipe.toml (default $RECIPE_TEST_RECIPES, else ./recipes)")
 	f.StringVar(&o.UpgradeFrom, "upgrade-from", "", "release tag the upgrade starts from (default: recipe.toml's upgrade.base, else the newest release older than the ref)")
 	f.StringVar(&o.Deployer, "deployer", "auto", "how to deploy: auto or swarm (the Docker Engine API)")
 	f.StringVar(&o.Ingress, "ingress", "direct", "how to reach the app: traefik (HTTPS on its domain) or direct (straight to the task the traefik labels name; no proxy or DNS needed)")
@@ -113,5 +136,4 @@ failed or something was left behind; 2 usage or configuration error
 	f.DurationVar(&o.JanitorGrace, "janitor-grace", runner.DefaultJanitorGrace, "the janitor at start only reaps orphaned run stacks older than this")
 	f.BoolVar(&o.NoJanitor, "no-janitor", false, "do not reap orphaned run stacks at start")
 	ff.register(f)
-	return cmd
 }

@@ -28,6 +28,8 @@ type Publisher struct {
 	T Target
 	// Logf receives one line per published item.
 	Logf func(format string, args ...any)
+	// CommentURL is the sticky comment's address once Finish posted it.
+	CommentURL string
 }
 
 func (p *Publisher) logf(format string, args ...any) {
@@ -65,6 +67,7 @@ func (p *Publisher) Finish(ctx context.Context, run *results.Run) error {
 		if err != nil {
 			errs = append(errs, err)
 		} else {
+			p.CommentURL = c.URL
 			verb := "updated"
 			if c.Created {
 				verb = "posted"

@@ -117,6 +117,9 @@ func (r *Run) takeMasks(out string) string {
 		v := line[i+len(harness.MaskPrefix):]
 		v = strings.TrimSpace(strings.SplitN(strings.SplitN(v, `\n`, 2)[0], `"`, 2)[0])
 		r.Redact.Add(v)
+		if r.Opts.OnSecret != nil {
+			r.Opts.OnSecret(v)
+		}
 	}
 	return strings.Join(kept, "")
 }

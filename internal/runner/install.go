@@ -68,6 +68,11 @@ func (r *Run) deploy(ctx context.Context, app *recipe.App) error {
 	dep, err := r.Swarm.Deploy(ctx, app, opts)
 	if dep != nil {
 		r.Redact.Add(slices.Collect(maps.Values(dep.Secrets))...)
+		if r.Opts.OnSecret != nil {
+			for _, v := range dep.Secrets {
+				r.Opts.OnSecret(v)
+			}
+		}
 		r.Deployment = dep
 	}
 	if err != nil {

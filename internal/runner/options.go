@@ -58,6 +58,11 @@ type Options struct {
 	// is deployed (it sets the pending commit status); its error stops the
 	// run as bad input.
 	OnPlanned func(ctx context.Context, res *results.Run) error
+	// OnStage, when set, is called as each stage starts (res nil) and ends.
+	OnStage func(name string, res *results.Stage)
+	// OnSecret, when set, receives every generated secret value before
+	// anything could print it (to mask it in a CI log).
+	OnSecret func(value string)
 	// RunURL links the results to the CI run that made them.
 	RunURL string
 	// Redact lists further values (tokens) to mask in every output.

@@ -44,6 +44,9 @@ const maxCapture = 64 << 10
 // lines at start and end, its output captured (redacted) for the reports,
 // a panic turned into a failure, and the error classified.
 func (r *Run) runStage(ctx context.Context, st Stage) results.Stage {
+	if r.Opts.OnStage != nil {
+		r.Opts.OnStage(st.Name(), nil)
+	}
 	var capture bytes.Buffer
 	r.stageOut = io.MultiWriter(prefixWriter(r.progress, "["+st.Name()+"] "), &capture)
 	r.Logf("start")
@@ -65,6 +68,9 @@ func (r *Run) runStage(ctx context.Context, st Stage) results.Stage {
 	r.Logf("%s (%.1fs)", res.Status, res.DurationS)
 	res.Output = r.Redact.String(tail(capture.String(), maxCapture))
 	r.stageOut = prefixWriter(r.progress, "")
+	if r.Opts.OnStage != nil {
+		r.Opts.OnStage(st.Name(), &res)
+	}
 	return res
 }
 

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cc-ci/recipe-test/v2/internal/testenv"
+)
+
+// readOutputs parses a $GITHUB_OUTPUT file (name<<DELIMITER ... DELIMITER).
+func readOutputs(t *testing.T, path string) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	lines := strings.Split(string(data), "\n")
+	for i := 0; i < len(lines); i++ {
+		name, delim, ok := strings.Cut(lines[i], "<<")
+		if !ok {
+			continue
+		}
+		var value []string
+		for i++; i < len(lines) && lines[i] != delim; i++ {
+			value = append(value, lines[i])
+		}
+		out[name] = strings.Join(value, "\n")
+	}
+	return out
+}
+
+// The action entrypoint, given exactly what a Gitea Actions runner gives a
+// container action (INPUT_* variables, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY,
+// a real pull_request event payload), tests the recipe, folds each stage
+// into a group, masks secrets and the token, writes the outputs and the
+// step summary, and posts the comment and the status on the PR head.
+func TestActionModeUnderGiteaActions(t *testing.T) {
+	testenv.Swarm(t)
+	g := testenv.GiteaServer(t)
+	repo, pr, head := g.PullRequest(t)
+	dir := t.TempDir()
+	event := filepath.Join(dir, "event.json")
+	payload := fmt.Sprintf(`{"action":"opened","number":%d,"pull_request":{"number":%d,"head":{"sha":%q,"ref":"change"},"base":{"ref":"main"}},"repository":{"full_name":"%s/%s"}}`,
+		pr, pr, head, g.Admin, repo)
+	if err := os.WriteFile(event, []byte(payload), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "results")
+	env := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITEA_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request",
+		"GITHUB_EVENT_PATH": event, "GITHUB_REPOSITORY": g.Admin + "/" + repo, "GITHUB_SERVER_URL": g.URL,
+		"GITHUB_SHA": "0000000000000000000000000000000000000000", "GITHUB_RUN_ID": "77",
+		"GITHUB_OUTPUT": filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary.md"),
+		"INPUT_RECIPE":  filepath.Join(testenv.RepoRoot(t), "testdata", "recipes", "example"),
+		"INPUT_STAGES":  "install", "INPUT_DOMAIN-SUFFIX": "cli-action.test", "INPUT_OUT": out,
+		"INPUT_TOKEN": g.Token, "INPUT_COMMENT": "true", "INPUT_FAIL-ON-RESIDUE": "true", "INPUT_TIMEOUT": "2m",
+		"RECIPE_TEST_LOCK_DIR": filepath.Join(dir, "locks"),
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	code, stdout, stderr := runCLI(t, "action")
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"::add-mask::" + g.Token, "::group::install", "::endgroup::", "::group::teardown", "[install] ready: GET"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if n := strings.Count(stdout, "::add-mask::"); n < 2 {
+		t.Errorf("%d masks: the token and the generated secret want one each", n)
+	}
+	outputs := readOutputs(t, env["GITHUB_OUTPUT"])
+	if outputs["status"] != "pass" || outputs["level"] != "1" || outputs["results"] != filepath.Join(out, "results.json") ||
+		outputs["junit"] != filepath.Join(out, "junit.xml") || !strings.Contains(outputs["comment-url"], fmt.Sprintf("/pulls/%d#issuecomment-", pr)) {
+		t.Errorf("outputs %v", outputs)
+	}
+	summary, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
+	if !strings.HasPrefix(string(summary), "### ✅ example: L1 of 5") || !strings.Contains(string(summary), g.URL+"/"+g.Admin+"/"+repo+"/actions/runs/77") {
+		t.Errorf("step summary:\n%s", summary)
+	}
+	var combined struct {
+		State    string
+		Statuses []struct{ Context string }
+	}
+	giteaJSON(t, g, fmt.Sprintf("/repos/%s/%s/commits/%s/status", g.Admin, repo, head), &combined)
+	if combined.State != "success" || len(combined.Statuses) != 1 || combined.Statuses[0].Context != "recipe-test/example" {
+		t.Errorf("status on the PR head: %+v", combined)
+	}
+	var comments []struct{ Body string }
+	giteaJSON(t, g, fmt.Sprintf("/repos/%s/%s/issues/%d/comments", g.Admin, repo, pr), &comments)
+	if len(comments) != 1 || !strings.Contains(comments[0].Body, "### ✅ example: L1 of 5") {
+		t.Errorf("comments %+v", comments)
+	}
+	if data, _ := json.Marshal(comments); strings.Contains(string(data), g.Token) {
+		t.Error("the token is in the comment")
+	}
+}
+
+// Input errors and a failing recipe exit non-zero with an error annotation.
+func TestActionModeErrors(t *testing.T) {
+	t.Setenv("GITHUB_OUTPUT", "")
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	t.Setenv("INPUT_RECIPE", "")
+	if code, _, stderr := runCLI(t, "action"); code != exitConfig || !strings.Contains(stderr, "input recipe is required") {
+		t.Errorf("no recipe: exit %d %s", code, stderr)
+	}
+	t.Setenv("INPUT_RECIPE", filepath.Join(testenv.RepoRoot(t), "testdata", "recipes", "example"))
+	t.Setenv("INPUT_FAIL-ON-RESIDUE", "maybe")
+	if code, _, stderr := runCLI(t, "action"); code != exitConfig || !strings.Contains(stderr, "fail-on-residue") {
+		t.Errorf("bad bool: exit %d %s", code, stderr)
+	}
+	t.Setenv("INPUT_FAIL-ON-RESIDUE", "")
+	t.Setenv("INPUT_STAGES", "bogus")
+	t.Setenv("INPUT_TOKEN", "")
+	code, stdout, _ := runCLI(t, "action")
+	if code != exitConfig || !strings.Contains(stdout, "::error::") || !strings.Contains(stdout, `unknown stage \"bogus\"`) && !strings.Contains(stdout, "unknown stage") {
+		t.Errorf("bad stage: exit %d\n%s", code, stdout)
+	}
+}

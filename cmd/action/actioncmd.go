@@ -1,0 +1,188 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-githubactions"
+	"github.com/spf13/cobra"
+
+	"github.com/cc-ci/recipe-test/v2/internal/publish"
+	"github.com/cc-ci/recipe-test/v2/internal/results"
+	"github.com/cc-ci/recipe-test/v2/internal/runner"
+)
+
+// tokenVar is the variable the action's token input is read through.
+const tokenVar = "RECIPE_TEST_TOKEN"
+
+func newActionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "action",
+		Short: "Run as a GitHub, Gitea or Forgejo Actions step (the action image's entrypoint)",
+		Long: `Run a recipe test as an Actions step: inputs come from INPUT_* variables
+(action.yml), outputs go to $GITHUB_OUTPUT, the Markdown report to
+$GITHUB_STEP_SUMMARY, each stage's log is folded into a group, every
+generated secret and the token are masked, failures are error annotations,
+and the report is posted as the PR's sticky comment with a commit status,
+on GitHub, or on Gitea and Forgejo (detected by GITEA_ACTIONS and
+FORGEJO_ACTIONS). The repository, PR number and head commit come from the
+event payload. Exits non-zero when the check fails.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAction(cmd, os.Getenv)
+		},
+	}
+}
+
+// flavour is the forge an Actions run belongs to.
+func flavour(getenv func(string) string) string {
+	if getenv("GITEA_ACTIONS") == "true" || getenv("FORGEJO_ACTIONS") == "true" {
+		return "gitea"
+	}
+	return "github"
+}
+
+func runAction(cmd *cobra.Command, getenv func(string) string) error {
+	stdout := cmd.OutOrStdout()
+	a := githubactions.New(githubactions.WithWriter(stdout), githubactions.WithGetenv(getenv))
+	in := a.GetInput
+	token := in("token")
+	if token != "" {
+		a.AddMask(token)
+	}
+	o := runner.Options{
+		Recipe: in("recipe"), Ref: in("ref"), Deployer: in("deployer"), Ingress: in("ingress"),
+		DomainSuffix: in("domain-suffix"), Out: in("out"), Enrollment: in("enrollment"),
+		Progress: stdout,
+		Log:      slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+		OnSecret: a.AddMask,
+	}
+	if o.Recipe == "" {
+		return usageError{errors.New("input recipe is required: an enrolled recipe's name, a path or a git URL")}
+	}
+	if s := in("stages"); s != "" {
+		o.Stages = []string{s}
+	}
+	if s := in("timeout"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return usageError{fmt.Errorf("input timeout %q: %w", s, err)}
+		}
+		o.Timeout = d
+	}
+	if h := in("docker-host"); h != "" {
+		os.Setenv("DOCKER_HOST", h)
+	}
+	if o.Out == "" {
+		o.Out = runner.DefaultOut
+	}
+	failOnResidue, err := boolInput(in, "fail-on-residue", true)
+	if err != nil {
+		return usageError{err}
+	}
+	comment, err := boolInput(in, "comment", true)
+	if err != nil {
+		return usageError{err}
+	}
+	ff := forgeFlags{kind: "none", tokenEnv: tokenVar}
+	if token != "" {
+		ff.kind = flavour(getenv)
+		ff.noComment = !comment
+	} else {
+		a.Warningf("no token input: the report is not posted to the pull request (set token: ${{ github.token }})")
+	}
+	var open string
+	o.OnStage = func(name string, res *results.Stage) {
+		if res == nil {
+			a.Group(name)
+			open = name
+			return
+		}
+		if open == name {
+			a.EndGroup()
+		}
+		if res.Status == results.Fail {
+			a.WithFieldsMap(map[string]string{"title": "recipe-test: " + name + " failed"}).Errorf("%s", oneLineOf(res.Reason))
+		}
+	}
+	env := func(k string) string {
+		if k == tokenVar {
+			return token
+		}
+		return getenv(k)
+	}
+	res, pub, perr, err := runAndPublish(cmd.Context(), o, ff, env, stdout)
+	if res != nil {
+		writeActionOutputs(a, getenv, o.Out, res, pub)
+	}
+	if err != nil {
+		a.Errorf("%s", oneLineOf(err.Error()))
+		return err
+	}
+	if perr != nil {
+		a.Warningf("%s", oneLineOf(perr.Error()))
+	}
+	onlyResidue := res.Status != results.Pass && len(res.Residue) > 0 && onlyTeardownFailed(res)
+	switch {
+	case res.Status == results.Pass:
+		return nil
+	case onlyResidue && !failOnResidue:
+		a.Warningf("left behind after teardown (fail-on-residue is false): %s", strings.Join(res.Residue, ", "))
+		return nil
+	}
+	return failedError{fmt.Errorf("%s: %s, level L%d of %d", res.Recipe, res.Status, res.Level, results.MaxLevel)}
+}
+
+// writeActionOutputs sets the step's outputs and summary. The library
+// panics when $GITHUB_OUTPUT or $GITHUB_STEP_SUMMARY is unset, so both are
+// checked first.
+func writeActionOutputs(a *githubactions.Action, getenv func(string) string, out string, res *results.Run, pub *publish.Publisher) {
+	if getenv("GITHUB_OUTPUT") != "" {
+		comment := ""
+		if pub != nil {
+			comment = pub.CommentURL
+		}
+		a.SetOutput("status", string(res.Status))
+		a.SetOutput("level", strconv.Itoa(res.Level))
+		a.SetOutput("results", filepath.Join(out, "results.json"))
+		a.SetOutput("junit", filepath.Join(out, "junit.xml"))
+		a.SetOutput("comment-url", comment)
+	}
+	if getenv("GITHUB_STEP_SUMMARY") != "" {
+		if md, err := os.ReadFile(filepath.Join(out, "report.md")); err == nil {
+			a.AddStepSummary(string(md))
+		}
+	}
+}
+
+func onlyTeardownFailed(res *results.Run) bool {
+	for _, st := range res.Stages {
+		if st.Status == results.Fail && st.Name != runner.StageTeardown {
+			return false
+		}
+	}
+	return true
+}
+
+func boolInput(in func(string) string, name string, def bool) (bool, error) {
+	v := in(name)
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("input %s %q: use true or false", name, v)
+	}
+	return b, nil
+}
+
+func oneLineOf(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}
