@@ -56,8 +56,8 @@ func TestActionModeUnderGiteaActions(t *testing.T) {
 		"GITHUB_EVENT_PATH": event, "GITHUB_REPOSITORY": g.Admin + "/" + repo, "GITHUB_SERVER_URL": g.URL,
 		"GITHUB_SHA": "0000000000000000000000000000000000000000", "GITHUB_RUN_ID": "77",
 		"GITHUB_OUTPUT": filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary.md"),
-		"INPUT_RECIPE":  filepath.Join(testenv.RepoRoot(t), "testdata", "recipes", "example"),
-		"INPUT_STAGES":  "install", "INPUT_DOMAIN-SUFFIX": "cli-action.test", "INPUT_OUT": out,
+		"INPUT_RECIPE": filepath.Join(testenv.RepoRoot(t), "testdata", "recipes", "example"),
+		"INPUT_STAGES": "install", "INPUT_DOMAIN-SUFFIX": "cli-action.test", "INPUT_OUT": out,
 		"INPUT_TOKEN": g.Token, "INPUT_COMMENT": "true", "INPUT_FAIL-ON-RESIDUE": "true", "INPUT_TIMEOUT": "2m",
 		"RECIPE_TEST_LOCK_DIR": filepath.Join(dir, "locks"),
 	}

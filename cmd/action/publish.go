@@ -16,8 +16,8 @@ import (
 // which GitHub and Gitea/Forgejo Actions both provide.
 type forgeFlags struct {
 	kind, url, repo, sha, tokenEnv, runURL string
-	pr                                      int
-	noComment                               bool // statuses only
+	pr                                     int
+	noComment                              bool // statuses only
 }
 
 func (f *forgeFlags) register(fs *pflag.FlagSet) {
@@ -112,4 +112,3 @@ func orEnv(v string, getenv func(string) string, name string) string {
 	}
 	return getenv(name)
 }
-

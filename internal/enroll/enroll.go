@@ -46,7 +46,7 @@ type Enrollment struct {
 	// {{.Stack}}, {{.RunID}}, {{.Recipe}}.
 	Env     map[string]string `toml:"env"`
 	Upgrade Upgrade           `toml:"upgrade"`
-	Hooks   Hooks   `toml:"hooks"`
+	Hooks   Hooks             `toml:"hooks"`
 	// NotApplicable maps a rung (see Rungs) to the reason it does not
 	// apply to the recipe; such a rung counts as passed, with its note.
 	NotApplicable map[string]string `toml:"not_applicable"`
