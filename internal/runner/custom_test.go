@@ -1,0 +1,128 @@
+package runner
+
+import (
+	"encoding/xml"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jstemmer/go-junit-report/v2/gtr"
+	"github.com/jstemmer/go-junit-report/v2/parser/gotest"
+
+	"github.com/cc-ci/recipe-test/v2/internal/harness"
+	"github.com/cc-ci/recipe-test/v2/internal/redact"
+	"github.com/cc-ci/recipe-test/v2/internal/results"
+	"github.com/cc-ci/recipe-test/v2/internal/testenv"
+)
+
+// `--recipe example` resolves through recipes/example/recipe.toml; the
+// custom stage runs the enrolled tests (API round trip, browser) against
+// the deployed app, one test case each in the results and JUnit, and the
+// parity table gets this run's results.
+func TestCustomStageEnrolledExample(t *testing.T) {
+	out := t.TempDir()
+	res, progress := execute(t, Options{Recipe: "example", RecipesDir: filepath.Join(testenv.RepoRoot(t), "recipes"),
+		Stages: []string{StageInstall, StageCustom}, Out: out})
+	if res.Status != results.Pass || res.Recipe != "example" {
+		t.Fatalf("status %s stages %+v\n%s", res.Status, res.Stages, progress)
+	}
+	st := wantStage(t, res, "custom", results.Pass)
+	names := map[string]results.Status{}
+	for _, tc := range st.Tests {
+		names[tc.Name] = tc.Status
+	}
+	for _, want := range []string{"TestHealthCheck", "TestItemRoundTrip", "TestContentTypes", "TestBackendSecretConfigAndVolume", "TestPageRendersInBrowser"} {
+		if names[want] != results.Pass {
+			t.Errorf("%s: %q (tests %v)", want, names[want], names)
+		}
+	}
+	// L2 is declared not applicable; backup and restore did not run.
+	if res.Level != 2 || res.Ladder[3].State != results.RungPassed {
+		t.Errorf("level %d ladder %+v", res.Level, res.Ladder)
+	}
+	if len(res.Parity) != 5 || res.Parity[0].Status != results.Pass || res.Parity[0].Check != "custom/TestHealthCheck" || !strings.HasPrefix(res.Parity[4].Note, "not applicable") {
+		t.Errorf("parity %+v", res.Parity)
+	}
+	if fi, err := os.Stat(filepath.Join(out, "custom", "screenshots", "example-home.png")); err != nil || fi.Size() < 1000 {
+		t.Errorf("screenshot: %v", err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suites struct {
+		Suites []struct {
+			Cases []struct {
+				Name    string    `xml:"name,attr"`
+				Failure *struct{} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(data, &suites); err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, c := range suites.Suites[0].Cases {
+		if strings.HasPrefix(c.Name, "custom/Test") && c.Failure == nil {
+			found++
+		}
+	}
+	if found != 5 {
+		t.Errorf("%d passing custom/ test cases in junit.xml:\n%s", found, data)
+	}
+}
+
+// Failures keep their message, skips their reason (and keep the stage from
+// passing), and a credential a test logs is masked everywhere.
+func TestCustomStageFailSkipMask(t *testing.T) {
+	out := t.TempDir()
+	res, progress := execute(t, Options{Recipe: fixture(t, "example"), Enrollment: enrollment(t, "custom-mixed"),
+		Stages: []string{StageCustom}, Out: out})
+	st := wantStage(t, res, "custom", results.Fail, "1 of 4 recipe tests failed: TestFails")
+	byName := map[string]results.Test{}
+	for _, tc := range st.Tests {
+		byName[tc.Name] = tc
+	}
+	if tc := byName["TestFails"]; tc.Status != results.Fail || !strings.Contains(tc.Reason, "want 418") {
+		t.Errorf("TestFails: %+v", tc)
+	}
+	if tc := byName["TestSkips"]; tc.Status != results.Skip || !strings.Contains(tc.Reason, "needs an SMTP relay") {
+		t.Errorf("TestSkips: %+v", tc)
+	}
+	tc := byName["TestLogsCredential"]
+	if tc.Status != results.Pass || !strings.Contains(tc.Output, "the generated password is ***") {
+		t.Errorf("TestLogsCredential: %+v\n%s", tc, progress)
+	}
+	if res.Ladder[3].State != results.RungFailed {
+		t.Errorf("L4 rung %+v", res.Ladder[3])
+	}
+}
+
+// A skipped recipe test keeps the stage from passing, even when every
+// other test passed; no tests at all is no pass either.
+func TestRecordTestsSkipNeverPasses(t *testing.T) {
+	parse := func(out string) gtr.Report {
+		rep, err := gotest.NewParser().Parse(strings.NewReader(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	r := &Run{Redact: &redact.Redactor{}, stageOut: io.Discard}
+	err := r.recordTests(parse("=== RUN   TestA\n--- PASS: TestA (0.01s)\n=== RUN   TestB\n    b_test.go:9: needs a GPU\n--- SKIP: TestB (0.00s)\nPASS\nok  \tx\t0.02s\n"), nil, "")
+	if reason, ok := IsSkip(err); !ok || !strings.Contains(reason, "TestB") || len(r.tests) != 2 || r.tests[1].Reason != "b_test.go:9: needs a GPU" {
+		t.Errorf("pass + skip: %v, tests %+v", err, r.tests)
+	}
+	r = &Run{Redact: &redact.Redactor{}, stageOut: io.Discard}
+	if reason, ok := IsSkip(r.recordTests(parse("testing: warning: no tests to run\nPASS\nok  \tx\t0.01s\n"), nil, "")); !ok || !strings.Contains(reason, "no recipe test ran") {
+		t.Errorf("no tests: %q", reason)
+	}
+	r = &Run{Redact: &redact.Redactor{}, stageOut: io.Discard}
+	r.Redact.Add("s3cr3t-value-1234")
+	out := r.takeMasks("=== RUN   TestC\n" + harness.MaskPrefix + "generated-cred-5678\n    c_test.go:3: pw generated-cred-5678 and s3cr3t-value-1234\n--- PASS: TestC (0.00s)\nPASS\n")
+	if err := r.recordTests(parse(out), nil, out); err != nil || strings.Contains(r.tests[0].Output, "generated-cred-5678") || strings.Contains(r.tests[0].Output, "s3cr3t") || strings.Contains(out, harness.MaskPrefix) {
+		t.Errorf("masking: %v %+v", err, r.tests)
+	}
+}
