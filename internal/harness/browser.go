@@ -177,4 +177,3 @@ func (b *Browser) Screenshot(t testing.TB, name string) string {
 	t.Logf("screenshot %s", path)
 	return path
 }
-

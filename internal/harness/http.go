@@ -187,4 +187,3 @@ func WaitUntil(t testing.TB, timeout, interval time.Duration, check func() error
 		time.Sleep(interval)
 	}
 }
-
