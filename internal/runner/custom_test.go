@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -124,5 +125,30 @@ func TestRecordTestsSkipNeverPasses(t *testing.T) {
 	out := r.takeMasks("=== RUN   TestC\n" + harness.MaskPrefix + "generated-cred-5678\n    c_test.go:3: pw generated-cred-5678 and s3cr3t-value-1234\n--- PASS: TestC (0.00s)\nPASS\n")
 	if err := r.recordTests(parse(out), nil, out); err != nil || strings.Contains(r.tests[0].Output, "generated-cred-5678") || strings.Contains(r.tests[0].Output, "s3cr3t") || strings.Contains(out, harness.MaskPrefix) {
 		t.Errorf("masking: %v %+v", err, r.tests)
+	}
+}
+
+// The action image has no Go toolchain: a precompiled <name>.test beside
+// recipe.toml is run instead of `go test`, with the same results.
+func TestCustomStagePrecompiled(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	dir := filepath.Join(t.TempDir(), "example")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	toml := "[recipe]\npath = \"" + filepath.Join(root, "testdata", "recipes", "example") + "\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "recipe.toml"), []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "test", "-c", "-o", filepath.Join(dir, "example.test"), "./recipes/example")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go test -c: %v\n%s", err, out)
+	}
+	// Outside the module, `go test` could not build anything here.
+	res, progress := execute(t, Options{Recipe: "example", RecipesDir: filepath.Dir(dir), Stages: []string{StageCustom}})
+	st := wantStage(t, res, "custom", results.Pass)
+	if !strings.Contains(st.Output, "running the precompiled tests") || len(st.Tests) != 5 {
+		t.Errorf("custom stage: %+v\n%s", st, progress)
 	}
 }

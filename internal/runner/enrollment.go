@@ -32,6 +32,8 @@ func (r *Run) locate() (string, string, error) {
 	switch {
 	case e.Recipe.Upstream != "":
 		loc = e.Recipe.Upstream
+	case filepath.IsAbs(e.Recipe.Path):
+		loc = e.Recipe.Path
 	case e.Recipe.Path != "":
 		loc = filepath.Join(e.Dir, e.Recipe.Path)
 	default:
