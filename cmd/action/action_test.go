@@ -89,12 +89,12 @@ func TestActionModeUnderGiteaActions(t *testing.T) {
 		State    string
 		Statuses []struct{ Context string }
 	}
-	giteaJSON(t, g, fmt.Sprintf("/repos/%s/%s/commits/%s/status", g.Admin, repo, head), &combined)
+	g.GetJSON(t, fmt.Sprintf("/repos/%s/%s/commits/%s/status", g.Admin, repo, head), &combined)
 	if combined.State != "success" || len(combined.Statuses) != 1 || combined.Statuses[0].Context != "recipe-test/example" {
 		t.Errorf("status on the PR head: %+v", combined)
 	}
 	var comments []struct{ Body string }
-	giteaJSON(t, g, fmt.Sprintf("/repos/%s/%s/issues/%d/comments", g.Admin, repo, pr), &comments)
+	g.GetJSON(t, fmt.Sprintf("/repos/%s/%s/issues/%d/comments", g.Admin, repo, pr), &comments)
 	if len(comments) != 1 || !strings.Contains(comments[0].Body, "### ✅ example: L1 of 5") {
 		t.Errorf("comments %+v", comments)
 	}

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,23 +18,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	testenv.StopGitea()
 	os.Exit(code)
-}
-
-func giteaJSON(t *testing.T, g *testenv.Gitea, path string, out any) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, g.URL+"/api/v1"+path, nil)
-	req.Header.Set("Authorization", "token "+g.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s", path, resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // A run with --forge gitea sets the status on the PR's head (found through
@@ -70,7 +51,7 @@ func TestRunReportsToGitea(t *testing.T) {
 		}
 	}
 	var comments []struct{ Body string }
-	giteaJSON(t, g, fmt.Sprintf("/repos/%s/%s/issues/%d/comments", g.Admin, repo, pr), &comments)
+	g.GetJSON(t, fmt.Sprintf("/repos/%s/%s/issues/%d/comments", g.Admin, repo, pr), &comments)
 	if len(comments) != 1 || !strings.HasPrefix(comments[0].Body, forge.Marker("example")+"\n### ✅ example: L1 of 5: installs") ||
 		!strings.Contains(comments[0].Body, "https://ci.example.org/runs/1") {
 		t.Errorf("comments: %+v", comments)
@@ -79,7 +60,7 @@ func TestRunReportsToGitea(t *testing.T) {
 		State    string
 		Statuses []struct{ Context, Status, Description string }
 	}
-	giteaJSON(t, g, fmt.Sprintf("/repos/%s/%s/commits/%s/status", g.Admin, repo, head), &combined)
+	g.GetJSON(t, fmt.Sprintf("/repos/%s/%s/commits/%s/status", g.Admin, repo, head), &combined)
 	if combined.State != "success" || len(combined.Statuses) != 1 || combined.Statuses[0].Context != "recipe-test/example" ||
 		!strings.HasPrefix(combined.Statuses[0].Description, "example: L1 of 5") {
 		t.Errorf("status on the PR head: %+v", combined)

@@ -2,9 +2,7 @@ package forge
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -25,24 +23,6 @@ func giteaForgeFor(t *testing.T, g *testenv.Gitea, token string) Forge {
 		t.Fatal(err)
 	}
 	return fg
-}
-
-// giteaGet reads an API path as the admin.
-func giteaGet(t *testing.T, g *testenv.Gitea, path string, out any) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, g.URL+"/api/v1"+path, nil)
-	req.Header.Set("Authorization", "token "+g.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s", path, resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // On a real PR with more than one page of comments (the test server pages
@@ -79,7 +59,7 @@ func TestGiteaStickyCommentPaginated(t *testing.T) {
 		ID   int64
 		Body string
 	}
-	giteaGet(t, g, fmt.Sprintf("/repos/%s/issues/%d/comments", repo, pr), &all)
+	g.GetJSON(t, fmt.Sprintf("/repos/%s/issues/%d/comments", repo, pr), &all)
 	var ours []string
 	for _, c := range all {
 		if strings.Contains(c.Body, marker) {
@@ -119,7 +99,7 @@ func TestGiteaStatusesOnPRHead(t *testing.T) {
 			TargetURL   string `json:"target_url"`
 		}
 	}
-	giteaGet(t, g, fmt.Sprintf("/repos/%s/commits/%s/status", repo, sha), &combined)
+	g.GetJSON(t, fmt.Sprintf("/repos/%s/commits/%s/status", repo, sha), &combined)
 	if combined.State != "failure" || len(combined.Statuses) != 1 {
 		t.Fatalf("combined status %+v", combined)
 	}

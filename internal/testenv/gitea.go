@@ -743,3 +743,12 @@ func pullRequestSource(dir, name string) (string, error) {
 	}
 	return head.String(), nil
 }
+
+// GetJSON reads an API path (below /api/v1) as the admin and decodes the
+// answer, failing t unless it is 200.
+func (g *Gitea) GetJSON(t testing.TB, path string, out any) {
+	t.Helper()
+	if err := g.api(tokenAuth(g.Token), http.MethodGet, path, nil, out, http.StatusOK); err != nil {
+		t.Fatalf("testenv: gitea: GET %s: %v", path, err)
+	}
+}
