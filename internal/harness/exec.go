@@ -2,143 +2,214 @@ package harness
 
 import (
 	"archive/tar"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"path"
+	"strings"
 	"testing"
 	"time"
 
-	swarmtypes "github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
 
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
 
-// ExecResult is what a command run in a container did.
+// ExecResult is what a command run in a container did: its exit code and
+// its output (Output joins stdout and stderr, for messages).
 type ExecResult = swarm.ExecResult
 
-// docker connects to the swarm the run deployed to (DOCKER_HOST or the
-// local socket, as the runner).
-func (e *Env) docker(t testing.TB) *swarm.Client {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := swarm.Connect(ctx, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("harness: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
+// Bounds of the operations in a service's container.
+const (
+	execTimeout     = 5 * time.Minute
+	readFileTimeout = 2 * time.Minute
+	// maxSymlinks bounds the links ReadFile follows.
+	maxSymlinks = 8
+)
 
-func (e *Env) container(t testing.TB, c *swarm.Client, service string) string {
+// container returns the ID of a running container of a compose service.
+func (e *Env) container(ctx context.Context, t testing.TB, c *swarm.Client, service string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	id, err := c.ServiceContainer(ctx, e.Service(t, service))
 	if err != nil {
-		t.Fatalf("harness: %v", err)
+		t.Fatalf("harness: finding a running container of service %s: %v", service, err)
 	}
 	return id
 }
 
-// Exec runs a command in a running container of a compose service and
-// returns its exit code and output; a command that cannot start fails the
-// test.
+// Exec runs a command (no shell) in a running container of a compose
+// service, as `docker exec` does, and returns its exit code and output. A
+// non-zero exit does not fail the test: check ExitCode. A command that
+// cannot run (no such executable, no running container) fails it, and so
+// does one still running after 5 minutes.
 func (e *Env) Exec(t testing.TB, service string, cmd ...string) ExecResult {
 	t.Helper()
-	c := e.docker(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	if len(cmd) == 0 {
+		t.Fatalf("harness: exec in %s: no command", service)
+	}
+	c := e.swarmClient(t)
+	ctx, cancel := opContext(t, execTimeout)
 	defer cancel()
-	res, err := c.Exec(ctx, e.container(t, c, service), cmd, nil)
+	res, err := c.Exec(ctx, e.container(ctx, t, c, service), cmd, nil)
 	if err != nil {
-		t.Fatalf("harness: exec in %s: %v", service, err)
+		t.Fatalf("harness: exec in service %s: %v", service, err)
 	}
 	return res
 }
 
 // ExecShell runs a shell script in a running container of a compose
-// service (its /bin/sh, else busybox's).
+// service, with its /bin/sh, else busybox's, under `set -o pipefail` where
+// the shell has it. Like Exec, a non-zero exit does not fail the test.
 func (e *Env) ExecShell(t testing.TB, service, script string) ExecResult {
 	t.Helper()
-	c := e.docker(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	c := e.swarmClient(t)
+	ctx, cancel := opContext(t, execTimeout)
 	defer cancel()
-	res, err := c.ExecShell(ctx, e.container(t, c, service), script, nil)
+	res, err := c.ExecShell(ctx, e.container(ctx, t, c, service), script, nil)
 	if err != nil {
-		t.Fatalf("harness: exec in %s: %v", service, err)
+		t.Fatalf("harness: exec shell in service %s: %v", service, err)
 	}
 	return res
 }
 
-// ReadFile reads a file from a running container of a compose service
-// (for example from a volume it mounts), through the Engine API.
+// ReadFile returns the content of a file in a running container of a
+// compose service (on a volume it mounts, or in its image), read through
+// the Engine API as `docker cp` does, so the image needs no tools.
+// Symbolic links are followed. A missing path, or one that is not a
+// regular file, fails the test.
+//
+// The Engine's archive API does not see swarm secrets and configs (it
+// copies their empty mount points), so a file mounted from one is read with
+// cat in the container instead: that needs cat, or /bin/busybox, in the
+// image.
 func (e *Env) ReadFile(t testing.TB, service, file string) []byte {
 	t.Helper()
-	c := e.docker(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	if _, err := c.ArchivePaths(ctx, e.container(t, c, service), []string{file}, tw); err != nil {
-		t.Fatalf("harness: read %s in %s: %v", file, service, err)
+	if !path.IsAbs(file) {
+		t.Fatalf("harness: read %s in service %s: not an absolute path", file, service)
 	}
-	tw.Close()
-	tr := tar.NewReader(&buf)
-	want := path.Clean(file)[1:]
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			t.Fatalf("harness: read %s in %s: not a regular file", file, service)
+	c := e.swarmClient(t)
+	ctx, cancel := opContext(t, readFileTimeout)
+	defer cancel()
+	id := e.container(ctx, t, c, service)
+	p := path.Clean(file)
+	for range maxSymlinks + 1 {
+		data, link, err := readEntry(ctx, c, id, p)
+		if err == nil && link == "" && len(data) == 0 {
+			data, err = readSwarmFile(ctx, c, e.Service(t, service), id, p)
 		}
 		if err != nil {
-			t.Fatalf("harness: read %s in %s: %v", file, service, err)
+			t.Fatalf("harness: read %s in service %s: %v", file, service, err)
 		}
-		if hdr.Name == want && hdr.Typeflag == tar.TypeReg {
-			data, err := io.ReadAll(tr)
-			if err != nil {
-				t.Fatalf("harness: read %s in %s: %v", file, service, err)
-			}
+		if link == "" {
 			return data
 		}
+		if !path.IsAbs(link) {
+			link = path.Join(path.Dir(p), link)
+		}
+		p = path.Clean(link)
 	}
+	t.Fatalf("harness: read %s in service %s: more than %d symbolic links", file, service, maxSymlinks)
+	return nil
 }
 
-// WaitConverged waits until every service of the stack runs all its
-// tasks, failing the test after timeout.
-func (e *Env) WaitConverged(t testing.TB, timeout time.Duration) {
-	t.Helper()
-	c := e.docker(t)
-	WaitUntil(t, timeout, time.Second, func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		for name, full := range e.Services {
-			svc, err := c.API.ServiceInspect(ctx, full, client.ServiceInspectOptions{})
-			if err != nil {
-				return fmt.Errorf("service %s: %w", name, err)
-			}
-			want := 1
-			if r := svc.Service.Spec.Mode.Replicated; r != nil && r.Replicas != nil {
-				want = int(*r.Replicas)
-			}
-			tasks, err := c.API.TaskList(ctx, client.TaskListOptions{Filters: make(client.Filters).Add("service", full).Add("desired-state", "running")})
-			if err != nil {
-				return fmt.Errorf("service %s: %w", name, err)
-			}
-			running := 0
-			for _, tk := range tasks.Items {
-				if tk.Status.State == swarmtypes.TaskStateRunning {
-					running++
-				}
-			}
-			if running < want {
-				return fmt.Errorf("service %s: %d of %d tasks running", name, running, want)
-			}
+// readEntry reads the file at p in a container, or returns the target of
+// the symbolic link at p.
+func readEntry(ctx context.Context, c *swarm.Client, containerID, p string) (data []byte, link string, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tw := tar.NewWriter(pw)
+		_, err := c.ArchivePaths(ctx, containerID, []string{p}, tw)
+		if err == nil {
+			err = tw.Close()
 		}
-		return nil
-	})
+		pw.CloseWithError(err)
+	}()
+	defer func() {
+		// Stop the copy (a directory's further entries are not read).
+		cancel()
+		pr.Close()
+		<-done
+	}()
+	tr := tar.NewReader(pr)
+	hdr, err := tr.Next()
+	if errors.Is(err, io.EOF) {
+		return nil, "", errors.New("the container sent no file")
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	switch hdr.Typeflag {
+	case tar.TypeSymlink:
+		return nil, hdr.Linkname, nil
+	case tar.TypeReg:
+	case tar.TypeDir:
+		return nil, "", errors.New("is a directory, not a file")
+	default:
+		return nil, "", fmt.Errorf("not a regular file (tar type %q)", hdr.Typeflag)
+	}
+	if data, err = io.ReadAll(tr); err != nil {
+		return nil, "", fmt.Errorf("reading its content: %w", err)
+	}
+	return data, "", nil
+}
+
+// readSwarmFile reads the file at p with cat in the container when a secret
+// or a config of the service is mounted there, and returns nothing (an
+// empty file) otherwise.
+func readSwarmFile(ctx context.Context, c *swarm.Client, service, containerID, p string) ([]byte, error) {
+	kind, err := swarmFileMount(ctx, c, service, p)
+	if err != nil || kind == "" {
+		return nil, err
+	}
+	q := shellQuote(p)
+	res, err := c.ExecShell(ctx, containerID,
+		"if command -v cat >/dev/null 2>&1; then exec cat -- "+q+"; else exec /bin/busybox cat -- "+q+"; fi", nil)
+	if err == nil && res.ExitCode != 0 {
+		err = fmt.Errorf("exit %d: %s", res.ExitCode, strings.TrimSpace(res.Stderr))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("a swarm %s is mounted there, which the Engine's archive API does not see, and cat in the container failed: %w", kind, err)
+	}
+	return []byte(res.Stdout), nil
+}
+
+// swarmFileMount returns "secret" or "config" when the service mounts one
+// at p, else "".
+func swarmFileMount(ctx context.Context, c *swarm.Client, service, p string) (string, error) {
+	res, err := c.API.ServiceInspect(ctx, service, client.ServiceInspectOptions{})
+	if err != nil {
+		return "", fmt.Errorf("inspecting service %s: %w", service, err)
+	}
+	cs := res.Service.Spec.TaskTemplate.ContainerSpec
+	if cs == nil {
+		return "", nil
+	}
+	// As the Engine places them: a relative target under /run/secrets for
+	// a secret, under / for a config.
+	target := func(name, dir string) string {
+		if path.IsAbs(name) {
+			return path.Clean(name)
+		}
+		return path.Join(dir, name)
+	}
+	for _, s := range cs.Secrets {
+		if s.File != nil && target(s.File.Name, "/run/secrets") == p {
+			return "secret", nil
+		}
+	}
+	for _, cf := range cs.Configs {
+		if cf.File != nil && target(cf.File.Name, "/") == p {
+			return "config", nil
+		}
+	}
+	return "", nil
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,50 +15,111 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
-// Client is an HTTP client that reaches the app through the run's ingress.
-// It retries what is retryable (network errors and 502/503/504), never
-// other statuses, and a request with a body only when it failed before
-// reaching the app.
+// Retry and size bounds of a Client.
+const (
+	// defaultAttempts is how many times a request is sent at most.
+	defaultAttempts = 5
+	// defaultBackoff is the first pause between attempts; it doubles up to
+	// maxBackoff (0.25+0.5+1+2 s between five attempts).
+	defaultBackoff = 250 * time.Millisecond
+	maxBackoff     = 2 * time.Second
+	// attemptTimeout bounds one attempt, body included; requestTimeout
+	// all of them with their pauses.
+	attemptTimeout = 60 * time.Second
+	requestTimeout = 2 * time.Minute
+	// maxBody is the largest response body a Client reads.
+	maxBody = 32 << 20
+)
+
+// Client is an HTTP client that reaches the app through the run's ingress
+// proxy, TLS verification off when the run says so (Facts.Insecure). It
+// sends a request again, after a short pause and a few times at most, only
+// when that is safe and may help:
+//   - on a network error, for an idempotent request (GET, HEAD, OPTIONS,
+//     TRACE, PUT, DELETE, or one with an Idempotency-Key header), and for
+//     any request when the connection could not be opened, so that nothing
+//     was sent;
+//   - on 502, 503 and 504, for an idempotent request.
+//
+// Every other status is returned as is, at once. Paths are relative to the
+// app's base URL. A Client is safe for concurrent use.
 type Client struct {
-	base    string
-	hc      *http.Client
-	retries int
-	backoff time.Duration
+	base     string // Facts.BaseURL without its trailing slash
+	hc       *http.Client
+	attempts int
+	backoff  time.Duration
 }
 
-// Response is a finished request: status, headers and the whole body.
+// Response is a finished request: what was asked, the status, the headers
+// and the whole body.
 type Response struct {
+	Method string
+	// URL is where the response came from, after redirects.
+	URL    string
 	Status int
 	Header http.Header
 	Body   []byte
+	// Attempts is how many times the request was sent.
+	Attempts int
 }
 
-// HTTP returns a client through the ingress, without cookies.
-func (e *Env) HTTP() *Client { return e.client(nil) }
+// HTTP returns a client through the ingress that keeps no cookies.
+func (e *Env) HTTP() *Client { return e.newClient(nil) }
 
-// Session returns a client with its own cookie jar, for logins.
+// Session returns a client through the ingress with a cookie jar of its
+// own, for a login: two sessions never share cookies.
 func (e *Env) Session() *Client {
-	jar, _ := cookiejar.New(nil)
-	return e.client(jar)
+	jar, _ := cookiejar.New(nil) // never fails without options
+	return e.newClient(jar)
 }
 
-func (e *Env) client(jar http.CookieJar) *Client {
-	proxy, _ := url.Parse(e.ProxyURL)
-	tr := &http.Transport{
-		Proxy:                 http.ProxyURL(proxy),
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
-		TLSClientConfig:       &tls.Config{InsecureSkipVerify: e.Insecure}, //nolint:gosec // staging certificates, by request
-		ResponseHeaderTimeout: 60 * time.Second,
+func (e *Env) newClient(jar http.CookieJar) *Client {
+	return &Client{
+		base:     strings.TrimRight(e.BaseURL, "/"),
+		hc:       &http.Client{Transport: e.httpTransport(), Jar: jar, Timeout: attemptTimeout},
+		attempts: defaultAttempts,
+		backoff:  defaultBackoff,
 	}
-	return &Client{base: strings.TrimRight(e.BaseURL, "/"), retries: 4, backoff: 500 * time.Millisecond,
-		hc: &http.Client{Transport: tr, Jar: jar, Timeout: 2 * time.Minute}}
 }
 
-// URL returns the absolute URL of a path on the app.
+// httpTransport returns the Env's transport through the ingress proxy
+// (never through HTTP_PROXY and friends), shared by its clients.
+func (e *Env) httpTransport() *http.Transport {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.transport == nil {
+		e.transport = &http.Transport{
+			Proxy:                 http.ProxyURL(e.proxy),
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSClientConfig:       &tls.Config{InsecureSkipVerify: e.Insecure}, //nolint:gosec // staging certificates, when the run says so
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: attemptTimeout,
+			IdleConnTimeout:       30 * time.Second,
+			MaxIdleConnsPerHost:   8,
+			ForceAttemptHTTP2:     true,
+		}
+	}
+	return e.transport
+}
+
+// WithoutRedirects returns a copy of the client that returns redirects
+// instead of following them (to check a 302 and its Location). The copy
+// shares the client's cookie jar.
+func (c *Client) WithoutRedirects() *Client {
+	cp := *c
+	hc := *c.hc
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cp.hc = &hc
+	return &cp
+}
+
+// URL returns the absolute URL of a path on the app; an absolute URL is
+// returned as is.
 func (c *Client) URL(path string) string {
-	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
+	if u, err := url.Parse(path); err == nil && u.Scheme != "" {
 		return path
 	}
 	return c.base + "/" + strings.TrimLeft(path, "/")
@@ -66,124 +128,246 @@ func (c *Client) URL(path string) string {
 // Get requests a path and returns the response, whatever its status.
 func (c *Client) Get(t testing.TB, path string) *Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, c.URL(path), nil)
-	if err != nil {
-		t.Fatalf("harness: GET %s: %v", path, err)
-	}
-	return c.Do(t, req)
+	return c.Do(t, c.newRequest(t, http.MethodGet, path, nil, ""))
 }
 
-// GetJSON requests a path, wants 200, and decodes the body into out.
+// Delete deletes a path and returns the response, whatever its status.
+func (c *Client) Delete(t testing.TB, path string) *Response {
+	t.Helper()
+	return c.Do(t, c.newRequest(t, http.MethodDelete, path, nil, ""))
+}
+
+// GetJSON requests a path, wants 200, and decodes the JSON body into out.
 func (c *Client) GetJSON(t testing.TB, path string, out any) {
 	t.Helper()
-	resp := c.Get(t, path)
-	if resp.Status != http.StatusOK {
-		t.Fatalf("harness: GET %s: %d: %s", c.URL(path), resp.Status, excerpt(resp.Body))
-	}
-	if err := json.Unmarshal(resp.Body, out); err != nil {
-		t.Fatalf("harness: GET %s: not the JSON wanted: %v: %s", c.URL(path), err, excerpt(resp.Body))
-	}
+	c.Get(t, path).WantStatus(t, http.StatusOK).JSON(t, out)
 }
 
-// PostJSON sends in as JSON and, when out is not nil and the status is
-// 2xx, decodes the answer into out. It returns the response.
+// PostJSON sends in as JSON and returns the response, whatever its status;
+// when out is not nil and the status is 2xx, it decodes the body into out.
 func (c *Client) PostJSON(t testing.TB, path string, in, out any) *Response {
+	t.Helper()
+	return c.sendJSON(t, http.MethodPost, path, in, out)
+}
+
+// PutJSON is PostJSON with PUT.
+func (c *Client) PutJSON(t testing.TB, path string, in, out any) *Response {
+	t.Helper()
+	return c.sendJSON(t, http.MethodPut, path, in, out)
+}
+
+// PostForm sends form as application/x-www-form-urlencoded (a login form)
+// and returns the response, whatever its status.
+func (c *Client) PostForm(t testing.TB, path string, form url.Values) *Response {
+	t.Helper()
+	body := []byte(form.Encode())
+	return c.Do(t, c.newRequest(t, http.MethodPost, path, body, "application/x-www-form-urlencoded"))
+}
+
+func (c *Client) sendJSON(t testing.TB, method, path string, in, out any) *Response {
 	t.Helper()
 	data, err := json.Marshal(in)
 	if err != nil {
-		t.Fatalf("harness: POST %s: %v", path, err)
+		t.Fatalf("harness: %s %s: encoding the body: %v", method, c.URL(path), err)
 	}
-	req, err := http.NewRequest(http.MethodPost, c.URL(path), bytes.NewReader(data))
-	if err != nil {
-		t.Fatalf("harness: POST %s: %v", path, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp := c.Do(t, req)
+	resp := c.Do(t, c.newRequest(t, method, path, data, "application/json"))
 	if out != nil && resp.Status/100 == 2 {
-		if err := json.Unmarshal(resp.Body, out); err != nil {
-			t.Fatalf("harness: POST %s: not the JSON wanted: %v: %s", c.URL(path), err, excerpt(resp.Body))
-		}
+		resp.JSON(t, out)
 	}
 	return resp
 }
 
-// Do sends a request (with retries, see Client) and reads the whole
-// answer. A request that never got an answer fails the test.
+func (c *Client) newRequest(t testing.TB, method, path string, body []byte, contentType string) *http.Request {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, c.URL(path), r)
+	if err != nil {
+		t.Fatalf("harness: %s %s: %v", method, c.URL(path), err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return req
+}
+
+// Do sends a request, retrying as the Client says, and reads the whole
+// answer, whatever its status. A request that got no answer fails the
+// test. The request ends with the test.
 func (c *Client) Do(t testing.TB, req *http.Request) *Response {
 	t.Helper()
-	resp, err := c.do(req)
+	ctx, cancel := context.WithTimeout(req.Context(), requestTimeout)
+	defer cancel()
+	if tctx := t.Context(); tctx.Err() == nil {
+		stop := context.AfterFunc(tctx, cancel)
+		defer stop()
+	}
+	resp, err := c.send(ctx, req)
 	if err != nil {
 		t.Fatalf("harness: %s %s: %v", req.Method, req.URL, err)
 	}
 	return resp
 }
 
-func (c *Client) do(req *http.Request) (*Response, error) {
-	var body []byte
-	if req.Body != nil {
-		var err error
-		if body, err = io.ReadAll(req.Body); err != nil {
-			return nil, err
-		}
-		req.Body.Close()
+// send is Do's retry loop.
+func (c *Client) send(ctx context.Context, req *http.Request) (*Response, error) {
+	body, err := replayable(req)
+	if err != nil {
+		return nil, err
 	}
-	idempotent := req.Method == http.MethodGet || req.Method == http.MethodHead || req.Method == http.MethodOptions ||
-		req.Method == http.MethodPut || req.Method == http.MethodDelete
-	wait := c.backoff
-	for attempt := 0; ; attempt++ {
+	idempotent := isIdempotent(req)
+	pause := c.backoff
+	for attempt := 1; ; attempt++ {
+		r := req.Clone(ctx)
+		r.Body, r.GetBody = nil, nil
 		if body != nil {
-			req.Body = io.NopCloser(bytes.NewReader(body))
-		}
-		resp, err := c.hc.Do(req)
-		if err == nil {
-			data, rerr := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-			resp.Body.Close()
-			if rerr != nil {
-				err = rerr
-			} else {
-				r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
-				retryable := resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable ||
-					resp.StatusCode == http.StatusGatewayTimeout
-				if !retryable || !idempotent || attempt >= c.retries {
-					return r, nil
-				}
+			if r.Body, err = body(); err != nil {
+				return nil, fmt.Errorf("replaying the request body: %w", err)
 			}
 		}
-		if err != nil && (attempt >= c.retries || !idempotent && !isConnectError(err)) {
-			return nil, err
+		resp, err := c.attempt(r)
+		switch {
+		case err == nil && (!idempotent || !retryableStatus(resp.Status) || attempt == c.attempts):
+			resp.Attempts = attempt
+			return resp, nil
+		case err == nil: // a retryable status: tried again below
+			err = fmt.Errorf("answered %d %s", resp.Status, http.StatusText(resp.Status))
+		case attempt == c.attempts || errors.Is(err, errBodyTooLarge):
+			return nil, fmt.Errorf("%w (attempt %d)", err, attempt)
+		case !idempotent && !notSent(err):
+			return nil, fmt.Errorf("%w (not sent again: the request may have reached the app)", err)
 		}
-		time.Sleep(wait)
-		wait *= 2
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w; giving up: %w (attempt %d)", err, ctx.Err(), attempt)
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, maxBackoff)
 	}
 }
 
-// isConnectError reports a request that failed before anything was sent.
-func isConnectError(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial" || errors.Is(err, context.DeadlineExceeded) && strings.Contains(err.Error(), "dial")
+var errBodyTooLarge = fmt.Errorf("response body larger than %d MiB", maxBody>>20)
+
+// attempt sends r once and reads the whole body.
+func (c *Client) attempt(r *http.Request) (*Response, error) {
+	resp, err := c.hc.Do(r)
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		return nil, ue.Err // Do's message names the method and the URL already
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the body of a %d response: %w", resp.StatusCode, err)
+	}
+	if len(data) > maxBody {
+		return nil, errBodyTooLarge
+	}
+	return &Response{Method: r.Method, URL: resp.Request.URL.String(), Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
 }
 
-func excerpt(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > 300 {
-		s = s[:300] + "…"
+// replayable returns a function that gives the request's body afresh for
+// each attempt, or nil for a request without a body.
+func replayable(req *http.Request) (func() (io.ReadCloser, error), error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, nil
+	}
+	if req.GetBody != nil {
+		req.Body.Close()
+		return req.GetBody, nil
+	}
+	data, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading the request body: %w", err)
+	}
+	return func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }, nil
+}
+
+// isIdempotent reports whether sending req twice does what sending it once
+// does, as net/http decides it.
+func isIdempotent(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	_, key := req.Header["Idempotency-Key"]
+	_, xkey := req.Header["X-Idempotency-Key"]
+	return key || xkey
+}
+
+// notSent reports an error from opening the connection (to the proxy, or a
+// tunnel through it): the request itself was never written.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect")
+}
+
+// retryableStatus reports the statuses of an app (or an ingress) that is
+// not ready yet.
+func retryableStatus(code int) bool {
+	return code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout
+}
+
+// WantStatus fails the test unless the response has one of the statuses,
+// naming the request, the status and the start of the body. It returns the
+// response, for chaining.
+func (r *Response) WantStatus(t testing.TB, want ...int) *Response {
+	t.Helper()
+	for _, w := range want {
+		if r.Status == w {
+			return r
+		}
+	}
+	t.Fatalf("harness: %s, want %s", r, statuses(want))
+	return r
+}
+
+// JSON decodes the body into out, failing the test when it is not the
+// JSON wanted.
+func (r *Response) JSON(t testing.TB, out any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, out); err != nil {
+		t.Fatalf("harness: %s: body is not the JSON wanted (%T): %v", r, out, err)
+	}
+}
+
+// Text returns the body as a string.
+func (r *Response) Text() string { return string(r.Body) }
+
+// String describes the response for messages: method, URL, status and the
+// start of the body.
+func (r *Response) String() string {
+	s := fmt.Sprintf("%s %s: %d %s", r.Method, r.URL, r.Status, http.StatusText(r.Status))
+	if ex := excerpt(r.Body); ex != "" {
+		s += ": " + ex
 	}
 	return s
 }
 
-// WaitUntil calls check every interval until it returns nil, and fails the
-// test with the last error when timeout passes first.
-func WaitUntil(t testing.TB, timeout, interval time.Duration, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("harness: still failing after %s: %v", timeout, err)
-		}
-		time.Sleep(interval)
+func statuses(codes []int) string {
+	s := make([]string, len(codes))
+	for i, c := range codes {
+		s[i] = fmt.Sprint(c)
 	}
+	return strings.Join(s, " or ")
+}
+
+// excerptLen bounds the body shown in a message.
+const excerptLen = 300
+
+// excerpt returns the start of a body for a message, on one line.
+func excerpt(b []byte) string {
+	if len(b) > excerptLen {
+		cut := excerptLen
+		for cut > 0 && !utf8.RuneStart(b[cut]) {
+			cut--
+		}
+		b = append(b[:cut:cut], "…"...)
+	}
+	return strings.Join(strings.Fields(strings.ToValidUTF8(string(b), "�")), " ")
 }
