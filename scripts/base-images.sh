@@ -24,7 +24,7 @@ mirror() {
 }
 
 if ! have "$DEBIAN"; then
-	command -v debootstrap >/dev/null || { log "installing debootstrap"; apt-get install -y -q debootstrap >&2; }
+	command -v debootstrap >/dev/null || { log "installing debootstrap"; apt-get update -q >&2 || true; apt-get install -y -q debootstrap >&2; }
 	root=$(mktemp -d "${TMPDIR:-/tmp}/recipe-test-rootfs.XXXXXX")
 	trap 'rm -rf "$root"' EXIT
 	log "debootstrap bookworm into $root from $(mirror)"

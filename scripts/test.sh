@@ -10,8 +10,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
 
 bash scripts/setup-host.sh
-# The forge tests run a real Gitea: built once per machine, then cached.
+# The forge tests run a real Gitea, the action's end-to-end test a real
+# Actions runner (act) on locally made base images: each built once per
+# machine, then cached.
 bash scripts/setup-gitea.sh >/dev/null
+bash scripts/setup-act.sh >/dev/null
+bash scripts/base-images.sh
 
 export RECIPE_TEST_REQUIRE_SWARM=1
 if (($#)); then
