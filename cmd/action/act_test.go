@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+
+	"github.com/cc-ci/recipe-test/v2/internal/testenv"
+)
+
+// actBinary is act as scripts/setup-act.sh caches it.
+func actBinary(t *testing.T) string {
+	t.Helper()
+	cache := os.Getenv("RECIPE_TEST_CACHE")
+	if cache == "" {
+		home, _ := os.UserHomeDir()
+		cache = filepath.Join(home, ".cache", "recipe-test")
+	}
+	bin := filepath.Join(cache, "act-0.2.89", "act")
+	if _, err := os.Stat(bin); err != nil {
+		if testenv.Required() {
+			t.Fatalf("act not built: run scripts/setup-act.sh (%v)", err)
+		}
+		t.Skipf("act not built: run scripts/setup-act.sh (%v)", err)
+	}
+	return bin
+}
+
+// The action, under a real Actions runner: act runs
+// .github/workflows/action-e2e.yml, whose step `uses: ./` builds the
+// action image from this repository's Dockerfile (on the local base
+// images) and tests the enrolled example recipe on the local swarm through
+// the mounted Docker socket. The workflow prints the outputs and the JUnit
+// file, which the test checks, and nothing of the run's stack may remain.
+func TestActionUnderAct(t *testing.T) {
+	testenv.Swarm(t)
+	act := actBinary(t)
+	root := testenv.RepoRoot(t)
+	api, err := client.New(client.FromEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer api.Close()
+	for _, img := range []string{"debian:bookworm-slim", "golang:1.26-bookworm"} {
+		if _, err := api.ImageInspect(t.Context(), img); err != nil {
+			t.Fatalf("base image %s missing: run scripts/base-images.sh (%v)", img, err)
+		}
+	}
+	event := filepath.Join(t.TempDir(), "event.json")
+	os.WriteFile(event, []byte(`{"number":1,"pull_request":{"number":1,"head":{"sha":"0000000000000000000000000000000000000000","ref":"e2e"},"base":{"ref":"main"}}}`), 0o644)
+	cmd := exec.CommandContext(t.Context(), act, "pull_request", "-W", ".github/workflows/action-e2e.yml", "-e", event,
+		"-P", "ubuntu-latest=debian:bookworm-slim", "--pull=false", "--action-offline-mode", "--no-cache-server", "--rm")
+	cmd.Dir = root
+	cmd.Stdin = nil
+	cmd.WaitDelay = time.Minute
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	log := string(out)
+	t.Logf("act ran for %s", time.Since(start).Round(time.Second))
+	if err != nil || !strings.Contains(log, "Job succeeded") {
+		t.Fatalf("act: %v\n%s", err, tailLines(log, 80))
+	}
+	lines := map[string]string{}
+	var junit strings.Builder
+	inJUnit := false
+	for _, line := range strings.Split(log, "\n") {
+		_, text, ok := strings.Cut(line, "| ")
+		if !ok {
+			continue
+		}
+		switch {
+		case text == "E2E junit-begin":
+			inJUnit = true
+		case text == "E2E junit-end":
+			inJUnit = false
+		case inJUnit:
+			junit.WriteString(text + "\n")
+		case strings.HasPrefix(text, "E2E "):
+			k, v, _ := strings.Cut(strings.TrimPrefix(text, "E2E "), "=")
+			lines[k] = v
+		}
+	}
+	// install passes, upgrade is declared not applicable, backup and
+	// restore did not run: L2.
+	if lines["status"] != "pass" || lines["level"] != "2" || lines["junit"] != "rt-results/junit.xml" {
+		t.Errorf("outputs %v", lines)
+	}
+	var suites struct {
+		Suites []struct {
+			Cases []struct {
+				Name    string    `xml:"name,attr"`
+				Failure *struct{} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(junit.String()), &suites); err != nil || len(suites.Suites) != 1 {
+		t.Fatalf("junit: %v\n%s", err, junit.String())
+	}
+	var names []string
+	for _, c := range suites.Suites[0].Cases {
+		if c.Failure != nil {
+			t.Errorf("junit failure in %s", c.Name)
+		}
+		names = append(names, c.Name)
+	}
+	if !strings.Contains(strings.Join(names, " "), "custom/TestPageRendersInBrowser") {
+		t.Errorf("junit cases %v", names)
+	}
+	for _, want := range []string{"::group::install", "::group::custom", "[teardown] nothing left"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("act log lacks %q", want)
+		}
+	}
+	// Nothing of the run's stack is left on the swarm.
+	res, err := api.ServiceList(t.Context(), client.ServiceListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.Items {
+		if strings.Contains(s.Spec.Name, "act-e2e_test") {
+			t.Errorf("left behind: service %s", s.Spec.Name)
+		}
+	}
+	vols, err := api.VolumeList(t.Context(), client.VolumeListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vols.Items {
+		if strings.Contains(v.Name, "act-e2e_test") {
+			t.Errorf("left behind: volume %s", v.Name)
+		}
+	}
+}
+
+func tailLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
