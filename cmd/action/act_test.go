@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/xml"
 	"os"
 	"os/exec"
@@ -46,11 +47,16 @@ func TestActionUnderAct(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer api.Close()
+	t.Cleanup(func() { api.Close() })
 	for _, img := range []string{"debian:bookworm-slim", "golang:1.26-bookworm"} {
 		if _, err := api.ImageInspect(t.Context(), img); err != nil {
 			t.Fatalf("base image %s missing: run scripts/base-images.sh (%v)", img, err)
 		}
+	}
+	// act keeps a tool cache volume for its jobs; remove it afterwards
+	// unless it was there before.
+	if _, err := api.VolumeInspect(t.Context(), "act-toolcache", client.VolumeInspectOptions{}); err != nil {
+		t.Cleanup(func() { api.VolumeRemove(context.Background(), "act-toolcache", client.VolumeRemoveOptions{Force: true}) })
 	}
 	event := filepath.Join(t.TempDir(), "event.json")
 	os.WriteFile(event, []byte(`{"number":1,"pull_request":{"number":1,"head":{"sha":"0000000000000000000000000000000000000000","ref":"e2e"},"base":{"ref":"main"}}}`), 0o644)
