@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jstemmer/go-junit-report/v2/junit"
 	"github.com/moby/moby/client"
 
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
@@ -56,7 +57,9 @@ func TestActionUnderAct(t *testing.T) {
 	// act keeps a tool cache volume for its jobs; remove it afterwards
 	// unless it was there before.
 	if _, err := api.VolumeInspect(t.Context(), "act-toolcache", client.VolumeInspectOptions{}); err != nil {
-		t.Cleanup(func() { api.VolumeRemove(context.Background(), "act-toolcache", client.VolumeRemoveOptions{Force: true}) })
+		t.Cleanup(func() {
+			api.VolumeRemove(context.Background(), "act-toolcache", client.VolumeRemoveOptions{Force: true})
+		})
 	}
 	event := filepath.Join(t.TempDir(), "event.json")
 	os.WriteFile(event, []byte(`{"number":1,"pull_request":{"number":1,"head":{"sha":"0000000000000000000000000000000000000000","ref":"e2e"},"base":{"ref":"main"}}}`), 0o644)
@@ -73,7 +76,7 @@ func TestActionUnderAct(t *testing.T) {
 		t.Fatalf("act: %v\n%s", err, tailLines(log, 80))
 	}
 	lines := map[string]string{}
-	var junit strings.Builder
+	var junitXML strings.Builder
 	inJUnit := false
 	for _, line := range strings.Split(log, "\n") {
 		_, text, ok := strings.Cut(line, "| ")
@@ -86,7 +89,7 @@ func TestActionUnderAct(t *testing.T) {
 		case text == "E2E junit-end":
 			inJUnit = false
 		case inJUnit:
-			junit.WriteString(text + "\n")
+			junitXML.WriteString(text + "\n")
 		case strings.HasPrefix(text, "E2E "):
 			k, v, _ := strings.Cut(strings.TrimPrefix(text, "E2E "), "=")
 			lines[k] = v
@@ -97,19 +100,12 @@ func TestActionUnderAct(t *testing.T) {
 	if lines["status"] != "pass" || lines["level"] != "2" || lines["junit"] != "rt-results/junit.xml" {
 		t.Errorf("outputs %v", lines)
 	}
-	var suites struct {
-		Suites []struct {
-			Cases []struct {
-				Name    string    `xml:"name,attr"`
-				Failure *struct{} `xml:"failure"`
-			} `xml:"testcase"`
-		} `xml:"testsuite"`
-	}
-	if err := xml.Unmarshal([]byte(junit.String()), &suites); err != nil || len(suites.Suites) != 1 {
-		t.Fatalf("junit: %v\n%s", err, junit.String())
+	var suites junit.Testsuites // go-junit-report's model reads JUnit back
+	if err := xml.Unmarshal([]byte(junitXML.String()), &suites); err != nil || len(suites.Suites) != 1 {
+		t.Fatalf("junit: %v\n%s", err, junitXML.String())
 	}
 	var names []string
-	for _, c := range suites.Suites[0].Cases {
+	for _, c := range suites.Suites[0].Testcases {
 		if c.Failure != nil {
 			t.Errorf("junit failure in %s", c.Name)
 		}

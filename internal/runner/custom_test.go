@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/jstemmer/go-junit-report/v2/gtr"
+	"github.com/jstemmer/go-junit-report/v2/junit"
 	"github.com/jstemmer/go-junit-report/v2/parser/gotest"
 
 	"github.com/cc-ci/recipe-test/v2/internal/harness"
@@ -53,19 +54,12 @@ func TestCustomStageEnrolledExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var suites struct {
-		Suites []struct {
-			Cases []struct {
-				Name    string    `xml:"name,attr"`
-				Failure *struct{} `xml:"failure"`
-			} `xml:"testcase"`
-		} `xml:"testsuite"`
-	}
+	var suites junit.Testsuites // go-junit-report's model reads JUnit back
 	if err := xml.Unmarshal(data, &suites); err != nil {
 		t.Fatal(err)
 	}
 	found := 0
-	for _, c := range suites.Suites[0].Cases {
+	for _, c := range suites.Suites[0].Testcases {
 		if strings.HasPrefix(c.Name, "custom/Test") && c.Failure == nil {
 			found++
 		}
