@@ -60,8 +60,12 @@ type Enrollment struct {
 type Source struct {
 	Name     string `toml:"name"`     // the recipe's name; "" = the folder's
 	Upstream string `toml:"upstream"` // its git repository
-	Path     string `toml:"path"`     // a local folder instead (bundled fixtures), relative to recipe.toml
-	Ref      string `toml:"ref"`      // default ref to test
+	// Mirror is the CI organisation's mirror of Upstream (made by
+	// `recipe-test enroll`); runs fetch from it when set, so a recipe
+	// stays testable when its upstream is slow or gone.
+	Mirror string `toml:"mirror"`
+	Path   string `toml:"path"` // a local folder instead (bundled fixtures), relative to recipe.toml
+	Ref    string `toml:"ref"`  // default ref to test
 }
 
 // Timeouts are durations such as "5m" or "90s".
@@ -83,6 +87,9 @@ const (
 	Ported        = "ported"
 	Deferred      = "deferred"
 	NotApplicable = "not-applicable"
+	// Todo marks an upstream test nobody has looked at yet: the scaffold
+	// `recipe-test enroll` writes lists one per upstream test it found.
+	Todo = "todo"
 )
 
 // ParityRow records an upstream test and what became of it here.
@@ -232,6 +239,9 @@ func (e *Enrollment) check() error {
 	if e.Recipe.Upstream != "" && e.Recipe.Path != "" {
 		return &recipe.ConfigError{File: e.File, Key: "recipe", Msg: "set upstream or path, not both"}
 	}
+	if e.Recipe.Mirror != "" && e.Recipe.Upstream == "" {
+		return &recipe.ConfigError{File: e.File, Key: "recipe.mirror", Msg: "is a mirror of upstream: set upstream too"}
+	}
 	for _, st := range e.Stages {
 		if !slices.Contains(StageNames, st) {
 			return &recipe.ConfigError{File: e.File, Key: "stages", Msg: fmt.Sprintf("unknown stage %q (stages are %s)", st, strings.Join(StageNames, ", "))}
@@ -286,10 +296,14 @@ func (p ParityRow) check() error {
 	if strings.TrimSpace(p.Upstream) == "" {
 		return fmt.Errorf("upstream is required (the upstream test's path)")
 	}
-	if strings.TrimSpace(p.Verifies) == "" {
+	if strings.TrimSpace(p.Verifies) == "" && p.Status != Todo {
 		return fmt.Errorf("%s: verifies is required (what the test checks)", p.Upstream)
 	}
 	switch p.Status {
+	case Todo:
+		if p.Test != "" {
+			return fmt.Errorf("%s: a todo row names no test yet; with a test it is ported", p.Upstream)
+		}
 	case Ported:
 		if !strings.HasPrefix(p.Test, "Test") {
 			return fmt.Errorf("%s: ported needs test, the name of our Go test (TestXxx)", p.Upstream)
@@ -304,7 +318,7 @@ func (p ParityRow) check() error {
 			return fmt.Errorf("%s: not-applicable needs a reason", p.Upstream)
 		}
 	default:
-		return fmt.Errorf("%s: status %q: use ported, deferred or not-applicable", p.Upstream, p.Status)
+		return fmt.Errorf("%s: status %q: use ported, deferred, not-applicable or todo", p.Upstream, p.Status)
 	}
 	return nil
 }

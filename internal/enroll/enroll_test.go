@@ -35,6 +35,29 @@ lint = "upstream image only"
 	}
 }
 
+// A scaffold's todo rows need no test and no verifies; PARITY.md shows
+// them as TODO.
+func TestTodoParityRows(t *testing.T) {
+	e, err := Parse("recipes/x/recipe.toml", []byte(`[recipe]
+upstream = "https://git.coopcloud.tech/coop-cloud/x.git"
+mirror = "https://git.example.org/cc-ci/x.git"
+
+[[parity]]
+upstream = "tests/test_login.py"
+status = "todo"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Recipe.Mirror != "https://git.example.org/cc-ci/x.git" || len(e.Parity) != 1 || e.Parity[0].Status != Todo {
+		t.Fatalf("decoded %+v", e)
+	}
+	md := e.ParityMarkdown("x")
+	if !strings.Contains(md, "| `tests/test_login.py` | — | TODO | TODO: not looked at yet |") || !strings.Contains(md, "0 of 1 upstream tests ported") {
+		t.Errorf("PARITY.md:\n%s", md)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	for name, tc := range map[string]struct {
 		doc        string
@@ -49,6 +72,9 @@ func TestParseErrors(t *testing.T) {
 		"rung without reason": {"[not_applicable]\nupgrade = \" \"\n", 0, "not_applicable.upgrade", "needs a reason"},
 		"bad base":            {"[upgrade]\nbase = \"latest\"\n", 0, "upgrade.base", "not a release tag"},
 		"syntax":              {"[hooks\n", 1, "", ""},
+		"mirror alone":        {"[recipe]\nmirror = \"https://git.example.org/cc-ci/x.git\"\n", 0, "recipe.mirror", "set upstream too"},
+		"todo with a test":    {"[[parity]]\nupstream = \"tests/a.py\"\nstatus = \"todo\"\ntest = \"TestA\"\n", 0, "parity[0]", "names no test yet"},
+		"unknown status":      {"[[parity]]\nupstream = \"tests/a.py\"\nstatus = \"done\"\nverifies = \"x\"\n", 0, "parity[0]", "ported, deferred, not-applicable or todo"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse("recipes/x/recipe.toml", []byte(tc.doc))

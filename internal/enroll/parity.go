@@ -40,8 +40,14 @@ func (e *Enrollment) ParityMarkdown(name string) string {
 			status = "deferred: " + p.Reason
 		case NotApplicable:
 			status = "not applicable: " + p.Reason
+		case Todo:
+			status = "TODO: not looked at yet"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", mdCell(p.Upstream), ours, mdCell(p.Verifies), mdCell(status))
+		verifies := p.Verifies
+		if verifies == "" {
+			verifies = "TODO"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", mdCell(p.Upstream), ours, mdCell(verifies), mdCell(status))
 	}
 	return b.String()
 }

@@ -170,15 +170,23 @@ func (e *APIError) Error() string {
 
 func (e *APIError) Unwrap() error { return e.Err }
 
-// need says what a token needs for an operation, per forge.
-type need struct{ github, gitea string }
+// need says what a token needs for an operation, per forge; missing
+// names what else a 404 may mean ("" = the pull request or commit).
+type need struct{ github, gitea, missing string }
 
 var (
-	needComment = need{"`pull-requests: write` (or `issues: write`) on the repository; a classic token needs the repo scope",
-		"the write:issue scope and write access to the repository"}
-	needStatus = need{"`statuses: write` on the repository; a classic token needs the repo:status scope",
-		"the write:repository scope and write access to the repository"}
-	needRead = need{"read access to the repository (`pull-requests: read`)", "the read:repository scope"}
+	needComment = need{github: "`pull-requests: write` (or `issues: write`) on the repository; a classic token needs the repo scope",
+		gitea: "the write:issue scope and write access to the repository"}
+	needStatus = need{github: "`statuses: write` on the repository; a classic token needs the repo:status scope",
+		gitea: "the write:repository scope and write access to the repository"}
+	needRead   = need{github: "read access to the repository (`pull-requests: read`)", gitea: "the read:repository scope"}
+	needCreate = need{"`administration: write` on the owner (fine-grained token) or the repo scope (classic token), to create repositories",
+		"the write:repository scope (and write:organization for an organisation), with the right to create repositories in the owner",
+		"or its owner"}
+	needPush = need{"`contents: write` on the repository; a classic token needs the repo scope",
+		"the write:repository scope and write access to the repository", "or its branch"}
+	needPullRequest = need{"`pull-requests: write` on the repository; a classic token needs the repo scope",
+		"the write:repository scope and write access to the repository", "or the pull request's branches"}
 )
 
 // apiError classifies a failed request.
@@ -195,6 +203,10 @@ func (o Options) apiError(op string, status int, message string, err error, n ne
 	case http.StatusForbidden:
 		e.Hint = fmt.Sprintf("the token in %s lacks permission on %s: it needs %s", src, repo, want)
 	case http.StatusNotFound:
+		if n.missing != "" {
+			e.Hint = fmt.Sprintf("%s, %s, was not found: check --repo and that the token in %s can see it (a private repository answers 404 to a token without access)", repo, n.missing, src)
+			break
+		}
 		e.Hint = fmt.Sprintf("%s, or the pull request or commit, was not found: check --repo, --pr and --sha, and that the token in %s can see the repository (a private repository answers 404 to a token without access)", repo, src)
 	}
 	return e

@@ -37,6 +37,9 @@ type Run struct {
 	Ladder  []Rung   `json:"ladder"`
 	// Error is a run-level error that is not a stage's (bad input, no swarm).
 	Error string `json:"error,omitempty"`
+	// Enrollment is the recipe.toml the run followed; "" for the generic
+	// floor alone (an unenrolled recipe).
+	Enrollment string `json:"enrollment,omitempty"`
 	// RunURL links to the CI run that produced this result, when known.
 	RunURL string `json:"run_url,omitempty"`
 	// Parity compares this recipe's checks with the predecessor's, one row

@@ -213,7 +213,11 @@ func (r *Run) parityResults() {
 	}
 	st, ran := r.Result.Stage(StageCustom)
 	for _, p := range r.Enrollment.Parity {
-		row := results.ParityRow{Feature: p.Verifies + " (" + p.Upstream + ")", Check: p.Test}
+		feature := p.Upstream
+		if p.Verifies != "" {
+			feature = p.Verifies + " (" + p.Upstream + ")"
+		}
+		row := results.ParityRow{Feature: feature, Check: p.Test}
 		switch p.Status {
 		case enroll.Ported:
 			row.Check = "custom/" + p.Test
@@ -230,6 +234,8 @@ func (r *Run) parityResults() {
 			row.Check, row.Note = "—", "deferred: "+p.Reason
 		case enroll.NotApplicable:
 			row.Check, row.Note = "—", "not applicable: "+p.Reason
+		case enroll.Todo:
+			row.Check, row.Status, row.Note = "—", results.Skip, "TODO: not ported yet"
 		}
 		r.Result.Parity = append(r.Result.Parity, row)
 	}

@@ -30,6 +30,8 @@ func (r *Run) locate() (string, string, error) {
 	}
 	r.Enrollment = e
 	switch {
+	case e.Recipe.Mirror != "":
+		loc = e.Recipe.Mirror
 	case e.Recipe.Upstream != "":
 		loc = e.Recipe.Upstream
 	case filepath.IsAbs(e.Recipe.Path):

@@ -158,6 +158,7 @@ func (r *Run) plan(ctx context.Context) error {
 			return &PlanError{err}
 		}
 		r.applyEnrollment()
+		r.Result.Enrollment = r.Enrollment.File
 	}
 	res := r.Result
 	res.Recipe, res.Commit, res.Domain, res.Stack, res.RunID, res.Version = rec.Name, rec.Commit, domain, app.Stack, id, app.Version

@@ -752,3 +752,37 @@ func (g *Gitea) GetJSON(t testing.TB, path string, out any) {
 		t.Fatalf("testenv: gitea: GET %s: %v", path, err)
 	}
 }
+
+// Do calls the API as the admin: method on /api/v1+path with in (if not
+// nil) as JSON, decoding the answer into out (if not nil); it fails t
+// unless the answer's status is want.
+func (g *Gitea) Do(t testing.TB, method, path string, in, out any, want int) {
+	t.Helper()
+	if err := g.api(tokenAuth(g.Token), method, path, in, out, want); err != nil {
+		t.Fatalf("testenv: gitea: %v", err)
+	}
+}
+
+// Org creates an organisation owned by the admin, with a name unique to
+// the call, and returns the name.
+func (g *Gitea) Org(t testing.TB) string {
+	t.Helper()
+	name := fmt.Sprintf("org-%d", giteaSeq.Add(1))
+	g.Do(t, http.MethodPost, "/orgs", map[string]any{"username": name, "visibility": "public"}, nil, http.StatusCreated)
+	return name
+}
+
+// Import makes owner/name a plain (not mirrored) copy of the git
+// repository in dir, branches and tags, through the migration API, as the
+// admin; dir's HEAD branch becomes the default branch. It returns the
+// repository's clone URL.
+func (g *Gitea) Import(t testing.TB, owner, name, dir string) string {
+	t.Helper()
+	var r struct {
+		CloneURL string `json:"clone_url"`
+	}
+	g.Do(t, http.MethodPost, "/repos/migrate", map[string]any{
+		"clone_addr": dir, "service": "git", "repo_owner": owner, "repo_name": name,
+	}, &r, http.StatusCreated)
+	return r.CloneURL
+}

@@ -1,0 +1,112 @@
+package forge
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"code.gitea.io/sdk/gitea"
+)
+
+func (g *giteaForge) PullMirrors() bool { return true }
+
+// GitAuth: Gitea takes a token as the password of any user name.
+func (g *giteaForge) GitAuth() (string, string) { return "recipe-test", g.o.Token }
+
+func (g *giteaForge) Repository(ctx context.Context, repo Repo) (RepoInfo, bool, error) {
+	g.c.SetContext(ctx)
+	r, resp, err := g.c.GetRepo(repo.Owner, repo.Name)
+	if err != nil {
+		if resp != nil && resp.StatusCode == http.StatusNotFound {
+			return RepoInfo{}, false, nil
+		}
+		return RepoInfo{}, false, g.err("read repository "+repo.String(), resp, err, needRead, repo)
+	}
+	return giteaRepoInfo(repo, r), true, nil
+}
+
+func giteaRepoInfo(repo Repo, r *gitea.Repository) RepoInfo {
+	info := RepoInfo{Repo: repo, DefaultBranch: r.DefaultBranch, CloneURL: r.CloneURL, HTMLURL: r.HTMLURL,
+		Mirror: r.Mirror, OriginalURL: r.OriginalURL, Empty: r.Empty}
+	if r.Permissions != nil {
+		info.CanPush = r.Permissions.Push || r.Permissions.Admin
+	}
+	return info
+}
+
+func (g *giteaForge) CreateMirror(ctx context.Context, repo Repo, upstream string, interval time.Duration, description string) (RepoInfo, error) {
+	g.c.SetContext(ctx)
+	r, resp, err := g.c.MigrateRepo(gitea.MigrateRepoOption{
+		RepoName: repo.Name, RepoOwner: repo.Owner, CloneAddr: upstream, Service: gitea.GitServicePlain,
+		Mirror: true, MirrorInterval: interval.String(), Description: description,
+	})
+	if err != nil {
+		return RepoInfo{}, g.err(fmt.Sprintf("create pull mirror %s of %s", repo, upstream), resp, err, needCreate, repo)
+	}
+	return giteaRepoInfo(repo, r), nil
+}
+
+func (g *giteaForge) SyncMirror(ctx context.Context, repo Repo) error {
+	g.c.SetContext(ctx)
+	resp, err := g.c.MirrorSync(repo.Owner, repo.Name)
+	if err != nil {
+		return g.err("sync mirror "+repo.String(), resp, err, needPush, repo)
+	}
+	return nil
+}
+
+func (g *giteaForge) UpsertPullRequest(ctx context.Context, repo Repo, spec PullRequestSpec) (PullRequest, error) {
+	g.c.SetContext(ctx)
+	var closed *gitea.PullRequest
+	opt := gitea.ListPullRequestsOptions{State: gitea.StateAll, ListOptions: gitea.ListOptions{Page: 1, PageSize: 50}}
+	seen := map[int64]bool{}
+	for {
+		prs, resp, err := g.c.ListRepoPullRequests(repo.Owner, repo.Name, opt)
+		if err != nil {
+			return PullRequest{}, g.err("list pull requests of "+repo.String(), resp, err, needRead, repo)
+		}
+		fresh := false
+		for _, p := range prs {
+			fresh = fresh || !seen[p.ID]
+			seen[p.ID] = true
+			if p.Head == nil || p.Base == nil || p.Head.Ref != spec.Head || p.Base.Ref != spec.Base ||
+				(p.Head.RepoID != 0 && p.Base.RepoID != 0 && p.Head.RepoID != p.Base.RepoID) {
+				continue
+			}
+			if p.State == gitea.StateOpen {
+				return g.editPullRequest(repo, p, spec, false)
+			}
+			if !p.HasMerged && closed == nil {
+				closed = p
+			}
+		}
+		if resp == nil || resp.NextPage <= opt.Page || !fresh {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	if closed != nil {
+		return g.editPullRequest(repo, closed, spec, true)
+	}
+	p, resp, err := g.c.CreatePullRequest(repo.Owner, repo.Name, gitea.CreatePullRequestOption{
+		Head: spec.Head, Base: spec.Base, Title: spec.Title, Body: spec.Body})
+	if err != nil {
+		return PullRequest{}, g.err(fmt.Sprintf("open pull request %s from %s", repo, spec.Head), resp, err, needPullRequest, repo)
+	}
+	return PullRequest{Number: int(p.Index), URL: p.HTMLURL, Created: true}, nil
+}
+
+func (g *giteaForge) editPullRequest(repo Repo, p *gitea.PullRequest, spec PullRequestSpec, reopen bool) (PullRequest, error) {
+	opt := gitea.EditPullRequestOption{Title: spec.Title, Body: &spec.Body}
+	if reopen {
+		opt.State = ptr(gitea.StateOpen)
+	}
+	edited, resp, err := g.c.EditPullRequest(repo.Owner, repo.Name, p.Index, opt)
+	if err != nil {
+		return PullRequest{}, g.err(fmt.Sprintf("update pull request %s#%d", repo, p.Index), resp, err, needPullRequest, repo)
+	}
+	return PullRequest{Number: int(edited.Index), URL: edited.HTMLURL, Reopened: reopen}, nil
+}
+
+func ptr[T any](v T) *T { return &v }

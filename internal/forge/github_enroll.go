@@ -1,0 +1,111 @@
+package forge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+)
+
+// PullMirrors: GitHub has no pull mirrors; the caller pushes.
+func (g *gitHub) PullMirrors() bool { return false }
+
+// GitAuth: GitHub takes a token as the password of x-access-token.
+func (g *gitHub) GitAuth() (string, string) { return "x-access-token", g.o.Token }
+
+func (g *gitHub) Repository(ctx context.Context, repo Repo) (RepoInfo, bool, error) {
+	r, _, err := g.c.Repositories.Get(ctx, repo.Owner, repo.Name)
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound {
+		return RepoInfo{}, false, nil
+	}
+	if err != nil {
+		return RepoInfo{}, false, g.err("read repository "+repo.String(), err, needRead, repo)
+	}
+	return gitHubRepoInfo(repo, r), true, nil
+}
+
+func gitHubRepoInfo(repo Repo, r *github.Repository) RepoInfo {
+	p := r.GetPermissions()
+	// GitHub has no pull mirrors: a mirror recipe-test made names its
+	// upstream as the homepage.
+	return RepoInfo{Repo: repo, DefaultBranch: r.GetDefaultBranch(), CloneURL: r.GetCloneURL(), HTMLURL: r.GetHTMLURL(), OriginalURL: r.GetHomepage(),
+		CanPush: p["push"] || p["admin"] || p["maintain"], Empty: r.GetSize() == 0 && r.GetDefaultBranch() == ""}
+}
+
+// CreateMirror creates an empty public repository; the interval is
+// unused (the action's runs are what keeps a GitHub mirror current).
+func (g *gitHub) CreateMirror(ctx context.Context, repo Repo, upstream string, _ time.Duration, description string) (RepoInfo, error) {
+	owner, _, err := g.c.Users.Get(ctx, repo.Owner)
+	if err != nil {
+		return RepoInfo{}, g.err("read owner "+repo.Owner, err, needCreate, repo)
+	}
+	org := ""
+	if owner.GetType() == "Organization" {
+		org = repo.Owner
+	}
+	r, _, err := g.c.Repositories.Create(ctx, org, &github.Repository{
+		Name: github.String(repo.Name), Description: github.String(description), Homepage: github.String(upstream),
+		Private: github.Bool(false), HasIssues: github.Bool(false), HasWiki: github.Bool(false), HasProjects: github.Bool(false),
+	})
+	if err != nil {
+		return RepoInfo{}, g.err(fmt.Sprintf("create repository %s for the mirror of %s", repo, upstream), err, needCreate, repo)
+	}
+	return gitHubRepoInfo(repo, r), nil
+}
+
+// SyncMirror is not a GitHub operation: the caller pushes.
+func (g *gitHub) SyncMirror(context.Context, Repo) error {
+	return errors.New("github: repositories are not pull mirrors; push upstream's refs instead")
+}
+
+func (g *gitHub) UpsertPullRequest(ctx context.Context, repo Repo, spec PullRequestSpec) (PullRequest, error) {
+	opts := &github.PullRequestListOptions{State: "all", Head: repo.Owner + ":" + spec.Head, Base: spec.Base,
+		ListOptions: github.ListOptions{PerPage: 100}}
+	var closed *github.PullRequest
+	for {
+		prs, resp, err := g.c.PullRequests.List(ctx, repo.Owner, repo.Name, opts)
+		if err != nil {
+			return PullRequest{}, g.err("list pull requests of "+repo.String(), err, needRead, repo)
+		}
+		for _, p := range prs {
+			if p.GetHead().GetRef() != spec.Head || p.GetBase().GetRef() != spec.Base {
+				continue // the filter is the server's; check all the same
+			}
+			if p.GetState() == "open" {
+				return g.editPullRequest(ctx, repo, p, spec, false)
+			}
+			if p.MergedAt == nil && closed == nil {
+				closed = p
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	if closed != nil {
+		return g.editPullRequest(ctx, repo, closed, spec, true)
+	}
+	p, _, err := g.c.PullRequests.Create(ctx, repo.Owner, repo.Name, &github.NewPullRequest{
+		Title: github.String(spec.Title), Head: github.String(spec.Head), Base: github.String(spec.Base), Body: github.String(spec.Body)})
+	if err != nil {
+		return PullRequest{}, g.err(fmt.Sprintf("open pull request on %s from %s", repo, spec.Head), err, needPullRequest, repo)
+	}
+	return PullRequest{Number: p.GetNumber(), URL: p.GetHTMLURL(), Created: true}, nil
+}
+
+func (g *gitHub) editPullRequest(ctx context.Context, repo Repo, p *github.PullRequest, spec PullRequestSpec, reopen bool) (PullRequest, error) {
+	edit := &github.PullRequest{Title: github.String(spec.Title), Body: github.String(spec.Body)}
+	if reopen {
+		edit.State = github.String("open")
+	}
+	edited, _, err := g.c.PullRequests.Edit(ctx, repo.Owner, repo.Name, p.GetNumber(), edit)
+	if err != nil {
+		return PullRequest{}, g.err(fmt.Sprintf("update pull request %s#%d", repo, p.GetNumber()), err, needPullRequest, repo)
+	}
+	return PullRequest{Number: edited.GetNumber(), URL: edited.GetHTMLURL(), Reopened: reopen}, nil
+}
