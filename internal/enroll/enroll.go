@@ -197,7 +197,7 @@ func knownKeys(key []string) string {
 	case len(key) == 1:
 		keys = []string{"recipe", "stages", "timeouts", "probe", "env", "upgrade", "hooks", "not_applicable", "parity"}
 	case key[0] == "recipe":
-		keys = []string{"name", "upstream", "path", "ref"}
+		keys = []string{"name", "upstream", "mirror", "path", "ref"}
 	case key[0] == "timeouts":
 		keys = []string{"deploy", "custom"}
 	case key[0] == "probe":

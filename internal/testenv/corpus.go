@@ -2,6 +2,12 @@ package testenv
 
 import (
 	"os"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -64,4 +70,77 @@ func CorpusCopy(t testing.TB, name string, placeholders bool) string {
 		t.Fatal(err)
 	}
 	return dst
+}
+
+// CorpusRepo makes a git repository of a corpus recipe (CorpusCopy with
+// placeholders, without the corpus's TAGS.txt and SOURCE.txt) whose tags
+// are those TAGS.txt lists, oldest first, each on a commit of its own,
+// with one more commit after the newest on main, the default branch. It
+// returns the folder and the tags.
+func CorpusRepo(t testing.TB, name string) (string, []string) {
+	t.Helper()
+	dir := CorpusCopy(t, name, true)
+	data, err := os.ReadFile(filepath.Join(dir, "TAGS.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tags []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			tags = append(tags, f[0])
+		}
+	}
+	if len(tags) == 0 {
+		t.Fatalf("testenv: %s/TAGS.txt lists no tags", name)
+	}
+	for _, f := range []string{"TAGS.txt", "SOURCE.txt"} {
+		os.Remove(filepath.Join(dir, f))
+	}
+	repo, hash := CommitAll(t, dir, "Import "+name)
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tag := range tags {
+		if _, err := repo.CreateTag(tag, hash, nil); err != nil {
+			t.Fatalf("testenv: tag %s: %v", tag, err)
+		}
+		sig := fixtureSig(i + 1)
+		if hash, err = wt.Commit("After "+tag, &git.CommitOptions{Author: sig, Committer: sig, AllowEmptyCommits: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, tags
+}
+
+// CommitAll makes dir a git repository (on main) unless it is one, and
+// commits every file in it.
+func CommitAll(t testing.TB, dir, message string) (*git.Repository, plumbing.Hash) {
+	t.Helper()
+	repo, err := git.PlainOpen(dir)
+	if err != nil {
+		repo, err = git.PlainInitWithOptions(dir, &git.PlainInitOptions{InitOptions: git.InitOptions{DefaultBranch: plumbing.Main}})
+	}
+	if err != nil {
+		t.Fatalf("testenv: git init %s: %v", dir, err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
+		t.Fatalf("testenv: git add in %s: %v", dir, err)
+	}
+	sig := fixtureSig(0)
+	hash, err := wt.Commit(message, &git.CommitOptions{Author: sig, Committer: sig})
+	if err != nil {
+		t.Fatalf("testenv: git commit in %s: %v", dir, err)
+	}
+	return repo, hash
+}
+
+// fixtureSig is the author of fixture commits: fixed dates a minute apart.
+func fixtureSig(i int) *object.Signature {
+	return &object.Signature{Name: "upstream author", Email: "author@example.com",
+		When: time.Date(2026, 7, 8, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)}
 }

@@ -1,0 +1,156 @@
+package onboard
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cc-ci/recipe-test/v2/internal/report"
+	"github.com/cc-ci/recipe-test/v2/internal/scaffold"
+)
+
+// Marker identifies an enrollment pull request's body.
+func Marker(name string) string { return "<!-- recipe-test:enroll recipe=" + name + " -->" }
+
+// Body is the pull request's description: what was detected, what a
+// maintainer should fill in, and the generic floor's result.
+func Body(o Options, r *Result) string {
+	d := r.Detection
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n## Enroll recipe `%s`\n\n", Marker(o.Name), o.Name)
+	fmt.Fprintf(&b, "This pull request adds `%s/%s/`, scaffolded by `recipe-test enroll` from [%s](%s)", Folder, o.Name, o.Upstream, o.Upstream)
+	if r.Mirror.HTMLURL != "" {
+		verb := "kept in sync by the forge"
+		if !o.Forge.PullMirrors() {
+			verb = "updated by each enrollment run"
+		}
+		fmt.Fprintf(&b, ", mirrored at [%s](%s) (%s)", r.Mirror.Repo, r.Mirror.HTMLURL, verb)
+	}
+	b.WriteString(". Once merged, the recipe is tested with what this folder says, beyond the generic floor.\n\n")
+	if len(r.Foreign) > 0 {
+		fmt.Fprintf(&b, "> [!NOTE]\n> The branch has commits by maintainers (%s), so the scaffold was not regenerated; this description reflects the upstream recipe as of now.\n\n",
+			strings.Join(r.Foreign, "; "))
+	}
+
+	b.WriteString("### Detected\n\n")
+	b.WriteString(detected(d))
+
+	b.WriteString("\n### To fill in\n\n")
+	b.WriteString(todo(o, d))
+
+	b.WriteString("\n### Generic floor\n\n")
+	if o.Floor == nil {
+		b.WriteString("No generic floor run accompanied this enrollment. Run `recipe-test run --recipe " + o.Upstream + "` to see where it stands.\n")
+	} else {
+		fmt.Fprintf(&b, "%s\n", report.Verdict(o.Floor))
+		if o.Floor.RunURL != "" {
+			fmt.Fprintf(&b, "\n[The run](%s)\n", o.Floor.RunURL)
+		}
+		if len(o.Floor.Stages) > 0 {
+			b.WriteString("\n| stage | result | note |\n| --- | --- | --- |\n")
+			for _, s := range o.Floor.Stages {
+				note := s.Reason
+				if note == "" {
+					note = s.Note
+				}
+				fmt.Fprintf(&b, "| %s | %s | %s |\n", s.Name, s.Status, cell(note))
+			}
+		}
+	}
+	return b.String()
+}
+
+func cell(s string) string {
+	s = strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "|", "\\|")
+	if r := []rune(s); len(r) > 200 {
+		s = string(r[:199]) + "…"
+	}
+	return s
+}
+
+func code(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" }
+
+// detected renders what the recipe says of itself.
+func detected(d *scaffold.Detection) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "- **Compose files:** %s\n", codeList(d.ComposeFiles))
+	if d.Probe.Path != "" {
+		fmt.Fprintf(&b, "- **Readiness probe:** `GET %s` on service `%s`: %s\n", d.Probe.Path, d.Probe.Service, d.Probe.Why)
+	} else {
+		b.WriteString("- **Readiness probe:** none found (no service has a traefik router)\n")
+	}
+	fmt.Fprintf(&b, "- **Versions:** %s\n", orNone(codeList(d.Versions)))
+	var secrets []string
+	for _, s := range d.Secrets {
+		hint := code(s.Name)
+		switch {
+		case !s.Generate:
+			hint += " (supplied by the operator: generate=false)"
+		case s.Length > 0:
+			hint += fmt.Sprintf(" (length %d)", s.Length)
+		}
+		secrets = append(secrets, hint)
+	}
+	fmt.Fprintf(&b, "- **Secrets:** %s\n", orNone(strings.Join(secrets, ", ")))
+	fmt.Fprintf(&b, "- **Upstream tests:** %s\n", orNone(codeList(d.UpstreamTests)))
+	b.WriteString("\n| service | image | routers | healthcheck | backup |\n| --- | --- | --- | --- | --- |\n")
+	for _, s := range d.Services {
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", s.Name, cell(s.Image), cell(strings.Join(s.Routers, "; ")), cell(s.Healthcheck), cell(s.Backup))
+	}
+	if len(d.Warnings) > 0 {
+		b.WriteString("\nWarnings:\n")
+		for _, w := range d.Warnings {
+			fmt.Fprintf(&b, "- %s\n", w)
+		}
+	}
+	return b.String()
+}
+
+// todo is the maintainer's checklist.
+func todo(o Options, d *scaffold.Detection) string {
+	var b strings.Builder
+	dir := Folder + "/" + o.Name + "/"
+	if d.Probe.Path == "" {
+		fmt.Fprintf(&b, "- [ ] `[probe]` in `%srecipe.toml`: no router was found, so say which path answers when the app is ready.\n", dir)
+	} else {
+		fmt.Fprintf(&b, "- [ ] Check the guessed `[probe]` (`%s`) and the statuses that mean ready.\n", d.Probe.Path)
+	}
+	if d.HookService != "" {
+		fmt.Fprintf(&b, "- [ ] `[hooks]` for service `%s`: seed, mutate and verify commands that write and check real app data, so upgrades and restores are proven on the app's own data (without them the data check uses marker files).\n", d.HookService)
+	} else {
+		b.WriteString("- [ ] No service has backupbot labels: add them to the recipe, or declare `[not_applicable] backup_restore` with the reason.\n")
+	}
+	switch len(d.Versions) {
+	case 0:
+		b.WriteString("- [ ] No release tags: the upgrade stage is skipped until the recipe has a release older than the ref under test (or declare `[not_applicable] upgrade` with the reason).\n")
+	case 1:
+		b.WriteString("- [ ] One release: a branch ahead of it upgrades from it, but the release itself has nothing older to upgrade from until a second one is tagged.\n")
+	}
+	if n := len(d.UpstreamTests); n > 0 {
+		fmt.Fprintf(&b, "- [ ] %d upstream %s marked `todo` in `[[parity]]`: port each to a Go test (`ported`), or mark it `deferred` or `not-applicable` with the reason, then run `recipe-test parity %s`.\n",
+			n, plural(n, "test is", "tests are"), o.Name)
+	}
+	fmt.Fprintf(&b, "- [ ] Replace `TestHomePage` in `%s%s` with tests of what the app is for (`internal/harness`: HTTP, browser, exec in containers); see docs/enroll-recipe.md.\n", dir, scaffold.TestFileName(o.Name))
+	return b.String()
+}
+
+func codeList(items []string) string {
+	out := make([]string, len(items))
+	for i, s := range items {
+		out[i] = code(s)
+	}
+	return strings.Join(out, ", ")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none found"
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

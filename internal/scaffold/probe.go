@@ -1,0 +1,78 @@
+package scaffold
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/cc-ci/recipe-test/v2/internal/recipe"
+)
+
+// localURLRe finds an http URL to the container itself in a healthcheck.
+var localURLRe = regexp.MustCompile(`https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::\d+)?[^\s'"` + "`" + `;|&<>()]*`)
+
+// detectProbe guesses the readiness probe from the primary router and the
+// healthcheck of the service carrying it.
+func (d *Detection) detectProbe(app *recipe.App) {
+	svc, r, ok := app.PrimaryRouter()
+	if !ok {
+		d.Probe = Probe{Why: "no service has a traefik HTTP router, so there is no path to probe over the app's domain"}
+		return
+	}
+	d.Probe = Probe{Service: svc.Name, Path: r.ProbePath()}
+	router := fmt.Sprintf("service %s's traefik router (%s)", svc.Name, routerSummary(r))
+	if !r.Serves(app.Domain) {
+		router += ", the first router found: none names $DOMAIN literally"
+	}
+	fallback := fmt.Sprintf("%s serves %s", router, d.Probe.Path)
+	u, found := healthURL(svc.Healthcheck)
+	switch {
+	case !found:
+		d.Probe.Why = fallback + "; no healthcheck of the service asks an HTTP path on it, so any of 200, 301 or 302 means ready"
+	case u.Port() != "" && r.Port != 0 && u.Port() != strconv.Itoa(r.Port):
+		d.Probe.Why = fmt.Sprintf("%s; the service's healthcheck asks %s, on another port than the router's %d, so it is not used", fallback, u, r.Port)
+	case !servesPath(r, u.Path):
+		d.Probe.Why = fmt.Sprintf("%s; the service's healthcheck asks %s, a path the router does not serve, so it is not used", fallback, u)
+	default:
+		d.Probe.Path, d.Probe.Statuses = u.Path, []int{200}
+		d.Probe.Why = fmt.Sprintf("the healthcheck of service %s asks %s, a path %s serves: the probe asks the same through the app's domain and wants 200", svc.Name, u, router)
+	}
+}
+
+// healthURL returns the first http URL to the container itself with a path
+// other than "/" in an enabled healthcheck's test.
+func healthURL(h *recipe.Healthcheck) (*url.URL, bool) {
+	if h == nil || h.Disabled {
+		return nil, false
+	}
+	for _, m := range localURLRe.FindAllString(strings.Join(h.Test, " "), -1) {
+		u, err := url.Parse(m)
+		if err != nil || u.Path == "" || u.Path == "/" {
+			continue
+		}
+		u.RawQuery, u.Fragment = "", ""
+		return u, true
+	}
+	return nil, false
+}
+
+// servesPath reports whether the router's rule lets path p through: no
+// path matcher at all, an exact Path(p), or a PathPrefix that p lies under.
+func servesPath(r recipe.Router, p string) bool {
+	if len(r.Paths) == 0 && len(r.PathPrefix) == 0 {
+		return true
+	}
+	for _, x := range r.Paths {
+		if x == p {
+			return true
+		}
+	}
+	for _, x := range r.PathPrefix {
+		if x == "/" || p == x || strings.HasPrefix(p, strings.TrimSuffix(x, "/")+"/") {
+			return true
+		}
+	}
+	return false
+}
