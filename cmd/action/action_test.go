@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -8,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/cc-ci/recipe-test/v2/internal/results"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
 
@@ -122,5 +126,120 @@ func TestActionModeErrors(t *testing.T) {
 	code, stdout, _ := runCLI(t, "action")
 	if code != exitConfig || !strings.Contains(stdout, "::error::") || !strings.Contains(stdout, `unknown stage "bogus"`) {
 		t.Errorf("bad stage: exit %d\n%s", code, stdout)
+	}
+}
+
+// An unenrolled recipe tested by the action with a token and enroll-repo
+// gets its enrollment pull request on the CI repository, with this run's
+// generic floor result in the body and its address as the enroll-pr
+// output; the recipe repository is mirrored into the CI organisation.
+func TestActionEnrollsUnenrolledRecipe(t *testing.T) {
+	testenv.Swarm(t)
+	g := testenv.GiteaServer(t)
+	ci := ciRepository(t, g)
+	org := strings.Split(ci, "/")[0]
+	// The recipe's repository, checked out in the workspace.
+	owner := "maintainer-" + org
+	g.User(t, owner, "read:user")
+	work := t.TempDir()
+	checkout := filepath.Join(work, "checkout")
+	if err := os.CopyFS(checkout, os.DirFS(filepath.Join(testenv.RepoRoot(t), "testdata", "recipes", "example"))); err != nil {
+		t.Fatal(err)
+	}
+	testenv.CommitAll(t, checkout, "The example recipe")
+	g.Import(t, owner, "example", checkout)
+
+	env := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITEA_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": "",
+		"GITHUB_REPOSITORY": owner + "/example", "GITHUB_SERVER_URL": g.URL, "GITHUB_SHA": "", "GITHUB_RUN_ID": "78",
+		"GITHUB_OUTPUT": filepath.Join(work, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(work, "summary.md"),
+		"INPUT_RECIPE": checkout, "INPUT_STAGES": "install", "INPUT_DOMAIN-SUFFIX": "enroll-action.test",
+		"INPUT_OUT": filepath.Join(work, "results"), "INPUT_TOKEN": "", "INPUT_TIMEOUT": "2m",
+		"INPUT_ENROLL-REPO": ci, "INPUT_ENROLL-TOKEN": g.Token,
+		"RECIPE_TEST_RECIPES": t.TempDir(), "RECIPE_TEST_LOCK_DIR": filepath.Join(work, "locks"),
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	code, stdout, stderr := runCLI(t, "action")
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "::add-mask::"+g.Token) || !strings.Contains(stdout, "::notice::recipe example is not enrolled yet: enrollment pull request") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+	outputs := readOutputs(t, env["GITHUB_OUTPUT"])
+	var prs []struct {
+		Number  int
+		HTMLURL string `json:"html_url"`
+		Body    string
+		Head    struct{ Ref string }
+	}
+	g.GetJSON(t, "/repos/"+ci+"/pulls?state=all", &prs)
+	if len(prs) != 1 || prs[0].Head.Ref != "enroll/example" || outputs["enroll-pr"] != prs[0].HTMLURL {
+		t.Fatalf("pull requests %+v, enroll-pr output %q", prs, outputs["enroll-pr"])
+	}
+	for _, want := range []string{"✅ example: L1 of 5", "| install | pass |", g.URL + "/" + owner + "/example.git"} {
+		if !strings.Contains(prs[0].Body, want) {
+			t.Errorf("pull request body lacks %q:\n%s", want, prs[0].Body)
+		}
+	}
+	var mirror struct {
+		Mirror      bool
+		OriginalURL string `json:"original_url"`
+	}
+	g.GetJSON(t, "/repos/"+org+"/example", &mirror)
+	if !mirror.Mirror || mirror.OriginalURL != g.URL+"/"+owner+"/example.git" {
+		t.Errorf("mirror %+v", mirror)
+	}
+	if strings.Contains(prs[0].Body, g.Token) {
+		t.Error("the token is in the pull request")
+	}
+}
+
+// Enrolling is a side job of the action: it is skipped with a notice
+// without a token for it, skipped for enrolled recipes and with enroll:
+// false, and a failure is a warning, not the run's failure.
+func TestActionEnrollSkipsAndWarns(t *testing.T) {
+	g := testenv.GiteaServer(t)
+	ci := ciRepository(t, g)
+	run := &results.Run{Status: results.Pass, Recipe: "example", Level: 1}
+	for name, c := range map[string]struct {
+		inputs map[string]string
+		run    *results.Run
+		want   string // in stdout; "" = nothing at all
+	}{
+		"no token":         {map[string]string{"INPUT_TOKEN": "workflow-token"}, run, "::notice::recipe example is not enrolled; give the enroll-token input"},
+		"disabled":         {map[string]string{"INPUT_ENROLL": "false", "INPUT_ENROLL-TOKEN": g.Token, "INPUT_ENROLL-REPO": ci}, run, ""},
+		"already enrolled": {map[string]string{"INPUT_ENROLL-TOKEN": g.Token, "INPUT_ENROLL-REPO": ci}, &results.Run{Recipe: "example", Enrollment: "recipes/example/recipe.toml"}, ""},
+		"bad mode":         {map[string]string{"INPUT_ENROLL": "always", "INPUT_ENROLL-TOKEN": g.Token}, run, `::warning::input enroll "always"`},
+		"enrollment fails (no such upstream)": {map[string]string{"INPUT_ENROLL-TOKEN": g.Token, "INPUT_ENROLL-REPO": "nobody/nothing"}, run,
+			"::warning::not enrolled: enroll example: upstream"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			env := map[string]string{"GITEA_ACTIONS": "true", "GITHUB_SERVER_URL": g.URL, "GITHUB_REPOSITORY": "someone/example"}
+			for k, v := range c.inputs {
+				env[k] = v
+			}
+			var out strings.Builder
+			getenv := func(k string) string { return env[k] }
+			a := githubactions.New(githubactions.WithWriter(&out), githubactions.WithGetenv(getenv))
+			url := actionEnroll(context.Background(), a, getenv, c.run, filepath.Join(t.TempDir(), "checkout"))
+			if url != "" {
+				t.Errorf("enrolled: %s", url)
+			}
+			got := strings.ReplaceAll(out.String(), "::add-mask::"+g.Token+"\n", "")
+			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+				t.Errorf("output %q; want %q", got, c.want)
+			}
+			if strings.Contains(got, g.Token) {
+				t.Error("the token is in the output")
+			}
+		})
+	}
+	var prs []struct{ Number int }
+	g.GetJSON(t, "/repos/"+ci+"/pulls?state=all", &prs)
+	if len(prs) != 0 {
+		t.Errorf("pull requests opened: %+v", prs)
 	}
 }

@@ -119,7 +119,8 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 	}
 	res, pub, perr, err := runAndPublish(cmd.Context(), o, ff, env, stdout)
 	if res != nil {
-		writeActionOutputs(a, getenv, o.Out, res, pub)
+		enrollPR := actionEnroll(cmd.Context(), a, getenv, res, o.Recipe)
+		writeActionOutputs(a, getenv, o.Out, res, pub, enrollPR)
 	}
 	if err != nil {
 		a.Errorf("%s", oneLineOf(err.Error()))
@@ -142,7 +143,7 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 // writeActionOutputs sets the step's outputs and summary. The library
 // panics when $GITHUB_OUTPUT or $GITHUB_STEP_SUMMARY is unset, so both are
 // checked first.
-func writeActionOutputs(a *githubactions.Action, getenv func(string) string, out string, res *results.Run, pub *publish.Publisher) {
+func writeActionOutputs(a *githubactions.Action, getenv func(string) string, out string, res *results.Run, pub *publish.Publisher, enrollPR string) {
 	if getenv("GITHUB_OUTPUT") != "" {
 		comment := ""
 		if pub != nil {
@@ -153,6 +154,7 @@ func writeActionOutputs(a *githubactions.Action, getenv func(string) string, out
 		a.SetOutput("results", filepath.Join(out, "results.json"))
 		a.SetOutput("junit", filepath.Join(out, "junit.xml"))
 		a.SetOutput("comment-url", comment)
+		a.SetOutput("enroll-pr", enrollPR)
 	}
 	if getenv("GITHUB_STEP_SUMMARY") != "" {
 		if md, err := os.ReadFile(filepath.Join(out, "report.md")); err == nil {

@@ -49,29 +49,12 @@ func (f *forgeFlags) publisher(ctx context.Context, getenv func(string) string, 
 	if f.kind == "" || f.kind == "none" {
 		return nil, "", nil
 	}
-	if f.kind != "github" && f.kind != "gitea" {
-		return nil, "", fmt.Errorf("--forge %q: use github, gitea or none", f.kind)
-	}
-	repoName := orEnv(f.repo, getenv, "GITHUB_REPOSITORY")
-	if repoName == "" {
-		return nil, "", fmt.Errorf("--forge %s needs --repo OWNER/NAME (or $GITHUB_REPOSITORY)", f.kind)
-	}
-	repo, err := forge.ParseRepo(repoName)
+	fo, repo, err := f.options(getenv)
 	if err != nil {
-		return nil, "", fmt.Errorf("--repo: %w", err)
+		return nil, fo.Token, err
 	}
-	token := getenv(f.tokenEnv)
-	if token == "" {
-		return nil, "", fmt.Errorf("--forge %s: $%s is empty or unset: put the forge token in it, or name another variable with --token-env", f.kind, f.tokenEnv)
-	}
-	url := f.url
-	if url == "" && f.kind == "github" {
-		url = getenv("GITHUB_API_URL")
-	}
-	if url == "" && f.kind == "gitea" {
-		url = getenv("GITHUB_SERVER_URL")
-	}
-	fg, err := forge.New(ctx, forge.Options{Kind: f.kind, BaseURL: url, Token: token, TokenSource: "$" + f.tokenEnv})
+	token := fo.Token
+	fg, err := forge.New(ctx, fo)
 	if err != nil {
 		return nil, token, err
 	}
@@ -104,6 +87,35 @@ func (f *forgeFlags) publisher(ctx context.Context, getenv func(string) string, 
 		return nil, token, fmt.Errorf("--forge %s: nothing to report on: give --pr and/or --sha", f.kind)
 	}
 	return &publish.Publisher{T: t, Logf: logf}, token, nil
+}
+
+// options checks the forge flags (kind, repository, token, URL) and
+// returns the client options and the repository; the token is set as soon
+// as it is known, for masking.
+func (f *forgeFlags) options(getenv func(string) string) (forge.Options, forge.Repo, error) {
+	if f.kind != "github" && f.kind != "gitea" {
+		return forge.Options{}, forge.Repo{}, fmt.Errorf("--forge %q: use github, gitea or none", f.kind)
+	}
+	repoName := orEnv(f.repo, getenv, "GITHUB_REPOSITORY")
+	if repoName == "" {
+		return forge.Options{}, forge.Repo{}, fmt.Errorf("--forge %s needs --repo OWNER/NAME (or $GITHUB_REPOSITORY)", f.kind)
+	}
+	repo, err := forge.ParseRepo(repoName)
+	if err != nil {
+		return forge.Options{}, forge.Repo{}, fmt.Errorf("--repo: %w", err)
+	}
+	token := getenv(f.tokenEnv)
+	if token == "" {
+		return forge.Options{}, forge.Repo{}, fmt.Errorf("--forge %s: $%s is empty or unset: put the forge token in it, or name another variable with --token-env", f.kind, f.tokenEnv)
+	}
+	url := f.url
+	if url == "" && f.kind == "github" {
+		url = getenv("GITHUB_API_URL")
+	}
+	if url == "" && f.kind == "gitea" {
+		url = getenv("GITHUB_SERVER_URL")
+	}
+	return forge.Options{Kind: f.kind, BaseURL: url, Token: token, TokenSource: "$" + f.tokenEnv}, repo, nil
 }
 
 func orEnv(v string, getenv func(string) string, name string) string {

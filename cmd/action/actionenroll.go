@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/forge"
+	"github.com/cc-ci/recipe-test/v2/internal/onboard"
+	"github.com/cc-ci/recipe-test/v2/internal/results"
+)
+
+// enrollTokenVar is the variable the enroll-token input is read through.
+const enrollTokenVar = "RECIPE_TEST_ENROLL_TOKEN"
+
+// actionEnroll opens (or updates) the enrollment pull request of a recipe
+// the run found unenrolled, on the CI's repository (input enroll-repo,
+// else, with enroll-token, the action's own repository), with a token
+// that may push there and create the mirror (enroll-token, else token).
+// Enrolling is a side job: a failure is a warning and leaves the run's
+// verdict alone. It returns the pull request's URL, or "" when nothing
+// was done.
+func actionEnroll(ctx context.Context, a *githubactions.Action, getenv func(string) string, res *results.Run, location string) string {
+	in := a.GetInput
+	mode := strings.ToLower(strings.TrimSpace(in("enroll")))
+	if mode == "" {
+		mode = "auto"
+	}
+	if mode == "false" || res.Enrollment != "" || res.Recipe == "" {
+		return ""
+	}
+	if mode != "auto" && mode != "true" {
+		a.Warningf("input enroll %q: use auto or false; not enrolling", mode)
+		return ""
+	}
+	// The workflow's own token (token's default) cannot write to another
+	// repository: the action's repository is the default CI repository
+	// only with a token given for enrolling.
+	token, repoName := in("enroll-token"), in("enroll-repo")
+	if token != "" {
+		a.AddMask(token)
+		if repoName == "" {
+			repoName = getenv("GITHUB_ACTION_REPOSITORY")
+		}
+	} else if repoName != "" {
+		token = in("token")
+	}
+	if token == "" || repoName == "" {
+		a.Noticef("recipe %s is not enrolled; give the enroll-token input (and enroll-repo, unless it is the action's own repository) to have recipe-test open its enrollment pull request", res.Recipe)
+		return ""
+	}
+	upstream := location
+	if !strings.Contains(upstream, "://") && !strings.Contains(upstream, "@") {
+		// A checkout in the workspace: the repository the workflow runs for.
+		server, repo := strings.TrimRight(getenv("GITHUB_SERVER_URL"), "/"), getenv("GITHUB_REPOSITORY")
+		if server == "" || repo == "" {
+			a.Warningf("recipe %s is not enrolled, and its repository is unknown (no GITHUB_SERVER_URL/GITHUB_REPOSITORY): not enrolling", res.Recipe)
+			return ""
+		}
+		upstream = server + "/" + repo + ".git"
+	}
+	ff := forgeFlags{kind: flavour(getenv), repo: repoName, tokenEnv: enrollTokenVar}
+	env := func(k string) string {
+		if k == enrollTokenVar {
+			return token
+		}
+		return getenv(k)
+	}
+	fo, repo, err := ff.options(env)
+	if err == nil {
+		var f forge.Enroller
+		if f, err = forge.NewEnroller(ctx, fo); err == nil {
+			var r *onboard.Result
+			r, err = onboard.Run(ctx, onboard.Options{Name: res.Recipe, Upstream: upstream, Forge: f, Repo: repo,
+				MirrorOwner: in("enroll-mirror-owner"), RecipesDir: enroll.DefaultRecipesDir(), Floor: res,
+				Log: slog.New(slog.DiscardHandler)})
+			if err == nil {
+				a.Noticef("recipe %s is not enrolled yet: enrollment pull request %s", res.Recipe, r.PullRequest.URL)
+				return r.PullRequest.URL
+			}
+		}
+	}
+	var ie *onboard.InputError
+	if errors.As(err, &ie) {
+		err = fmt.Errorf("not enrolled: %w", err)
+	}
+	a.Warningf("%s", oneLineOf(err.Error()))
+	return ""
+}

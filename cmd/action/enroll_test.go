@@ -1,0 +1,154 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cc-ci/recipe-test/v2/internal/results"
+	"github.com/cc-ci/recipe-test/v2/internal/testenv"
+)
+
+// giteaRaw reads a file of owner/repo at ref through the API.
+func giteaRaw(t *testing.T, g *testenv.Gitea, repo, path, ref string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v1/repos/%s/raw/%s?ref=%s", g.URL, repo, path, url.QueryEscape(ref)), nil)
+	req.Header.Set("Authorization", "token "+g.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("raw %s %s@%s: %d %s", repo, path, ref, resp.StatusCode, data)
+	}
+	return string(data)
+}
+
+// ciRepository imports a CI repository holding a README into a fresh
+// organisation and returns OWNER/NAME.
+func ciRepository(t *testing.T, g *testenv.Gitea) string {
+	t.Helper()
+	org := g.Org(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "README.md"), []byte("# recipe-test\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testenv.CommitAll(t, dir, "CI repository")
+	g.Import(t, org, "recipe-test", dir)
+	return org + "/recipe-test"
+}
+
+// `recipe-test enroll` against a real Gitea: the first run creates the
+// mirror, the branch and the pull request, whose body carries the floor
+// result given with --floor; the second changes nothing and updates the
+// pull request; the scaffold on the branch passes `recipe-test parity
+// --check`.
+func TestEnrollCommand(t *testing.T) {
+	g := testenv.GiteaServer(t)
+	ci := ciRepository(t, g)
+	owner := "author-" + strings.Split(ci, "/")[0]
+	g.User(t, owner, "read:user")
+	dir, _ := testenv.CorpusRepo(t, "llamenos")
+	upstream := g.Import(t, owner, "llamenos", dir)
+	floor := filepath.Join(t.TempDir(), "results.json")
+	data, _ := json.Marshal(&results.Run{Status: results.Fail, Recipe: "llamenos", Error: "the swarm has no node that can pull ghcr.io/llamenos/app"})
+	if err := os.WriteFile(floor, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TEST_GITEA_TOKEN", g.Token)
+	args := []string{"enroll", "llamenos", "--upstream", upstream, "--forge", "gitea", "--forge-url", g.URL, "--repo", ci,
+		"--token-env", "TEST_GITEA_TOKEN", "--recipes-dir", t.TempDir(), "--floor", floor}
+
+	code, stdout, stderr := runCLI(t, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	org := strings.Split(ci, "/")[0]
+	for _, want := range []string{"mirror created: " + org + "/llamenos", "branch enroll/llamenos: scaffold committed", "pull request opened: " + ci + "#1"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	code, stdout, stderr = runCLI(t, args[:len(args)-2]...)
+	if code != exitOK {
+		t.Fatalf("again: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"mirror synced: " + org + "/llamenos", "branch enroll/llamenos: scaffold unchanged", "pull request updated: " + ci + "#1"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("second run: stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	var prs []struct{ Body string }
+	g.GetJSON(t, "/repos/"+ci+"/pulls?state=all", &prs)
+	if len(prs) != 1 || !strings.Contains(prs[0].Body, "No release tags") {
+		t.Errorf("pull requests: %+v", prs)
+	}
+
+	// The scaffold as pushed passes the parity check.
+	recipes := t.TempDir()
+	for _, f := range []string{"recipe.toml", "PARITY.md", "llamenos_test.go"} {
+		content := giteaRaw(t, g, ci, "recipes/llamenos/"+f, "enroll/llamenos")
+		if err := os.MkdirAll(filepath.Join(recipes, "llamenos"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(recipes, "llamenos", f), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, out, errOut := runCLI(t, "parity", "llamenos", "--check", "--recipes-dir", recipes); code != exitOK {
+		t.Errorf("parity --check on the pushed scaffold: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// Bad command lines and bad upstreams exit 2 with a message naming what
+// is wrong, and create nothing.
+func TestEnrollCommandErrors(t *testing.T) {
+	g := testenv.GiteaServer(t)
+	ci := ciRepository(t, g)
+	t.Setenv("TEST_GITEA_TOKEN", g.Token)
+	t.Setenv("EMPTY_TOKEN", "")
+	notRecipe := t.TempDir()
+	if err := os.WriteFile(filepath.Join(notRecipe, "README.md"), []byte("notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testenv.CommitAll(t, notRecipe, "notes")
+	gaseous, _ := testenv.CorpusRepo(t, "gaseous")
+	base := []string{"--forge", "gitea", "--forge-url", g.URL, "--repo", ci, "--token-env", "TEST_GITEA_TOKEN", "--recipes-dir", t.TempDir()}
+	for name, c := range map[string]struct {
+		args []string
+		want string
+	}{
+		"no forge":     {[]string{"enroll", "x", "--upstream", notRecipe}, "enroll needs a forge"},
+		"no upstream":  {append([]string{"enroll", "x"}, base...), "--upstream is required"},
+		"empty token":  {[]string{"enroll", "x", "--upstream", notRecipe, "--forge", "gitea", "--forge-url", g.URL, "--repo", ci, "--token-env", "EMPTY_TOKEN"}, "$EMPTY_TOKEN is empty"},
+		"not a recipe": {append([]string{"enroll", "notes", "--upstream", notRecipe}, base...), "compose.yml"},
+		"bad name":     {append([]string{"enroll", "Notes!", "--upstream", notRecipe}, base...), `recipe name "Notes!"`},
+		"bad floor":    {append([]string{"enroll", "notes", "--upstream", notRecipe, "--floor", "/nonexistent/results.json"}, base...), "--floor"},
+		"missing CI":   {[]string{"enroll", "gaseous", "--upstream", gaseous, "--forge", "gitea", "--forge-url", g.URL, "--repo", "nobody/nothing", "--token-env", "TEST_GITEA_TOKEN"}, "the CI repository nobody/nothing was not found"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, c.args...)
+			if code != exitConfig || !strings.Contains(stderr, c.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q (stdout %q)", code, stderr, exitConfig, c.want, stdout)
+			}
+			if strings.Contains(stderr, g.Token) {
+				t.Error("the token is in the error")
+			}
+		})
+	}
+	var repos []struct{ Name string }
+	g.GetJSON(t, "/orgs/"+strings.Split(ci, "/")[0]+"/repos", &repos)
+	var prs []struct{ Number int }
+	g.GetJSON(t, "/repos/"+ci+"/pulls?state=all", &prs)
+	if len(repos) != 1 || len(prs) != 0 {
+		t.Errorf("after the failures: repositories %+v, pull requests %+v", repos, prs)
+	}
+}
