@@ -2,10 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,23 +10,6 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
-
-// giteaRaw reads a file of owner/repo at ref through the API.
-func giteaRaw(t *testing.T, g *testenv.Gitea, repo, path, ref string) string {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v1/repos/%s/raw/%s?ref=%s", g.URL, repo, path, url.QueryEscape(ref)), nil)
-	req.Header.Set("Authorization", "token "+g.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("raw %s %s@%s: %d %s", repo, path, ref, resp.StatusCode, data)
-	}
-	return string(data)
-}
 
 // ciRepository imports a CI repository holding a README into a fresh
 // organisation and returns OWNER/NAME.
@@ -95,7 +74,10 @@ func TestEnrollCommand(t *testing.T) {
 	// The scaffold as pushed passes the parity check.
 	recipes := t.TempDir()
 	for _, f := range []string{"recipe.toml", "PARITY.md", "llamenos_test.go"} {
-		content := giteaRaw(t, g, ci, "recipes/llamenos/"+f, "enroll/llamenos")
+		content, ok := g.Raw(t, ci, "recipes/llamenos/"+f, "enroll/llamenos")
+		if !ok {
+			t.Fatalf("recipes/llamenos/%s is not on the branch", f)
+		}
 		if err := os.MkdirAll(filepath.Join(recipes, "llamenos"), 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -5,9 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -70,27 +68,10 @@ func (s *giteaSetup) auth() *githttp.BasicAuth {
 	return &githttp.BasicAuth{Username: s.g.Admin, Password: s.g.Token}
 }
 
-// raw reads a file of the CI repository at ref; ok is false on 404.
+// raw reads a file of repo at ref; ok is false on 404.
 func (s *giteaSetup) raw(t *testing.T, repo forge.Repo, path, ref string) (string, bool) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v1/repos/%s/raw/%s?ref=%s", s.g.URL, repo, path, url.QueryEscape(ref)), nil)
-	req.Header.Set("Authorization", "token "+s.g.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode == http.StatusNotFound {
-		return "", false
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("raw %s@%s: %d %s", path, ref, resp.StatusCode, data)
-	}
-	return string(data), true
+	return s.g.Raw(t, repo.String(), path, ref)
 }
 
 type giteaPR struct {

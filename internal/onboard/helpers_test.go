@@ -69,4 +69,3 @@ func lsRemote(t *testing.T, url string, auth transport.AuthMethod) map[string]st
 	}
 	return out
 }
-

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -785,4 +786,32 @@ func (g *Gitea) Import(t testing.TB, owner, name, dir string) string {
 		"clone_addr": dir, "service": "git", "repo_owner": owner, "repo_name": name,
 	}, &r, http.StatusCreated)
 	return r.CloneURL
+}
+
+// Raw reads the file path of repo (OWNER/NAME) at ref as the admin; ok is
+// false when there is no such file. Another answer than 200 or 404 fails t.
+func (g *Gitea) Raw(t testing.TB, repo, path, ref string) (content string, ok bool) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v1/repos/%s/raw/%s?ref=%s", g.URL, repo, path, url.QueryEscape(ref)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "token "+g.Token)
+	res, err := g.client.Do(req)
+	if err != nil {
+		t.Fatalf("testenv: gitea: raw %s %s@%s: %v", repo, path, ref, err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("testenv: gitea: raw %s %s@%s: %v", repo, path, ref, err)
+	}
+	switch res.StatusCode {
+	case http.StatusOK:
+		return string(data), true
+	case http.StatusNotFound:
+		return "", false
+	}
+	t.Fatalf("testenv: gitea: raw %s %s@%s: status %d: %s", repo, path, ref, res.StatusCode, data)
+	return "", false
 }
