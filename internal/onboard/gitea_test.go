@@ -320,7 +320,7 @@ func TestEnrollGiteaBadInput(t *testing.T) {
 		{"upstream missing", func() onboard.Options { return s.options(t, "ghost", s.g.URL+"/nobody/ghost.git") },
 			[]string{"upstream " + s.g.URL + "/nobody/ghost.git cannot be cloned"}, "ghost"},
 		{"not a recipe", func() onboard.Options { return s.options(t, "notes", notRecipeURL) },
-			[]string{"is not a recipe", "compose.yml"}, "notes"},
+			[]string{"/notes.git is not a recipe: compose.yml: missing: every recipe has a compose.yml"}, "notes"},
 		{"clash with the CI repository's enrollment", func() onboard.Options { return s.options(t, "example", s.upstream) },
 			[]string{"already enrolled", "recipes/example/recipe.toml"}, "example"},
 		{"clash with a local enrollment", func() onboard.Options {
@@ -351,6 +351,9 @@ func TestEnrollGiteaBadInput(t *testing.T) {
 				if !errors.As(err, &ie) {
 					t.Errorf("error %T is not an input error", err)
 				}
+			}
+			if strings.Contains(err.Error(), os.TempDir()) && !strings.Contains(err.Error(), localRecipes) {
+				t.Errorf("error %q names a temporary folder", err)
 			}
 			if strings.Contains(err.Error(), s.g.Token) || strings.Contains(err.Error(), botToken) {
 				t.Error("the error shows a token")

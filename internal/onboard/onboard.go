@@ -149,7 +149,7 @@ func (o *Options) preflight(ctx context.Context) (_ *prepared, err error) {
 	}
 	det, err := scaffold.Detect(up.dir, up.versions)
 	if err != nil {
-		return nil, fmt.Errorf("enroll %s: upstream %s is not a recipe: %w", o.Name, o.Upstream, err)
+		return nil, fmt.Errorf("enroll %s: upstream %s is not a recipe: %w", o.Name, o.Upstream, inClone{err, up.dir})
 	}
 	if _, err := scaffold.Files(det, scaffold.Options{Name: o.Name, Upstream: o.Upstream}); err != nil {
 		return nil, fmt.Errorf("enroll %s: scaffold: %w", o.Name, err)
@@ -388,6 +388,21 @@ func (o Options) ensureMirror(ctx context.Context, repo forge.Repo, info forge.R
 		}
 	}
 }
+
+// inClone names the files of a clone relative to it in an error: the
+// temporary folder means nothing to the reader.
+type inClone struct {
+	err error
+	dir string
+}
+
+func (e inClone) Error() string {
+	msg := strings.ReplaceAll(e.err.Error(), e.dir+string(filepath.Separator), "")
+	msg = strings.ReplaceAll(msg, "scaffold "+e.dir+": ", "")
+	return strings.TrimPrefix(msg, "not a recipe: ")
+}
+
+func (e inClone) Unwrap() error { return e.err }
 
 func first(s []string, n int) []string { return s[:min(n, len(s))] }
 
