@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
@@ -46,6 +47,16 @@ func (g *gitHub) CreateMirror(ctx context.Context, repo Repo, upstream string, _
 	org := ""
 	if owner.GetType() == "Organization" {
 		org = repo.Owner
+	} else {
+		// POST /user/repos creates for the token's user: only right when
+		// that is the owner asked for.
+		me, _, err := g.c.Users.Get(ctx, "")
+		if err != nil {
+			return RepoInfo{}, g.err("read the token's user", err, needCreate, repo)
+		}
+		if !strings.EqualFold(me.GetLogin(), repo.Owner) {
+			return RepoInfo{}, fmt.Errorf("github: create repository %s: %s is a user other than the token's (%s), and a token can only create repositories for its own user or an organisation", repo, repo.Owner, me.GetLogin())
+		}
 	}
 	r, _, err := g.c.Repositories.Create(ctx, org, &github.Repository{
 		Name: github.String(repo.Name), Description: github.String(description), Homepage: github.String(upstream),

@@ -88,6 +88,8 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	parts := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/api/v3"), "/"), "/")
 	switch {
+	case r.Method == http.MethodGet && len(parts) == 1 && parts[0] == "user":
+		f.json(w, http.StatusOK, map[string]any{"login": "ci-bot", "id": 8, "type": "User"})
 	case r.Method == http.MethodGet && len(parts) == 2 && parts[0] == "users":
 		typ := "User"
 		if parts[1] == ghOrg {
@@ -276,6 +278,21 @@ func TestEnrollGitHub(t *testing.T) {
 	e, err := enroll.Parse("recipe.toml", third.Files["recipe.toml"])
 	if err != nil || len(e.Parity) != 1 || e.Parity[0].Status != enroll.Todo {
 		t.Errorf("recipe.toml after the upstream test appeared: %v %+v", err, e)
+	}
+}
+
+// A mirror owner that is another user than the token's cannot be created
+// for: the error says so and nothing is created.
+func TestEnrollGitHubOtherUsersMirror(t *testing.T) {
+	upDir, _ := corpusRepo(t, "bonfire")
+	f := newFakeGitHub(t, ciRepo(t))
+	_, err := onboard.Run(context.Background(), onboard.Options{Name: "bonfire", Upstream: upDir, Forge: f.enroller(t),
+		Repo: forge.Repo{Owner: ghOrg, Name: "recipe-test"}, MirrorOwner: "someone-else", WorkDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "someone-else is a user other than the token's (ci-bot)") {
+		t.Fatalf("error %v", err)
+	}
+	if len(f.repos) != 1 || len(f.pulls) != 0 {
+		t.Errorf("something was created: repos %v, pulls %v", f.repos, f.pulls)
 	}
 }
 
