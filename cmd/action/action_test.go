@@ -165,7 +165,8 @@ func TestActionEnrollsUnenrolledRecipe(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	if !strings.Contains(stdout, "::add-mask::"+g.Token) || !strings.Contains(stdout, "::notice::recipe example is not enrolled yet: enrollment pull request") {
+	if !strings.Contains(stdout, "::add-mask::"+g.Token) || !strings.Contains(stdout, "::notice::recipe example is not enrolled yet: enrollment pull request") ||
+		!strings.Contains(stdout, "plan: recipe example is not enrolled: the generic floor only") {
 		t.Errorf("stdout:\n%s", stdout)
 	}
 	outputs := readOutputs(t, env["GITHUB_OUTPUT"])

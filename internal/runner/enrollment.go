@@ -59,6 +59,8 @@ func (r *Run) findEnrollment(name string) error {
 		var ok bool
 		if r.Enrollment, ok, err = enroll.Find(r.Opts.RecipesDir, name); ok {
 			r.Logf("plan: enrollment %s", r.Enrollment.File)
+		} else if err == nil {
+			r.Logf("plan: recipe %s is not enrolled: the generic floor only (`recipe-test enroll %s --upstream GIT-URL ...` proposes an enrollment)", name, name)
 		}
 	}
 	return err
