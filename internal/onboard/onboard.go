@@ -187,7 +187,7 @@ func (o Options) apply(ctx context.Context, p *prepared) (*Result, error) {
 		return nil, err
 	}
 
-	// 3. The scaffold, on the branch.
+	// The scaffold, on the branch.
 	if res.Files, err = scaffold.Files(p.det, scaffold.Options{Name: o.Name, Upstream: o.Upstream, Mirror: res.Mirror.CloneURL}); err != nil {
 		return nil, fmt.Errorf("enroll %s: scaffold: %w", o.Name, err)
 	}
@@ -199,7 +199,7 @@ func (o Options) apply(ctx context.Context, p *prepared) (*Result, error) {
 		if !h.IsZero() || ci.branchTip.IsZero() {
 			if err := ci.push(ctx); err != nil {
 				return nil, fmt.Errorf("enroll %s: push branch %s to %s: %w (the mirror %s is in place; run enroll again once the push can succeed)",
-					o.Name, res.Branch, o.Repo, pushHint(err, o), res.Mirror.Repo)
+					o.Name, res.Branch, o.Repo, pushHint(err), res.Mirror.Repo)
 			}
 			if !h.IsZero() {
 				res.Commit = h.String()
@@ -210,7 +210,7 @@ func (o Options) apply(ctx context.Context, p *prepared) (*Result, error) {
 		o.Log.Warn("enroll: the branch has a maintainer's commits; the scaffold was left as it is", "branch", res.Branch, "commits", res.Foreign)
 	}
 
-	// 4. The pull request.
+	// The pull request.
 	res.PullRequest, err = o.Forge.UpsertPullRequest(ctx, o.Repo, forge.PullRequestSpec{
 		Head: res.Branch, Base: ci.base, Title: "Enroll recipe " + o.Name, Body: Body(o, res)})
 	if err != nil {
@@ -406,7 +406,7 @@ func (e inClone) Unwrap() error { return e.err }
 
 func first(s []string, n int) []string { return s[:min(n, len(s))] }
 
-func pushHint(err error, o Options) error {
+func pushHint(err error) error {
 	if errors.Is(err, git.ErrNonFastForwardUpdate) {
 		return fmt.Errorf("%w: the branch moved while enrolling", err)
 	}
