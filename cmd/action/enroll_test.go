@@ -35,15 +35,15 @@ func TestEnrollCommand(t *testing.T) {
 	ci := ciRepository(t, g)
 	owner := "author-" + strings.Split(ci, "/")[0]
 	g.User(t, owner, "read:user")
-	dir, _ := testenv.CorpusRepo(t, "llamenos")
-	upstream := g.Import(t, owner, "llamenos", dir)
+	dir, name, tags := testenv.RecipeRepo(t, "llamenos")
+	upstream := g.Import(t, owner, name, dir)
 	floor := filepath.Join(t.TempDir(), "results.json")
-	data, _ := json.Marshal(&results.Run{Status: results.Fail, Recipe: "llamenos", Error: "the swarm has no node that can pull ghcr.io/llamenos/app"})
+	data, _ := json.Marshal(&results.Run{Status: results.Fail, Recipe: name, Error: "the swarm has no node that can pull the app's image"})
 	if err := os.WriteFile(floor, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("TEST_GITEA_TOKEN", g.Token)
-	args := []string{"enroll", "llamenos", "--upstream", upstream, "--forge", "gitea", "--forge-url", g.URL, "--repo", ci,
+	args := []string{"enroll", name, "--upstream", upstream, "--forge", "gitea", "--forge-url", g.URL, "--repo", ci,
 		"--token-env", "TEST_GITEA_TOKEN", "--recipes-dir", t.TempDir(), "--floor", floor}
 
 	code, stdout, stderr := runCLI(t, args...)
@@ -51,41 +51,49 @@ func TestEnrollCommand(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	org := strings.Split(ci, "/")[0]
-	for _, want := range []string{"mirror created: " + org + "/llamenos", "branch enroll/llamenos: scaffold committed", "pull request opened: " + ci + "#1"} {
+	for _, want := range []string{"mirror created: " + org + "/" + name, "branch enroll/" + name + ": scaffold committed", "pull request opened: " + ci + "#1"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
+	}
+	var prs []struct{ Body string }
+	g.GetJSON(t, "/repos/"+ci+"/pulls?state=all", &prs)
+	if len(prs) != 1 || !strings.Contains(prs[0].Body, "could not start: the swarm has no node") {
+		t.Errorf("the pull request does not carry the floor result: %+v", prs)
 	}
 	code, stdout, stderr = runCLI(t, args[:len(args)-2]...)
 	if code != exitOK {
 		t.Fatalf("again: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"mirror synced: " + org + "/llamenos", "branch enroll/llamenos: scaffold unchanged", "pull request updated: " + ci + "#1"} {
+	for _, want := range []string{"mirror synced: " + org + "/" + name, "branch enroll/" + name + ": scaffold unchanged", "pull request updated: " + ci + "#1"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("second run: stdout lacks %q:\n%s", want, stdout)
 		}
 	}
-	var prs []struct{ Body string }
 	g.GetJSON(t, "/repos/"+ci+"/pulls?state=all", &prs)
-	if len(prs) != 1 || !strings.Contains(prs[0].Body, "No release tags") {
+	wantVersions := "No release tags"
+	if len(tags) > 0 {
+		wantVersions = tags[len(tags)-1]
+	}
+	if len(prs) != 1 || !strings.Contains(prs[0].Body, wantVersions) || !strings.Contains(prs[0].Body, "No generic floor run accompanied") {
 		t.Errorf("pull requests: %+v", prs)
 	}
 
 	// The scaffold as pushed passes the parity check.
 	recipes := t.TempDir()
-	for _, f := range []string{"recipe.toml", "PARITY.md", "llamenos_test.go"} {
-		content, ok := g.Raw(t, ci, "recipes/llamenos/"+f, "enroll/llamenos")
+	for _, f := range []string{"recipe.toml", "PARITY.md", name + "_test.go"} {
+		content, ok := g.Raw(t, ci, "recipes/"+name+"/"+f, "enroll/"+name)
 		if !ok {
-			t.Fatalf("recipes/llamenos/%s is not on the branch", f)
+			t.Fatalf("recipes/%s/%s is not on the branch", name, f)
 		}
-		if err := os.MkdirAll(filepath.Join(recipes, "llamenos"), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(recipes, name), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(recipes, "llamenos", f), []byte(content), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(recipes, name, f), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if code, out, errOut := runCLI(t, "parity", "llamenos", "--check", "--recipes-dir", recipes); code != exitOK {
+	if code, out, errOut := runCLI(t, "parity", name, "--check", "--recipes-dir", recipes); code != exitOK {
 		t.Errorf("parity --check on the pushed scaffold: exit %d\n%s%s", code, out, errOut)
 	}
 }
@@ -102,7 +110,7 @@ func TestEnrollCommandErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.CommitAll(t, notRecipe, "notes")
-	gaseous, _ := testenv.CorpusRepo(t, "gaseous")
+	recipeDir, recipeName, _ := testenv.RecipeRepo(t, "gaseous")
 	base := []string{"--forge", "gitea", "--forge-url", g.URL, "--repo", ci, "--token-env", "TEST_GITEA_TOKEN", "--recipes-dir", t.TempDir()}
 	for name, c := range map[string]struct {
 		args []string
@@ -114,7 +122,7 @@ func TestEnrollCommandErrors(t *testing.T) {
 		"not a recipe": {append([]string{"enroll", "notes", "--upstream", notRecipe}, base...), "compose.yml"},
 		"bad name":     {append([]string{"enroll", "Notes!", "--upstream", notRecipe}, base...), `recipe name "Notes!"`},
 		"bad floor":    {append([]string{"enroll", "notes", "--upstream", notRecipe, "--floor", "/nonexistent/results.json"}, base...), "--floor"},
-		"missing CI":   {[]string{"enroll", "gaseous", "--upstream", gaseous, "--forge", "gitea", "--forge-url", g.URL, "--repo", "nobody/nothing", "--token-env", "TEST_GITEA_TOKEN"}, "the CI repository nobody/nothing was not found"},
+		"missing CI":   {[]string{"enroll", recipeName, "--upstream", recipeDir, "--forge", "gitea", "--forge-url", g.URL, "--repo", "nobody/nothing", "--token-env", "TEST_GITEA_TOKEN"}, "the CI repository nobody/nothing was not found"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, stdout, stderr := runCLI(t, c.args...)

@@ -27,12 +27,14 @@ func TestMain(m *testing.M) {
 
 // giteaSetup is a Gitea server with a CI organisation holding the CI
 // repository (README and the example enrollment) and an upstream user
-// holding the bonfire recipe from the corpus with its tags.
+// holding a real recipe with its tags (bonfire from the corpus, else
+// the bundled upgrade fixture).
 type giteaSetup struct {
 	g           *testenv.Gitea
 	org         string
 	ci          forge.Repo
-	upstream    string // clone URL of upstream/bonfire
+	name        string // the recipe: bonfire from the corpus, else the upgrade fixture
+	upstream    string // its clone URL
 	upstreamOwn string
 	tags        []string
 }
@@ -45,9 +47,9 @@ func newGiteaSetup(t *testing.T) *giteaSetup {
 	g.Import(t, s.org, s.ci.Name, ciRepo(t))
 	s.upstreamOwn = fmt.Sprintf("author-%s", s.org)
 	g.User(t, s.upstreamOwn, "read:user")
-	dir, tags := corpusRepo(t, "bonfire")
-	s.tags = tags
-	s.upstream = g.Import(t, s.upstreamOwn, "bonfire", dir)
+	dir, name, tags := testenv.RecipeRepo(t, "bonfire")
+	s.name, s.tags = name, tags
+	s.upstream = g.Import(t, s.upstreamOwn, name, dir)
 	return s
 }
 
@@ -121,15 +123,15 @@ func (s *giteaSetup) branchTip(t *testing.T, branch string) (string, bool) {
 func TestEnrollGitea(t *testing.T) {
 	s := newGiteaSetup(t)
 	ctx := context.Background()
-	o := s.options(t, "bonfire", s.upstream)
-	o.Floor = &results.Run{Status: results.Fail, Recipe: "bonfire", Level: 0, Stages: []results.Stage{{Name: "install", Status: results.Fail, Reason: "image ghcr.io/bonfire-networks/bonfire cannot be pulled"}}}
+	o := s.options(t, s.name, s.upstream)
+	o.Floor = &results.Run{Status: results.Fail, Recipe: s.name, Level: 0, Stages: []results.Stage{{Name: "install", Status: results.Fail, Reason: "image ghcr.io/bonfire-networks/bonfire cannot be pulled"}}}
 
 	res, err := onboard.Run(ctx, o)
 	if err != nil {
 		t.Fatalf("enroll: %v", err)
 	}
-	mirror := forge.Repo{Owner: s.org, Name: "bonfire"}
-	if !res.MirrorCreated || res.Mirror.Repo != mirror || res.Commit == "" || !res.PullRequest.Created || res.Branch != "enroll/bonfire" {
+	mirror := forge.Repo{Owner: s.org, Name: s.name}
+	if !res.MirrorCreated || res.Mirror.Repo != mirror || res.Commit == "" || !res.PullRequest.Created || res.Branch != "enroll/"+s.name {
 		t.Fatalf("first enrollment: %+v", res)
 	}
 
@@ -155,22 +157,22 @@ func TestEnrollGitea(t *testing.T) {
 	}
 
 	// The branch holds the scaffold, which the strict loader accepts.
-	toml, ok := s.raw(t, s.ci, "recipes/bonfire/recipe.toml", res.Branch)
+	toml, ok := s.raw(t, s.ci, "recipes/"+s.name+"/recipe.toml", res.Branch)
 	if !ok {
-		t.Fatal("recipes/bonfire/recipe.toml is not on the branch")
+		t.Fatal("recipes/"+s.name+"/recipe.toml is not on the branch")
 	}
 	e, err := enroll.Parse("recipe.toml", []byte(toml))
 	if err != nil {
 		t.Fatalf("scaffold recipe.toml: %v\n%s", err, toml)
 	}
-	if e.Recipe.Upstream != s.upstream || e.Recipe.Mirror != res.Mirror.CloneURL || e.Recipe.Name != "bonfire" {
+	if e.Recipe.Upstream != s.upstream || e.Recipe.Mirror != res.Mirror.CloneURL || e.Recipe.Name != s.name {
 		t.Errorf("[recipe] %+v; want upstream %s, mirror %s", e.Recipe, s.upstream, res.Mirror.CloneURL)
 	}
-	parity, ok := s.raw(t, s.ci, "recipes/bonfire/PARITY.md", res.Branch)
-	if !ok || parity != e.ParityMarkdown("bonfire") {
+	parity, ok := s.raw(t, s.ci, "recipes/"+s.name+"/PARITY.md", res.Branch)
+	if !ok || parity != e.ParityMarkdown(s.name) {
 		t.Errorf("PARITY.md on the branch is not what recipe.toml generates:\n%s", parity)
 	}
-	if _, ok := s.raw(t, s.ci, "recipes/bonfire/bonfire_test.go", res.Branch); !ok {
+	if _, ok := s.raw(t, s.ci, "recipes/"+s.name+"/"+s.name+"_test.go", res.Branch); !ok {
 		t.Error("the first Go test is not on the branch")
 	}
 	if _, ok := s.raw(t, s.ci, "recipes/example/recipe.toml", res.Branch); !ok {
@@ -184,10 +186,10 @@ func TestEnrollGitea(t *testing.T) {
 
 	// One pull request, into the default branch, describing the scaffold.
 	prs := s.pulls(t)
-	if len(prs) != 1 || prs[0].Number != res.PullRequest.Number || prs[0].Head.Ref != "enroll/bonfire" || prs[0].Base.Ref != "main" || prs[0].State != "open" {
+	if len(prs) != 1 || prs[0].Number != res.PullRequest.Number || prs[0].Head.Ref != "enroll/"+s.name || prs[0].Base.Ref != "main" || prs[0].State != "open" {
 		t.Fatalf("pull requests: %+v", prs)
 	}
-	for _, want := range []string{onboard.Marker("bonfire"), "### Detected", "### To fill in", "### Generic floor", "cannot be pulled", s.upstream, "2.0.1+1.0.6-social-amd64"} {
+	for _, want := range []string{onboard.Marker(s.name), "### Detected", "### To fill in", "### Generic floor", "cannot be pulled", s.upstream, s.tags[len(s.tags)-1]} {
 		if !strings.Contains(prs[0].Body, want) {
 			t.Errorf("pull request body lacks %q:\n%s", want, prs[0].Body)
 		}
@@ -198,7 +200,7 @@ func TestEnrollGitea(t *testing.T) {
 	}
 
 	// Again: the mirror is synced, nothing is committed, the same PR is updated.
-	again, err := onboard.Run(ctx, s.options(t, "bonfire", s.upstream))
+	again, err := onboard.Run(ctx, s.options(t, s.name, s.upstream))
 	if err != nil {
 		t.Fatalf("enroll again: %v", err)
 	}
@@ -212,7 +214,7 @@ func TestEnrollGitea(t *testing.T) {
 		t.Errorf("branch moved from %s to %s though nothing changed", tip, tip2)
 	}
 	if repos := s.orgRepos(t); len(repos) != 2 {
-		t.Errorf("organisation repositories after enrolling twice: %v; want recipe-test and bonfire", repos)
+		t.Errorf("organisation repositories after enrolling twice: %v; want recipe-test and %s", repos, s.name)
 	}
 	if got := s.pulls(t)[0].Body; strings.Contains(got, "cannot be pulled") {
 		t.Errorf("the body still shows the first run's floor result, which this run did not have:\n%s", got)
@@ -220,10 +222,10 @@ func TestEnrollGitea(t *testing.T) {
 
 	// An upstream commit reaches the mirror and the scaffold: it adds a test.
 	content := base64.StdEncoding.EncodeToString([]byte("def test_smoke():\n    assert True\n"))
-	s.g.Do(t, http.MethodPost, "/repos/"+s.upstreamOwn+"/bonfire/contents/tests/test_smoke.py",
+	s.g.Do(t, http.MethodPost, "/repos/"+s.upstreamOwn+"/"+s.name+"/contents/tests/test_smoke.py",
 		map[string]any{"content": content, "message": "Add a smoke test", "branch": "main"}, nil, http.StatusCreated)
 	newHead := lsRemote(t, s.upstream, s.auth())["refs/heads/main"]
-	third, err := onboard.Run(ctx, s.options(t, "bonfire", s.upstream))
+	third, err := onboard.Run(ctx, s.options(t, s.name, s.upstream))
 	if err != nil {
 		t.Fatalf("enroll after an upstream commit: %v", err)
 	}
@@ -233,7 +235,7 @@ func TestEnrollGitea(t *testing.T) {
 	if third.Commit == "" || third.PullRequest.Number != res.PullRequest.Number || third.PullRequest.Created {
 		t.Errorf("enrollment after an upstream change: %+v", third)
 	}
-	toml, _ = s.raw(t, s.ci, "recipes/bonfire/recipe.toml", res.Branch)
+	toml, _ = s.raw(t, s.ci, "recipes/"+s.name+"/recipe.toml", res.Branch)
 	if e, err = enroll.Parse("recipe.toml", []byte(toml)); err != nil {
 		t.Fatal(err)
 	}
@@ -246,10 +248,10 @@ func TestEnrollGitea(t *testing.T) {
 	}
 
 	// A maintainer's commit on the branch is never overwritten.
-	s.g.Do(t, http.MethodPost, "/repos/"+s.ci.String()+"/contents/recipes/bonfire/notes.md",
+	s.g.Do(t, http.MethodPost, "/repos/"+s.ci.String()+"/contents/recipes/"+s.name+"/notes.md",
 		map[string]any{"content": base64.StdEncoding.EncodeToString([]byte("hooks: todo\n")), "message": "Maintainer notes", "branch": res.Branch}, nil, http.StatusCreated)
 	tip, _ = s.branchTip(t, res.Branch)
-	fourth, err := onboard.Run(ctx, s.options(t, "bonfire", s.upstream))
+	fourth, err := onboard.Run(ctx, s.options(t, s.name, s.upstream))
 	if err != nil {
 		t.Fatalf("enroll after a maintainer's commit: %v", err)
 	}
@@ -265,7 +267,7 @@ func TestEnrollGitea(t *testing.T) {
 
 	// A closed pull request is reopened, not duplicated.
 	s.g.Do(t, http.MethodPatch, fmt.Sprintf("/repos/%s/pulls/%d", s.ci, res.PullRequest.Number), map[string]any{"state": "closed"}, nil, http.StatusCreated)
-	fifth, err := onboard.Run(ctx, s.options(t, "bonfire", s.upstream))
+	fifth, err := onboard.Run(ctx, s.options(t, s.name, s.upstream))
 	if err != nil {
 		t.Fatalf("enroll after the pull request was closed: %v", err)
 	}
@@ -309,7 +311,7 @@ func TestEnrollGiteaBadInput(t *testing.T) {
 	s.g.Do(t, http.MethodPut, "/repos/"+s.ci.String()+"/collaborators/"+bot, map[string]any{"permission": "write"}, nil, http.StatusNoContent)
 
 	localRecipes := t.TempDir()
-	writeFiles(t, localRecipes, map[string]string{"bonfire/recipe.toml": "[recipe]\nname = \"bonfire\"\nupstream = \"https://example.org/bonfire.git\"\n"})
+	writeFiles(t, localRecipes, map[string]string{s.name + "/recipe.toml": "[recipe]\nupstream = \"https://example.org/recipe.git\"\n"})
 
 	cases := []struct {
 		name   string
@@ -324,16 +326,16 @@ func TestEnrollGiteaBadInput(t *testing.T) {
 		{"clash with the CI repository's enrollment", func() onboard.Options { return s.options(t, "example", s.upstream) },
 			[]string{"already enrolled", "recipes/example/recipe.toml"}, "example"},
 		{"clash with a local enrollment", func() onboard.Options {
-			o := s.options(t, "bonfire", s.upstream)
+			o := s.options(t, s.name, s.upstream)
 			o.RecipesDir = localRecipes
 			return o
-		}, []string{"already enrolled", localRecipes}, "bonfire"},
+		}, []string{"already enrolled", localRecipes}, s.name},
 		{"bad name", func() onboard.Options { return s.options(t, "Bon Fire", s.upstream) }, []string{`recipe name "Bon Fire"`}, "Bon Fire"},
 		{"token cannot create repositories", func() onboard.Options {
-			o := s.options(t, "bonfire", s.upstream)
+			o := s.options(t, s.name, s.upstream)
 			o.Forge = s.enroller(t, botToken)
 			return o
-		}, []string{"403", "$TEST_TOKEN", "write:repository"}, "bonfire"},
+		}, []string{"403", "$TEST_TOKEN", "write:repository"}, s.name},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
 	"github.com/cc-ci/recipe-test/v2/internal/onboard"
+	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
 
 // fakeGitHub answers the REST endpoints enrollment uses with the shapes
@@ -206,11 +207,11 @@ func (f *fakeGitHub) enroller(t *testing.T) forge.Enroller {
 // bare repository); enrolling again creates nothing new; an upstream
 // commit is pushed to the mirror on the next enrollment.
 func TestEnrollGitHub(t *testing.T) {
-	upDir, tags := corpusRepo(t, "bonfire")
+	upDir, name, tags := testenv.RecipeRepo(t, "bonfire")
 	f := newFakeGitHub(t, ciRepo(t))
 	ctx := context.Background()
 	opts := func() onboard.Options {
-		return onboard.Options{Name: "bonfire", Upstream: "file://" + upDir, Forge: f.enroller(t),
+		return onboard.Options{Name: name, Upstream: "file://" + upDir, Forge: f.enroller(t),
 			Repo: forge.Repo{Owner: ghOrg, Name: "recipe-test"}, RecipesDir: t.TempDir(), WorkDir: t.TempDir()}
 	}
 	res, err := onboard.Run(ctx, opts())
@@ -232,10 +233,10 @@ func TestEnrollGitHub(t *testing.T) {
 		}
 	}
 	ci := "file://" + filepath.Join(f.dir, "recipe-test.git")
-	if got := lsRemote(t, ci, nil)["refs/heads/enroll/bonfire"]; got != res.Commit {
-		t.Errorf("enroll/bonfire on the CI repository = %q, want %s", got, res.Commit)
+	if got := lsRemote(t, ci, nil)["refs/heads/enroll/"+name]; got != res.Commit {
+		t.Errorf("enroll/%s on the CI repository = %q, want %s", name, got, res.Commit)
 	}
-	if len(f.pulls) != 1 || f.pulls[0]["head"].(map[string]any)["ref"] != "enroll/bonfire" || !strings.Contains(f.pulls[0]["body"].(string), onboard.Marker("bonfire")) {
+	if len(f.pulls) != 1 || f.pulls[0]["head"].(map[string]any)["ref"] != "enroll/"+name || !strings.Contains(f.pulls[0]["body"].(string), onboard.Marker(name)) {
 		t.Fatalf("pull requests: %v", f.pulls)
 	}
 
@@ -284,9 +285,9 @@ func TestEnrollGitHub(t *testing.T) {
 // A mirror owner that is another user than the token's cannot be created
 // for: the error says so and nothing is created.
 func TestEnrollGitHubOtherUsersMirror(t *testing.T) {
-	upDir, _ := corpusRepo(t, "bonfire")
+	upDir, name, _ := testenv.RecipeRepo(t, "bonfire")
 	f := newFakeGitHub(t, ciRepo(t))
-	_, err := onboard.Run(context.Background(), onboard.Options{Name: "bonfire", Upstream: upDir, Forge: f.enroller(t),
+	_, err := onboard.Run(context.Background(), onboard.Options{Name: name, Upstream: upDir, Forge: f.enroller(t),
 		Repo: forge.Repo{Owner: ghOrg, Name: "recipe-test"}, MirrorOwner: "someone-else", WorkDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "someone-else is a user other than the token's (ci-bot)") {
 		t.Fatalf("error %v", err)
@@ -297,15 +298,15 @@ func TestEnrollGitHubOtherUsersMirror(t *testing.T) {
 }
 
 func TestEnrollGitHubWithoutCreatePermission(t *testing.T) {
-	upDir, _ := corpusRepo(t, "bonfire")
+	upDir, name, _ := testenv.RecipeRepo(t, "bonfire")
 	f := newFakeGitHub(t, ciRepo(t))
 	f.canCreate = false
-	_, err := onboard.Run(context.Background(), onboard.Options{Name: "bonfire", Upstream: upDir, Forge: f.enroller(t),
+	_, err := onboard.Run(context.Background(), onboard.Options{Name: name, Upstream: upDir, Forge: f.enroller(t),
 		Repo: forge.Repo{Owner: ghOrg, Name: "recipe-test"}, WorkDir: t.TempDir()})
 	if err == nil {
 		t.Fatal("enrollment succeeded without permission to create the mirror")
 	}
-	for _, want := range []string{"403", "$GH_TOKEN", "administration: write", "cc-ci/bonfire"} {
+	for _, want := range []string{"403", "$GH_TOKEN", "administration: write", ghOrg + "/" + name} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
@@ -317,10 +318,10 @@ func TestEnrollGitHubWithoutCreatePermission(t *testing.T) {
 	if errors.As(err, &ie) {
 		t.Error("a failed creation is reported as found before anything was tried")
 	}
-	if _, ok := f.repos[ghOrg+"/bonfire"]; ok || len(f.pulls) != 0 {
+	if _, ok := f.repos[ghOrg+"/"+name]; ok || len(f.pulls) != 0 {
 		t.Errorf("something was created: repos %v, pulls %v", f.repos, f.pulls)
 	}
-	if refs := lsRemote(t, "file://"+filepath.Join(f.dir, "recipe-test.git"), nil); refs["refs/heads/enroll/bonfire"] != "" {
+	if refs := lsRemote(t, "file://"+filepath.Join(f.dir, "recipe-test.git"), nil); refs["refs/heads/enroll/"+name] != "" {
 		t.Error("the enrollment branch was pushed")
 	}
 }

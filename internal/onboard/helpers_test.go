@@ -18,8 +18,6 @@ import (
 
 var sig = &object.Signature{Name: "upstream author", Email: "author@example.com", When: time.Date(2026, 7, 8, 12, 0, 0, 0, time.UTC)}
 
-func corpusRepo(t *testing.T, name string) (string, []string) { return testenv.CorpusRepo(t, name) }
-
 // ciRepo makes the CI repository's source: a README and the real example
 // enrollment, on main.
 func ciRepo(t *testing.T) string {

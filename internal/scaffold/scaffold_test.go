@@ -114,11 +114,12 @@ func goCommand(t *testing.T, root string, args ...string) string {
 	return string(out)
 }
 
-// Every corpus recipe scaffolds into an enrollment that loads, passes the
+// Every bundled fixture recipe and every corpus recipe (when the corpus is
+// beside the checkout) scaffolds into an enrollment that loads, passes the
 // parity check, and whose Go tests vet and pass (by skipping) as a package
 // of this module. Awkward names (a digit first, a Go keyword, a GOOS
-// suffix) are scaffolded too, from one corpus detection.
-func TestScaffoldCorpus(t *testing.T) {
+// suffix) are scaffolded too, from the last detection.
+func TestScaffoldBuilds(t *testing.T) {
 	root := testenv.RepoRoot(t)
 	testdata := filepath.Join(root, "internal", "scaffold", "testdata")
 	if err := os.MkdirAll(testdata, 0o755); err != nil {
@@ -132,12 +133,35 @@ func TestScaffoldCorpus(t *testing.T) {
 		_ = os.RemoveAll(gen)
 		_ = os.Remove(testdata) // only when empty: nothing of ours is left
 	})
+	type source struct {
+		name, dir string
+		versions  []recipe.Version
+	}
+	sources := []source{
+		{"example", filepath.Join(root, "testdata", "recipes", "example"), nil},
+		{"upgrade", filepath.Join(root, "testdata", "recipes", "upgrade", "2.0.0+2.0"),
+			[]recipe.Version{must(recipe.ParseVersion("1.0.0+1.0")), must(recipe.ParseVersion("2.0.0+2.0"))}},
+	}
+	if _, err := os.Stat(filepath.Join(root, "..", "shared", "corpus", "recipes")); err == nil {
+		for _, name := range corpusNames(t) {
+			sources = append(sources, source{name, testenv.CorpusCopy(t, name, true), corpusVersions(t, name)})
+		}
+	} else {
+		t.Log("the corpus is not beside the checkout: bundled fixtures only")
+	}
 	var names []string
 	var last *Detection
-	for _, name := range corpusNames(t) {
-		d := detectCorpus(t, name)
+	for _, src := range sources {
+		name := src.name
+		d, err := Detect(src.dir, src.versions)
+		if err != nil {
+			t.Fatalf("detect %s: %v", name, err)
+		}
 		if d.Recipe != name {
 			t.Errorf("%s: detected recipe name %q", name, d.Recipe)
+		}
+		if len(d.Versions) != len(src.versions) {
+			t.Errorf("%s: versions %v, want %d", name, d.Versions, len(src.versions))
 		}
 		e, files := scaffoldInto(t, d, opts(name), filepath.Join(t.TempDir(), name))
 		if e.Recipe.Name != name || e.Recipe.Upstream != opts(name).Upstream || e.Recipe.Mirror != opts(name).Mirror {

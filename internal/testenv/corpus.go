@@ -141,3 +141,23 @@ func fixtureSig(i int) *object.Signature {
 	return &object.Signature{Name: "upstream author", Email: "author@example.com",
 		When: time.Date(2026, 7, 8, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)}
 }
+
+// RecipeRepo makes a git repository of a real recipe with its release
+// tags: the corpus recipe name (see CorpusRepo) when the corpus is beside
+// the checkout, else the bundled upgrade fixture (two tagged releases,
+// see TaggedRecipe), so that tests needing a recipe repository run
+// everywhere. It returns the folder, the recipe's name and its tags,
+// oldest first.
+func RecipeRepo(t testing.TB, name string) (dir, recipeName string, tags []string) {
+	t.Helper()
+	if name == "" {
+		t.Fatal("testenv: RecipeRepo: no corpus recipe named")
+	}
+	if _, err := os.Stat(filepath.Join(RepoRoot(t), "..", "shared", "corpus", "recipes", name)); err == nil {
+		dir, tags = CorpusRepo(t, name)
+		return dir, name, tags
+	}
+	t.Logf("testenv: corpus recipe %s not found beside the checkout: using testdata/recipes/upgrade", name)
+	dir = TaggedRecipe(t, filepath.Join(RepoRoot(t), "testdata", "recipes", "upgrade"))
+	return dir, "upgrade", []string{"1.0.0+1.0", "2.0.0+2.0"}
+}
