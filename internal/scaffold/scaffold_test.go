@@ -367,7 +367,10 @@ func TestDetectRoutersWithoutBackup(t *testing.T) {
 }
 
 func TestUpstreamTests(t *testing.T) {
-	dir := testenv.CorpusCopy(t, "gaseous", true)
+	dir := filepath.Join(t.TempDir(), "example")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(testenv.RepoRoot(t), "testdata", "recipes", "example"))); err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range []string{"tests/test_health.py", "tests/e2e/login.spec.ts", "scripts/run.sh", ".git/tests/hook_test.py"} {
 		p := filepath.Join(dir, filepath.FromSlash(f))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -385,7 +388,7 @@ func TestUpstreamTests(t *testing.T) {
 	if !slices.Equal(d.UpstreamTests, want) {
 		t.Fatalf("upstream tests %q, want %q", d.UpstreamTests, want)
 	}
-	e, files := scaffoldInto(t, d, opts("gaseous"), t.TempDir())
+	e, files := scaffoldInto(t, d, opts("example"), t.TempDir())
 	if len(e.Parity) != 2 {
 		t.Fatalf("parity rows %+v", e.Parity)
 	}
