@@ -75,7 +75,7 @@ func TestEnrollCommand(t *testing.T) {
 	if len(tags) > 0 {
 		wantVersions = tags[len(tags)-1]
 	}
-	if len(prs) != 1 || !strings.Contains(prs[0].Body, wantVersions) || !strings.Contains(prs[0].Body, "No generic floor run accompanied") {
+	if len(prs) != 1 || !strings.Contains(prs[0].Body, wantVersions) || !strings.Contains(prs[0].Body, "could not start: the swarm has no node") {
 		t.Errorf("pull requests: %+v", prs)
 	}
 

@@ -26,6 +26,18 @@ type RepoInfo struct {
 type PullRequestSpec struct {
 	Head, Base  string // branch names in the same repository
 	Title, Body string
+	// Rebody, when set, makes the body from the existing pull request's
+	// ("" for a new one) instead of Body, to keep what this update does
+	// not know.
+	Rebody func(previous string) string
+}
+
+// body is the body to send given the existing one.
+func (s PullRequestSpec) body(previous string) string {
+	if s.Rebody != nil {
+		return s.Rebody(previous)
+	}
+	return s.Body
 }
 
 // PullRequest is a pull request after an upsert.

@@ -90,7 +90,7 @@ func (g *giteaForge) UpsertPullRequest(ctx context.Context, repo Repo, spec Pull
 		return g.editPullRequest(repo, closed, spec, true)
 	}
 	p, resp, err := g.c.CreatePullRequest(repo.Owner, repo.Name, gitea.CreatePullRequestOption{
-		Head: spec.Head, Base: spec.Base, Title: spec.Title, Body: spec.Body})
+		Head: spec.Head, Base: spec.Base, Title: spec.Title, Body: spec.body("")})
 	if err != nil {
 		return PullRequest{}, g.err(fmt.Sprintf("open pull request %s from %s", repo, spec.Head), resp, err, needPullRequest, repo)
 	}
@@ -98,7 +98,8 @@ func (g *giteaForge) UpsertPullRequest(ctx context.Context, repo Repo, spec Pull
 }
 
 func (g *giteaForge) editPullRequest(repo Repo, p *gitea.PullRequest, spec PullRequestSpec, reopen bool) (PullRequest, error) {
-	opt := gitea.EditPullRequestOption{Title: spec.Title, Body: &spec.Body}
+	body := spec.body(p.Body)
+	opt := gitea.EditPullRequestOption{Title: spec.Title, Body: &body}
 	if reopen {
 		opt.State = ptr(gitea.StateOpen)
 	}

@@ -102,7 +102,7 @@ func (g *gitHub) UpsertPullRequest(ctx context.Context, repo Repo, spec PullRequ
 		return g.editPullRequest(ctx, repo, closed, spec, true)
 	}
 	p, _, err := g.c.PullRequests.Create(ctx, repo.Owner, repo.Name, &github.NewPullRequest{
-		Title: github.String(spec.Title), Head: github.String(spec.Head), Base: github.String(spec.Base), Body: github.String(spec.Body)})
+		Title: github.String(spec.Title), Head: github.String(spec.Head), Base: github.String(spec.Base), Body: github.String(spec.body(""))})
 	if err != nil {
 		return PullRequest{}, g.err(fmt.Sprintf("open pull request on %s from %s", repo, spec.Head), err, needPullRequest, repo)
 	}
@@ -110,7 +110,7 @@ func (g *gitHub) UpsertPullRequest(ctx context.Context, repo Repo, spec PullRequ
 }
 
 func (g *gitHub) editPullRequest(ctx context.Context, repo Repo, p *github.PullRequest, spec PullRequestSpec, reopen bool) (PullRequest, error) {
-	edit := &github.PullRequest{Title: github.String(spec.Title), Body: github.String(spec.Body)}
+	edit := &github.PullRequest{Title: github.String(spec.Title), Body: github.String(spec.body(p.GetBody()))}
 	if reopen {
 		edit.State = github.String("open")
 	}

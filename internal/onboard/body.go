@@ -38,8 +38,53 @@ func Body(o Options, r *Result) string {
 	b.WriteString(todo(o, d))
 
 	b.WriteString("\n### Generic floor\n\n")
+	b.WriteString(floorSection(o))
+	return b.String()
+}
+
+// Floor section markers: an update without a floor result keeps the one
+// the pull request shows.
+const (
+	floorStart = "<!-- recipe-test:floor -->\n"
+	floorEnd   = "<!-- recipe-test:floor-end -->\n"
+	noFloor    = "No generic floor run accompanied this enrollment."
+)
+
+// Rebody is Body for a pull request whose body is previous: without a
+// floor result of its own, it keeps the one previous shows.
+func Rebody(o Options, r *Result) func(previous string) string {
+	return func(previous string) string {
+		body := Body(o, r)
+		if o.Floor != nil {
+			return body
+		}
+		old, ok := section(previous, floorStart, floorEnd)
+		if !ok || strings.Contains(old, noFloor) {
+			return body
+		}
+		cur, _ := section(body, floorStart, floorEnd)
+		return strings.Replace(body, cur, old, 1)
+	}
+}
+
+// section returns s from start to end, both included.
+func section(s, start, end string) (string, bool) {
+	i := strings.Index(s, start)
+	if i < 0 {
+		return "", false
+	}
+	j := strings.Index(s[i:], end)
+	if j < 0 {
+		return "", false
+	}
+	return s[i : i+j+len(end)], true
+}
+
+func floorSection(o Options) string {
+	var b strings.Builder
+	b.WriteString(floorStart)
 	if o.Floor == nil {
-		b.WriteString("No generic floor run accompanied this enrollment. Run `recipe-test run --recipe " + o.Upstream + "` to see where it stands.\n")
+		b.WriteString(noFloor + " Run `recipe-test run --recipe " + o.Upstream + "` to see where it stands.\n")
 	} else {
 		fmt.Fprintf(&b, "%s\n", report.Verdict(o.Floor))
 		if o.Floor.RunURL != "" {
@@ -56,6 +101,7 @@ func Body(o Options, r *Result) string {
 			}
 		}
 	}
+	b.WriteString(floorEnd)
 	return b.String()
 }
 

@@ -159,7 +159,7 @@ func TestEnrollGitea(t *testing.T) {
 	// The branch holds the scaffold, which the strict loader accepts.
 	toml, ok := s.raw(t, s.ci, "recipes/"+s.name+"/recipe.toml", res.Branch)
 	if !ok {
-		t.Fatal("recipes/"+s.name+"/recipe.toml is not on the branch")
+		t.Fatal("recipes/" + s.name + "/recipe.toml is not on the branch")
 	}
 	e, err := enroll.Parse("recipe.toml", []byte(toml))
 	if err != nil {
@@ -216,8 +216,8 @@ func TestEnrollGitea(t *testing.T) {
 	if repos := s.orgRepos(t); len(repos) != 2 {
 		t.Errorf("organisation repositories after enrolling twice: %v; want recipe-test and %s", repos, s.name)
 	}
-	if got := s.pulls(t)[0].Body; strings.Contains(got, "cannot be pulled") {
-		t.Errorf("the body still shows the first run's floor result, which this run did not have:\n%s", got)
+	if got := s.pulls(t)[0].Body; !strings.Contains(got, "cannot be pulled") || strings.Contains(got, "No generic floor run") {
+		t.Errorf("an update without a floor result dropped the one the pull request showed:\n%s", got)
 	}
 
 	// An upstream commit reaches the mirror and the scaffold: it adds a test.
@@ -225,7 +225,9 @@ func TestEnrollGitea(t *testing.T) {
 	s.g.Do(t, http.MethodPost, "/repos/"+s.upstreamOwn+"/"+s.name+"/contents/tests/test_smoke.py",
 		map[string]any{"content": content, "message": "Add a smoke test", "branch": "main"}, nil, http.StatusCreated)
 	newHead := lsRemote(t, s.upstream, s.auth())["refs/heads/main"]
-	third, err := onboard.Run(ctx, s.options(t, s.name, s.upstream))
+	o3 := s.options(t, s.name, s.upstream)
+	o3.Floor = &results.Run{Status: results.Pass, Recipe: s.name, Level: 1, Stages: []results.Stage{{Name: "install", Status: results.Pass, Note: "installed at the new head"}}}
+	third, err := onboard.Run(ctx, o3)
 	if err != nil {
 		t.Fatalf("enroll after an upstream commit: %v", err)
 	}
@@ -243,7 +245,8 @@ func TestEnrollGitea(t *testing.T) {
 		t.Errorf("parity rows after upstream added a test: %+v", e.Parity)
 	}
 	prs = s.pulls(t)
-	if len(prs) != 1 || !strings.Contains(prs[0].Body, "tests/test_smoke.py") {
+	if len(prs) != 1 || !strings.Contains(prs[0].Body, "tests/test_smoke.py") || !strings.Contains(prs[0].Body, "installed at the new head") ||
+		strings.Contains(prs[0].Body, "cannot be pulled") {
 		t.Errorf("pull requests after the upstream change: %d; body:\n%s", len(prs), prs[0].Body)
 	}
 

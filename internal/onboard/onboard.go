@@ -212,7 +212,7 @@ func (o Options) apply(ctx context.Context, p *prepared) (*Result, error) {
 
 	// The pull request.
 	res.PullRequest, err = o.Forge.UpsertPullRequest(ctx, o.Repo, forge.PullRequestSpec{
-		Head: res.Branch, Base: ci.base, Title: "Enroll recipe " + o.Name, Body: Body(o, res)})
+		Head: res.Branch, Base: ci.base, Title: "Enroll recipe " + o.Name, Rebody: Rebody(o, res)})
 	if err != nil {
 		return nil, fmt.Errorf("enroll %s: %w (the branch %s is pushed; run enroll again to open the pull request)", o.Name, err, res.Branch)
 	}
