@@ -367,3 +367,24 @@ func TestEnrollGiteaBadInput(t *testing.T) {
 		})
 	}
 }
+
+// A repository of the mirror's name that is not this upstream's pull
+// mirror is someone else's: enrollment stops before touching anything.
+func TestEnrollGiteaMirrorNameTaken(t *testing.T) {
+	s := newGiteaSetup(t)
+	other := t.TempDir()
+	writeFiles(t, other, map[string]string{"README.md": "# someone's project\n"})
+	testenv.CommitAll(t, other, "theirs")
+	s.g.Import(t, s.org, s.name, other)
+	_, err := onboard.Run(context.Background(), s.options(t, s.name, s.upstream))
+	var ie *onboard.InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), s.org+"/"+s.name+" exists and is not a pull mirror") {
+		t.Fatalf("error %v", err)
+	}
+	if _, ok := s.branchTip(t, onboard.Branch(s.name)); ok {
+		t.Error("the enrollment branch was pushed")
+	}
+	if prs := s.pulls(t); len(prs) != 0 {
+		t.Errorf("pull requests were opened: %+v", prs)
+	}
+}
