@@ -67,22 +67,37 @@ func lsRemote(ctx context.Context, url string, auth transport.AuthMethod) (Refs,
 	return out, nil
 }
 
-// missing lists the refs of want that have is lacks or points elsewhere.
-func (want Refs) missing(have Refs) []string {
-	var out []string
+// diff lists the refs of want that have lacks or points elsewhere, and
+// the refs have holds that want does not.
+func (want Refs) diff(have Refs) (missing, extra []string) {
 	for name, h := range want {
 		if have[name] != h {
-			out = append(out, name)
+			missing = append(missing, name)
 		}
 	}
-	sort.Strings(out)
-	return out
+	for name := range have {
+		if _, ok := want[name]; !ok {
+			extra = append(extra, name)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	return missing, extra
 }
 
 // pushMirror pushes every upstream branch and tag to url, forced, so the
-// mirror follows upstream even when its history was rewritten.
+// mirror follows upstream even when its history was rewritten, and
+// deletes the mirror's branches and tags that upstream no longer has.
 func pushMirror(ctx context.Context, repo *git.Repository, url string, auth transport.AuthMethod, refs Refs) error {
+	have, err := lsRemote(ctx, url, auth)
+	if err != nil {
+		return err
+	}
 	var specs []config.RefSpec
+	_, extra := refs.diff(have)
+	for _, name := range extra {
+		specs = append(specs, config.RefSpec(":"+name))
+	}
 	for name := range refs {
 		src := name
 		if b, ok := strings.CutPrefix(name, "refs/heads/"); ok {
@@ -92,7 +107,7 @@ func pushMirror(ctx context.Context, repo *git.Repository, url string, auth tran
 	}
 	sort.Slice(specs, func(i, j int) bool { return specs[i] < specs[j] })
 	rem := git.NewRemote(repo.Storer, &config.RemoteConfig{Name: "mirror", URLs: []string{url}})
-	err := rem.PushContext(ctx, &git.PushOptions{RemoteName: "mirror", RefSpecs: specs, Auth: auth, Force: true})
+	err = rem.PushContext(ctx, &git.PushOptions{RemoteName: "mirror", RefSpecs: specs, Auth: auth, Force: true})
 	if errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return nil
 	}

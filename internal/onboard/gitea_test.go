@@ -126,6 +126,8 @@ func TestEnrollGitea(t *testing.T) {
 	o := s.options(t, s.name, s.upstream)
 	o.Floor = &results.Run{Status: results.Fail, Recipe: s.name, Level: 0, Stages: []results.Stage{{Name: "install", Status: results.Fail, Reason: "image ghcr.io/bonfire-networks/bonfire cannot be pulled"}}}
 
+	upRepo := "/repos/" + s.upstreamOwn + "/" + s.name
+	s.g.Do(t, http.MethodPost, upRepo+"/branches", map[string]any{"new_branch_name": "feature", "old_branch_name": "main"}, nil, http.StatusCreated)
 	res, err := onboard.Run(ctx, o)
 	if err != nil {
 		t.Fatalf("enroll: %v", err)
@@ -152,8 +154,8 @@ func TestEnrollGitea(t *testing.T) {
 			t.Errorf("tag %s: upstream %q, mirror %q", tag, h, mirrored["refs/tags/"+tag])
 		}
 	}
-	if mirrored["refs/heads/main"] != up["refs/heads/main"] {
-		t.Errorf("mirror main %s, upstream %s", mirrored["refs/heads/main"], up["refs/heads/main"])
+	if mirrored["refs/heads/main"] != up["refs/heads/main"] || mirrored["refs/heads/feature"] == "" {
+		t.Errorf("mirror branches %v, upstream %v", mirrored, up)
 	}
 
 	// The branch holds the scaffold, which the strict loader accepts.
@@ -220,9 +222,11 @@ func TestEnrollGitea(t *testing.T) {
 		t.Errorf("an update without a floor result dropped the one the pull request showed:\n%s", got)
 	}
 
-	// An upstream commit reaches the mirror and the scaffold: it adds a test.
+	// An upstream commit reaches the mirror and the scaffold: it adds a
+	// test. A branch deleted upstream leaves the mirror.
+	s.g.Do(t, http.MethodDelete, upRepo+"/branches/feature", nil, nil, http.StatusNoContent)
 	content := base64.StdEncoding.EncodeToString([]byte("def test_smoke():\n    assert True\n"))
-	s.g.Do(t, http.MethodPost, "/repos/"+s.upstreamOwn+"/"+s.name+"/contents/tests/test_smoke.py",
+	s.g.Do(t, http.MethodPost, upRepo+"/contents/tests/test_smoke.py",
 		map[string]any{"content": content, "message": "Add a smoke test", "branch": "main"}, nil, http.StatusCreated)
 	newHead := lsRemote(t, s.upstream, s.auth())["refs/heads/main"]
 	o3 := s.options(t, s.name, s.upstream)
@@ -231,8 +235,12 @@ func TestEnrollGitea(t *testing.T) {
 	if err != nil {
 		t.Fatalf("enroll after an upstream commit: %v", err)
 	}
-	if got := lsRemote(t, res.Mirror.CloneURL, s.auth())["refs/heads/main"]; got != newHead {
+	mirrored = lsRemote(t, res.Mirror.CloneURL, s.auth())
+	if got := mirrored["refs/heads/main"]; got != newHead {
 		t.Errorf("mirror main is %s after the sync, want upstream's new head %s", got, newHead)
+	}
+	if _, ok := mirrored["refs/heads/feature"]; ok {
+		t.Error("the branch deleted upstream is still in the mirror")
 	}
 	if third.Commit == "" || third.PullRequest.Number != res.PullRequest.Number || third.PullRequest.Created {
 		t.Errorf("enrollment after an upstream change: %+v", third)

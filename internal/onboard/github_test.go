@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
@@ -210,6 +211,11 @@ func TestEnrollGitHub(t *testing.T) {
 	upDir, name, tags := testenv.RecipeRepo(t, "bonfire")
 	f := newFakeGitHub(t, ciRepo(t))
 	ctx := context.Background()
+	r, _ := git.PlainOpen(upDir)
+	head, _ := r.Head()
+	if err := r.Storer.SetReference(plumbing.NewHashReference("refs/heads/feature", head.Hash())); err != nil {
+		t.Fatal(err)
+	}
 	opts := func() onboard.Options {
 		return onboard.Options{Name: name, Upstream: "file://" + upDir, Forge: f.enroller(t),
 			Repo: forge.Repo{Owner: ghOrg, Name: "recipe-test"}, RecipesDir: t.TempDir(), WorkDir: t.TempDir()}
@@ -224,7 +230,7 @@ func TestEnrollGitHub(t *testing.T) {
 	mirrorURL := res.Mirror.CloneURL
 	up := lsRemote(t, "file://"+upDir, nil)
 	mirrored := lsRemote(t, mirrorURL, nil)
-	if len(up) != len(tags)+1 {
+	if len(up) != len(tags)+2 || mirrored["refs/heads/feature"] == "" {
 		t.Fatalf("upstream refs %v", up)
 	}
 	for name, h := range up {
@@ -257,12 +263,15 @@ func TestEnrollGitHub(t *testing.T) {
 		t.Errorf("%d repository creations; want 1", creates)
 	}
 
-	// An upstream commit reaches the mirror.
+	// An upstream commit reaches the mirror; a branch deleted upstream
+	// leaves it.
 	writeFiles(t, upDir, map[string]string{"tests/test_smoke.py": "def test_smoke():\n    pass\n"})
-	r, _ := git.PlainOpen(upDir)
+	if err := r.Storer.RemoveReference("refs/heads/feature"); err != nil {
+		t.Fatal(err)
+	}
 	wt, _ := r.Worktree()
 	wt.Add("tests/test_smoke.py")
-	head, err := wt.Commit("Add a smoke test", &git.CommitOptions{Author: sig, Committer: sig})
+	newHead, err := wt.Commit("Add a smoke test", &git.CommitOptions{Author: sig, Committer: sig})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,8 +279,12 @@ func TestEnrollGitHub(t *testing.T) {
 	if err != nil {
 		t.Fatalf("enroll after an upstream commit: %v", err)
 	}
-	if got := lsRemote(t, mirrorURL, nil)["refs/heads/main"]; got != head.String() {
-		t.Errorf("mirror main = %s, want upstream's new head %s", got, head)
+	mirrored = lsRemote(t, mirrorURL, nil)
+	if got := mirrored["refs/heads/main"]; got != newHead.String() {
+		t.Errorf("mirror main = %s, want upstream's new head %s", got, newHead)
+	}
+	if _, ok := mirrored["refs/heads/feature"]; ok {
+		t.Error("the branch deleted upstream is still in the mirror")
 	}
 	if third.Commit == "" || len(f.pulls) != 1 || !strings.Contains(f.pulls[0]["body"].(string), "tests/test_smoke.py") {
 		t.Errorf("third enrollment: %+v; body:\n%s", third, f.pulls[0]["body"])

@@ -373,13 +373,13 @@ func (o Options) ensureMirror(ctx context.Context, repo forge.Repo, info forge.R
 		if err != nil {
 			return info, created, fmt.Errorf("enroll %s: list refs of the mirror %s: %w", o.Name, repo, err)
 		}
-		missing := up.refs.missing(have)
-		if len(missing) == 0 {
+		missing, extra := up.refs.diff(have)
+		if len(missing) == 0 && len(extra) == 0 {
 			return info, created, nil
 		}
 		if time.Now().After(deadline) {
-			return info, created, fmt.Errorf("enroll %s: the mirror %s still lacks %d of upstream's refs after %s (%s): check the forge's mirror log",
-				o.Name, repo, len(missing), o.SyncTimeout, strings.Join(first(missing, 5), ", "))
+			return info, created, fmt.Errorf("enroll %s: the mirror %s differs from upstream after %s: %d refs missing or behind (%s), %d upstream no longer has (%s): check the forge's mirror log",
+				o.Name, repo, o.SyncTimeout, len(missing), strings.Join(first(missing, 5), ", "), len(extra), strings.Join(first(extra, 5), ", "))
 		}
 		select {
 		case <-ctx.Done():
