@@ -342,6 +342,9 @@ func TestEnrollGiteaBadInput(t *testing.T) {
 			return o
 		}, []string{"already enrolled", localRecipes}, s.name},
 		{"bad name", func() onboard.Options { return s.options(t, "Bon Fire", s.upstream) }, []string{`recipe name "Bon Fire"`}, "Bon Fire"},
+		{"credentials in the upstream URL", func() onboard.Options {
+			return s.options(t, s.name, strings.Replace(s.upstream, "://", "://"+s.g.Admin+":"+s.g.Token+"@", 1))
+		}, []string{"--upstream carries credentials"}, s.name},
 		{"token cannot create repositories", func() onboard.Options {
 			o := s.options(t, s.name, s.upstream)
 			o.Forge = s.enroller(t, botToken)

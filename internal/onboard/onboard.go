@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -225,6 +226,8 @@ func (o *Options) check() error {
 		return fmt.Errorf("enroll: recipe name %q: use 1 to 63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit", o.Name)
 	case strings.TrimSpace(o.Upstream) == "":
 		return fmt.Errorf("enroll %s: --upstream is required (the recipe's git repository)", o.Name)
+	case hasCredentials(o.Upstream):
+		return fmt.Errorf("enroll %s: --upstream carries credentials: they would be written into recipe.toml, the pull request and the mirror's settings; give the repository's public URL", o.Name)
 	case o.Forge == nil:
 		return fmt.Errorf("enroll %s: a forge is required (--forge github|gitea)", o.Name)
 	case o.Repo.Owner == "" || o.Repo.Name == "":
@@ -291,6 +294,17 @@ func (o Options) checkMirror(m forge.RepoInfo) error {
 			o.Name, m.Repo, kind, o.Upstream, m.OriginalURL)
 	}
 	return nil
+}
+
+// hasCredentials reports whether a URL names a password or token
+// (https://user:secret@host/...).
+func hasCredentials(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return false
+	}
+	_, ok := u.User.Password()
+	return ok
 }
 
 func sameRepoURL(a, b string) bool {
