@@ -287,7 +287,7 @@ func (e *Enrollment) check() error {
 }
 
 // StageNames are the stages recipe.toml may name.
-var StageNames = []string{"install", "upgrade", "backup", "restore", "custom"}
+var StageNames = []string{"lint", "install", "upgrade", "backup", "restore", "custom"}
 
 // vagueReasons are deferral reasons that say nothing technical.
 var vagueReasons = []string{"needs sso", "todo", "later", "too hard", "complex", "not yet", "tbd", "wip"}

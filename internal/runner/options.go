@@ -80,6 +80,7 @@ type Options struct {
 
 // Stage names in lifecycle order. Teardown is not selectable: it always runs.
 const (
+	StageLint     = "lint"
 	StageInstall  = "install"
 	StageUpgrade  = "upgrade"
 	StageBackup   = "backup"
@@ -89,10 +90,10 @@ const (
 )
 
 // DefaultStages are the stages run when none are named.
-var DefaultStages = []string{StageInstall, StageUpgrade, StageBackup, StageRestore, StageCustom}
+var DefaultStages = []string{StageLint, StageInstall, StageUpgrade, StageBackup, StageRestore, StageCustom}
 
 // implemented lists the selectable stages, in the order they run.
-var implemented = []string{StageInstall, StageUpgrade, StageBackup, StageRestore, StageCustom}
+var implemented = []string{StageLint, StageInstall, StageUpgrade, StageBackup, StageRestore, StageCustom}
 
 // Defaults used for zero options.
 const (

@@ -229,7 +229,7 @@ func (r *Run) execute(ctx context.Context) (err error) {
 		}
 		res := r.runStage(ctx, st)
 		r.Result.Stages = append(r.Result.Stages, res)
-		if res.Status == results.Fail {
+		if res.Status == results.Fail && name != StageLint { // lint findings do not stop the lifecycle
 			failed = name
 		}
 		if r.Opts.afterStage != nil {
@@ -241,6 +241,8 @@ func (r *Run) execute(ctx context.Context) (err error) {
 
 func stageByName(name string) Stage {
 	switch name {
+	case StageLint:
+		return lintStage{}
 	case StageInstall:
 		return install{}
 	case StageUpgrade:

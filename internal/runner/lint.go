@@ -1,0 +1,57 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/cc-ci/recipe-test/v2/internal/lint"
+	"github.com/cc-ci/recipe-test/v2/internal/results"
+)
+
+// lintStage checks the recipe against Co-op Cloud's conventions
+// (internal/lint) before anything is deployed: one stage test per rule.
+// An error-level finding fails the stage (L5, lint clean, is then not
+// reached) but does not stop the lifecycle stages; warnings are noted.
+type lintStage struct{}
+
+func (lintStage) Name() string { return StageLint }
+
+func (lintStage) Run(_ context.Context, r *Run) error {
+	rep := lint.Check(&lint.Input{Recipe: r.Recipe, App: r.App})
+	var warnings []string
+	for _, res := range rep.Results {
+		t := results.Test{Name: res.Rule.ID, Status: results.Pass}
+		switch {
+		case res.Status == lint.Skip:
+			t.Status, t.Reason = results.Skip, res.Reason
+		case res.Status == lint.Fail && res.Rule.Severity == lint.Error:
+			t.Status, t.Reason = results.Fail, res.Rule.What
+			t.Output = strings.Join(res.Findings, "\n") + "\nfix: " + res.Rule.Fix
+			r.Logf("error %s", res.Summary())
+		case res.Status == lint.Fail:
+			t.Reason = "warning: " + strings.Join(res.Findings, "; ")
+			warnings = append(warnings, res.Summary())
+			r.Logf("warning %s", res.Summary())
+		}
+		r.tests = append(r.tests, t)
+	}
+	if len(warnings) > 0 {
+		r.Note("%d %s: %s", len(warnings), plural(len(warnings), "warning", "warnings"), strings.Join(warnings, " | "))
+	}
+	if errs := rep.Failed(lint.Error); len(errs) > 0 {
+		var lines []string
+		for _, e := range errs {
+			lines = append(lines, e.Summary())
+		}
+		return fmt.Errorf("%d lint %s: %s", len(errs), plural(len(errs), "error", "errors"), strings.Join(lines, " | "))
+	}
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
