@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: prepares the host (packages, dockerd, swarm, fixture images),
-# builds recipe-test and runs the full suite (install, upgrade, backup,
+# builds recipe-test and runs the full suite (lint, install, upgrade, backup,
 # restore, teardown) against the local single-node swarm on the bundled
 # examples:
 #   - testdata/recipes/example, a plain folder (no releases: the upgrade is
