@@ -205,20 +205,34 @@ func TestActionEnrollSkipsAndWarns(t *testing.T) {
 	g := testenv.GiteaServer(t)
 	ci := ciRepository(t, g)
 	run := &results.Run{Status: results.Pass, Recipe: "example", Level: 1}
+	// The recipe's repository, so that enrolling gets as far as the CI
+	// repository's checks.
+	owner := "maintainer-" + strings.Split(ci, "/")[0]
+	g.User(t, owner, "read:user")
+	src := t.TempDir()
+	if err := os.CopyFS(src, os.DirFS(filepath.Join(testenv.RepoRoot(t), "testdata", "recipes", "example"))); err != nil {
+		t.Fatal(err)
+	}
+	testenv.CommitAll(t, src, "example")
+	g.Import(t, owner, "example", src)
+	recipeRepo := owner + "/example"
 	for name, c := range map[string]struct {
 		inputs map[string]string
 		run    *results.Run
 		want   string // in stdout; "" = nothing at all
 	}{
-		"no token":         {map[string]string{"INPUT_TOKEN": "workflow-token"}, run, "::notice::recipe example is not enrolled; give the enroll-token input"},
+		"no CI repository": {map[string]string{"INPUT_TOKEN": "workflow-token"}, run, "::notice::recipe example is not enrolled; give the enroll-repo input"},
+		"no token":         {map[string]string{"INPUT_ENROLL-REPO": ci}, run, "::notice::recipe example is not enrolled; give the enroll-repo input"},
+		"the workflow's token cannot": {map[string]string{"INPUT_TOKEN": g.User(t, "reader-"+strings.Split(ci, "/")[0], "read:repository"), "GITHUB_ACTION_REPOSITORY": ci}, run,
+			"(the workflow's own token usually cannot write to another repository: give enroll-token)"},
 		"disabled":         {map[string]string{"INPUT_ENROLL": "false", "INPUT_ENROLL-TOKEN": g.Token, "INPUT_ENROLL-REPO": ci}, run, ""},
 		"already enrolled": {map[string]string{"INPUT_ENROLL-TOKEN": g.Token, "INPUT_ENROLL-REPO": ci}, &results.Run{Recipe: "example", Enrollment: "recipes/example/recipe.toml"}, ""},
 		"bad mode":         {map[string]string{"INPUT_ENROLL": "always", "INPUT_ENROLL-TOKEN": g.Token}, run, `::warning::input enroll "always"`},
-		"enrollment fails (no such upstream)": {map[string]string{"INPUT_ENROLL-TOKEN": g.Token, "INPUT_ENROLL-REPO": "nobody/nothing"}, run,
-			"::warning::not enrolled: enroll example: upstream"},
+		"enrollment fails (no such CI repository)": {map[string]string{"INPUT_ENROLL-TOKEN": g.Token, "INPUT_ENROLL-REPO": "nobody/nothing"}, run,
+			"::warning::not enrolled: enroll example: the CI repository nobody/nothing was not found"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			env := map[string]string{"GITEA_ACTIONS": "true", "GITHUB_SERVER_URL": g.URL, "GITHUB_REPOSITORY": "someone/example"}
+			env := map[string]string{"GITEA_ACTIONS": "true", "GITHUB_SERVER_URL": g.URL, "GITHUB_REPOSITORY": recipeRepo}
 			for k, v := range c.inputs {
 				env[k] = v
 			}

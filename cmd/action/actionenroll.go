@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 
@@ -20,11 +19,11 @@ const enrollTokenVar = "RECIPE_TEST_ENROLL_TOKEN"
 
 // actionEnroll opens (or updates) the enrollment pull request of a recipe
 // the run found unenrolled, on the CI's repository (input enroll-repo,
-// else, with enroll-token, the action's own repository), with a token
-// that may push there and create the mirror (enroll-token, else token).
-// Enrolling is a side job: a failure is a warning and leaves the run's
-// verdict alone. It returns the pull request's URL, or "" when nothing
-// was done.
+// else the action's own repository), with a token that may push there and
+// create the mirror (enroll-token, else token). Enrolling is a side job: a
+// failure is a warning and leaves the run's verdict alone; nothing is
+// created when the token cannot do it all. It returns the pull request's
+// URL, or "" when nothing was done.
 func actionEnroll(ctx context.Context, a *githubactions.Action, getenv func(string) string, res *results.Run, location string) string {
 	in := a.GetInput
 	mode := strings.ToLower(strings.TrimSpace(in("enroll")))
@@ -38,20 +37,18 @@ func actionEnroll(ctx context.Context, a *githubactions.Action, getenv func(stri
 		a.Warningf("input enroll %q: use auto or false; not enrolling", mode)
 		return ""
 	}
-	// The workflow's own token (token's default) cannot write to another
-	// repository: the action's repository is the default CI repository
-	// only with a token given for enrolling.
-	token, repoName := in("enroll-token"), in("enroll-repo")
+	token, ownToken := in("enroll-token"), false
 	if token != "" {
 		a.AddMask(token)
-		if repoName == "" {
-			repoName = getenv("GITHUB_ACTION_REPOSITORY")
-		}
-	} else if repoName != "" {
-		token = in("token")
+	} else {
+		token, ownToken = in("token"), true
+	}
+	repoName := in("enroll-repo")
+	if repoName == "" {
+		repoName = getenv("GITHUB_ACTION_REPOSITORY")
 	}
 	if token == "" || repoName == "" {
-		a.Noticef("recipe %s is not enrolled; give the enroll-token input (and enroll-repo, unless it is the action's own repository) to have recipe-test open its enrollment pull request", res.Recipe)
+		a.Noticef("recipe %s is not enrolled; give the enroll-repo input (the CI repository that holds recipes/) and a token that may push there (enroll-token) to have recipe-test open its enrollment pull request", res.Recipe)
 		return ""
 	}
 	upstream := location
@@ -85,10 +82,11 @@ func actionEnroll(ctx context.Context, a *githubactions.Action, getenv func(stri
 			}
 		}
 	}
+	msg := "not enrolled: " + oneLineOf(err.Error())
 	var ie *onboard.InputError
-	if errors.As(err, &ie) {
-		err = fmt.Errorf("not enrolled: %w", err)
+	if ownToken && errors.As(err, &ie) {
+		msg += " (the workflow's own token usually cannot write to another repository: give enroll-token)"
 	}
-	a.Warningf("%s", oneLineOf(err.Error()))
+	a.Warningf("%s", msg)
 	return ""
 }
