@@ -45,6 +45,11 @@ func RenderMarkdown(run *results.Run, limit int) string {
 	return s
 }
 
+// maxTestRows is how many of a stage's tests get a row each; beyond it,
+// the ones that passed without a note share one row (the lint stage's
+// rules, a long recipe test suite).
+const maxTestRows = 6
+
 func markdownHead(run *results.Run) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s\n", Verdict(run))
@@ -59,8 +64,16 @@ func markdownHead(run *results.Run) string {
 				details = st.Note
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", st.Name, statusCell(st.Status), duration(st.DurationS), cell(details))
+			var quiet []string // passed without a word, folded into one row when many
 			for _, t := range st.Tests {
+				if len(st.Tests) > maxTestRows && t.Status == results.Pass && t.Reason == "" {
+					quiet = append(quiet, t.Name)
+					continue
+				}
 				fmt.Fprintf(&b, "| ↳ %s | %s | %s | %s |\n", cell(t.Name), statusCell(t.Status), duration(t.DurationS), cell(t.Reason))
+			}
+			if len(quiet) > 0 {
+				fmt.Fprintf(&b, "| ↳ %d more | %s |  | %s |\n", len(quiet), statusCell(results.Pass), cell(strings.Join(quiet, ", ")))
 			}
 		}
 	}
