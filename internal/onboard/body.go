@@ -138,6 +138,14 @@ func detected(d *scaffold.Detection) string {
 	}
 	fmt.Fprintf(&b, "- **Secrets:** %s\n", orNone(strings.Join(secrets, ", ")))
 	fmt.Fprintf(&b, "- **Upstream tests:** %s\n", orNone(codeList(d.UpstreamTests)))
+	if len(d.Lint) == 0 {
+		b.WriteString("- **Lint:** clean\n")
+	} else {
+		b.WriteString("- **Lint:**\n")
+		for _, l := range d.Lint {
+			fmt.Fprintf(&b, "  - %s\n", l)
+		}
+	}
 	b.WriteString("\n| service | image | routers | healthcheck | backup |\n| --- | --- | --- | --- | --- |\n")
 	for _, s := range d.Services {
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", s.Name, cell(s.Image), cell(strings.Join(s.Routers, "; ")), cell(s.Healthcheck), cell(s.Backup))
@@ -174,6 +182,10 @@ func todo(o Options, d *scaffold.Detection) string {
 	if n := len(d.UpstreamTests); n > 0 {
 		fmt.Fprintf(&b, "- [ ] %d upstream %s marked `todo` in `[[parity]]`: port each to a Go test (`ported`), or mark it `deferred` or `not-applicable` with the reason, then run `recipe-test parity %s`.\n",
 			n, plural(n, "test is", "tests are"), o.Name)
+	}
+	if d.LintErrors > 0 {
+		fmt.Fprintf(&b, "- [ ] %d lint %s keep the recipe below L5: fix them in the recipe, or declare `[not_applicable] lint` with the reason.\n",
+			d.LintErrors, plural(d.LintErrors, "error", "errors"))
 	}
 	fmt.Fprintf(&b, "- [ ] Replace `TestHomePage` in `%s%s` with tests of what the app is for (`internal/harness`: HTTP, browser, exec in containers); see docs/enroll-recipe.md.\n", dir, scaffold.TestFileName(o.Name))
 	return b.String()

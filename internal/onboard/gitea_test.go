@@ -191,7 +191,7 @@ func TestEnrollGitea(t *testing.T) {
 	if len(prs) != 1 || prs[0].Number != res.PullRequest.Number || prs[0].Head.Ref != "enroll/"+s.name || prs[0].Base.Ref != "main" || prs[0].State != "open" {
 		t.Fatalf("pull requests: %+v", prs)
 	}
-	for _, want := range []string{onboard.Marker(s.name), "### Detected", "### To fill in", "### Generic floor", "cannot be pulled", s.upstream, s.tags[len(s.tags)-1]} {
+	for _, want := range []string{onboard.Marker(s.name), "### Detected", "- **Lint:**", "### To fill in", "### Generic floor", "cannot be pulled", s.upstream, s.tags[len(s.tags)-1]} {
 		if !strings.Contains(prs[0].Body, want) {
 			t.Errorf("pull request body lacks %q:\n%s", want, prs[0].Body)
 		}

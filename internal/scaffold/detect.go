@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cc-ci/recipe-test/v2/internal/backup"
+	"github.com/cc-ci/recipe-test/v2/internal/lint"
 	"github.com/cc-ci/recipe-test/v2/internal/naming"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 )
@@ -38,6 +39,10 @@ type Detection struct {
 	// slash-separated paths relative to its root, sorted.
 	UpstreamTests []string
 	Warnings      []string // anything odd found
+	// Lint lists the lint rules the recipe fails ("error no-latest: ...",
+	// "warning readme: ..."); LintErrors counts the errors among them.
+	Lint       []string
+	LintErrors int
 }
 
 // Service summarises one compose service.
@@ -112,6 +117,13 @@ func Detect(dir string, versions []recipe.Version) (*Detection, error) {
 	}
 	if d.UpstreamTests, err = findTests(r.Dir); err != nil {
 		return nil, fmt.Errorf("scaffold %s: look for upstream tests: %w", dir, err)
+	}
+	r.Versions = sorted
+	for _, res := range lint.Check(&lint.Input{Recipe: r, App: app}).Results {
+		if res.Status == lint.Fail {
+			d.Lint = append(d.Lint, string(res.Rule.Severity)+" "+generic(res.Summary()))
+			d.LintErrors += btoi(res.Rule.Severity == lint.Error)
+		}
 	}
 	return d, nil
 }
@@ -223,6 +235,13 @@ func healthcheckLine(test []string) string {
 		return ""
 	}
 	return oneLine(strings.Join(test, " "))
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // oneLine folds a multi-line command onto one line.

@@ -163,6 +163,16 @@ func TestScaffoldBuilds(t *testing.T) {
 		if len(d.Versions) != len(src.versions) {
 			t.Errorf("%s: versions %v, want %d", name, d.Versions, len(src.versions))
 		}
+		switch name {
+		case "example": // lint clean, as the main job shows
+			if len(d.Lint) != 0 {
+				t.Errorf("example: lint %q", d.Lint)
+			}
+		case "upgrade": // no README in the release folder; the versions given carry no notes
+			if !slices.Equal(d.Lint, []string{"warning release-notes: release 2.0.0+2.0 has no release/2.0.0+2.0", "warning readme: README.md is missing"}) || d.LintErrors != 0 {
+				t.Errorf("upgrade: lint %q (%d errors)", d.Lint, d.LintErrors)
+			}
+		}
 		e, files := scaffoldInto(t, d, opts(name), filepath.Join(t.TempDir(), name))
 		if e.Recipe.Name != name || e.Recipe.Upstream != opts(name).Upstream || e.Recipe.Mirror != opts(name).Mirror {
 			t.Errorf("%s: [recipe] = %+v", name, e.Recipe)
@@ -304,6 +314,11 @@ func TestDetectLlamenos(t *testing.T) {
 	}
 	if d.Probe.Service != "web" || d.Probe.Path != "/" || d.Probe.Statuses != nil {
 		t.Errorf("probe %+v", d.Probe)
+	}
+	if d.LintErrors == 0 || !slices.ContainsFunc(d.Lint, func(l string) bool {
+		return strings.HasPrefix(l, "error no-latest: ") && strings.Contains(l, "service app: image ghcr.io/rhonda-rodododo/llamenos:latest")
+	}) {
+		t.Errorf("lint %d errors: %q", d.LintErrors, d.Lint)
 	}
 	wantBackup := []string{"db: volume postgres-data (all of it) / saves /var/lib/postgresql/data", "minio: paths /data / saves /data"}
 	if !slices.Equal(d.Backup, wantBackup) || d.HookService != "db" {
