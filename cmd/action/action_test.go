@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,14 +150,29 @@ func TestActionEnrollsUnenrolledRecipe(t *testing.T) {
 	}
 	testenv.CommitAll(t, checkout, "The example recipe")
 	g.Import(t, owner, "example", checkout)
+	// A maintainer's pull request on it, which the run reports on.
+	recipeRepo := "/repos/" + owner + "/example"
+	g.Do(t, http.MethodPost, recipeRepo+"/contents/NOTES.md", map[string]any{
+		"content": base64.StdEncoding.EncodeToString([]byte("a change\n")), "message": "A change", "branch": "main", "new_branch": "change"}, nil, http.StatusCreated)
+	var pr struct {
+		Number int
+		Head   struct{ SHA string }
+	}
+	g.Do(t, http.MethodPost, recipeRepo+"/pulls", map[string]any{"title": "A change", "head": "change", "base": "main"}, &pr, http.StatusCreated)
+	event := filepath.Join(work, "event.json")
+	payload := fmt.Sprintf(`{"action":"opened","number":%d,"pull_request":{"number":%d,"head":{"sha":%q,"ref":"change"},"base":{"ref":"main"}},"repository":{"full_name":"%s/example"}}`,
+		pr.Number, pr.Number, pr.Head.SHA, owner)
+	if err := os.WriteFile(event, []byte(payload), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	env := map[string]string{
-		"GITHUB_ACTIONS": "true", "GITEA_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": "",
-		"GITHUB_REPOSITORY": owner + "/example", "GITHUB_SERVER_URL": g.URL, "GITHUB_SHA": "", "GITHUB_RUN_ID": "78",
+		"GITHUB_ACTIONS": "true", "GITEA_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": event,
+		"GITHUB_REPOSITORY": owner + "/example", "GITHUB_SERVER_URL": g.URL, "GITHUB_SHA": pr.Head.SHA, "GITHUB_RUN_ID": "78",
 		"GITHUB_OUTPUT": filepath.Join(work, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(work, "summary.md"),
 		"INPUT_RECIPE": checkout, "INPUT_STAGES": "install", "INPUT_DOMAIN-SUFFIX": "enroll-action.test",
-		"INPUT_OUT": filepath.Join(work, "results"), "INPUT_TOKEN": "", "INPUT_TIMEOUT": "2m",
-		"INPUT_ENROLL-REPO": ci, "INPUT_ENROLL-TOKEN": g.Token,
+		"INPUT_OUT": filepath.Join(work, "results"), "INPUT_TOKEN": g.Token, "INPUT_TIMEOUT": "2m",
+		"INPUT_ENROLL-REPO":   ci,
 		"RECIPE_TEST_RECIPES": t.TempDir(), "RECIPE_TEST_LOCK_DIR": filepath.Join(work, "locks"),
 	}
 	for k, v := range env {
@@ -179,6 +196,17 @@ func TestActionEnrollsUnenrolledRecipe(t *testing.T) {
 	g.GetJSON(t, "/repos/"+ci+"/pulls?state=all", &prs)
 	if len(prs) != 1 || prs[0].Head.Ref != "enroll/example" || outputs["enroll-pr"] != prs[0].HTMLURL {
 		t.Fatalf("pull requests %+v, enroll-pr output %q", prs, outputs["enroll-pr"])
+	}
+	// The sticky comment on the maintainer's pull request links the
+	// enrollment pull request.
+	var comments []struct{ Body string }
+	g.GetJSON(t, fmt.Sprintf("%s/issues/%d/comments", recipeRepo, pr.Number), &comments)
+	if len(comments) != 1 || !strings.Contains(comments[0].Body, "[its enrollment pull request]("+prs[0].HTMLURL+")") {
+		t.Errorf("comments on the recipe's pull request: %+v", comments)
+	}
+	summary, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
+	if !strings.Contains(string(summary), "This recipe is not enrolled yet, so only the generic floor ran: [its enrollment pull request]("+prs[0].HTMLURL+")") {
+		t.Errorf("the step summary does not link the enrollment pull request:\n%s", summary)
 	}
 	for _, want := range []string{"✅ example: L1 of 5", "| install | pass |", g.URL + "/" + owner + "/example.git"} {
 		if !strings.Contains(prs[0].Body, want) {

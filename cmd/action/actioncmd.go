@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cc-ci/recipe-test/v2/internal/publish"
+	"github.com/cc-ci/recipe-test/v2/internal/report"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 	"github.com/cc-ci/recipe-test/v2/internal/runner"
 )
@@ -117,10 +119,14 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 		}
 		return getenv(k)
 	}
-	res, pub, perr, err := runAndPublish(cmd.Context(), o, ff, env, stdout)
+	// An unenrolled recipe's enrollment is proposed before the report is
+	// posted, so that the comment links to it.
+	enroll := func(ctx context.Context, res *results.Run) {
+		res.EnrollmentPR = actionEnroll(ctx, a, getenv, res, o.Recipe)
+	}
+	res, pub, perr, err := runAndPublish(cmd.Context(), o, ff, env, stdout, enroll)
 	if res != nil {
-		enrollPR := actionEnroll(cmd.Context(), a, getenv, res, o.Recipe)
-		writeActionOutputs(a, getenv, o.Out, res, pub, enrollPR)
+		writeActionOutputs(a, getenv, o.Out, res, pub)
 	}
 	if err != nil {
 		a.Errorf("%s", oneLineOf(err.Error()))
@@ -143,7 +149,7 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 // writeActionOutputs sets the step's outputs and summary. The library
 // panics when $GITHUB_OUTPUT or $GITHUB_STEP_SUMMARY is unset, so both are
 // checked first.
-func writeActionOutputs(a *githubactions.Action, getenv func(string) string, out string, res *results.Run, pub *publish.Publisher, enrollPR string) {
+func writeActionOutputs(a *githubactions.Action, getenv func(string) string, out string, res *results.Run, pub *publish.Publisher) {
 	if getenv("GITHUB_OUTPUT") != "" {
 		comment := ""
 		if pub != nil {
@@ -154,11 +160,14 @@ func writeActionOutputs(a *githubactions.Action, getenv func(string) string, out
 		a.SetOutput("results", filepath.Join(out, "results.json"))
 		a.SetOutput("junit", filepath.Join(out, "junit.xml"))
 		a.SetOutput("comment-url", comment)
-		a.SetOutput("enroll-pr", enrollPR)
+		a.SetOutput("enroll-pr", res.EnrollmentPR)
 	}
 	if getenv("GITHUB_STEP_SUMMARY") != "" {
 		if md, err := os.ReadFile(filepath.Join(out, "report.md")); err == nil {
 			a.AddStepSummary(string(md))
+		}
+		if res.EnrollmentPR != "" { // report.md was written before the enrollment
+			a.AddStepSummary(report.EnrollmentLine(res.EnrollmentPR))
 		}
 	}
 }

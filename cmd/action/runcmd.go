@@ -54,7 +54,7 @@ failed or something was left behind; 2 usage or configuration error
 			o.Stages = stages
 			o.Progress = cmd.ErrOrStderr()
 			o.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-			res, _, perr, err := runAndPublish(cmd.Context(), o, ff, os.Getenv, cmd.ErrOrStderr())
+			res, _, perr, err := runAndPublish(cmd.Context(), o, ff, os.Getenv, cmd.ErrOrStderr(), nil)
 			if err != nil {
 				return err
 			}
@@ -77,7 +77,11 @@ failed or something was left behind; 2 usage or configuration error
 // runAndPublish runs a recipe test and reports it to the forge ff names.
 // err is a usage error (nothing deployed) or a run that could not
 // complete; perr is a failure to publish the finished run's report.
-func runAndPublish(ctx context.Context, o runner.Options, ff forgeFlags, getenv func(string) string, stderr io.Writer) (res *results.Run, pub *publish.Publisher, perr, err error) {
+//
+// beforePublish, when set, sees the finished run before its report goes
+// to the forge (the action enrolls an unenrolled recipe there).
+func runAndPublish(ctx context.Context, o runner.Options, ff forgeFlags, getenv func(string) string, stderr io.Writer,
+	beforePublish func(context.Context, *results.Run)) (res *results.Run, pub *publish.Publisher, perr, err error) {
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "recipe-test: "+format+"\n", args...) }
 	pub, token, err := ff.publisher(ctx, getenv, logf)
 	if err != nil {
@@ -96,6 +100,9 @@ func runAndPublish(ctx context.Context, o runner.Options, ff forgeFlags, getenv 
 		}
 	}
 	res, err = runner.Execute(ctx, o)
+	if beforePublish != nil && res != nil {
+		beforePublish(ctx, res)
+	}
 	if pub != nil && res != nil && !forgeFailed {
 		// Publish even after a cancellation: bounded, detached.
 		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)

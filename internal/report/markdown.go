@@ -56,6 +56,9 @@ func markdownHead(run *results.Run) string {
 	if run.Error != "" {
 		fmt.Fprintf(&b, "\nThe run could not start:\n\n%s", fence(run.Error))
 	}
+	if run.EnrollmentPR != "" {
+		fmt.Fprintf(&b, "\n%s\n", EnrollmentLine(run.EnrollmentPR))
+	}
 	if len(run.Stages) > 0 {
 		b.WriteString("\n| stage | result | time | details |\n| --- | --- | --- | --- |\n")
 		for _, st := range run.Stages {
@@ -126,6 +129,12 @@ func failureExcerpts(run *results.Run, lines, bytes int) string {
 		}
 	}
 	return b.String()
+}
+
+// EnrollmentLine says that an unenrolled recipe got only the generic
+// floor, and where its enrollment is proposed.
+func EnrollmentLine(url string) string {
+	return "This recipe is not enrolled yet, so only the generic floor ran: [its enrollment pull request](" + url + ") proposes its own tests and settings."
 }
 
 func markdownFacts(run *results.Run) string {

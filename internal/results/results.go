@@ -40,6 +40,9 @@ type Run struct {
 	// Enrollment is the recipe.toml the run followed; "" for the generic
 	// floor alone (an unenrolled recipe).
 	Enrollment string `json:"enrollment,omitempty"`
+	// EnrollmentPR is the pull request proposing the enrollment of an
+	// unenrolled recipe, when the action opened or updated one.
+	EnrollmentPR string `json:"enrollment_pr,omitempty"`
 	// RunURL links to the CI run that produced this result, when known.
 	RunURL string `json:"run_url,omitempty"`
 	// Parity compares this recipe's checks with the predecessor's, one row
