@@ -58,13 +58,37 @@ func (g *giteaForge) SyncMirror(ctx context.Context, repo Repo) error {
 
 func (g *giteaForge) UpsertPullRequest(ctx context.Context, repo Repo, spec PullRequestSpec) (PullRequest, error) {
 	g.c.SetContext(ctx)
-	var closed *gitea.PullRequest
+	for attempt := 0; ; attempt++ {
+		open, closed, err := g.findPullRequest(repo, spec)
+		switch {
+		case err != nil:
+			return PullRequest{}, err
+		case open != nil:
+			return g.editPullRequest(repo, open, spec, false)
+		case closed != nil:
+			return g.editPullRequest(repo, closed, spec, true)
+		}
+		p, resp, err := g.c.CreatePullRequest(repo.Owner, repo.Name, gitea.CreatePullRequestOption{
+			Head: spec.Head, Base: spec.Base, Title: spec.Title, Body: spec.body("")})
+		if attempt == 0 && err != nil && resp != nil && resp.StatusCode == http.StatusConflict {
+			continue // another enrollment opened it meanwhile: update that one
+		}
+		if err != nil {
+			return PullRequest{}, g.err(fmt.Sprintf("open pull request %s from %s", repo, spec.Head), resp, err, needPullRequest, repo)
+		}
+		return PullRequest{Number: int(p.Index), URL: p.HTMLURL, Created: true}, nil
+	}
+}
+
+// findPullRequest finds the open pull request from spec.Head to
+// spec.Base in the same repository, else the first closed unmerged one.
+func (g *giteaForge) findPullRequest(repo Repo, spec PullRequestSpec) (open, closed *gitea.PullRequest, err error) {
 	opt := gitea.ListPullRequestsOptions{State: gitea.StateAll, ListOptions: gitea.ListOptions{Page: 1, PageSize: 50}}
 	seen := map[int64]bool{}
 	for {
 		prs, resp, err := g.c.ListRepoPullRequests(repo.Owner, repo.Name, opt)
 		if err != nil {
-			return PullRequest{}, g.err("list pull requests of "+repo.String(), resp, err, needRead, repo)
+			return nil, nil, g.err("list pull requests of "+repo.String(), resp, err, needRead, repo)
 		}
 		fresh := false
 		for _, p := range prs {
@@ -75,26 +99,17 @@ func (g *giteaForge) UpsertPullRequest(ctx context.Context, repo Repo, spec Pull
 				continue
 			}
 			if p.State == gitea.StateOpen {
-				return g.editPullRequest(repo, p, spec, false)
+				return p, nil, nil
 			}
 			if !p.HasMerged && closed == nil {
 				closed = p
 			}
 		}
 		if resp == nil || resp.NextPage <= opt.Page || !fresh {
-			break
+			return nil, closed, nil
 		}
 		opt.Page = resp.NextPage
 	}
-	if closed != nil {
-		return g.editPullRequest(repo, closed, spec, true)
-	}
-	p, resp, err := g.c.CreatePullRequest(repo.Owner, repo.Name, gitea.CreatePullRequestOption{
-		Head: spec.Head, Base: spec.Base, Title: spec.Title, Body: spec.body("")})
-	if err != nil {
-		return PullRequest{}, g.err(fmt.Sprintf("open pull request %s from %s", repo, spec.Head), resp, err, needPullRequest, repo)
-	}
-	return PullRequest{Number: int(p.Index), URL: p.HTMLURL, Created: true}, nil
 }
 
 func (g *giteaForge) editPullRequest(repo Repo, p *gitea.PullRequest, spec PullRequestSpec, reopen bool) (PullRequest, error) {

@@ -74,39 +74,56 @@ func (g *gitHub) SyncMirror(context.Context, Repo) error {
 }
 
 func (g *gitHub) UpsertPullRequest(ctx context.Context, repo Repo, spec PullRequestSpec) (PullRequest, error) {
+	for attempt := 0; ; attempt++ {
+		open, closed, err := g.findPullRequest(ctx, repo, spec)
+		switch {
+		case err != nil:
+			return PullRequest{}, err
+		case open != nil:
+			return g.editPullRequest(ctx, repo, open, spec, false)
+		case closed != nil:
+			return g.editPullRequest(ctx, repo, closed, spec, true)
+		}
+		p, _, err := g.c.PullRequests.Create(ctx, repo.Owner, repo.Name, &github.NewPullRequest{
+			Title: github.String(spec.Title), Head: github.String(spec.Head), Base: github.String(spec.Base), Body: github.String(spec.body(""))})
+		var er *github.ErrorResponse
+		if attempt == 0 && errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusUnprocessableEntity &&
+			strings.Contains(fmt.Sprint(er.Errors), "already exists") {
+			continue // another enrollment opened it meanwhile: update that one
+		}
+		if err != nil {
+			return PullRequest{}, g.err(fmt.Sprintf("open pull request on %s from %s", repo, spec.Head), err, needPullRequest, repo)
+		}
+		return PullRequest{Number: p.GetNumber(), URL: p.GetHTMLURL(), Created: true}, nil
+	}
+}
+
+// findPullRequest finds the open pull request from spec.Head to
+// spec.Base, else the first closed unmerged one.
+func (g *gitHub) findPullRequest(ctx context.Context, repo Repo, spec PullRequestSpec) (open, closed *github.PullRequest, err error) {
 	opts := &github.PullRequestListOptions{State: "all", Head: repo.Owner + ":" + spec.Head, Base: spec.Base,
 		ListOptions: github.ListOptions{PerPage: 100}}
-	var closed *github.PullRequest
 	for {
 		prs, resp, err := g.c.PullRequests.List(ctx, repo.Owner, repo.Name, opts)
 		if err != nil {
-			return PullRequest{}, g.err("list pull requests of "+repo.String(), err, needRead, repo)
+			return nil, nil, g.err("list pull requests of "+repo.String(), err, needRead, repo)
 		}
 		for _, p := range prs {
 			if p.GetHead().GetRef() != spec.Head || p.GetBase().GetRef() != spec.Base {
 				continue // the filter is the server's; check all the same
 			}
 			if p.GetState() == "open" {
-				return g.editPullRequest(ctx, repo, p, spec, false)
+				return p, nil, nil
 			}
 			if p.MergedAt == nil && closed == nil {
 				closed = p
 			}
 		}
 		if resp.NextPage == 0 {
-			break
+			return nil, closed, nil
 		}
 		opts.Page = resp.NextPage
 	}
-	if closed != nil {
-		return g.editPullRequest(ctx, repo, closed, spec, true)
-	}
-	p, _, err := g.c.PullRequests.Create(ctx, repo.Owner, repo.Name, &github.NewPullRequest{
-		Title: github.String(spec.Title), Head: github.String(spec.Head), Base: github.String(spec.Base), Body: github.String(spec.body(""))})
-	if err != nil {
-		return PullRequest{}, g.err(fmt.Sprintf("open pull request on %s from %s", repo, spec.Head), err, needPullRequest, repo)
-	}
-	return PullRequest{Number: p.GetNumber(), URL: p.GetHTMLURL(), Created: true}, nil
 }
 
 func (g *gitHub) editPullRequest(ctx context.Context, repo Repo, p *github.PullRequest, spec PullRequestSpec, reopen bool) (PullRequest, error) {

@@ -37,6 +37,10 @@ type fakeGitHub struct {
 	// repositories.
 	canCreate bool
 
+	// stalePulls makes the next listing of pull requests answer none, as
+	// one made just before another enrollment opened its pull request.
+	stalePulls bool
+
 	mu    sync.Mutex
 	repos map[string]map[string]any // "owner/name" -> repository JSON
 	pulls []map[string]any
@@ -156,6 +160,11 @@ func (f *fakeGitHub) servePulls(w http.ResponseWriter, r *http.Request, repo str
 	case http.MethodGet:
 		q := r.URL.Query()
 		out := []map[string]any{}
+		if f.stalePulls {
+			f.stalePulls = false
+			f.json(w, http.StatusOK, out)
+			return
+		}
 		for _, p := range f.pulls {
 			head := p["head"].(map[string]any)
 			if h := q.Get("head"); h != "" && h != head["label"] {
@@ -252,6 +261,18 @@ func TestEnrollGitHub(t *testing.T) {
 	}
 	if again.MirrorCreated || again.Commit != "" || again.PullRequest.Created || again.PullRequest.Number != 1 || len(f.pulls) != 1 {
 		t.Errorf("second enrollment duplicated something: %+v (%d pull requests)", again, len(f.pulls))
+	}
+	// A listing that missed the open pull request: creating gets GitHub's
+	// 422 "already exists", and the existing one is updated.
+	f.mu.Lock()
+	f.stalePulls = true
+	f.mu.Unlock()
+	raced, err := onboard.Run(ctx, opts())
+	if err != nil {
+		t.Fatalf("enroll after a stale listing: %v", err)
+	}
+	if raced.PullRequest.Created || raced.PullRequest.Number != 1 || len(f.pulls) != 1 || f.stalePulls {
+		t.Errorf("enrollment racing another: %+v (%d pull requests)", raced.PullRequest, len(f.pulls))
 	}
 	creates := 0
 	for _, c := range f.calls {
