@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,6 +10,20 @@ import (
 
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 )
+
+// openRecipe fetches a recipe at ref (a clone goes into a temporary
+// folder, which done removes) and loads it with its versions.
+func openRecipe(ctx context.Context, location, ref string) (r *recipe.Recipe, done func(), err error) {
+	work, err := os.MkdirTemp("", "recipe-test-")
+	if err != nil {
+		return nil, nil, err
+	}
+	if r, err = recipe.Open(ctx, location, ref, work); err != nil {
+		os.RemoveAll(work)
+		return nil, nil, err
+	}
+	return r, func() { os.RemoveAll(work) }, nil
+}
 
 // inspection is what `recipe-test inspect` prints.
 type inspection struct {
@@ -41,15 +56,11 @@ names the file, the line when there is one, and what is wrong.`,
   recipe-test inspect ./bonfire --domain bonf-1a2b3c.ci.example.org --set 'COMPOSE_FILE="$COMPOSE_FILE:compose.sonic.yml"'`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			work, err := os.MkdirTemp("", "recipe-test-inspect-")
+			r, done, err := openRecipe(cmd.Context(), args[0], ref)
 			if err != nil {
 				return err
 			}
-			defer os.RemoveAll(work)
-			r, err := recipe.Open(cmd.Context(), args[0], ref, work)
-			if err != nil {
-				return err
-			}
+			defer done()
 			if len(set) > 0 {
 				if err := r.Set("--set", set...); err != nil {
 					return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -29,15 +28,11 @@ recipe is not lint clean, L5), 2 on a recipe that cannot be loaded.`,
   recipe-test lint https://git.coopcloud.tech/coop-cloud/custom-html.git --ref 1.0.0+1.25.1`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			work, err := os.MkdirTemp("", "recipe-test-lint-")
+			r, done, err := openRecipe(cmd.Context(), args[0], ref)
 			if err != nil {
 				return err
 			}
-			defer os.RemoveAll(work)
-			r, err := recipe.Open(cmd.Context(), args[0], ref, work)
-			if err != nil {
-				return err
-			}
+			defer done()
 			app, err := r.Resolve(recipe.ResolveOptions{Domain: lintDomain})
 			if err != nil {
 				return err
