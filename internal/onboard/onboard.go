@@ -246,7 +246,6 @@ func (o *Options) check() error {
 type upstream struct {
 	repo     *git.Repository
 	dir      string
-	url      string
 	refs     Refs
 	versions []recipe.Version
 }
@@ -270,7 +269,7 @@ func (o Options) fetchUpstream(ctx context.Context, work string) (*upstream, err
 	if err != nil {
 		return nil, fmt.Errorf("enroll %s: open clone of %s: %w", o.Name, o.Upstream, err)
 	}
-	up := &upstream{repo: repo, dir: src.Dir, url: url}
+	up := &upstream{repo: repo, dir: src.Dir}
 	if up.refs, err = upstreamRefs(repo); err != nil {
 		return nil, fmt.Errorf("enroll %s: refs of %s: %w", o.Name, o.Upstream, err)
 	}
@@ -381,7 +380,10 @@ func (o Options) ensureMirror(ctx context.Context, repo forge.Repo, info forge.R
 			return info, created, fmt.Errorf("enroll %s: push upstream's branches and tags to the mirror %s: %w", o.Name, repo, err)
 		}
 	}
-	deadline := time.Now().Add(o.SyncTimeout)
+	// A forge queues sync requests and folds one that arrives while a sync
+	// of the same mirror is under way into it, which may have fetched
+	// before upstream's newest change: ask again while waiting.
+	deadline, asked := time.Now().Add(o.SyncTimeout), time.Now()
 	for {
 		have, err := lsRemote(ctx, info.CloneURL, auth)
 		if err != nil {
@@ -394,6 +396,12 @@ func (o Options) ensureMirror(ctx context.Context, repo forge.Repo, info forge.R
 		if time.Now().After(deadline) {
 			return info, created, fmt.Errorf("enroll %s: the mirror %s differs from upstream after %s: %d refs missing or behind (%s), %d upstream no longer has (%s): check the forge's mirror log",
 				o.Name, repo, o.SyncTimeout, len(missing), strings.Join(first(missing, 5), ", "), len(extra), strings.Join(first(extra, 5), ", "))
+		}
+		if o.Forge.PullMirrors() && time.Since(asked) > resyncAfter {
+			if err := o.Forge.SyncMirror(ctx, repo); err != nil {
+				return info, created, fmt.Errorf("enroll %s: %w", o.Name, err)
+			}
+			asked = time.Now()
 		}
 		select {
 		case <-ctx.Done():
@@ -417,6 +425,10 @@ func (e inClone) Error() string {
 }
 
 func (e inClone) Unwrap() error { return e.err }
+
+// resyncAfter is how long enroll waits for a mirror to catch up before it
+// asks the forge to sync again.
+const resyncAfter = 10 * time.Second
 
 func first(s []string, n int) []string { return s[:min(n, len(s))] }
 
