@@ -51,4 +51,3 @@ func TestGiteaUpsertPullRequestRace(t *testing.T) {
 		t.Errorf("body %q", p.Body)
 	}
 }
-

@@ -53,6 +53,14 @@ type Rule struct {
 type Input struct {
 	Recipe *recipe.Recipe
 	App    *recipe.App
+
+	tags tagList // the repository's tags, read once by the first rule that asks
+}
+
+type tagList struct {
+	loaded, git bool
+	names       []string
+	err         error
 }
 
 // Result is one rule's outcome on a recipe.
@@ -232,7 +240,16 @@ func envSample(in *Input) ([]string, string) {
 
 // tags lists the recipe repository's tags; ok is false for a plain folder.
 func tags(in *Input) (names []string, ok bool, err error) {
-	repo, err := git.PlainOpen(in.Recipe.Dir)
+	t := &in.tags
+	if !t.loaded {
+		t.names, t.git, t.err = readTags(in.Recipe.Dir)
+		t.loaded = true
+	}
+	return t.names, t.git, t.err
+}
+
+func readTags(dir string) (names []string, ok bool, err error) {
+	repo, err := git.PlainOpen(dir)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		return nil, false, nil
 	}

@@ -97,20 +97,12 @@ func floorSection(o Options) string {
 				if note == "" {
 					note = s.Note
 				}
-				fmt.Fprintf(&b, "| %s | %s | %s |\n", s.Name, s.Status, cell(note))
+				fmt.Fprintf(&b, "| %s | %s | %s |\n", s.Name, s.Status, report.Cell(note))
 			}
 		}
 	}
 	b.WriteString(floorEnd)
 	return b.String()
-}
-
-func cell(s string) string {
-	s = strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "|", "\\|")
-	if r := []rune(s); len(r) > 200 {
-		s = string(r[:199]) + "…"
-	}
-	return s
 }
 
 func code(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" }
@@ -148,7 +140,7 @@ func detected(d *scaffold.Detection) string {
 	}
 	b.WriteString("\n| service | image | routers | healthcheck | backup |\n| --- | --- | --- | --- | --- |\n")
 	for _, s := range d.Services {
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", s.Name, cell(s.Image), cell(strings.Join(s.Routers, "; ")), cell(s.Healthcheck), cell(s.Backup))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", s.Name, report.Cell(s.Image), report.Cell(strings.Join(s.Routers, "; ")), report.Cell(s.Healthcheck), report.Cell(s.Backup))
 	}
 	if len(d.Warnings) > 0 {
 		b.WriteString("\nWarnings:\n")
@@ -181,11 +173,11 @@ func todo(o Options, d *scaffold.Detection) string {
 	}
 	if n := len(d.UpstreamTests); n > 0 {
 		fmt.Fprintf(&b, "- [ ] %d upstream %s marked `todo` in `[[parity]]`: port each to a Go test (`ported`), or mark it `deferred` or `not-applicable` with the reason, then run `recipe-test parity %s`.\n",
-			n, plural(n, "test is", "tests are"), o.Name)
+			n, report.Plural(n, "test is", "tests are"), o.Name)
 	}
 	if d.LintErrors > 0 {
 		fmt.Fprintf(&b, "- [ ] %d lint %s keep the recipe below L5: fix them in the recipe, or declare `[not_applicable] lint` with the reason.\n",
-			d.LintErrors, plural(d.LintErrors, "error", "errors"))
+			d.LintErrors, report.Plural(d.LintErrors, "error", "errors"))
 	}
 	fmt.Fprintf(&b, "- [ ] Replace `TestHomePage` in `%s%s` with tests of what the app is for (`internal/harness`: HTTP, browser, exec in containers); see docs/enroll-recipe.md.\n", dir, scaffold.TestFileName(o.Name))
 	return b.String()
@@ -204,11 +196,4 @@ func orNone(s string) string {
 		return "none found"
 	}
 	return s
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

@@ -127,7 +127,6 @@ func basicAuth(url, user, password string) transport.AuthMethod {
 type ciClone struct {
 	repo   *git.Repository
 	dir    string
-	url    string
 	auth   transport.AuthMethod
 	base   string
 	branch string
@@ -143,7 +142,7 @@ func cloneCI(ctx context.Context, dir, url string, auth transport.AuthMethod, ba
 	if err != nil {
 		return nil, fmt.Errorf("clone %s at %s: %w", url, base, err)
 	}
-	c := &ciClone{repo: repo, dir: dir, url: url, auth: auth, base: base, branch: branch}
+	c := &ciClone{repo: repo, dir: dir, auth: auth, base: base, branch: branch}
 	rem, err := repo.Remote("origin")
 	if err != nil {
 		return nil, err

@@ -66,24 +66,24 @@ func markdownHead(run *results.Run) string {
 			if st.Status == results.Pass {
 				details = st.Note
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", st.Name, statusCell(st.Status), duration(st.DurationS), cell(details))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", st.Name, statusCell(st.Status), duration(st.DurationS), Cell(details))
 			var quiet []string // passed without a word, folded into one row when many
 			for _, t := range st.Tests {
 				if len(st.Tests) > maxTestRows && t.Status == results.Pass && t.Reason == "" {
 					quiet = append(quiet, t.Name)
 					continue
 				}
-				fmt.Fprintf(&b, "| ↳ %s | %s | %s | %s |\n", cell(t.Name), statusCell(t.Status), duration(t.DurationS), cell(t.Reason))
+				fmt.Fprintf(&b, "| ↳ %s | %s | %s | %s |\n", Cell(t.Name), statusCell(t.Status), duration(t.DurationS), Cell(t.Reason))
 			}
 			if len(quiet) > 0 {
-				fmt.Fprintf(&b, "| ↳ %d more | %s |  | %s |\n", len(quiet), statusCell(results.Pass), cell(strings.Join(quiet, ", ")))
+				fmt.Fprintf(&b, "| ↳ %d more | %s |  | %s |\n", len(quiet), statusCell(results.Pass), Cell(strings.Join(quiet, ", ")))
 			}
 		}
 	}
 	if len(run.Ladder) > 0 {
 		b.WriteString("\n<b>Level ladder</b>\n\n| level | rung | state | reason |\n| --- | --- | --- | --- |\n")
 		for _, r := range run.Ladder {
-			fmt.Fprintf(&b, "| L%d | %s | %s | %s |\n", r.Level, r.Name, rungCell(r.State), cell(r.Reason))
+			fmt.Fprintf(&b, "| L%d | %s | %s | %s |\n", r.Level, r.Name, rungCell(r.State), Cell(r.Reason))
 		}
 	}
 	b.WriteString("\n<b>Parity</b>\n\n")
@@ -92,7 +92,7 @@ func markdownHead(run *results.Run) string {
 	} else {
 		b.WriteString("| feature | checked by | this run | note |\n| --- | --- | --- | --- |\n")
 		for _, p := range run.Parity {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", cell(p.Feature), cell(p.Check), statusCell(p.Status), cell(p.Note))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", Cell(p.Feature), Cell(p.Check), statusCell(p.Status), Cell(p.Note))
 		}
 	}
 	if len(run.Residue) > 0 {
@@ -180,7 +180,8 @@ var failPhrase = map[int]string{1: "install fails", 2: "upgrade fails", 3: "back
 // unverifiedPhrase says a rung never ran, by level.
 var unverifiedPhrase = map[int]string{1: "install unverified", 2: "upgrade unverified", 3: "backup and restore unverified", 4: "functional tests unverified", 5: "lint unverified"}
 
-func plural(n int, one, many string) string {
+// Plural is one when n is 1, else many.
+func Plural(n int, one, many string) string {
 	if n == 1 {
 		return one
 	}
@@ -221,7 +222,7 @@ func Verdict(run *results.Run) string {
 		parts = append(parts, unverifiedPhrase[next+1])
 	}
 	if n := len(run.Residue); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d %s left behind", n, plural(n, "resource", "resources")))
+		parts = append(parts, fmt.Sprintf("%d %s left behind", n, Plural(n, "resource", "resources")))
 	}
 	if len(parts) == 0 {
 		parts = append(parts, "nothing verified")
@@ -266,7 +267,9 @@ func duration(s float64) string {
 
 // cell makes text safe for one table cell: one line, pipes escaped, HTML
 // neutralised, bounded.
-func cell(s string) string {
+// Cell makes s one Markdown table cell: one line, at most 300 bytes, HTML
+// escaped, pipes escaped.
+func Cell(s string) string {
 	return strings.ReplaceAll(htmlEscape(oneLine(s, 300)), "|", "\\|")
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cc-ci/recipe-test/v2/internal/lint"
+	"github.com/cc-ci/recipe-test/v2/internal/report"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
 
@@ -37,21 +38,14 @@ func (lintStage) Run(_ context.Context, r *Run) error {
 		r.tests = append(r.tests, t)
 	}
 	if len(warnings) > 0 {
-		r.Note("%d %s: %s", len(warnings), plural(len(warnings), "warning", "warnings"), strings.Join(warnings, " | "))
+		r.Note("%d %s: %s", len(warnings), report.Plural(len(warnings), "warning", "warnings"), strings.Join(warnings, " | "))
 	}
 	if errs := rep.Failed(lint.Error); len(errs) > 0 {
 		var lines []string
 		for _, e := range errs {
 			lines = append(lines, e.Summary())
 		}
-		return fmt.Errorf("%d lint %s: %s", len(errs), plural(len(errs), "error", "errors"), strings.Join(lines, " | "))
+		return fmt.Errorf("%d lint %s: %s", len(errs), report.Plural(len(errs), "error", "errors"), strings.Join(lines, " | "))
 	}
 	return nil
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

@@ -23,17 +23,9 @@ import (
 // first) as versions.
 func corpusVersions(t *testing.T, name string) []recipe.Version {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(testenv.CorpusDir(t), name, "TAGS.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []recipe.Version
-	for _, line := range strings.Split(string(data), "\n") {
-		fields := strings.Fields(line)
-		if len(fields) == 0 {
-			continue
-		}
-		v, err := recipe.ParseVersion(fields[0])
+	for _, tag := range testenv.CorpusTags(t, name) {
+		v, err := recipe.ParseVersion(tag)
 		if err != nil {
 			t.Fatalf("%s TAGS.txt: %v", name, err)
 		}

@@ -80,16 +80,7 @@ func CorpusCopy(t testing.TB, name string, placeholders bool) string {
 func CorpusRepo(t testing.TB, name string) (string, []string) {
 	t.Helper()
 	dir := CorpusCopy(t, name, true)
-	data, err := os.ReadFile(filepath.Join(dir, "TAGS.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tags []string
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) > 0 {
-			tags = append(tags, f[0])
-		}
-	}
+	tags := CorpusTags(t, name)
 	for _, f := range []string{"TAGS.txt", "SOURCE.txt"} {
 		os.Remove(filepath.Join(dir, f))
 	}
@@ -108,6 +99,23 @@ func CorpusRepo(t testing.TB, name string) (string, []string) {
 		}
 	}
 	return dir, tags
+}
+
+// CorpusTags lists a corpus recipe's tags from its TAGS.txt (`name type
+// date` lines, oldest first); maybe none.
+func CorpusTags(t testing.TB, name string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(CorpusDir(t), name, "TAGS.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tags []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			tags = append(tags, f[0])
+		}
+	}
+	return tags
 }
 
 // CommitAll makes dir a git repository (on main) unless it is one, and
