@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
 	"github.com/cc-ci/recipe-test/v2/internal/report"
@@ -61,6 +62,7 @@ func (p *Publisher) Finish(ctx context.Context, run *results.Run) error {
 	if recipe == "" {
 		recipe = run.Location
 	}
+	recipe = clipName(recipe)
 	var errs []error
 	if p.T.PR > 0 {
 		c, err := p.T.Forge.UpsertComment(ctx, p.T.Repo, p.T.PR, forge.Marker(recipe), Comment(run, recipe))
@@ -99,6 +101,23 @@ func (p *Publisher) Finish(ctx context.Context, run *results.Run) error {
 // Comment is the sticky comment's body: the marker, then the report,
 // within the forge's comment limit.
 func Comment(run *results.Run, recipe string) string {
-	marker := forge.Marker(recipe)
+	marker := forge.Marker(clipName(recipe))
 	return marker + "\n" + report.RenderMarkdown(run, report.MaxMarkdown-len(marker)-1)
+}
+
+// maxName bounds the recipe name in the marker and the status context.
+// The name is the recipe's TYPE, which the recipe controls: a megabyte of
+// it must not eat the comment's room or make the forge refuse the status.
+// The cut is deterministic, so the marker still finds the comment again.
+const maxName = 100
+
+func clipName(name string) string {
+	if len(name) <= maxName {
+		return name
+	}
+	cut := maxName
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut]
 }

@@ -158,7 +158,7 @@ func TestMarkdownSizeLimit(t *testing.T) {
 		t.Error("excerpts dropped although shorter ones fit")
 	}
 	// With a limit only the tables fit, excerpts go and the report says so.
-	tiny := RenderMarkdown(run, len(markdownHead(run))+len(markdownFacts(run))+200)
+	tiny := RenderMarkdown(run, len(markdownHead(run, budget{}))+len(markdownFacts(run))+200)
 	if strings.Contains(tiny, "<details>") || !strings.Contains(tiny, "Failure excerpts left out") {
 		t.Errorf("tiny report:\n%s", tiny)
 	}

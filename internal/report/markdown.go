@@ -27,22 +27,31 @@ func Markdown(w io.Writer, run *results.Run) error {
 	return err
 }
 
-// RenderMarkdown renders the report within limit bytes (see Markdown).
+// RenderMarkdown renders the report within limit bytes (see Markdown):
+// the excerpts shrink first; only when the tables alone are too long (a
+// huge recipe name, thousands of residue names or tests) are the recipe's
+// strings and lists cut (see budgets), and as a last resort the report.
 func RenderMarkdown(run *results.Run, limit int) string {
-	head := markdownHead(run)
-	tail := markdownFacts(run)
-	for _, b := range excerptBudgets {
-		s := head + failureExcerpts(run, b.lines, b.bytes) + tail
+	var s string
+	for _, lb := range budgets {
+		fitted := fitRun(run, lb)
+		head := markdownHead(fitted, lb)
+		tail := markdownFacts(fitted)
+		for _, b := range excerptBudgets {
+			s = head + failureExcerpts(fitted, b.lines, b.bytes) + tail
+			if len(s) <= limit {
+				return s
+			}
+		}
+		s = head + "\n_Failure excerpts left out: the report would exceed the comment size limit. See the run's results.json and junit.xml._\n" + tail
 		if len(s) <= limit {
 			return s
 		}
+		if s = head + tail; len(s) <= limit {
+			return s
+		}
 	}
-	s := head + "\n_Failure excerpts left out: the report would exceed the comment size limit. See the run's results.json and junit.xml._\n" + tail
-	if len(s) > limit {
-		// Only pathological residue lists get here; the tables stay whole.
-		s = head + tail
-	}
-	return s
+	return clipMarkdown(s, limit)
 }
 
 // maxTestRows is how many of a stage's tests get a row each; beyond it,
@@ -50,7 +59,7 @@ func RenderMarkdown(run *results.Run, limit int) string {
 // rules, a long recipe test suite).
 const maxTestRows = 6
 
-func markdownHead(run *results.Run) string {
+func markdownHead(run *results.Run, lb budget) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s\n", Verdict(run))
 	if run.Error != "" {
@@ -68,12 +77,21 @@ func markdownHead(run *results.Run) string {
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", st.Name, statusCell(st.Status), duration(st.DurationS), Cell(details))
 			var quiet []string // passed without a word, folded into one row when many
+			rows, hidden := 0, 0
 			for _, t := range st.Tests {
 				if len(st.Tests) > maxTestRows && t.Status == results.Pass && t.Reason == "" {
 					quiet = append(quiet, t.Name)
 					continue
 				}
+				if lb.rows > 0 && rows >= lb.rows {
+					hidden++
+					continue
+				}
+				rows++
 				fmt.Fprintf(&b, "| ↳ %s | %s | %s | %s |\n", Cell(t.Name), statusCell(t.Status), duration(t.DurationS), Cell(t.Reason))
+			}
+			if hidden > 0 {
+				fmt.Fprintf(&b, "| ↳ %s |  |  |  |\n", moreText(hidden))
 			}
 			if len(quiet) > 0 {
 				fmt.Fprintf(&b, "| ↳ %d more | %s |  | %s |\n", len(quiet), statusCell(results.Pass), Cell(strings.Join(quiet, ", ")))
@@ -91,14 +109,22 @@ func markdownHead(run *results.Run) string {
 		b.WriteString("_No parity table: the recipe's enrollment declares no parity rows._\n")
 	} else {
 		b.WriteString("| feature | checked by | this run | note |\n| --- | --- | --- | --- |\n")
-		for _, p := range run.Parity {
+		n := lb.shown(len(run.Parity))
+		for _, p := range run.Parity[:n] {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", Cell(p.Feature), Cell(p.Check), statusCell(p.Status), Cell(p.Note))
+		}
+		if more := len(run.Parity) - n; more > 0 {
+			fmt.Fprintf(&b, "| %s |  |  |  |\n", moreText(more))
 		}
 	}
 	if len(run.Residue) > 0 {
 		fmt.Fprintf(&b, "\n<b>Left behind after teardown (%d)</b>\n\n", len(run.Residue))
-		for _, r := range run.Residue {
+		n := lb.shown(len(run.Residue))
+		for _, r := range run.Residue[:n] {
 			fmt.Fprintf(&b, "- `%s`\n", strings.ReplaceAll(r, "`", "'"))
+		}
+		if more := len(run.Residue) - n; more > 0 {
+			fmt.Fprintf(&b, "- %s\n", moreText(more))
 		}
 	}
 	return b.String()
@@ -199,6 +225,7 @@ func Verdict(run *results.Run) string {
 	if name == "" {
 		name = run.Location
 	}
+	name = oneLine(name, maxVerdictName)
 	if run.Error != "" && len(run.Stages) == 0 {
 		return fmt.Sprintf("%s %s: the run could not start: %s", icon, name, oneLine(run.Error, 200))
 	}
