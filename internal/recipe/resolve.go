@@ -102,6 +102,9 @@ func loadOne(dir, name string, env map[string]string) (composetypes.ConfigFile, 
 		}
 		return composetypes.ConfigFile{}, nil, ce
 	}
+	if err := inlineEnvFiles(dir, name, dict, env); err != nil {
+		return composetypes.ConfigFile{}, nil, err
+	}
 	cf := composetypes.ConfigFile{Filename: name, Config: dict}
 	cfg, err := loader.Load(composetypes.ConfigDetails{
 		WorkingDir: dir, Environment: env, ConfigFiles: []composetypes.ConfigFile{cf},
