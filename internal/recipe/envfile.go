@@ -87,6 +87,9 @@ func parseEnvAfter(file string, data []byte, prior map[string]string) (*EnvFile,
 		if err != nil {
 			return nil, err
 		}
+		if p.expanded += len(v.Value); p.expanded > MaxEnvSize {
+			return nil, p.tooLarge(lineNo, v.Name)
+		}
 		p.env[v.Name] = v.Value
 		out.Vars = append(out.Vars, v)
 	}
@@ -98,6 +101,13 @@ type envParser struct {
 	lines []string
 	i     int // index of the next unread line
 	env   map[string]string
+	// expanded counts the bytes of the values read so far, bounded by
+	// MaxEnvSize.
+	expanded int
+}
+
+func (p *envParser) tooLarge(line int, key string) error {
+	return p.errf(line, key, "the env file's values expand to more than %d KiB, the most allowed (does a value append to itself, as A=\"$A$A\" doubling on every line?)", MaxEnvSize>>10)
 }
 
 func (p *envParser) errf(line int, key, format string, args ...any) error {

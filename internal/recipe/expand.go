@@ -11,6 +11,11 @@ func (p *envParser) expand(s string, lineNo int, key string) (string, error) {
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
+		// Checked as it grows: one line referring to a large value many
+		// times must fail before it is built.
+		if p.expanded+b.Len() > MaxEnvSize {
+			return "", p.tooLarge(lineNo, key)
+		}
 		c := s[i]
 		if c == '\\' && i+1 < len(s) && s[i+1] == '$' {
 			b.WriteByte('$')

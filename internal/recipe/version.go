@@ -170,7 +170,7 @@ func readNotes(dir, tag string) (string, error) {
 	}
 	for _, name := range names {
 		rel := "release/" + name
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+		b, err := readFile(filepath.Join(dir, filepath.FromSlash(rel)), rel)
 		if err == nil {
 			return string(b), nil
 		}
