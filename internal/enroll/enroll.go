@@ -52,6 +52,9 @@ type Enrollment struct {
 	NotApplicable map[string]string `toml:"not_applicable"`
 	// Parity compares the recipe's tests with upstream ones, row by row.
 	Parity []ParityRow `toml:"parity"`
+	// Policy grants the recipe what the deploy policy refuses by default
+	// (host access, names outside the run's namespace), each with why.
+	Policy Policy `toml:"policy"`
 
 	timeouts timeouts // Timeouts, parsed
 }
@@ -115,6 +118,21 @@ func (e *Enrollment) CustomTimeout() time.Duration {
 		return 0
 	}
 	return e.timeouts.custom
+}
+
+// Policy is recipe.toml's [policy]: the grants a reviewer approved. They
+// are honoured only here, in the reviewed enrollment, never from the
+// recipe's own repository.
+type Policy struct {
+	Grant []recipe.Grant `toml:"grant"`
+}
+
+// Grants returns the enrollment's policy grants; none without one.
+func (e *Enrollment) Grants() []recipe.Grant {
+	if e == nil {
+		return nil
+	}
+	return e.Policy.Grant
 }
 
 // Upgrade configures the upgrade stage.
@@ -195,7 +213,7 @@ func knownKeys(key []string) string {
 	var keys []string
 	switch {
 	case len(key) == 1:
-		keys = []string{"recipe", "stages", "timeouts", "probe", "env", "upgrade", "hooks", "not_applicable", "parity"}
+		keys = []string{"recipe", "stages", "timeouts", "probe", "env", "upgrade", "hooks", "not_applicable", "parity", "policy"}
 	case key[0] == "recipe":
 		keys = []string{"name", "upstream", "mirror", "path", "ref"}
 	case key[0] == "timeouts":
@@ -206,6 +224,10 @@ func knownKeys(key []string) string {
 		keys = []string{"upstream", "status", "test", "verifies", "reason"}
 	case key[0] == "upgrade":
 		keys = []string{"base"}
+	case key[0] == "policy" && len(key) == 2:
+		keys = []string{"grant"}
+	case key[0] == "policy":
+		keys = []string{"service", "key", "value", "reason"}
 	case key[0] == "hooks":
 		keys = []string{"service", "seed", "mutate", "verify"}
 	}
@@ -276,6 +298,11 @@ func (e *Enrollment) check() error {
 	for i, row := range e.Parity {
 		if err := row.check(); err != nil {
 			return &recipe.ConfigError{File: e.File, Key: fmt.Sprintf("parity[%d]", i), Msg: err.Error()}
+		}
+	}
+	for i, g := range e.Policy.Grant {
+		if err := recipe.CheckGrant(g); err != nil {
+			return &recipe.ConfigError{File: e.File, Key: fmt.Sprintf("policy.grant[%d]", i), Msg: err.Error()}
 		}
 	}
 	if e.Upgrade.Base != "" {

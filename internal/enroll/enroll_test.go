@@ -64,17 +64,20 @@ func TestParseErrors(t *testing.T) {
 		line       int
 		key, inMsg string
 	}{
-		"unknown top key":     {"[hooks]\nservice = \"app\"\n\n[hook]\nseed = \"x\"\n", 4, "hook", "unknown key"},
-		"unknown nested key":  {"[upgrade]\nbase = \"1.0.0\"\nfrom = \"x\"\n", 3, "upgrade.from", "known here: base"},
-		"wrong type":          {"[upgrade]\nbase = 3\n", 2, "upgrade.base", ""},
-		"partial hooks":       {"[hooks]\nservice = \"app\"\nseed = \"x\"\n", 0, "hooks", "missing mutate, verify"},
-		"bad rung":            {"[not_applicable]\ninstall = \"never\"\n", 0, "not_applicable.install", "not a rung"},
-		"rung without reason": {"[not_applicable]\nupgrade = \" \"\n", 0, "not_applicable.upgrade", "needs a reason"},
-		"bad base":            {"[upgrade]\nbase = \"latest\"\n", 0, "upgrade.base", "not a release tag"},
-		"syntax":              {"[hooks\n", 1, "", ""},
-		"mirror alone":        {"[recipe]\nmirror = \"https://git.example.org/cc-ci/x.git\"\n", 0, "recipe.mirror", "set upstream too"},
-		"todo with a test":    {"[[parity]]\nupstream = \"tests/a.py\"\nstatus = \"todo\"\ntest = \"TestA\"\n", 0, "parity[0]", "names no test yet"},
-		"unknown status":      {"[[parity]]\nupstream = \"tests/a.py\"\nstatus = \"done\"\nverifies = \"x\"\n", 0, "parity[0]", "ported, deferred, not-applicable or todo"},
+		"unknown top key":      {"[hooks]\nservice = \"app\"\n\n[hook]\nseed = \"x\"\n", 4, "hook", "unknown key"},
+		"unknown nested key":   {"[upgrade]\nbase = \"1.0.0\"\nfrom = \"x\"\n", 3, "upgrade.from", "known here: base"},
+		"wrong type":           {"[upgrade]\nbase = 3\n", 2, "upgrade.base", ""},
+		"partial hooks":        {"[hooks]\nservice = \"app\"\nseed = \"x\"\n", 0, "hooks", "missing mutate, verify"},
+		"bad rung":             {"[not_applicable]\ninstall = \"never\"\n", 0, "not_applicable.install", "not a rung"},
+		"rung without reason":  {"[not_applicable]\nupgrade = \" \"\n", 0, "not_applicable.upgrade", "needs a reason"},
+		"bad base":             {"[upgrade]\nbase = \"latest\"\n", 0, "upgrade.base", "not a release tag"},
+		"syntax":               {"[hooks\n", 1, "", ""},
+		"mirror alone":         {"[recipe]\nmirror = \"https://git.example.org/cc-ci/x.git\"\n", 0, "recipe.mirror", "set upstream too"},
+		"todo with a test":     {"[[parity]]\nupstream = \"tests/a.py\"\nstatus = \"todo\"\ntest = \"TestA\"\n", 0, "parity[0]", "names no test yet"},
+		"grant without reason": {"[[policy.grant]]\nservice = \"app\"\nkey = \"volumes\"\n", 0, "policy.grant[0]", "needs a reason"},
+		"grant of a bad key":   {"[[policy.grant]]\nservice = \"app\"\nkey = \"image\"\nreason = \"r\"\n", 0, "policy.grant[0]", "not a service key"},
+		"grant typo":           {"[[policy.grant]]\nservice = \"app\"\nkye = \"volumes\"\n", 3, "policy.grant.kye", "known here: service, key, value, reason"},
+		"unknown status":       {"[[parity]]\nupstream = \"tests/a.py\"\nstatus = \"done\"\nverifies = \"x\"\n", 0, "parity[0]", "ported, deferred, not-applicable or todo"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse("recipes/x/recipe.toml", []byte(tc.doc))
@@ -89,6 +92,33 @@ func TestParseErrors(t *testing.T) {
 				t.Error("not an input error")
 			}
 		})
+	}
+}
+
+func TestParsePolicy(t *testing.T) {
+	e, err := Parse("recipes/traefik/recipe.toml", []byte(`
+[[policy.grant]]
+service = "app"
+key = "volumes"
+value = "/var/run/docker.sock"
+reason = "Traefik reads services and their labels from the Docker API"
+
+[[policy.grant]]
+key = "networks.proxy_public"
+reason = "the operator's second ingress network"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []recipe.Grant{
+		{Service: "app", Key: "volumes", Value: "/var/run/docker.sock", Reason: "Traefik reads services and their labels from the Docker API"},
+		{Key: "networks.proxy_public", Reason: "the operator's second ingress network"},
+	}
+	if got := e.Grants(); len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("grants = %+v", got)
+	}
+	if (*Enrollment)(nil).Grants() != nil {
+		t.Error("no enrollment, yet grants")
 	}
 }
 

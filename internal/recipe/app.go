@@ -10,20 +10,25 @@ import (
 // interpolated with the env abra would use for Domain, every resource with
 // the full name it gets on the swarm.
 type App struct {
-	Recipe       string            `json:"recipe"`
-	Domain       string            `json:"domain"`
-	Stack        string            `json:"stack"`
-	ComposeFiles []string          `json:"compose_files"`
-	Services     []Service         `json:"services"`
-	Secrets      []Secret          `json:"secrets"`
-	Configs      []ConfigObject    `json:"configs"`
-	Volumes      []Volume          `json:"volumes"`
-	Networks     []Network         `json:"networks"`
-	Version      string            `json:"version,omitempty"` // coop-cloud.<stack>.version
-	Timeout      time.Duration     `json:"-"`                 // coop-cloud.<stack>.timeout
-	TimeoutS     int               `json:"timeout_s,omitempty"`
-	Warnings     []string          `json:"warnings,omitempty"`
-	Env          map[string]string `json:"-"`
+	Recipe       string         `json:"recipe"`
+	Domain       string         `json:"domain"`
+	Stack        string         `json:"stack"`
+	ComposeFiles []string       `json:"compose_files"`
+	Services     []Service      `json:"services"`
+	Secrets      []Secret       `json:"secrets"`
+	Configs      []ConfigObject `json:"configs"`
+	Volumes      []Volume       `json:"volumes"`
+	Networks     []Network      `json:"networks"`
+	Version      string         `json:"version,omitempty"` // coop-cloud.<stack>.version
+	Timeout      time.Duration  `json:"-"`                 // coop-cloud.<stack>.timeout
+	TimeoutS     int            `json:"timeout_s,omitempty"`
+	Warnings     []string       `json:"warnings,omitempty"`
+	// Grants are the enrollment's policy grants this app needed.
+	Grants []Grant `json:"grants,omitempty"`
+	// Refused lists what the deploy policy refuses, when the caller
+	// resolved with NoPolicy (a resolve for a deploy fails instead).
+	Refused []string          `json:"refused,omitempty"`
+	Env     map[string]string `json:"-"`
 	// Compose is the merged, interpolated compose model the deployers
 	// convert to swarm specs.
 	Compose *composetypes.Config `json:"-"`

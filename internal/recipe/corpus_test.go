@@ -204,7 +204,7 @@ func TestCorpusMissingConfigFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = r.Resolve(ResolveOptions{Domain: "bonf-c0ffee.ci.example.org"})
-	if err == nil || !IsConfigError(err) || !strings.Contains(err.Error(), "compose.yml: configs.app_entrypoint: file entrypoint.sh.tmpl does not exist") {
+	if err == nil || !IsConfigError(err) || !strings.Contains(err.Error(), "compose.yml: configs.app_entrypoint.file: entrypoint.sh.tmpl does not exist") {
 		t.Errorf("got %v", err)
 	}
 }

@@ -29,6 +29,13 @@ type ResolveOptions struct {
 	Stack string
 	// Env overrides the recipe's env last, after abra.sh and the run facts.
 	Env map[string]string
+	// Grants allow what the deploy policy refuses (see policy.go); they
+	// come from the reviewed enrollment only.
+	Grants []Grant
+	// NoPolicy is for callers that deploy nothing (inspect, lint,
+	// scaffold): what the policy refuses is listed in App.Refused
+	// instead of failing the resolve.
+	NoPolicy bool
 }
 
 // Env returns the env abra would deploy with: .env.sample's assignments,
@@ -79,6 +86,16 @@ func (r *Recipe) Resolve(opts ResolveOptions) (*App, error) {
 	if err := b.build(); err != nil {
 		return nil, err
 	}
+	used, err := b.checkPolicy(opts.Grants)
+	switch {
+	case err != nil && opts.NoPolicy:
+		for _, e := range unjoin(err) {
+			b.app.Refused = append(b.app.Refused, e.Error())
+		}
+	case err != nil:
+		return nil, err
+	}
+	b.app.Grants = used
 	return b.app, nil
 }
 
@@ -175,6 +192,11 @@ func (b *appBuilder) secrets() error {
 				b.app.Warnings = append(b.app.Warnings, fmt.Sprintf("%s: secret %q is named %q, which does not end in its version %s=%s", file, k, s.FullName, s.VersionVar, ver))
 			}
 		}
+		if c.File != "" && !s.External {
+			if _, err := insideRecipe(b.r.Dir, c.File); err != nil {
+				return &ConfigError{File: file, Key: "secrets." + k + ".file", Msg: err.Error()}
+			}
+		}
 		if err := naming.CheckObjectName("secret", s.FullName); err != nil {
 			return &ConfigError{File: file, Key: "secrets." + k, Msg: err.Error()}
 		}
@@ -192,14 +214,11 @@ func (b *appBuilder) configs() error {
 		o.FullName = objectName(c.Name, k, o.External, b.scoped)
 		o.Version = b.env[o.VersionVar]
 		if c.File != "" {
-			rel, err := filepath.Rel(b.r.Dir, c.File)
-			if err != nil || strings.HasPrefix(rel, "..") {
-				return &ConfigError{File: file, Key: "configs." + k, Msg: fmt.Sprintf("file %s is outside the recipe", c.File)}
+			rel, err := insideRecipe(b.r.Dir, c.File)
+			if err != nil {
+				return &ConfigError{File: file, Key: "configs." + k + ".file", Msg: err.Error()}
 			}
 			o.File = rel
-			if _, err := os.Stat(c.File); err != nil {
-				return &ConfigError{File: file, Key: "configs." + k, Msg: fmt.Sprintf("file %s does not exist in the recipe", rel)}
-			}
 		}
 		if err := naming.CheckObjectName("config", o.FullName); err != nil {
 			return &ConfigError{File: file, Key: "configs." + k, Msg: err.Error()}
