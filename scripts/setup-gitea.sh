@@ -23,6 +23,7 @@ command -v gcc >/dev/null || { log "installing gcc (the sqlite driver needs cgo)
 log "downloading code.gitea.io/gitea@v$VERSION"
 src=$(GOFLAGS=-mod=mod go mod download -json "code.gitea.io/gitea@v$VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
 [[ -d "$src" ]] || { log "module download failed"; exit 1; }
+mkdir -p "$cache"
 tmp=$(mktemp -d "$cache/gitea-build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cp -r "$src/." "$tmp/"

@@ -88,7 +88,7 @@ func TestCheckTaskAddr(t *testing.T) {
 		"127.0.0.1": true, "172.18.0.5": true, "192.168.1.2": true,
 		"10.0.1.7": false, "8.8.8.8": false, "0.0.0.0": false,
 	} {
-		if err := checkTaskAddr(netip.MustParseAddr(addr)); (err == nil) != ok {
+		if err := checkTaskAddr(netip.MustParseAddr(addr), nil); (err == nil) != ok {
 			t.Errorf("checkTaskAddr(%s) = %v", addr, err)
 		}
 	}

@@ -41,7 +41,7 @@ func (c *taskCache) lookup(ctx context.Context, svc string) (netip.Addr, bool, e
 		return netip.Addr{}, false, fmt.Errorf("finding a running task: %w", err)
 	}
 	addr = addr.Unmap()
-	if err := checkTaskAddr(addr); err != nil {
+	if err := checkTaskAddr(addr, c.resolver); err != nil {
 		return netip.Addr{}, false, fmt.Errorf("task address: %w", err)
 	}
 	c.mu.Lock()
@@ -65,11 +65,28 @@ func (c *taskCache) forget(svc string, addr netip.Addr) {
 // docker_gwbridge address.
 var overlayRange = netip.MustParsePrefix("10.0.0.0/8")
 
+// JoinedResolver is a Resolver whose addresses lie on networks this
+// process has joined (it runs in a container attached to them): traffic to
+// them stays on the overlay, so they are allowed, and nothing else is.
+type JoinedResolver interface {
+	Resolver
+	Subnets() []netip.Prefix
+}
+
 // checkTaskAddr refuses addresses the proxy must never send traffic to.
-func checkTaskAddr(a netip.Addr) error {
-	switch {
-	case !a.IsValid() || a.IsUnspecified():
+func checkTaskAddr(a netip.Addr, r Resolver) error {
+	if !a.IsValid() || a.IsUnspecified() {
 		return fmt.Errorf("no usable address (%v)", a)
+	}
+	if j, ok := r.(JoinedResolver); ok {
+		for _, p := range j.Subnets() {
+			if p.Contains(a) {
+				return nil
+			}
+		}
+		return fmt.Errorf("%s is outside the joined networks %v: refusing to send test traffic there", a, j.Subnets())
+	}
+	switch {
 	case overlayRange.Contains(a):
 		return fmt.Errorf("%s is an overlay or VIP address, which the host must never send traffic to; want the task's docker_gwbridge address", a)
 	case !a.IsLoopback() && !a.IsPrivate():

@@ -253,7 +253,7 @@ func restoreInPlace(ctx context.Context, r *Run) error {
 func restoreFresh(ctx context.Context, r *Run) error {
 	b := &r.backup
 	r.Logf("removing stack %s with its volumes", r.App.Stack)
-	if err := r.Swarm.Remove(ctx, r.App.Stack, func(m string) { r.Logf("%s", m) }); err != nil {
+	if err := r.removeStack(ctx); err != nil {
 		return fmt.Errorf("remove: %w", err)
 	}
 	r.Deployed = nil

@@ -55,7 +55,7 @@ func (r *Run) timeout() time.Duration {
 // registered for redaction before anything could print them.
 func (r *Run) deploy(ctx context.Context, app *recipe.App) error {
 	r.deployAttempted = true
-	opts := swarm.DeployOptions{RunID: r.Result.RunID, Progress: func(m string) { r.Logf("%s", m) }}
+	opts := swarm.DeployOptions{RunID: r.Result.RunID, Progress: func(m string) { r.Logf("%s", m) }, Reach: r.container != ""}
 	if r.Deployment != nil {
 		opts.Secrets = r.Deployment.Secrets // an upgrade or a redeploy keeps the app's secrets
 	}
@@ -117,7 +117,13 @@ func (r *Run) openIngress(ctx context.Context) error {
 		r.Ingress, err = ingress.NewTraefik(ingress.TraefikOptions{Domain: r.App.Domain,
 			ConnectTo: r.Opts.ConnectTo, CAFile: r.Opts.CAFile, Insecure: r.Opts.Insecure})
 	default:
-		r.Ingress, err = ingress.NewDirect(ctx, r.Deployed, r.Swarm, r.Opts.Log)
+		var res ingress.Resolver = r.Swarm
+		if r.container != "" {
+			if res, err = r.join(ctx); err != nil {
+				return fmt.Errorf("ingress %s: %w", r.Opts.Ingress, err)
+			}
+		}
+		r.Ingress, err = ingress.NewDirect(ctx, r.Deployed, res, r.Opts.Log)
 	}
 	if err != nil {
 		return fmt.Errorf("ingress %s: %w", r.Opts.Ingress, err)

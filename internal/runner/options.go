@@ -45,6 +45,14 @@ type Options struct {
 	ProbePath     string
 	ProbeStatuses []int
 
+	// Container is how the direct ingress reaches the app's tasks: "auto"
+	// ("" too) joins the container recipe-test runs in, when it runs in one
+	// of the swarm engine's containers (an Actions runner's job network
+	// cannot reach task addresses), to the run's reach network; "none"
+	// reaches tasks at their docker_gwbridge address, as a host does; any
+	// other value names the container to join.
+	Container string
+
 	// Traefik ingress settings.
 	ConnectTo string
 	CAFile    string
@@ -161,6 +169,9 @@ func (o *Options) normalizeRest() error {
 	case "direct", "traefik":
 	default:
 		return fmt.Errorf("unknown ingress %q: use direct or traefik", o.Ingress)
+	}
+	if o.Container == "" {
+		o.Container = "auto"
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout

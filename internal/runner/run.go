@@ -42,6 +42,9 @@ type Run struct {
 	upgrade upgradePlan
 	backup  backupState
 
+	container string       // the container joined to the reach network; "" on a host
+	reach     *swarm.Reach // its membership, while joined
+
 	extraEnv        []string       // env assignments on top of .env.sample: recipe.toml's, then --env
 	note            string         // the running stage's note, see Note
 	tests           []results.Test // the running stage's test cases
@@ -173,6 +176,10 @@ func (r *Run) plan(ctx context.Context) error {
 	}
 	r.Swarm, err = swarm.Connect(ctx, r.Opts.Log)
 	if err != nil {
+		return &PlanError{err}
+	}
+	if err := r.findContainer(ctx); err != nil {
+		r.Swarm.Close()
 		return &PlanError{err}
 	}
 	if r.Opts.OnPlanned != nil {

@@ -34,7 +34,7 @@ func (teardown) Run(ctx context.Context, r *Run) error {
 	}
 	var removeErr error
 	if r.deployAttempted {
-		removeErr = r.Swarm.Remove(tctx, stack, func(m string) { r.Logf("%s", m) })
+		removeErr = r.removeStack(tctx)
 	}
 	left, err := r.Swarm.Inventory(tctx, stack)
 	if err != nil {

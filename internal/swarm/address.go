@@ -20,19 +20,10 @@ const gatewayBridge = "docker_gwbridge"
 // inspect does not show that endpoint, so it is read from the bridge's own
 // inspect, which lists every attached container by ID.
 func (c *Client) TaskAddress(ctx context.Context, serviceFullName string) (netip.Addr, error) {
-	res, err := c.API.TaskList(ctx, client.TaskListOptions{
-		Filters: make(client.Filters).Add("service", serviceFullName).Add("desired-state", "running"),
-	})
+	tasks, err := c.runningTasks(ctx, serviceFullName)
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("list tasks of service %s: %w", serviceFullName, err)
+		return netip.Addr{}, err
 	}
-	tasks := slices.DeleteFunc(res.Items, func(t swarm.Task) bool {
-		return t.Status.State != swarm.TaskStateRunning || t.Status.ContainerStatus == nil || t.Status.ContainerStatus.ContainerID == ""
-	})
-	if len(tasks) == 0 {
-		return netip.Addr{}, fmt.Errorf("service %s has no running task", serviceFullName)
-	}
-	slices.SortFunc(tasks, func(a, b swarm.Task) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	gw, err := c.API.NetworkInspect(ctx, gatewayBridge, client.NetworkInspectOptions{})
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("inspect network %s: %w", gatewayBridge, err)
@@ -44,4 +35,23 @@ func (c *Client) TaskAddress(ctx context.Context, serviceFullName string) (netip
 		}
 	}
 	return netip.Addr{}, fmt.Errorf("no running task of service %s is attached to %s (is the service on an overlay network?)", serviceFullName, gatewayBridge)
+}
+
+// runningTasks lists the service's running tasks that have a container,
+// newest first; none is an error naming the service.
+func (c *Client) runningTasks(ctx context.Context, serviceFullName string) ([]swarm.Task, error) {
+	res, err := c.API.TaskList(ctx, client.TaskListOptions{
+		Filters: make(client.Filters).Add("service", serviceFullName).Add("desired-state", "running"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tasks of service %s: %w", serviceFullName, err)
+	}
+	tasks := slices.DeleteFunc(res.Items, func(t swarm.Task) bool {
+		return t.Status.State != swarm.TaskStateRunning || t.Status.ContainerStatus == nil || t.Status.ContainerStatus.ContainerID == ""
+	})
+	if len(tasks) == 0 {
+		return nil, fmt.Errorf("service %s has no running task", serviceFullName)
+	}
+	slices.SortFunc(tasks, func(a, b swarm.Task) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	return tasks, nil
 }

@@ -26,6 +26,9 @@ type DeployOptions struct {
 	// Progress, when set, receives one line per step. Secret values never
 	// appear in it.
 	Progress func(msg string)
+	// Reach adds the run's reach network (ReachNetwork) to every routed
+	// service, for a recipe-test that runs in a container to join.
+	Reach bool
 }
 
 // Deployment is what a deploy created or updated.
@@ -53,6 +56,11 @@ func (c *Client) Deploy(ctx context.Context, app *recipe.App, opts DeployOptions
 	out := &Deployment{Stack: app.Stack, Secrets: map[string]string{}}
 	if err := d.networks(ctx); err != nil {
 		return nil, err
+	}
+	if d.opts.Reach {
+		if err := d.reachNetwork(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := d.externalSecrets(ctx, out.Secrets); err != nil {
 		return nil, err
@@ -106,6 +114,7 @@ func (d *deployer) services(ctx context.Context) ([]string, error) {
 	for _, short := range slices.Sorted(maps.Keys(specs)) {
 		spec := specs[short]
 		d.prepare(ctx, &spec)
+		d.attachReach(&spec)
 		if err := d.upsertService(ctx, spec); err != nil {
 			return nil, err
 		}

@@ -61,6 +61,9 @@ func (c *Client) Remove(ctx context.Context, stack string, progress func(string)
 	}
 	networks := ofKind(objs, KindNetwork, func(o Object) bool { return o.Stack() == stack })
 	errs = append(errs, c.removeAll(ctx, networks, progress, func(o Object) error {
+		if o.Name == ReachNetwork(stack) {
+			c.evictJoiners(ctx, o)
+		}
 		_, err := c.API.NetworkRemove(ctx, o.ID, client.NetworkRemoveOptions{})
 		return err
 	}))
@@ -244,5 +247,21 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 		return nil
+	}
+}
+
+// evictJoiners disconnects what still holds the reach network once the
+// stack's tasks are gone: a recipe-test container that joined it and did
+// not leave (it was killed), which would keep the network from being
+// removed. Errors surface as the removal's own.
+func (c *Client) evictJoiners(ctx context.Context, network Object) {
+	res, err := c.API.NetworkInspect(ctx, network.ID, client.NetworkInspectOptions{})
+	if err != nil {
+		return
+	}
+	for id := range res.Network.Containers {
+		if _, err := c.API.NetworkDisconnect(ctx, network.ID, client.NetworkDisconnectOptions{Container: id, Force: true}); err != nil {
+			c.Log.Debug("disconnect from reach network", "network", network.Name, "container", id, "err", err)
+		}
 	}
 }
