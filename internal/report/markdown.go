@@ -117,6 +117,9 @@ func markdownHead(run *results.Run, lb budget) string {
 			fmt.Fprintf(&b, "| %s |  |  |  |\n", moreText(more))
 		}
 	}
+	if len(run.Grants) > 0 {
+		b.WriteString(GrantsMarkdown(run.Grants))
+	}
 	if len(run.Residue) > 0 {
 		fmt.Fprintf(&b, "\n<b>Left behind after teardown (%d)</b>\n\n", len(run.Residue))
 		n := lb.shown(len(run.Residue))
@@ -126,6 +129,24 @@ func markdownHead(run *results.Run, lb budget) string {
 		if more := len(run.Residue) - n; more > 0 {
 			fmt.Fprintf(&b, "- %s\n", moreText(more))
 		}
+	}
+	return b.String()
+}
+
+// GrantsMarkdown lists the deploy policy grants a run used, one line each
+// with its reason, so a reader sees every host access the recipe had.
+func GrantsMarkdown(grants []results.Grant) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n<b>Policy grants used (%d, from the reviewed enrollment)</b>\n\n", len(grants))
+	for _, g := range grants {
+		what := g.Key
+		if g.Service != "" {
+			what = "services." + g.Service + "." + g.Key
+		}
+		if g.Value != "" {
+			what += " " + g.Value
+		}
+		fmt.Fprintf(&b, "- `%s`: %s\n", strings.ReplaceAll(what, "`", "'"), Cell(g.Reason))
 	}
 	return b.String()
 }

@@ -40,6 +40,9 @@ type Run struct {
 	// Enrollment is the recipe.toml the run followed; "" for the generic
 	// floor alone (an unenrolled recipe).
 	Enrollment string `json:"enrollment,omitempty"`
+	// Grants are the deploy policy grants of the enrollment this run used:
+	// host access or names outside the run's namespace a reviewer allowed.
+	Grants []Grant `json:"grants,omitempty"`
 	// EnrollmentPR is the pull request proposing the enrollment of an
 	// unenrolled recipe, when the action opened or updated one.
 	EnrollmentPR string `json:"enrollment_pr,omitempty"`
@@ -48,6 +51,14 @@ type Run struct {
 	// Parity compares this recipe's checks with the predecessor's, one row
 	// per feature, each with this run's result (from the enrollment).
 	Parity []ParityRow `json:"parity,omitempty"`
+}
+
+// Grant is one deploy policy grant a run used, as recipe.toml states it.
+type Grant struct {
+	Service string `json:"service,omitempty"` // "" for a top-level object
+	Key     string `json:"key"`
+	Value   string `json:"value,omitempty"`
+	Reason  string `json:"reason"`
 }
 
 // ParityRow is one feature of a parity table: what is checked, by which
