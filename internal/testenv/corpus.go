@@ -76,7 +76,8 @@ func CorpusCopy(t testing.TB, name string, placeholders bool) string {
 // placeholders, without the corpus's TAGS.txt and SOURCE.txt) whose tags
 // are those TAGS.txt lists (maybe none), oldest first, each on a commit
 // of its own, with one more commit after the newest on main, the default
-// branch. It returns the folder and the tags.
+// branch; annotated where TAGS.txt says the upstream tag is ("tag"),
+// lightweight otherwise ("commit"). It returns the folder and the tags.
 func CorpusRepo(t testing.TB, name string) (string, []string) {
 	t.Helper()
 	dir := CorpusCopy(t, name, true)
@@ -89,11 +90,16 @@ func CorpusRepo(t testing.TB, name string) (string, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	annotated := corpusAnnotated(t, name)
 	for i, tag := range tags {
-		if _, err := repo.CreateTag(tag, hash, nil); err != nil {
+		sig := fixtureSig(i + 1)
+		var opts *git.CreateTagOptions // lightweight, unless TAGS.txt says "tag"
+		if annotated[tag] {
+			opts = &git.CreateTagOptions{Tagger: sig, Message: tag}
+		}
+		if _, err := repo.CreateTag(tag, hash, opts); err != nil {
 			t.Fatalf("testenv: tag %s: %v", tag, err)
 		}
-		sig := fixtureSig(i + 1)
 		if hash, err = wt.Commit("After "+tag, &git.CommitOptions{Author: sig, Committer: sig, AllowEmptyCommits: true}); err != nil {
 			t.Fatal(err)
 		}
@@ -116,6 +122,23 @@ func CorpusTags(t testing.TB, name string) []string {
 		}
 	}
 	return tags
+}
+
+// corpusAnnotated lists the corpus recipe's tags that TAGS.txt says are
+// annotated (type "tag"; a lightweight tag's type is "commit").
+func corpusAnnotated(t testing.TB, name string) map[string]bool {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(CorpusDir(t), name, "TAGS.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[1] == "tag" {
+			out[f[0]] = true
+		}
+	}
+	return out
 }
 
 // CommitAll makes dir a git repository (on main) unless it is one, and

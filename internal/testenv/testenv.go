@@ -210,7 +210,7 @@ func Fixtures(t testing.TB) []Fixture {
 // testdata/recipes/upgrade). Oldest first, in semantic version order of the
 // recipe part of the names (before "+"), each version's files replace the
 // working tree, are committed and tagged with the folder's name (a
-// lightweight tag). Files directly in dir, such as a README, belong to no
+// annotated tag, as abra recipe release makes). Files directly in dir, such as a README, belong to no
 // version. It returns the repository's path; HEAD, on branch main, is the
 // newest version, checked out.
 //
@@ -260,7 +260,8 @@ func TaggedRecipe(t testing.TB, dir string) string {
 			t.Fatalf("testenv: TaggedRecipe: version %s: git commit: %v", v, err)
 			return ""
 		}
-		if _, err := repo.CreateTag(v, hash, nil); err != nil {
+		// Annotated, as abra recipe release tags (abra's lint R014 wants it).
+		if _, err := repo.CreateTag(v, hash, &git.CreateTagOptions{Tagger: sig, Message: v}); err != nil {
 			t.Fatalf("testenv: TaggedRecipe: version %s: git tag: %v", v, err)
 			return ""
 		}

@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -191,7 +190,7 @@ func treeFiles(t *testing.T, c *object.Commit) map[string]string {
 }
 
 // tagCommits returns the tags of repo and the commit each points to; it
-// fails t when a tag is not lightweight.
+// fails t when a tag is not annotated.
 func tagCommits(t *testing.T, repo *git.Repository) map[string]plumbing.Hash {
 	t.Helper()
 	tags, err := repo.Tags()
@@ -200,10 +199,13 @@ func tagCommits(t *testing.T, repo *git.Repository) map[string]plumbing.Hash {
 	}
 	out := map[string]plumbing.Hash{}
 	err = tags.ForEach(func(ref *plumbing.Reference) error {
-		if _, err := repo.TagObject(ref.Hash()); !errors.Is(err, plumbing.ErrObjectNotFound) {
-			t.Errorf("tag %s is annotated (%v), want a lightweight tag", ref.Name().Short(), err)
+		tag, err := repo.TagObject(ref.Hash())
+		if err != nil {
+			t.Errorf("tag %s is not annotated (%v), want an annotated tag", ref.Name().Short(), err)
+			out[ref.Name().Short()] = ref.Hash()
+			return nil
 		}
-		out[ref.Name().Short()] = ref.Hash()
+		out[ref.Name().Short()] = tag.Target
 		return nil
 	})
 	if err != nil {
