@@ -1,24 +1,20 @@
-// Package lint checks a recipe against Co-op Cloud's conventions, the ones
-// operators rely on when they deploy it with abra: tagged, stable images;
-// a healthcheck per service, so convergence means something; traefik
-// enabled where routers are declared; the version label; release tags
-// that are versions, with release notes; a README. It reads the recipe's
-// files and its resolved compose model; nothing is deployed or executed.
+// Package lint checks a recipe against Co-op Cloud's conventions: abra's
+// own `abra recipe lint` rules R001-R015, with abra's ids and levels, and
+// a few of ours that testing upgrades needs (the version label, release
+// notes, tags that are not versions, configs changed without a version
+// bump). It reads the recipe's files, its git tags and, when it loads, its
+// resolved compose model; nothing is deployed or executed, and nothing is
+// fetched from the network: a rule that would need it (abra's catalogue,
+// the recipe's repository on git.coopcloud.tech) is skipped, saying why.
 //
 // Each rule is an error (the recipe is not lint clean: L5 fails) or a
-// warning (reported, not failing).
+// warning (reported, not failing). Rules that read files only run even
+// when the compose model does not load, as abra's do; rules that need the
+// model are then skipped with the load error as their reason.
 package lint
 
 import (
-	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
-
-	git "github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 )
@@ -37,30 +33,69 @@ type Status string
 const (
 	Pass Status = "pass"
 	Fail Status = "fail"
-	Skip Status = "skip" // the rule does not apply to this recipe
+	Skip Status = "skip" // the rule does not apply, or cannot be checked here
 )
+
+// need is what a rule reads. The zero value is the resolved compose model,
+// so a rule that says nothing is skipped, not crashed, when it is missing.
+type need int
+
+const (
+	needModel   need = iota // Input.App: the merged, interpolated compose model
+	needRecipe              // Input.Recipe: .env.sample, COMPOSE_FILE, versions
+	needFiles               // the recipe folder only
+	needNetwork             // a service on the internet: always skipped
+)
+
+// Ours marks a rule abra does not have, where abra's id would be.
+const Ours = "ours"
 
 // Rule is one convention.
 type Rule struct {
-	ID       string
-	Severity Severity
-	What     string // what the rule wants, one line
-	Fix      string // how to satisfy it
+	ID       string   // our name, e.g. "images-tagged"
+	Abra     string   // abra's id (R001-R015); "" for a rule of ours
+	Severity Severity // abra's level for abra's rules
+	What     string   // what the rule wants, one line
+	Fix      string   // how to satisfy it
+	needs    need
 	check    func(in *Input) (findings []string, skip string)
 }
 
-// Input is what the rules read: the recipe's files and its resolved app.
-type Input struct {
-	Recipe *recipe.Recipe
-	App    *recipe.App
-
-	tags tagList // the repository's tags, read once by the first rule that asks
+// Ref is abra's id, or Ours.
+func (r Rule) Ref() string {
+	if r.Abra != "" {
+		return r.Abra
+	}
+	return Ours
 }
 
-type tagList struct {
-	loaded, git bool
-	names       []string
-	err         error
+// Title is the rule's name with abra's id (or "ours") in front, as the
+// report, the stage tests and the CLI show it: "R003 images-tagged".
+func (r Rule) Title() string { return r.Ref() + " " + r.ID }
+
+// Input is what the rules read: the recipe's folder, and what of it loaded.
+type Input struct {
+	// Dir is the recipe's folder; when empty, Recipe.Dir.
+	Dir string
+	// Recipe is the recipe's own files; nil when they did not load.
+	Recipe *recipe.Recipe
+	// App is the compose model resolved for a domain; nil when it did not
+	// load.
+	App *recipe.App
+	// Err is why Recipe or App is nil (a *recipe.ConfigError naming the
+	// file), shown as the reason of the rules it skips.
+	Err error
+
+	tags  tagList   // the repository's tags, read once by the first rule that asks
+	files *fileSet  // the recipe's files, read once
+	repo  *repoView // the git repository, opened once
+}
+
+func (in *Input) dir() string {
+	if in.Dir == "" && in.Recipe != nil {
+		return in.Recipe.Dir
+	}
+	return in.Dir
 }
 
 // Result is one rule's outcome on a recipe.
@@ -68,46 +103,96 @@ type Result struct {
 	Rule     Rule
 	Status   Status
 	Findings []string // what failed, naming the service, image, tag or file
-	Reason   string   // for Skip: why the rule does not apply
+	Reason   string   // for Skip: why the rule was not checked
 }
 
 // Report is every rule's result, in rule order.
 type Report struct{ Results []Result }
 
-// Rules are the conventions checked, in order.
+// Rules are the conventions checked, in order: abra's by id, then ours.
 func Rules() []Rule { return append([]Rule(nil), rules...) }
 
+// rules is the one list of rules; abra's ids, levels and descriptions
+// follow the LintRules of coopcloud.tech/abra/pkg/lint.
 var rules = []Rule{
-	{ID: "images-tagged", Severity: Error, What: "every service's image names a tag or a digest",
-		Fix: "pin each image, e.g. image: nginx:1.27.3", check: imagesTagged},
-	{ID: "no-latest", Severity: Error, What: "no image uses the latest tag, which changes under a deployed app",
-		Fix: "pin a version tag instead of latest", check: noLatest},
-	{ID: "healthchecks", Severity: Warning, What: "every service declares a healthcheck, so a converged deployment is a working one",
-		Fix: "add a healthcheck (test, interval, retries, start_period) to each service", check: healthchecks},
-	{ID: "traefik-enabled", Severity: Error, What: "a service with traefik routers sets traefik.enable=true (Co-op Cloud's traefik does not expose services by default)",
-		Fix: `add "traefik.enable=true" to the service's deploy labels`, check: traefikEnabled},
-	{ID: "app-service", Severity: Warning, What: "the main service is called app, as abra's commands expect by default",
-		Fix: "name the service that serves the app app", check: appService},
-	{ID: "version-label", Severity: Warning, What: "a service carries the coop-cloud.${STACK_NAME}.version label abra records the deployed version with",
-		Fix: `add "coop-cloud.${STACK_NAME}.version=<recipe version>+<upstream version>" to the app service's deploy labels`, check: versionLabel},
-	{ID: "env-sample", Severity: Error, What: ".env.sample sets TYPE and DOMAIN, which abra reads to create an app",
-		Fix: "add TYPE=<recipe name> and DOMAIN=<recipe name>.example.com to .env.sample", check: envSample},
-	{ID: "version-tags", Severity: Error, What: "every git tag is a release version, RECIPE.MINOR.PATCH+UPSTREAM",
-		Fix: "delete or rename tags that are not versions (abra upgrades by them)", check: versionTags},
-	{ID: "releases", Severity: Warning, What: "the recipe has at least one release tag",
-		Fix: "tag a release (abra recipe release), so operators can deploy and upgrade a known version", check: releases},
-	{ID: "release-notes", Severity: Warning, What: "the newest release has notes in release/<tag>",
-		Fix: "write release/<tag> describing what operators must know when upgrading", check: releaseNotes},
-	{ID: "readme", Severity: Warning, What: "the recipe has a README.md",
-		Fix: "add a README.md with what the app is and how to deploy it", check: readme},
+	{ID: "compose-version", Abra: "R001", Severity: Warning, needs: needFiles,
+		What: `every compose file declares version "3.8", as abra expects`,
+		Fix:  `put version: "3.8" at the top of each compose file`, check: composeVersion},
+	{ID: "healthchecks", Abra: "R002", Severity: Warning,
+		What: "every service declares a healthcheck, so a converged deployment is a working one",
+		Fix:  "add a healthcheck (test, interval, retries, start_period) to each service", check: healthchecks},
+	{ID: "images-tagged", Abra: "R003", Severity: Warning,
+		What: "every service's image names a tag or a digest",
+		Fix:  "pin each image, e.g. image: nginx:1.27.3", check: imagesTagged},
+	{ID: "no-latest", Abra: "R004", Severity: Warning,
+		What: "no image uses the unstable latest tag, which changes under a deployed app",
+		Fix:  "pin a version tag instead of latest", check: noLatest},
+	{ID: "semver-image-tags", Abra: "R005", Severity: Warning,
+		What: "image tags are semver-like ([v]1, 1.2, 1.2.3, optionally -suffix), so abra can compare and upgrade them",
+		Fix:  "use the image's version tag, e.g. 1.27.3 or 17-alpine, not a name or a date", check: semverImageTags},
+	{ID: "catalogue-version", Abra: "R006", Severity: Warning, needs: needNetwork,
+		What: "the recipe has a version published in the Co-op Cloud catalogue",
+		Fix:  "publish a release (abra recipe release) and add the recipe to the catalogue", check: offline("the recipe catalogue (recipes.coopcloud.tech)")},
+	{ID: "readme-metadata", Abra: "R007", Severity: Warning, needs: needFiles,
+		What: "README.md has its metadata block filled in (Category, Status, Image, Healthcheck, Backups, Email, Tests, SSO)",
+		Fix:  "fill in every field between <!-- metadata --> and <!-- endmetadata --> in README.md", check: readmeMetadata},
+	{ID: "env-sample", Abra: "R008", Severity: Error, needs: needFiles,
+		What: "the recipe provides a .env.sample, which abra copies to create an app",
+		Fix:  "add a .env.sample with TYPE, DOMAIN and the app's settings", check: envSamplePresent},
+	{ID: "app-service", Abra: "R009", Severity: Error,
+		What: "one service is called app, as abra's commands expect by default",
+		Fix:  "name the service that serves the app app", check: appService},
+	{ID: "traefik-enabled", Abra: "R010", Severity: Error,
+		What: "traefik routing is enabled: traefik.enable=true on the routed service (Co-op Cloud's traefik exposes nothing by default)",
+		Fix:  `add "traefik.enable=true" to the deploy labels of the service with the routers`, check: traefikEnabled},
+	{ID: "image-present", Abra: "R011", Severity: Error, needs: needFiles,
+		What: "every service has an image",
+		Fix:  "set image: on every service", check: imagePresent},
+	{ID: "config-versions", Abra: "R012", Severity: Error, needs: needFiles,
+		What: "each config's name carries a version variable that abra.sh exports (vendored config versions)",
+		Fix:  "name each config ${STACK_NAME}_<config>_${<CONFIG>_VERSION} and add export <CONFIG>_VERSION=v1 to abra.sh", check: configVersions},
+	{ID: "recipe-repo", Abra: "R013", Severity: Warning, needs: needNetwork,
+		What: "the recipe's repository exists on git.coopcloud.tech",
+		Fix:  "publish the recipe at git.coopcloud.tech/coop-cloud/<recipe>", check: offline("git.coopcloud.tech")},
+	{ID: "annotated-tags", Abra: "R014", Severity: Error, needs: needFiles,
+		What: "every git tag is annotated, as abra recipe release makes them",
+		Fix:  `replace each lightweight tag with an annotated one (git tag -a <tag> -m "<tag>")`, check: annotatedTags},
+	{ID: "secret-lengths", Abra: "R015", Severity: Warning, needs: needFiles,
+		What: "every secret's name fits swarm's 64 characters under abra's longest stack name (45 characters)",
+		Fix:  "shorten the secret's key (or its name:) so <stack>_<secret>_<version> stays within 64 characters", check: secretLengths},
+
+	{ID: "env-type-domain", Severity: Error, needs: needRecipe,
+		What: ".env.sample sets TYPE and DOMAIN, which abra reads to create an app",
+		Fix:  "add TYPE=<recipe name> and DOMAIN=<recipe name>.example.com to .env.sample", check: envTypeDomain},
+	{ID: "version-label", Severity: Warning,
+		What: "a service carries the coop-cloud.${STACK_NAME}.version label abra records the deployed version with",
+		Fix:  `add "coop-cloud.${STACK_NAME}.version=<recipe version>+<upstream version>" to the app service's deploy labels`, check: versionLabel},
+	{ID: "version-tags", Severity: Error, needs: needFiles,
+		What: "every git tag is a release version, RECIPE.MINOR.PATCH+UPSTREAM",
+		Fix:  "delete or rename tags that are not versions (abra upgrades by them)", check: versionTags},
+	{ID: "releases", Severity: Warning, needs: needFiles,
+		What: "the recipe has at least one release tag",
+		Fix:  "tag a release (abra recipe release), so operators can deploy and upgrade a known version", check: releases},
+	{ID: "release-notes", Severity: Warning, needs: needFiles,
+		What: "the newest release has notes in release/<tag>",
+		Fix:  "write release/<tag> describing what operators must know when upgrading", check: releaseNotes},
+	{ID: "config-bumps", Severity: Error, needs: needFiles,
+		What: "a config or secret file changed since the previous release has its version bumped (swarm cannot update a config in place)",
+		Fix:  "bump the version the config's name carries (export X_VERSION=v2 in abra.sh) whenever its file changes", check: configBumps},
 }
 
 // Check runs every rule.
 func Check(in *Input) Report {
 	var rep Report
 	for _, r := range rules {
+		res := Result{Rule: r, Status: Pass}
+		if why := in.missing(r.needs); why != "" {
+			res.Status, res.Reason = Skip, why
+			rep.Results = append(rep.Results, res)
+			continue
+		}
 		findings, skip := r.check(in)
-		res := Result{Rule: r, Status: Pass, Findings: findings}
+		res.Findings = findings
 		switch {
 		case skip != "":
 			res.Status, res.Reason = Skip, skip
@@ -117,6 +202,29 @@ func Check(in *Input) Report {
 		rep.Results = append(rep.Results, res)
 	}
 	return rep
+}
+
+// missing says why a rule needing n cannot run on in; "" when it can.
+func (in *Input) missing(n need) string {
+	why := "did not load"
+	if in.Err != nil {
+		why = "did not load: " + in.Err.Error()
+	}
+	switch {
+	case n == needModel && in.App == nil:
+		return "the compose model " + why
+	case n == needRecipe && in.Recipe == nil:
+		return "the recipe " + why
+	}
+	return ""
+}
+
+// offline is the check of a rule that needs a service on the internet:
+// lint never queries one, so the rule is skipped, naming it.
+func offline(what string) func(*Input) ([]string, string) {
+	return func(*Input) ([]string, string) {
+		return nil, "needs the network (" + what + "), which lint does not query: not checked"
+	}
 }
 
 // Failed returns the failed rules of a severity.
@@ -130,186 +238,7 @@ func (r Report) Failed(s Severity) []Result {
 	return out
 }
 
-// Summary is one line per failed rule: "no-latest: service db: image postgres:latest".
+// Summary is one line per failed rule: "R004 no-latest: service db: image postgres:latest".
 func (r Result) Summary() string {
-	return r.Rule.ID + ": " + strings.Join(r.Findings, "; ")
-}
-
-// splitImage returns an image reference's tag and digest ("" when absent).
-func splitImage(image string) (tag, digest string) {
-	name, digest, _ := strings.Cut(image, "@")
-	last := name[strings.LastIndexByte(name, '/')+1:]
-	if i := strings.LastIndexByte(last, ':'); i >= 0 {
-		tag = last[i+1:]
-	}
-	return tag, digest
-}
-
-func eachService(in *Input, f func(s recipe.Service) string) []string {
-	var out []string
-	for _, s := range in.App.Services {
-		if msg := f(s); msg != "" {
-			out = append(out, "service "+s.Name+": "+msg)
-		}
-	}
-	return out
-}
-
-func imagesTagged(in *Input) ([]string, string) {
-	return eachService(in, func(s recipe.Service) string {
-		if s.Image == "" {
-			return "no image"
-		}
-		if tag, digest := splitImage(s.Image); tag == "" && digest == "" {
-			return "image " + s.Image + " has no tag"
-		}
-		return ""
-	}), ""
-}
-
-func noLatest(in *Input) ([]string, string) {
-	return eachService(in, func(s recipe.Service) string {
-		if tag, digest := splitImage(s.Image); tag == "latest" && digest == "" {
-			return "image " + s.Image
-		}
-		return ""
-	}), ""
-}
-
-func healthchecks(in *Input) ([]string, string) {
-	return eachService(in, func(s recipe.Service) string {
-		switch h := s.Healthcheck; {
-		case h != nil && (h.Disabled || len(h.Test) > 0 && h.Test[0] == "NONE"):
-			return "healthcheck disabled"
-		case h == nil || len(h.Test) == 0:
-			return "no healthcheck"
-		}
-		return ""
-	}), ""
-}
-
-func traefikEnabled(in *Input) ([]string, string) {
-	routed := false
-	out := eachService(in, func(s recipe.Service) string {
-		has := false
-		for k := range s.Labels {
-			has = has || strings.HasPrefix(k, "traefik.http.routers.")
-		}
-		if !has {
-			return ""
-		}
-		routed = true
-		if v := s.Labels["traefik.enable"]; strings.ToLower(v) != "true" {
-			return fmt.Sprintf("declares traefik routers but traefik.enable is %q", v)
-		}
-		return ""
-	})
-	if !routed {
-		return nil, "no service declares traefik routers"
-	}
-	return out, ""
-}
-
-func appService(in *Input) ([]string, string) {
-	if _, ok := in.App.Service("app"); ok {
-		return nil, ""
-	}
-	var names []string
-	for _, s := range in.App.Services {
-		names = append(names, s.Name)
-	}
-	return []string{"no service is called app (services: " + strings.Join(names, ", ") + ")"}, ""
-}
-
-func versionLabel(in *Input) ([]string, string) {
-	if in.App.Version != "" {
-		return nil, ""
-	}
-	return []string{"no service has the label coop-cloud." + in.App.Stack + ".version"}, ""
-}
-
-func envSample(in *Input) ([]string, string) {
-	var out []string
-	for _, name := range []string{"TYPE", "DOMAIN"} {
-		if v, ok := in.Recipe.Env.Lookup(name); !ok || strings.TrimSpace(v.Value) == "" {
-			out = append(out, ".env.sample: "+name+" is not set")
-		}
-	}
-	return out, ""
-}
-
-// tags lists the recipe repository's tags; ok is false for a plain folder.
-func tags(in *Input) (names []string, ok bool, err error) {
-	t := &in.tags
-	if !t.loaded {
-		t.names, t.git, t.err = readTags(in.Recipe.Dir)
-		t.loaded = true
-	}
-	return t.names, t.git, t.err
-}
-
-func readTags(dir string) (names []string, ok bool, err error) {
-	repo, err := git.PlainOpen(dir)
-	if errors.Is(err, git.ErrRepositoryNotExists) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	iter, err := repo.Tags()
-	if err != nil {
-		return nil, false, err
-	}
-	err = iter.ForEach(func(r *plumbing.Reference) error {
-		names = append(names, r.Name().Short())
-		return nil
-	})
-	sort.Strings(names)
-	return names, true, err
-}
-
-func versionTags(in *Input) ([]string, string) {
-	names, ok, err := tags(in)
-	switch {
-	case err != nil:
-		return []string{"cannot list the tags: " + err.Error()}, ""
-	case !ok:
-		return nil, "the recipe is a plain folder, not a git repository"
-	}
-	var out []string
-	for _, t := range names {
-		if _, err := recipe.ParseVersion(t); err != nil {
-			out = append(out, "tag "+t+" is not a version")
-		}
-	}
-	return out, ""
-}
-
-func releases(in *Input) ([]string, string) {
-	if _, ok, err := tags(in); err == nil && !ok {
-		return nil, "the recipe is a plain folder, not a git repository"
-	}
-	if len(in.Recipe.Versions) == 0 {
-		return []string{"no release tag"}, ""
-	}
-	return nil, ""
-}
-
-func releaseNotes(in *Input) ([]string, string) {
-	v := in.Recipe.Versions
-	if len(v) == 0 {
-		return nil, "no release to have notes"
-	}
-	newest := v[len(v)-1]
-	if strings.TrimSpace(newest.Notes) == "" {
-		return []string{"release " + newest.Tag + " has no release/" + newest.Tag}, ""
-	}
-	return nil, ""
-}
-
-func readme(in *Input) ([]string, string) {
-	if st, err := os.Stat(filepath.Join(in.Recipe.Dir, "README.md")); err == nil && !st.IsDir() {
-		return nil, ""
-	}
-	return []string{"README.md is missing"}, ""
+	return r.Rule.Title() + ": " + strings.Join(r.Findings, "; ")
 }
