@@ -18,6 +18,7 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/report"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 	"github.com/cc-ci/recipe-test/v2/internal/runner"
+	"github.com/cc-ci/recipe-test/v2/internal/workflowcmd"
 )
 
 // tokenVar is the variable the action's token input is read through.
@@ -51,8 +52,14 @@ func flavour(getenv func(string) string) string {
 }
 
 func runAction(cmd *cobra.Command, getenv func(string) string) error {
+	// Only the toolkit's commands go to stdout as commands (their data
+	// escaped by the toolkit and neutralised by CommandWriter); everything
+	// else printed carries text the recipe or the app controls, and goes
+	// through workflowcmd.Writer, which makes it impossible to read as a
+	// command. stderr is neutralised by run (main.go).
 	stdout := cmd.OutOrStdout()
-	a := githubactions.New(githubactions.WithWriter(stdout), githubactions.WithGetenv(getenv))
+	a := githubactions.New(githubactions.WithWriter(workflowcmd.CommandWriter(stdout)), githubactions.WithGetenv(getenv))
+	text := workflowcmd.Writer(stdout)
 	in := a.GetInput
 	token := in("token")
 	if token != "" {
@@ -61,7 +68,7 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 	o := runner.Options{
 		Recipe: in("recipe"), Ref: in("ref"), Deployer: in("deployer"), Ingress: in("ingress"),
 		DomainSuffix: in("domain-suffix"), Out: in("out"), Enrollment: in("enrollment"),
-		Progress: stdout,
+		Progress: text,
 		Log:      slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 		OnSecret: a.AddMask,
 	}
@@ -124,7 +131,7 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 	enroll := func(ctx context.Context, res *results.Run) {
 		res.EnrollmentPR = actionEnroll(ctx, a, getenv, res, o.Recipe)
 	}
-	res, pub, perr, err := runAndPublish(cmd.Context(), o, ff, env, stdout, enroll)
+	res, pub, perr, err := runAndPublish(cmd.Context(), o, ff, env, text, enroll)
 	if res != nil {
 		writeActionOutputs(a, getenv, o.Out, res, pub)
 	}

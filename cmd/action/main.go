@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/cc-ci/recipe-test/v2/internal/workflowcmd"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -33,6 +35,12 @@ func main() {
 // run executes the CLI and maps the outcome to the documented exit codes:
 // 0 success, 1 a check failed, 2 usage or configuration error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "action" {
+		// In an Actions log, stderr (logs, the final error) quotes recipe
+		// strings and app output: none of it may pass for a workflow
+		// command. stdout is the action's own business (runAction).
+		stderr = workflowcmd.Writer(stderr)
+	}
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)

@@ -95,7 +95,10 @@ func tail(s string, n int) string {
 	return "[...]\n" + s
 }
 
-// prefixWriter prefixes every line written to w.
+// prefixWriter prefixes every line written to w. A "\r" ends a line too
+// (as "\n"): a terminal or an Actions runner would start a new line
+// there, which would then show without the prefix, and could, in an Actions
+// log, pass for a line of recipe-test's own.
 func prefixWriter(w io.Writer, prefix string) io.Writer {
 	return &lineWriter{w: w, prefix: prefix}
 }
@@ -107,7 +110,8 @@ type lineWriter struct {
 
 func (l *lineWriter) Write(p []byte) (int, error) {
 	var b strings.Builder
-	for _, line := range strings.SplitAfter(string(p), "\n") {
+	s := strings.ReplaceAll(strings.ReplaceAll(string(p), "\r\n", "\n"), "\r", "\n")
+	for _, line := range strings.SplitAfter(s, "\n") {
 		if line != "" {
 			b.WriteString(l.prefix + line)
 		}
