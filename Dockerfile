@@ -12,8 +12,9 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-ARG VERSION=v2
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/bin/recipe-test ./cmd/action
+# The release workflow passes git describe --tags --always --dirty.
+ARG VERSION=dev
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/cc-ci/recipe-test/v2/internal/buildinfo.version=${VERSION}" -o /out/bin/recipe-test ./cmd/action
 # Each enrolled recipe's tests, precompiled: the custom stage runs
 # recipes/<name>/<name>.test when it is there.
 RUN set -e; for dir in recipes/*/; do \

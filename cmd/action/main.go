@@ -15,9 +15,6 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/workflowcmd"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 func main() {
 	// The first SIGINT or SIGTERM cancels the run gracefully: teardown still
 	// runs. Once cancelled we stop catching signals, so a second one forces

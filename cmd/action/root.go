@@ -4,6 +4,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cc-ci/recipe-test/v2/internal/buildinfo"
 )
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -20,7 +22,11 @@ Exit codes: 0 everything passed; 1 a stage failed or something was left
 behind; 2 usage or configuration error (nothing was deployed).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version on the root command: `docker run IMAGE --version`
+		// answers without a subcommand.
+		Version: buildinfo.Version(),
 	}
+	root.SetVersionTemplate(versionLine())
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
