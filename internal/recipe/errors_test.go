@@ -67,8 +67,6 @@ func TestBadRecipes(t *testing.T) {
 			file: "compose.yml", want: `services.app: uses secret "api_key", which no compose file defines`},
 		"no image": {files: map[string]string{".env.sample": okEnv, "compose.yml": strings.Replace(okCompose, "    image: nginx:1.27\n", "", 1)},
 			file: "compose.yml", want: "services.app: no image specified"},
-		"bad port": {files: map[string]string{".env.sample": okEnv, "compose.yml": strings.Replace(okCompose, "port=80", "port=http", 1)},
-			file: "compose.yml", want: `port "http" is not a number`},
 		"secret name too long": {files: map[string]string{
 			".env.sample": strings.ReplaceAll(okEnv, "DB_PASSWORD", "DATABASE_ADMINISTRATOR_PASSWORD"),
 			"compose.yml": strings.ReplaceAll(okCompose, "db_password", "database_administrator_password"),

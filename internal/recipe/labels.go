@@ -1,7 +1,6 @@
 package recipe
 
 import (
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +19,13 @@ type Router struct {
 	Middlewares []string `json:"middlewares,omitempty"`
 	// Port is the container port the router's traefik service forwards to.
 	Port int `json:"port,omitempty"`
+	// Priority is the router's priority label; 0 when unset, and Traefik
+	// then uses the rule's length.
+	Priority int `json:"priority,omitempty"`
+	// RuleSyntax is the router's ruleSyntax label (v2, v3), "" when unset.
+	RuleSyntax string `json:"rule_syntax,omitempty"`
+	// TLS is set when the router has tls labels: it serves HTTPS.
+	TLS bool `json:"tls,omitempty"`
 }
 
 // ProbePath is the path a readiness probe should ask for so that this
@@ -44,6 +50,22 @@ func (r Router) Serves(host string) bool {
 	return false
 }
 
+// EntryScheme is the scheme requests reach the router with: https when it
+// has tls labels or listens on a secure entrypoint (Co-op Cloud's
+// web-secure), else http.
+func (r Router) EntryScheme() string {
+	if r.TLS {
+		return "https"
+	}
+	for _, e := range r.Entrypoints {
+		e = strings.ToLower(e)
+		if strings.Contains(e, "secure") || strings.Contains(e, "https") || strings.Contains(e, "443") {
+			return "https"
+		}
+	}
+	return "http"
+}
+
 // Backup is what a service's backupbot.* labels ask a backup to do.
 type Backup struct {
 	Enabled         bool   `json:"enabled"`
@@ -62,102 +84,6 @@ type Backup struct {
 	// Other keeps any further backupbot.* label (for example the
 	// backupbot.backup.command some recipes use) as written.
 	Other map[string]string `json:"other,omitempty"`
-}
-
-var matcherRe = regexp.MustCompile(`(HostRegexp|Host|PathPrefix|PathRegexp|Path)\(([^)]*)\)`)
-var ruleArgRe = regexp.MustCompile("`([^`]*)`|\"([^\"]*)\"")
-
-// parseRule pulls the literal hosts and paths out of a traefik rule. The
-// boolean structure (&&, ||, !) is not evaluated: for readiness we need the
-// hosts a router answers for and a path it certainly serves.
-func parseRule(rule string, r *Router) {
-	for _, m := range matcherRe.FindAllStringSubmatch(rule, -1) {
-		for _, a := range ruleArgRe.FindAllStringSubmatch(m[2], -1) {
-			arg := a[1] + a[2]
-			if arg == "" {
-				continue
-			}
-			switch m[1] {
-			case "Host":
-				r.Hosts = append(r.Hosts, arg)
-			case "HostRegexp":
-				r.HostRegexps = append(r.HostRegexps, arg)
-			case "Path":
-				r.Paths = append(r.Paths, arg)
-			case "PathPrefix":
-				r.PathPrefix = append(r.PathPrefix, arg)
-			}
-		}
-	}
-}
-
-// traefikRouters reads the traefik.http.* labels of one service. Only
-// routers are returned; services are folded into their routers' Port.
-func traefikRouters(labels map[string]string) ([]Router, error) {
-	if v, ok := labels["traefik.enable"]; ok && !isTrue(v) {
-		return nil, nil
-	}
-	routers := map[string]*Router{}
-	ports := map[string]int{}
-	var perr error
-	for k, v := range labels {
-		rest, ok := strings.CutPrefix(k, "traefik.http.")
-		if !ok {
-			continue
-		}
-		kind, rest, _ := strings.Cut(rest, ".")
-		name, attr, _ := strings.Cut(rest, ".")
-		switch kind {
-		case "routers":
-			r := routers[name]
-			if r == nil {
-				r = &Router{Name: name}
-				routers[name] = r
-			}
-			switch attr {
-			case "rule":
-				r.Rule = v
-				parseRule(v, r)
-			case "entrypoints":
-				r.Entrypoints = splitList(v)
-			case "service":
-				r.Service = v
-			case "middlewares":
-				r.Middlewares = splitList(v)
-			}
-		case "services":
-			if attr == "loadbalancer.server.port" {
-				p, err := strconv.Atoi(strings.TrimSpace(v))
-				if err != nil || p < 1 || p > 65535 {
-					perr = &ConfigError{Key: k, Msg: "port " + strconv.Quote(v) + " is not a number from 1 to 65535"}
-					continue
-				}
-				ports[name] = p
-			}
-		}
-	}
-	if perr != nil {
-		return nil, perr
-	}
-	var out []Router
-	for _, r := range routers {
-		if r.Rule == "" {
-			continue // a router without a rule only carries tls or middleware settings
-		}
-		switch {
-		case r.Service != "":
-			r.Port = ports[strings.TrimSuffix(r.Service, "@docker")]
-		case len(ports) == 1:
-			for _, p := range ports {
-				r.Port = p
-			}
-		default:
-			r.Port = ports[r.Name]
-		}
-		out = append(out, *r)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
 }
 
 // backupLabels reads backupbot.* labels; nil when the service has none.
