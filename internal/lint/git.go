@@ -166,7 +166,7 @@ func configBumps(in *Input) ([]string, string) {
 	if err != nil {
 		return []string{"cannot list the releases: " + err.Error()}, ""
 	}
-	prev, ok := recipe.PreviousVersion(versions, recipe.VersionAtCommit(versions, in.headCommit(repo)))
+	prev, ok := recipe.PreviousVersion(versions, currentVersion(repo, versions, in.headCommit(repo)))
 	if !ok {
 		return nil, "no earlier release to compare with"
 	}
@@ -214,6 +214,21 @@ func bumpFindings(o composeObject, kind, prev string, now, then map[string]strin
 	}
 	v := vv[0]
 	return []string{fmt.Sprintf("%s but %s is still %q", at, v.name, expand("${"+v.name+":-"+v.def+"}", now))}
+}
+
+// currentVersion is the release under test: the one tagged at head,
+// unless the working tree has changes, which no release has yet.
+func currentVersion(repo *git.Repository, versions []recipe.Version, head string) *recipe.Version {
+	v := recipe.VersionAtCommit(versions, head)
+	if v == nil {
+		return nil
+	}
+	if wt, err := repo.Worktree(); err == nil {
+		if st, err := wt.Status(); err == nil && !st.IsClean() {
+			return nil
+		}
+	}
+	return v
 }
 
 // headCommit is the commit under test: the loaded recipe's, else HEAD.
