@@ -88,7 +88,10 @@ func Probe(ctx context.Context, ing Ingress, opts ProbeOptions) (ProbeResult, er
 		if body != "" {
 			state += " (" + body + ")"
 		}
-		if state != last {
+		// An attempt cut short because the probe itself ended says nothing
+		// about the app: the error keeps the last real answer.
+		cut := status == 0 && pctx.Err() != nil
+		if state != last && !cut {
 			progress(fmt.Sprintf("GET %s: %s", res.URL, state))
 			last = state
 		}
@@ -97,6 +100,9 @@ func Probe(ctx context.Context, ing Ingress, opts ProbeOptions) (ProbeResult, er
 		case <-pctx.Done():
 			t.Stop()
 			res.Elapsed = time.Since(start)
+			if last == "" {
+				last = "none before the probe ended"
+			}
 			if err := ctx.Err(); err != nil {
 				return res, fmt.Errorf("probing %s: %w (last answer: %s)", res.URL, err, last)
 			}
