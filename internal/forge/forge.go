@@ -84,11 +84,25 @@ type Options struct {
 	Token   string
 	// TokenSource names where the token came from in errors ("$GITHUB_TOKEN").
 	TokenSource string
-	// HTTPClient is the base client; nil = a client with a 30 s timeout.
+	// AllowHTTP lets a plain http:// URL that is not loopback carry the
+	// token (a forge on a trusted private network).
+	AllowHTTP bool
+	// CommentAuthor is the login the token's comments are authored by,
+	// when the forge cannot say (a GitHub App's installation token may not
+	// read /user); "" = github-actions[bot], the author of the workflow
+	// token's comments.
+	CommentAuthor string
+	// HTTPClient is the base client; nil = http.DefaultTransport. Its
+	// Timeout, if any, bounds each attempt instead of AttemptTimeout.
 	HTTPClient *http.Client
-	Retry      RetryPolicy
-	Log        *slog.Logger
+	// AttemptTimeout bounds each attempt of a request; 0 = 30 s.
+	AttemptTimeout time.Duration
+	Retry          RetryPolicy
+	Log            *slog.Logger
 }
+
+// DefaultAttemptTimeout bounds one attempt of a forge request.
+const DefaultAttemptTimeout = 30 * time.Second
 
 // New returns the forge client Options describe. ctx bounds the setup
 // (the Gitea SDK asks the server its version).
@@ -99,29 +113,23 @@ func New(ctx context.Context, o Options) (Forge, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	base := o.HTTPClient
-	if base == nil {
-		base = &http.Client{Timeout: 30 * time.Second}
+	if o.Kind != "github" && o.Kind != "gitea" {
+		return nil, fmt.Errorf("unknown forge %q: use github, gitea or none", o.Kind)
 	}
-	hc := *base
-	hc.Transport = &retryTransport{base: transportOf(base), policy: o.Retry.withDefaults(), log: o.Log}
+	if o.Kind == "gitea" && o.BaseURL == "" {
+		return nil, errors.New("gitea: --forge-url is required (the server's URL, e.g. https://git.coopcloud.tech)")
+	}
+	origin, err := checkURL(o.Kind, orDefault(o.BaseURL, DefaultGitHubAPI), o.AllowHTTP)
+	if err != nil {
+		return nil, err
+	}
+	hc := httpClient(o, origin)
 	switch o.Kind {
 	case "github":
-		return newGitHub(o, &hc)
-	case "gitea":
-		if o.BaseURL == "" {
-			return nil, errors.New("gitea: --forge-url is required (the server's URL, e.g. https://git.coopcloud.tech)")
-		}
-		return newGitea(ctx, o, &hc)
+		return newGitHub(o, hc)
+	default:
+		return newGitea(ctx, o, hc)
 	}
-	return nil, fmt.Errorf("unknown forge %q: use github, gitea or none", o.Kind)
-}
-
-func transportOf(c *http.Client) http.RoundTripper {
-	if c.Transport != nil {
-		return c.Transport
-	}
-	return http.DefaultTransport
 }
 
 // Marker is the hidden line that identifies a recipe's sticky comment.
@@ -170,6 +178,14 @@ func (e *APIError) Error() string {
 
 func (e *APIError) Unwrap() error { return e.Err }
 
+// IsDenied says whether the forge refused the token (401 or 403): a token
+// that is invalid, or may not do this here, like the read-only token a
+// fork's pull request gets.
+func IsDenied(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden)
+}
+
 // need says what a token needs for an operation, per forge; missing
 // names what else a 404 may mean ("" = the pull request or commit).
 type need struct{ github, gitea, missing string }
@@ -179,6 +195,7 @@ var (
 		gitea: "the write:issue scope and write access to the repository"}
 	needStatus = need{github: "`statuses: write` on the repository; a classic token needs the repo:status scope",
 		gitea: "the write:repository scope and write access to the repository"}
+	needUser   = need{github: "read access to its own user (GET /user)", gitea: "the read:user scope, to tell its own comments from other users'"}
 	needRead   = need{github: "read access to the repository (`pull-requests: read`)", gitea: "the read:repository scope"}
 	needCreate = need{"`administration: write` on the owner (fine-grained token) or the repo scope (classic token), to create repositories",
 		"the write:repository scope (and write:organization for an organisation), with the right to create repositories in the owner",
@@ -201,7 +218,11 @@ func (o Options) apiError(op string, status int, message string, err error, n ne
 	case http.StatusUnauthorized:
 		e.Hint = fmt.Sprintf("the forge rejected the token in %s: check that it is valid and not expired", src)
 	case http.StatusForbidden:
-		e.Hint = fmt.Sprintf("the token in %s lacks permission on %s: it needs %s", src, repo, want)
+		on := ""
+		if repo.Owner != "" {
+			on = " on " + repo.String()
+		}
+		e.Hint = fmt.Sprintf("the token in %s lacks permission%s: it needs %s", src, on, want)
 	case http.StatusNotFound:
 		if n.missing != "" {
 			e.Hint = fmt.Sprintf("%s, %s, was not found: check --repo and that the token in %s can see it (a private repository answers 404 to a token without access)", repo, n.missing, src)

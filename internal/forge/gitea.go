@@ -12,9 +12,16 @@ import (
 )
 
 type giteaForge struct {
-	o Options
-	c *gitea.Client
+	o  Options
+	c  *gitea.Client
+	me identity
 }
+
+var (
+	_ Forge    = (*giteaForge)(nil)
+	_ Enroller = (*giteaForge)(nil)
+	_ comments = (*giteaForge)(nil)
+)
 
 func newGitea(ctx context.Context, o Options, hc *http.Client) (Forge, error) {
 	c, err := gitea.NewClient(strings.TrimRight(o.BaseURL, "/"), gitea.SetToken(o.Token), gitea.SetHTTPClient(hc), gitea.SetContext(ctx))
@@ -27,6 +34,26 @@ func newGitea(ctx context.Context, o Options, hc *http.Client) (Forge, error) {
 func (g *giteaForge) Name() string { return "gitea" }
 
 func (g *giteaForge) UpsertComment(ctx context.Context, repo Repo, pr int, marker, body string) (Comment, error) {
+	author, err := g.me.get(ctx, g.whoAmI)
+	if err != nil {
+		return Comment{}, err
+	}
+	return upsertComment(ctx, g, g.o, author, repo, pr, marker, body)
+}
+
+func (g *giteaForge) whoAmI(ctx context.Context) (string, error) {
+	if g.o.CommentAuthor != "" {
+		return g.o.CommentAuthor, nil
+	}
+	g.c.SetContext(ctx)
+	u, resp, err := g.c.GetMyUserInfo()
+	if err != nil {
+		return "", g.err("read the token's user (the author of its comments)", resp, err, needUser, Repo{})
+	}
+	return u.UserName, nil
+}
+
+func (g *giteaForge) findComment(ctx context.Context, repo Repo, pr int, marker, author string) (int64, bool, error) {
 	g.c.SetContext(ctx)
 	// Gitea answers the issue's comments whole, without a Link header;
 	// follow pages all the same should a server page them, and stop when a
@@ -36,25 +63,34 @@ func (g *giteaForge) UpsertComment(ctx context.Context, repo Repo, pr int, marke
 	for {
 		comments, resp, err := g.c.ListIssueComments(repo.Owner, repo.Name, int64(pr), opt)
 		if err != nil {
-			return Comment{}, g.err(fmt.Sprintf("list comments of %s#%d", repo, pr), resp, err, needRead, repo)
+			return 0, false, g.err(fmt.Sprintf("list comments of %s#%d", repo, pr), resp, err, needRead, repo)
 		}
 		fresh := false
 		for _, c := range comments {
 			fresh = fresh || !seen[c.ID]
 			seen[c.ID] = true
-			if strings.Contains(c.Body, marker) {
-				edited, resp, err := g.c.EditIssueComment(repo.Owner, repo.Name, c.ID, gitea.EditIssueCommentOption{Body: body})
-				if err != nil {
-					return Comment{}, g.err(fmt.Sprintf("edit comment %d on %s#%d", c.ID, repo, pr), resp, err, needComment, repo)
-				}
-				return Comment{ID: edited.ID, URL: edited.HTMLURL}, nil
+			if c.Poster != nil && sameLogin(c.Poster.UserName, author) && strings.Contains(c.Body, marker) {
+				return c.ID, true, nil
 			}
 		}
 		if resp == nil || resp.NextPage <= opt.Page || !fresh {
-			break
+			return 0, false, nil
 		}
 		opt.Page = resp.NextPage
 	}
+}
+
+func (g *giteaForge) editComment(ctx context.Context, repo Repo, pr int, id int64, body string) (Comment, error) {
+	g.c.SetContext(ctx)
+	edited, resp, err := g.c.EditIssueComment(repo.Owner, repo.Name, id, gitea.EditIssueCommentOption{Body: body})
+	if err != nil {
+		return Comment{}, g.err(fmt.Sprintf("edit comment %d on %s#%d", id, repo, pr), resp, err, needComment, repo)
+	}
+	return Comment{ID: edited.ID, URL: edited.HTMLURL}, nil
+}
+
+func (g *giteaForge) createComment(ctx context.Context, repo Repo, pr int, body string) (Comment, error) {
+	g.c.SetContext(ctx)
 	created, resp, err := g.c.CreateIssueComment(repo.Owner, repo.Name, int64(pr), gitea.CreateIssueCommentOption{Body: body})
 	if err != nil {
 		return Comment{}, g.err(fmt.Sprintf("comment on %s#%d", repo, pr), resp, err, needComment, repo)
@@ -63,7 +99,7 @@ func (g *giteaForge) UpsertComment(ctx context.Context, repo Repo, pr int, marke
 }
 
 func (g *giteaForge) SetStatus(ctx context.Context, repo Repo, sha string, st Status) error {
-	g.c.SetContext(ctx)
+	g.c.SetContext(retrySafe(ctx))
 	_, resp, err := g.c.CreateStatus(repo.Owner, repo.Name, sha, gitea.CreateStatusOption{
 		State: gitea.StatusState(st.State), Context: st.Context, Description: Describe(st.Description), TargetURL: st.TargetURL})
 	if err != nil {

@@ -57,7 +57,8 @@ func (g *giteaForge) SyncMirror(ctx context.Context, repo Repo) error {
 }
 
 func (g *giteaForge) UpsertPullRequest(ctx context.Context, repo Repo, spec PullRequestSpec) (PullRequest, error) {
-	g.c.SetContext(ctx)
+	// Opening it again after a 5xx is safe: a second is refused (409).
+	g.c.SetContext(retrySafe(ctx))
 	for attempt := 0; ; attempt++ {
 		open, closed, err := g.findPullRequest(repo, spec)
 		switch {

@@ -2,9 +2,15 @@ package forge
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
@@ -116,7 +122,7 @@ func TestGiteaPermissionErrors(t *testing.T) {
 	repoName, pr, head := g.PullRequest(t)
 	repo := Repo{g.Admin, repoName}
 	ctx := context.Background()
-	reader := g.User(t, "reader", "read:repository", "read:issue")
+	reader := g.User(t, "reader", "read:repository", "read:issue", "read:user")
 	fg := giteaForgeFor(t, g, reader)
 	_, err := fg.UpsertComment(ctx, repo, pr, Marker("x"), "body")
 	if err == nil || !strings.Contains(err.Error(), "403") || !strings.Contains(err.Error(), "write:issue") || !strings.Contains(err.Error(), "$GITEA_TOKEN") || strings.Contains(err.Error(), reader) {
@@ -125,6 +131,12 @@ func TestGiteaPermissionErrors(t *testing.T) {
 	err = fg.SetStatus(ctx, repo, head, Status{Context: "recipe-test/x", State: Pending})
 	if err == nil || !strings.Contains(err.Error(), "403") || !strings.Contains(err.Error(), "write:repository") {
 		t.Errorf("status with a read-only token: %v", err)
+	}
+	// Without read:user the token cannot tell its own comment from others'.
+	writer := giteaForgeFor(t, g, g.User(t, "writer", "write:repository", "write:issue"))
+	_, err = writer.UpsertComment(ctx, repo, pr, Marker("x"), "body")
+	if err == nil || !strings.Contains(err.Error(), "403") || !strings.Contains(err.Error(), "read:user") {
+		t.Errorf("comment without read:user: %v", err)
 	}
 	_, err = New(ctx, Options{Kind: "gitea", BaseURL: g.URL, Token: "0123456789abcdef0123456789abcdef01234567", TokenSource: "$GITEA_TOKEN"})
 	if err == nil {
@@ -138,5 +150,89 @@ func TestGiteaPermissionErrors(t *testing.T) {
 	_, err = admin.UpsertComment(ctx, Repo{g.Admin, "no-such-repo"}, pr, Marker("x"), "body")
 	if err == nil || !strings.Contains(err.Error(), "404") || !strings.Contains(err.Error(), "no-such-repo") || !strings.Contains(err.Error(), "check --repo") {
 		t.Errorf("wrong repository: %v", err)
+	}
+}
+
+// Another user's comment carrying the marker, on a real pull request, is
+// not taken for ours: the token's user gets its own sticky comment.
+func TestGiteaStickyCommentIsTheTokensOwn(t *testing.T) {
+	g := testenv.GiteaServer(t)
+	repoName, pr, _ := g.PullRequest(t)
+	repo := Repo{g.Admin, repoName}
+	ctx := context.Background()
+	marker := Marker("example")
+	mallory := giteaForgeFor(t, g, g.User(t, "mallory", "write:issue", "read:repository", "read:user"))
+	bait, err := mallory.UpsertComment(ctx, repo, pr, marker, marker+"\nmallory's words")
+	if err != nil || !bait.Created {
+		t.Fatalf("mallory's comment: %+v, %v", bait, err)
+	}
+	fg := giteaForgeFor(t, g, g.Token)
+	var first Comment
+	for i := range 2 {
+		c, err := fg.UpsertComment(ctx, repo, pr, marker, fmt.Sprintf("%s\nrun %d", marker, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = c
+		}
+		if c.Created != (i == 0) || c.ID == bait.ID || c.ID != first.ID {
+			t.Errorf("run %d: %+v (mallory's %d)", i, c, bait.ID)
+		}
+	}
+	var all []struct {
+		ID   int64
+		Body string
+		User struct{ Login string }
+	}
+	g.GetJSON(t, fmt.Sprintf("/repos/%s/issues/%d/comments", repo, pr), &all)
+	if len(all) != 2 || all[0].ID != bait.ID || all[0].Body != marker+"\nmallory's words" || all[0].User.Login != "mallory" ||
+		all[1].User.Login != g.Admin || !strings.HasSuffix(all[1].Body, "run 1") {
+		t.Errorf("comments %+v", all)
+	}
+}
+
+// A redirect from the forge to another host is refused: the Gitea SDK's
+// token never reaches it. The forge is reached through a front that
+// redirects one path elsewhere and passes the rest to the real server.
+func TestGiteaRedirectKeepsTheToken(t *testing.T) {
+	g := testenv.GiteaServer(t)
+	repoName, pr, head := g.PullRequest(t)
+	var mu sync.Mutex
+	var seen []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.Path+" auth="+r.Header.Get("Authorization"))
+		mu.Unlock()
+		http.Error(w, "nothing here", http.StatusNotFound)
+	}))
+	defer other.Close()
+	target, err := url.Parse(g.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	pulls := fmt.Sprintf("/api/v1/repos/%s/%s/pulls/%d", g.Admin, repoName, pr)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == pulls {
+			http.Redirect(w, r, other.URL+r.URL.Path, http.StatusFound)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	fg := giteaForgeFor(t, &testenv.Gitea{URL: front.URL}, g.Token)
+	repo := Repo{g.Admin, repoName}
+	_, err = fg.PullRequestHead(context.Background(), repo, pr)
+	var re *RedirectError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "not followed") {
+		t.Errorf("redirected: %v", err)
+	}
+	if len(seen) != 0 {
+		t.Errorf("the other host was asked: %v", seen)
+	}
+	// The rest goes through: the same client sets a status on the head.
+	if err := fg.SetStatus(context.Background(), repo, head, Status{Context: "recipe-test/x", State: Pending}); err != nil {
+		t.Errorf("status through the front: %v", err)
 	}
 }

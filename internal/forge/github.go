@@ -15,16 +15,23 @@ import (
 const DefaultGitHubAPI = "https://api.github.com/"
 
 type gitHub struct {
-	o Options
-	c *github.Client
+	o  Options
+	c  *github.Client
+	me identity
 }
+
+var (
+	_ Forge    = (*gitHub)(nil)
+	_ Enroller = (*gitHub)(nil)
+	_ comments = (*gitHub)(nil)
+)
 
 func newGitHub(o Options, hc *http.Client) (Forge, error) {
 	c := github.NewClient(hc).WithAuthToken(o.Token)
 	if o.BaseURL != "" && strings.TrimRight(o.BaseURL, "/") != strings.TrimRight(DefaultGitHubAPI, "/") {
 		u, err := url.Parse(strings.TrimRight(o.BaseURL, "/") + "/")
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-			return nil, fmt.Errorf("github: --forge-url %q is not an http(s) URL of the API (e.g. https://ghe.example.org/api/v3/)", o.BaseURL)
+		if err != nil { // checked in New
+			return nil, fmt.Errorf("github: --forge-url %q: %w", o.BaseURL, err)
 		}
 		c.BaseURL = u
 	}
@@ -37,26 +44,65 @@ func (g *gitHub) Name() string { return "github" }
 const commentsPerPage = 100
 
 func (g *gitHub) UpsertComment(ctx context.Context, repo Repo, pr int, marker, body string) (Comment, error) {
+	author, err := g.me.get(ctx, g.whoAmI)
+	if err != nil {
+		return Comment{}, err
+	}
+	return upsertComment(ctx, g, g.o, author, repo, pr, marker, body)
+}
+
+// workflowBot is the author of the comments the Actions workflow token
+// (GITHUB_TOKEN) writes.
+const workflowBot = "github-actions[bot]"
+
+// whoAmI asks GET /user. A GitHub App's installation token, the workflow
+// token among them, may not (403 "Resource not accessible by
+// integration"); its comments are the app's bot's: CommentAuthor, else
+// the workflow token's bot.
+func (g *gitHub) whoAmI(ctx context.Context) (string, error) {
+	if g.o.CommentAuthor != "" {
+		return g.o.CommentAuthor, nil
+	}
+	u, _, err := g.c.Users.Get(ctx, "")
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusForbidden &&
+		strings.Contains(er.Message, "not accessible by integration") {
+		return workflowBot, nil
+	}
+	if err != nil {
+		return "", g.err("read the token's user (the author of its comments)", err, needUser, Repo{})
+	}
+	return u.GetLogin(), nil
+}
+
+func (g *gitHub) findComment(ctx context.Context, repo Repo, pr int, marker, author string) (int64, bool, error) {
 	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: commentsPerPage}}
 	for {
 		comments, resp, err := g.c.Issues.ListComments(ctx, repo.Owner, repo.Name, pr, opts)
 		if err != nil {
-			return Comment{}, g.err(fmt.Sprintf("list comments of %s#%d", repo, pr), err, needRead, repo)
+			return 0, false, g.err(fmt.Sprintf("list comments of %s#%d", repo, pr), err, needRead, repo)
 		}
 		for _, c := range comments {
-			if strings.Contains(c.GetBody(), marker) {
-				edited, _, err := g.c.Issues.EditComment(ctx, repo.Owner, repo.Name, c.GetID(), &github.IssueComment{Body: &body})
-				if err != nil {
-					return Comment{}, g.err(fmt.Sprintf("edit comment %d on %s#%d", c.GetID(), repo, pr), err, needComment, repo)
-				}
-				return Comment{ID: edited.GetID(), URL: edited.GetHTMLURL()}, nil
+			if sameLogin(c.GetUser().GetLogin(), author) && strings.Contains(c.GetBody(), marker) {
+				return c.GetID(), true, nil
 			}
 		}
 		if resp.NextPage == 0 {
-			break
+			return 0, false, nil
 		}
 		opts.Page = resp.NextPage
 	}
+}
+
+func (g *gitHub) editComment(ctx context.Context, repo Repo, pr int, id int64, body string) (Comment, error) {
+	edited, _, err := g.c.Issues.EditComment(ctx, repo.Owner, repo.Name, id, &github.IssueComment{Body: &body})
+	if err != nil {
+		return Comment{}, g.err(fmt.Sprintf("edit comment %d on %s#%d", id, repo, pr), err, needComment, repo)
+	}
+	return Comment{ID: edited.GetID(), URL: edited.GetHTMLURL()}, nil
+}
+
+func (g *gitHub) createComment(ctx context.Context, repo Repo, pr int, body string) (Comment, error) {
 	created, _, err := g.c.Issues.CreateComment(ctx, repo.Owner, repo.Name, pr, &github.IssueComment{Body: &body})
 	if err != nil {
 		return Comment{}, g.err(fmt.Sprintf("comment on %s#%d", repo, pr), err, needComment, repo)
@@ -70,7 +116,7 @@ func (g *gitHub) SetStatus(ctx context.Context, repo Repo, sha string, st Status
 	if st.TargetURL != "" {
 		s.TargetURL = github.String(st.TargetURL)
 	}
-	if _, _, err := g.c.Repositories.CreateStatus(ctx, repo.Owner, repo.Name, sha, s); err != nil {
+	if _, _, err := g.c.Repositories.CreateStatus(retrySafe(ctx), repo.Owner, repo.Name, sha, s); err != nil {
 		return g.err(fmt.Sprintf("set status %s on %s@%.12s", st.Context, repo, sha), err, needStatus, repo)
 	}
 	return nil

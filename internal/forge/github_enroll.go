@@ -84,7 +84,8 @@ func (g *gitHub) UpsertPullRequest(ctx context.Context, repo Repo, spec PullRequ
 		case closed != nil:
 			return g.editPullRequest(ctx, repo, closed, spec, true)
 		}
-		p, _, err := g.c.PullRequests.Create(ctx, repo.Owner, repo.Name, &github.NewPullRequest{
+		// Opening it again after a 5xx is safe: a second is refused (422).
+		p, _, err := g.c.PullRequests.Create(retrySafe(ctx), repo.Owner, repo.Name, &github.NewPullRequest{
 			Title: github.String(spec.Title), Head: github.String(spec.Head), Base: github.String(spec.Base), Body: github.String(spec.body(""))})
 		var er *github.ErrorResponse
 		if attempt == 0 && errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusUnprocessableEntity &&

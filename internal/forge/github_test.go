@@ -22,7 +22,10 @@ import (
 type fakeGitHub struct {
 	t     *testing.T
 	srv   *httptest.Server
-	token string
+	token string // an installation token, as the workflow's
+	// users maps each valid token to its user's login; "" for an
+	// installation token, whose comments the workflow's bot authors.
+	users map[string]string
 
 	mu       sync.Mutex
 	comments []ghComment // on owner/repo#3
@@ -33,14 +36,20 @@ type fakeGitHub struct {
 }
 
 type ghComment struct {
-	ID   int64
-	Body string
+	ID     int64
+	Body   string
+	Author string // login; "" = github-actions[bot]
 }
 
+// fault is an answer given instead of the normal one. With apply, the
+// request is done first and its answer replaced (a proxy that times out
+// waiting for a forge that did the work); delay holds the answer back.
 type fault struct {
 	status  int
 	headers map[string]string
 	body    string
+	apply   bool
+	delay   time.Duration
 }
 
 const (
@@ -49,7 +58,8 @@ const (
 )
 
 func newFakeGitHub(t *testing.T) *fakeGitHub {
-	f := &fakeGitHub{t: t, token: "ghs_fake-token-value", nextID: 1000, faults: map[string][]fault{}}
+	f := &fakeGitHub{t: t, token: "ghs_fake-token-value", nextID: 1000, faults: map[string][]fault{},
+		users: map[string]string{"ghs_fake-token-value": "", "ghp_personal-token-value": "recipe-bot"}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -73,26 +83,57 @@ func (f *fakeGitHub) commentJSON(c ghComment) map[string]any {
 		"url":        fmt.Sprintf("%s/repos/%s/%s/issues/comments/%d", f.srv.URL, fakeOwner, fakeRepo, c.ID),
 		"html_url":   fmt.Sprintf("https://github.com/%s/%s/pull/%d#issuecomment-%d", fakeOwner, fakeRepo, fakePR, c.ID),
 		"issue_url":  fmt.Sprintf("%s/repos/%s/%s/issues/%d", f.srv.URL, fakeOwner, fakeRepo, fakePR),
-		"user":       map[string]any{"login": "github-actions[bot]", "id": 41898282, "type": "Bot"},
+		"user":       f.userJSON(c.Author),
 		"created_at": "2026-11-26T12:00:00Z", "updated_at": "2026-11-26T12:00:00Z", "author_association": "NONE",
 	}
 }
 
+// userJSON is a simple user as GitHub shows comment authors.
+func (f *fakeGitHub) userJSON(login string) map[string]any {
+	if login == "" {
+		return map[string]any{"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
+	}
+	return map[string]any{"login": login, "id": 1000 + len(login), "type": "User"}
+}
+
 func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	key := r.Method + " " + r.URL.Path
+	f.mu.Lock()
 	f.requests = append(f.requests, key+"?"+r.URL.RawQuery)
+	var flt *fault
 	if q := f.faults[key]; len(q) > 0 {
-		flt := q[0]
+		flt = &q[0]
 		f.faults[key] = q[1:]
+	}
+	f.mu.Unlock()
+	if flt != nil && flt.delay > 0 {
+		select {
+		case <-time.After(flt.delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if flt != nil && flt.status != 0 {
+		if flt.apply {
+			f.handle(httptest.NewRecorder(), r, key)
+		}
 		for k, v := range flt.headers {
 			w.Header().Set(k, v)
 		}
 		f.errorBody(w, flt.status, flt.body)
 		return
 	}
-	if r.Header.Get("Authorization") != "Bearer "+f.token {
+	f.handle(w, r, key)
+}
+
+func (f *fakeGitHub) handle(w http.ResponseWriter, r *http.Request, key string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	login, ok := "", false
+	if tok, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); found {
+		login, ok = f.users[tok]
+	}
+	if !ok {
 		f.errorBody(w, http.StatusUnauthorized, "Bad credentials")
 		return
 	}
@@ -102,6 +143,13 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10))
 	base := fmt.Sprintf("/repos/%s/%s", fakeOwner, fakeRepo)
 	switch {
+	case key == "GET /user" && login == "":
+		// docs.github.com: an installation token may not read /user.
+		w.WriteHeader(http.StatusForbidden)
+		json.NewEncoder(w).Encode(map[string]string{"message": "Resource not accessible by integration",
+			"documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user", "status": "403"})
+	case key == "GET /user":
+		json.NewEncoder(w).Encode(f.userJSON(login))
 	case key == "GET "+base+fmt.Sprintf("/issues/%d/comments", fakePR):
 		per, _ := strconv.Atoi(r.URL.Query().Get("per_page"))
 		if per <= 0 || per > 100 {
@@ -132,7 +180,7 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		var in struct{ Body string }
 		json.NewDecoder(r.Body).Decode(&in)
 		f.nextID++
-		c := ghComment{ID: f.nextID, Body: in.Body}
+		c := ghComment{ID: f.nextID, Body: in.Body, Author: login}
 		f.comments = append(f.comments, c)
 		w.WriteHeader(http.StatusCreated)
 		json.NewEncoder(w).Encode(f.commentJSON(c))
@@ -172,7 +220,7 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 func (f *fakeGitHub) client(t *testing.T, token string) (Forge, *[]time.Duration) {
 	var waits []time.Duration
 	fg, err := New(context.Background(), Options{Kind: "github", BaseURL: f.srv.URL, Token: token, TokenSource: "$GITHUB_TOKEN",
-		Retry: RetryPolicy{Max: 3, Sleep: func(_ *http.Request, d time.Duration) error { waits = append(waits, d); return nil }}})
+		Retry: RetryPolicy{Max: 3, Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,8 +305,10 @@ func TestGitHubRetries(t *testing.T) {
 	if _, err := fg.UpsertComment(ctx, fakeRepoRef, fakePR, Marker("x"), "body"); err != nil {
 		t.Fatalf("after retries: %v", err)
 	}
-	if len(*waits) != 3 || (*waits)[0] != 7*time.Second || (*waits)[1] < 15*time.Second || (*waits)[1] > 21*time.Second || (*waits)[2] != 4*time.Second {
-		t.Errorf("waits %v (want 7s, ~20s, then backoff 4s)", *waits)
+	// The 502 to the create is not resent by the transport: the comments
+	// are listed again first (the first backoff, 1 s).
+	if len(*waits) != 3 || (*waits)[0] != 7*time.Second || (*waits)[1] < 15*time.Second || (*waits)[1] > 21*time.Second || (*waits)[2] != time.Second {
+		t.Errorf("waits %v (want 7s, ~20s, then backoff 1s)", *waits)
 	}
 	if len(f.comments) != 1 {
 		t.Errorf("%d comments: retried requests must not duplicate", len(f.comments))

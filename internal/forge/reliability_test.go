@@ -1,0 +1,198 @@
+package forge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var commentsKey = fmt.Sprintf("POST /repos/%s/%s/issues/%d/comments", fakeOwner, fakeRepo, fakePR)
+
+// A Retry-After longer than an attempt may last is waited for: the
+// timeout bounds each attempt, not the retries with their waits. The
+// test scales GitHub's 60 s down: attempts may last 300 ms, and the
+// 45 s the forge asks are slept as 400 ms (recorded as asked).
+func TestRetryAfterLongerThanAnAttempt(t *testing.T) {
+	f := newFakeGitHub(t)
+	f.fault(commentsKey, fault{status: http.StatusTooManyRequests, headers: map[string]string{"Retry-After": "45"}, body: "API rate limit exceeded"})
+	// An attempt that hangs is cut at the attempt's timeout and retried.
+	f.fault("GET /repos/coop-cloud/example/pulls/3", fault{delay: 5 * time.Second})
+	var mu sync.Mutex
+	var waits []time.Duration
+	fg, err := New(context.Background(), Options{Kind: "github", BaseURL: f.srv.URL, Token: f.token,
+		HTTPClient: &http.Client{Timeout: 300 * time.Millisecond},
+		Retry: RetryPolicy{Sleep: func(ctx context.Context, d time.Duration) error {
+			mu.Lock()
+			waits = append(waits, d)
+			mu.Unlock()
+			return sleep(ctx, 400*time.Millisecond)
+		}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := fg.UpsertComment(context.Background(), fakeRepoRef, fakePR, Marker("x"), Marker("x")+"\nbody")
+	if err != nil || !c.Created {
+		t.Fatalf("comment after a 45 s Retry-After: %+v, %v", c, err)
+	}
+	if len(waits) != 1 || waits[0] != 45*time.Second {
+		t.Errorf("waits %v, want [45s]", waits)
+	}
+	start := time.Now()
+	sha, err := fg.PullRequestHead(context.Background(), fakeRepoRef, fakePR)
+	if err != nil || sha != fakeHead {
+		t.Fatalf("after a hung attempt: %q, %v", sha, err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("the hung attempt took %s: not cut at 300 ms", d)
+	}
+}
+
+// A create the forge did although it answered 502 is found again, not
+// repeated; a create it did not do is sent again. Either way one comment.
+func TestCommentAfter502NotDuplicated(t *testing.T) {
+	for name, applied := range map[string]bool{"done, then 502": true, "not done, 502": false} {
+		t.Run(name, func(t *testing.T) {
+			f := newFakeGitHub(t)
+			f.fault(commentsKey, fault{status: http.StatusBadGateway, body: "Server Error", apply: applied})
+			fg, waits := f.client(t, f.token)
+			marker := Marker("example")
+			c, err := fg.UpsertComment(context.Background(), fakeRepoRef, fakePR, marker, marker+"\nrun 1")
+			if err != nil || !c.Created {
+				t.Fatalf("%+v, %v", c, err)
+			}
+			posts := strings.Count(strings.Join(f.requests, "\n"), "POST ")
+			wantPosts := map[bool]int{true: 1, false: 2}[applied]
+			if len(f.comments) != 1 || f.comments[0].Body != marker+"\nrun 1" || posts != wantPosts || len(*waits) != 1 {
+				t.Errorf("%d comments %+v, %d POSTs (want %d), waits %v\n%s", len(f.comments), f.comments, posts, wantPosts, *waits, strings.Join(f.requests, "\n"))
+			}
+		})
+	}
+	// A status may be set again after a 502: the same state results.
+	f := newFakeGitHub(t)
+	f.fault("POST /repos/coop-cloud/example/statuses/"+fakeHead, fault{status: http.StatusBadGateway, body: "Server Error"})
+	fg, waits := f.client(t, f.token)
+	if err := fg.SetStatus(context.Background(), fakeRepoRef, fakeHead, Status{Context: "recipe-test/x", State: Pending}); err != nil || len(f.statuses) != 1 || len(*waits) != 1 {
+		t.Errorf("status after a 502: %v, %d statuses, waits %v", err, len(f.statuses), *waits)
+	}
+}
+
+// Only the token's own user's comment is the sticky one: another user's
+// comment carrying the marker is left alone.
+func TestStickyCommentIsTheTokensOwn(t *testing.T) {
+	marker := Marker("example")
+	for _, tc := range []struct {
+		name, token, author string
+	}{
+		{"workflow token", "ghs_fake-token-value", ""},
+		{"personal token", "ghp_personal-token-value", "recipe-bot"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeGitHub(t)
+			bait := marker + "\nmallory's text"
+			f.comments = []ghComment{{ID: 1, Body: bait, Author: "mallory"}}
+			if tc.author != "" { // the workflow's bot is not this token's user
+				f.comments = append(f.comments, ghComment{ID: 2, Body: marker + "\nthe bot's", Author: ""})
+			}
+			fg, _ := f.client(t, tc.token)
+			var first Comment
+			for i := range 2 {
+				c, err := fg.UpsertComment(context.Background(), fakeRepoRef, fakePR, marker, fmt.Sprintf("%s\nrun %d", marker, i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i == 0 {
+					first = c
+				}
+				if c.Created != (i == 0) || c.ID != first.ID || c.ID <= 2 {
+					t.Errorf("run %d: %+v", i, c)
+				}
+			}
+			if f.comments[0].Body != bait || f.comments[len(f.comments)-1].Author != tc.author || !strings.HasSuffix(f.comments[len(f.comments)-1].Body, "run 1") {
+				t.Errorf("comments %+v", f.comments)
+			}
+			if n := strings.Count(strings.Join(f.requests, "\n"), "GET /user"); n != 1 {
+				t.Errorf("GET /user %d times, want once per client", n)
+			}
+		})
+	}
+}
+
+// A redirect to another host is refused, so the token never reaches it;
+// one on the forge's own host is followed.
+func TestRedirectKeepsTheToken(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.Path+" auth="+r.Header.Get("Authorization"))
+		mu.Unlock()
+		fmt.Fprint(w, `{"number":3,"head":{"sha":"0000000000000000000000000000000000000000"}}`)
+	}))
+	defer other.Close()
+	f := newFakeGitHub(t)
+	pulls := "GET /repos/coop-cloud/example/pulls/3"
+	for _, status := range []int{http.StatusFound, http.StatusTemporaryRedirect} {
+		f.fault(pulls, fault{status: status, headers: map[string]string{"Location": other.URL + "/repos/coop-cloud/example/pulls/3"}})
+	}
+	f.fault(commentsKey, fault{status: http.StatusPermanentRedirect, headers: map[string]string{"Location": other.URL + "/steal"}})
+	fg, _ := f.client(t, f.token)
+	ctx := context.Background()
+	for i := range 2 {
+		_, err := fg.PullRequestHead(ctx, fakeRepoRef, fakePR)
+		var re *RedirectError
+		if !errors.As(err, &re) || !strings.Contains(err.Error(), "not followed") || re.To == "" {
+			t.Errorf("redirect %d: %v", i, err)
+		}
+	}
+	if _, err := fg.UpsertComment(ctx, fakeRepoRef, fakePR, Marker("x"), "b"); err == nil || !strings.Contains(err.Error(), "not followed") {
+		t.Errorf("POST redirected: %v", err)
+	}
+	if len(seen) != 0 {
+		t.Errorf("the other host was asked: %v", seen)
+	}
+	if strings.Count(strings.Join(f.requests, "\n"), "POST ") != 1 {
+		t.Errorf("a refused redirect was retried:\n%s", strings.Join(f.requests, "\n"))
+	}
+	// A move on the forge itself (a renamed repository) is followed.
+	f.fault(pulls, fault{status: http.StatusMovedPermanently, headers: map[string]string{"Location": f.srv.URL + "/repos/coop-cloud/example/pulls/3"}})
+	if sha, err := fg.PullRequestHead(ctx, fakeRepoRef, fakePR); err != nil || sha != fakeHead {
+		t.Errorf("same-host redirect: %q, %v", sha, err)
+	}
+}
+
+func TestForgeURLChecks(t *testing.T) {
+	for _, tc := range []struct {
+		url       string
+		allowHTTP bool
+		want      string // error substring; "" = accepted
+	}{
+		{"https://git.coopcloud.tech", false, ""},
+		{"http://127.0.0.1:3000", false, ""},
+		{"http://localhost:3000/", false, ""},
+		{"http://[::1]:3000", false, ""},
+		{"http://git.example.org", false, "plain HTTP"},
+		{"http://10.0.0.5:3000", false, "--forge-allow-http"},
+		{"http://git.example.org", true, ""},
+		{"https://user:secret@git.example.org", false, "credentials in the URL"},
+		{"ftp://git.example.org", false, "not an http(s) URL"},
+		{"git.example.org", false, "not an http(s) URL"},
+	} {
+		_, err := checkURL("gitea", tc.url, tc.allowHTTP)
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s (allow http %v): %v, want %q", tc.url, tc.allowHTTP, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("%s: the error shows the password: %v", tc.url, err)
+		}
+	}
+	// New refuses before any request: a GitHub Enterprise over plain HTTP.
+	if _, err := New(context.Background(), Options{Kind: "github", BaseURL: "http://ghe.example.org/api/v3", Token: "t"}); err == nil || !strings.Contains(err.Error(), "plain HTTP") {
+		t.Errorf("github over http: %v", err)
+	}
+}
