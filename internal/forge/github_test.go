@@ -384,6 +384,16 @@ func TestParseRepoAndEvent(t *testing.T) {
 	if err != nil || e.PR != 7 || e.HeadSHA != "abc123" || e.BaseRef != "main" {
 		t.Errorf("pull_request event: %+v, %v", e, err)
 	}
+	// workflow_run: the completed run's commit and page; its pull request
+	// only when GitHub names it (never a fork's).
+	e, err = ReadEvent(write(`{"action":"completed","workflow_run":{"event":"pull_request","head_sha":"abc123","html_url":"https://github.com/o/r/actions/runs/9","pull_requests":[{"number":7,"head":{"sha":"abc123"}}]}}`))
+	if err != nil || !e.WorkflowRun || e.PR != 7 || e.HeadSHA != "abc123" || e.RunURL != "https://github.com/o/r/actions/runs/9" {
+		t.Errorf("workflow_run event: %+v, %v", e, err)
+	}
+	e, err = ReadEvent(write(`{"action":"completed","workflow_run":{"event":"pull_request","head_sha":"abc123","pull_requests":[{"number":8,"head":{"sha":"fff"}}]}}`))
+	if err != nil || !e.WorkflowRun || e.PR != 0 || e.HeadSHA != "abc123" {
+		t.Errorf("workflow_run of another head: %+v, %v", e, err)
+	}
 	if e, err := ReadEvent(write(`{"ref":"refs/heads/main","after":"def"}`)); err != nil || e.PR != 0 {
 		t.Errorf("push event: %+v, %v", e, err)
 	}

@@ -31,6 +31,8 @@ type Publisher struct {
 	Logf func(format string, args ...any)
 	// CommentURL is the sticky comment's address once Finish posted it.
 	CommentURL string
+	// statusDenied: the forge refused the pending status; Finish sets none.
+	statusDenied bool
 }
 
 func (p *Publisher) logf(format string, args ...any) {
@@ -41,7 +43,10 @@ func (p *Publisher) logf(format string, args ...any) {
 
 // Start sets the recipe's status to pending. It is the first request of a
 // run to the forge, so a wrong token or repository shows here, before
-// anything is deployed.
+// anything is deployed. When the forge refuses the token (see
+// forge.IsDenied: a fork's pull request gets a read-only token), the
+// caller may go on testing: Finish then sets no status, and still tries
+// the comment, which needs another permission.
 func (p *Publisher) Start(ctx context.Context, recipe string) error {
 	if p.T.SHA == "" {
 		return nil
@@ -49,6 +54,7 @@ func (p *Publisher) Start(ctx context.Context, recipe string) error {
 	err := p.T.Forge.SetStatus(ctx, p.T.Repo, p.T.SHA, forge.Status{Context: forge.StatusContext(recipe), State: forge.Pending,
 		Description: "recipe-test is running", TargetURL: p.T.RunURL})
 	if err != nil {
+		p.statusDenied = forge.IsDenied(err)
 		return err
 	}
 	p.logf("status %s: pending on %s@%.12s", forge.StatusContext(recipe), p.T.Repo, p.T.SHA)
@@ -77,7 +83,7 @@ func (p *Publisher) Finish(ctx context.Context, run *results.Run) error {
 			p.logf("comment %s on %s#%d: %s", verb, p.T.Repo, p.T.PR, c.URL)
 		}
 	}
-	if p.T.SHA != "" {
+	if p.T.SHA != "" && !p.statusDenied {
 		st := forge.Status{Context: forge.StatusContext(recipe), State: forge.Success, TargetURL: p.T.RunURL,
 			Description: strings.TrimSpace(strings.TrimLeft(report.Verdict(run), "✅❌ "))}
 		switch {
