@@ -4,7 +4,9 @@
 # ~/.cache/recipe-test) as act-<version>/act; prints the binary's path.
 set -euo pipefail
 VERSION=0.2.89
-cache=${RECIPE_TEST_CACHE:-$HOME/.cache/recipe-test}
+# shellcheck source=cache.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cache.sh"
+cache=$(cache_dir)
 bin=$cache/act-$VERSION/act
 log() { echo "setup-act: $*" >&2; }
 if [[ -x "$bin" ]]; then
@@ -13,10 +15,9 @@ if [[ -x "$bin" ]]; then
 	exit 0
 fi
 command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
-mkdir -p "$cache"
 src=$(GOFLAGS=-mod=mod go mod download -json "github.com/nektos/act@v$VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
 [[ -d "$src" ]] || { log "module download failed"; exit 1; }
-tmp=$(mktemp -d "$cache/act-build.XXXXXX")
+tmp=$(cache_tmp act-build)
 trap 'rm -rf "$tmp"' EXIT
 cp -r "$src/." "$tmp/"
 chmod -R u+w "$tmp"

@@ -8,7 +8,9 @@
 # Usage: scripts/setup-gitea.sh
 set -euo pipefail
 VERSION=1.26.0
-cache=${RECIPE_TEST_CACHE:-$HOME/.cache/recipe-test}
+# shellcheck source=cache.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cache.sh"
+cache=$(cache_dir)
 dir=$cache/gitea-$VERSION
 bin=$dir/gitea
 log() { echo "setup-gitea: $*" >&2; }
@@ -23,8 +25,7 @@ command -v gcc >/dev/null || { log "installing gcc (the sqlite driver needs cgo)
 log "downloading code.gitea.io/gitea@v$VERSION"
 src=$(GOFLAGS=-mod=mod go mod download -json "code.gitea.io/gitea@v$VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
 [[ -d "$src" ]] || { log "module download failed"; exit 1; }
-mkdir -p "$cache"
-tmp=$(mktemp -d "$cache/gitea-build.XXXXXX")
+tmp=$(cache_tmp gitea-build)
 trap 'rm -rf "$tmp"' EXIT
 cp -r "$src/." "$tmp/"
 chmod -R u+w "$tmp"

@@ -45,7 +45,7 @@ func passRun() *results.Run {
 		Status: results.Pass, Recipe: "upgrade", Location: "https://git.example.org/recipes/upgrade.git", Ref: "refs/pull/7/head",
 		Commit: "0123456789abcdef0123456789abcdef01234567", Version: "2.0.0+2.0", BaseVersion: "1.0.0+1.0",
 		Domain: "upgr-c0ffee.ci.test", Stack: "upgr-c0ffee_ci_test", RunID: "c0ffee", Deployer: "swarm", Ingress: "direct",
-		Started: started, DurationS: 83.4, RunURL: "https://git.example.org/recipes/upgrade/actions/runs/42",
+		Started: started, DurationS: 83.4, RunURL: "https://git.example.org/recipes/upgrade/actions/runs/42", ToolVersion: "v2.3.0",
 		Stages: []results.Stage{
 			{Name: "lint", Status: results.Pass, Note: "1 warning: readme: README.md is missing", Tests: []results.Test{
 				{Name: "images-tagged", Status: results.Pass}, {Name: "no-latest", Status: results.Pass},
@@ -96,7 +96,7 @@ func failRun() *results.Run {
 }
 
 func planErrorRun() *results.Run {
-	run := &results.Run{Status: results.Fail, Location: "testdata/recipes/bad", Started: started, Residue: []string{},
+	run := &results.Run{Status: results.Fail, Location: "testdata/recipes/bad", Started: started, Residue: []string{}, ToolVersion: "v2.3.0-4-g0123abc-dirty",
 		Error: ".env.sample:3: COMPOSE_FILE: names compose.missing.yml, which does not exist in the recipe"}
 	run.ComputeLadder(nil)
 	return run

@@ -215,6 +215,9 @@ func markdownFacts(run *results.Run) string {
 	if run.RunURL != "" {
 		add("[run log](%s)", run.RunURL)
 	}
+	if run.ToolVersion != "" {
+		add("recipe-test %s", run.ToolVersion)
+	}
 	if len(facts) == 0 {
 		return ""
 	}

@@ -48,6 +48,8 @@ type Run struct {
 	EnrollmentPR string `json:"enrollment_pr,omitempty"`
 	// RunURL links to the CI run that produced this result, when known.
 	RunURL string `json:"run_url,omitempty"`
+	// ToolVersion is the recipe-test build that produced this result.
+	ToolVersion string `json:"tool_version,omitempty"`
 	// Parity compares this recipe's checks with the predecessor's, one row
 	// per feature, each with this run's result (from the enrollment).
 	Parity []ParityRow `json:"parity,omitempty"`

@@ -59,9 +59,11 @@ func TestCustomStageEnrolledExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	found := 0
-	for _, c := range suites.Suites[0].Testcases {
-		if strings.HasPrefix(c.Name, "custom/Test") && c.Failure == nil {
-			found++
+	for _, s := range suites.Suites { // one suite per stage
+		for _, c := range s.Testcases {
+			if strings.HasPrefix(c.Name, "custom/Test") && c.Failure == nil {
+				found++
+			}
 		}
 	}
 	if found != 5 {

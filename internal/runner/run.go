@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cc-ci/recipe-test/v2/internal/buildinfo"
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
 	"github.com/cc-ci/recipe-test/v2/internal/ingress"
 	"github.com/cc-ci/recipe-test/v2/internal/janitor"
@@ -88,7 +89,8 @@ func Execute(ctx context.Context, opts Options) (*results.Run, error) {
 	r := &Run{Opts: opts, Redact: red, progress: red.Writer(opts.Progress)}
 	r.stageOut = r.progress
 	r.Result = &results.Run{Status: results.Fail, Location: opts.Recipe, Ref: opts.Ref,
-		Deployer: opts.Deployer, Ingress: opts.Ingress, Started: time.Now().UTC(), Residue: []string{}, RunURL: opts.RunURL}
+		Deployer: opts.Deployer, Ingress: opts.Ingress, Started: time.Now().UTC(), Residue: []string{}, RunURL: opts.RunURL,
+		ToolVersion: buildinfo.Version()}
 	if opts.WorkDir == "" {
 		// A cloned recipe must outlive the plan: deploys read its config
 		// files, so the clone lives as long as the run.

@@ -190,13 +190,9 @@ func GiteaBinary() (string, error) {
 		}
 		return bin, nil
 	}
-	cache := os.Getenv("RECIPE_TEST_CACHE")
-	if cache == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("gitea not built: no home folder for the cache (%v): set RECIPE_TEST_CACHE and run scripts/setup-gitea.sh", err)
-		}
-		cache = filepath.Join(home, ".cache", "recipe-test")
+	cache, err := CacheDir()
+	if err != nil {
+		return "", fmt.Errorf("gitea not built: %w", err)
 	}
 	bin := filepath.Join(cache, "gitea-"+GiteaVersion, "gitea")
 	if _, err := os.Stat(bin); err != nil {
