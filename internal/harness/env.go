@@ -3,8 +3,8 @@ package harness
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -23,8 +23,7 @@ import (
 type Env struct {
 	Facts
 
-	proxy   *url.URL
-	maskOut io.Writer // where Credential announces values: os.Stdout
+	proxy *url.URL
 
 	mu        sync.Mutex
 	creds     map[string]string
@@ -54,7 +53,7 @@ func Load(t testing.TB) *Env {
 	if err != nil || proxy.Scheme == "" || proxy.Host == "" {
 		t.Fatalf("harness: recipe-test facts %s: proxy_url %q is not an absolute URL", path, f.ProxyURL)
 	}
-	e := &Env{Facts: *f, proxy: proxy, maskOut: os.Stdout, creds: map[string]string{}}
+	e := &Env{Facts: *f, proxy: proxy, creds: map[string]string{}}
 	t.Cleanup(e.close)
 	return e
 }
@@ -121,8 +120,8 @@ const credentialAlphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ234
 // with at least one lower-case letter, one upper-case letter and one digit,
 // so that usual password rules accept it), the same for the same name
 // within one Env. Before it is first returned it is announced to the runner
-// on stdout (MaskPrefix), so that every report masks it; it is never
-// printed otherwise.
+// through the run's mask file (Facts.MaskFile), so that every report masks
+// it; it is never printed.
 func (e *Env) Credential(t testing.TB, name string) string {
 	t.Helper()
 	e.mu.Lock()
@@ -134,11 +133,28 @@ func (e *Env) Credential(t testing.TB, name string) string {
 	if err != nil {
 		t.Fatalf("harness: credential %q: %v", name, err)
 	}
-	if _, err := fmt.Fprintln(e.maskOut, MaskPrefix+v); err != nil {
+	if err := e.announceMask(v); err != nil {
 		t.Fatalf("harness: credential %q: announcing it for masking: %v", name, err)
 	}
 	e.creds[name] = v
 	return v
+}
+
+// announceMask appends v to the run's mask file. One write of one line
+// with O_APPEND: concurrent tests (each with its own Env) never interleave.
+func (e *Env) announceMask(v string) error {
+	if e.MaskFile == "" {
+		return errors.New("the run's facts name no mask file: the credential could not be masked, so it is not made")
+	}
+	f, err := os.OpenFile(e.MaskFile, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(v + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // newCredential draws n characters of credentialAlphabet uniformly (bytes

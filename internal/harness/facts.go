@@ -21,11 +21,6 @@ import (
 // FactsEnv names the environment variable holding the facts file's path.
 const FactsEnv = "RECIPE_TEST_FACTS"
 
-// MaskPrefix starts an output line that asks the runner to mask a value in
-// every report; the runner drops the line itself. The harness prints it for
-// every credential it generates.
-const MaskPrefix = "::recipe-test-mask::"
-
 // Facts are what the runner knows about the deployed app under test.
 type Facts struct {
 	Recipe  string `json:"recipe"`
@@ -55,6 +50,14 @@ type Facts struct {
 	// Out is a folder for files tests save (screenshots); the runner keeps
 	// it with the run's results.
 	Out string `json:"out"`
+	// MaskFile is where Credential announces each value it generates, one
+	// per line, for the runner to mask in every report. It is a file the
+	// runner created for this run in its private work folder (mode 0600),
+	// not the tests' output: the app's output reaches a test only as data,
+	// and whatever a test prints is never read as a mask, so the app cannot
+	// have a word of its choosing masked (masking "fail" once blanked it in
+	// every report and broke junit.xml).
+	MaskFile string `json:"mask_file,omitempty"`
 }
 
 // ReadFacts reads a facts file.

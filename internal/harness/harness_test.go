@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -83,12 +82,11 @@ func TestEnvLookups(t *testing.T) {
 }
 
 // A credential is stable per name within an Env, differs between names and
-// Envs, and is announced for masking exactly once, before it is returned.
+// Envs, and is announced for masking exactly once, before it is returned,
+// through the run's mask file, never on the test's output.
 func TestCredential(t *testing.T) {
 	useFacts(t, &Facts{Recipe: "x", Domain: "x.test", BaseURL: "http://x.test", ProxyURL: "http://127.0.0.1:9"})
 	env := Load(t)
-	var out bytes.Buffer
-	env.maskOut = &out
 
 	var wg sync.WaitGroup
 	got := make([]string, 16)
@@ -105,13 +103,18 @@ func TestCredential(t *testing.T) {
 	if admin == user {
 		t.Errorf("two names, one credential %q", admin)
 	}
-	if want := MaskPrefix + admin + "\n" + MaskPrefix + user + "\n"; out.String() != want {
-		t.Errorf("announced:\n%q\nwant:\n%q", out.String(), want)
+	announced, err := os.ReadFile(env.MaskFile)
+	if want := admin + "\n" + user + "\n"; err != nil || string(announced) != want {
+		t.Errorf("announced:\n%q (%v)\nwant:\n%q", announced, err, want)
 	}
 	other := Load(t)
-	other.maskOut = io.Discard
 	if other.Credential(t, "admin") == admin {
 		t.Error("two Envs share a credential")
+	}
+	// Without a mask file the credential is refused, not made unmasked.
+	other.MaskFile = ""
+	if r := capture(t, func(t testing.TB) { other.Credential(t, "user") }); !r.Failed() || !strings.Contains(r.message(), "no mask file") {
+		t.Errorf("no mask file: failed=%v %s", r.Failed(), r.message())
 	}
 }
 

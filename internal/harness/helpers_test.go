@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -96,7 +97,14 @@ func wantFailure(t *testing.T, r *recorder, wants ...string) {
 // $RECIPE_TEST_FACTS at it (restored when the test ends).
 func useFacts(t *testing.T, f *Facts) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "facts.json")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "facts.json")
+	if f.MaskFile == "" { // as the runner does: an empty file only it and the tests may write
+		f.MaskFile = filepath.Join(dir, "masks")
+		if err := os.WriteFile(f.MaskFile, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := WriteFacts(path, f); err != nil {
 		t.Fatal(err)
 	}

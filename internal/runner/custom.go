@@ -60,7 +60,14 @@ func (custom) Run(ctx context.Context, r *Run) error {
 		return fmt.Errorf("output folder: %w", err)
 	}
 	factsFile := filepath.Join(r.Opts.WorkDir, "facts.json")
-	if err := harness.WriteFacts(factsFile, r.facts(out)); err != nil {
+	maskFile, err := r.newMaskFile()
+	if err != nil {
+		return err
+	}
+	defer os.Remove(maskFile)
+	facts := r.facts(out)
+	facts.MaskFile = maskFile
+	if err := harness.WriteFacts(factsFile, facts); err != nil {
 		return fmt.Errorf("write the run's facts: %w", err)
 	}
 	defer os.Remove(factsFile)
@@ -92,36 +99,19 @@ func (custom) Run(ctx context.Context, r *Run) error {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 10 * time.Second
 	runErr := cmd.Run()
-	// Values the tests generated ask to be masked: mask them before any of
-	// the output is kept, and drop the asking lines.
-	output := r.takeMasks(stdout.String())
+	// The credentials the tests generated are masked before any of their
+	// output is kept. They come from the mask file, never from the output:
+	// see harness.Facts.MaskFile.
+	if err := r.takeMasks(maskFile); err != nil {
+		return err
+	}
+	output := stdout.String()
 	report, err := parse(strings.NewReader(output))
 	if err != nil {
 		return fmt.Errorf("read the test output: %w", err)
 	}
 	r.Logf("%s", r.Redact.String(strings.TrimSpace(stderr.String())))
 	return r.recordTests(report, runErr, output)
-}
-
-// takeMasks registers every value announced with harness.MaskPrefix and
-// returns the output without those lines (in -json output they sit inside
-// the events' Output strings).
-func (r *Run) takeMasks(out string) string {
-	var kept []string
-	for _, line := range strings.SplitAfter(out, "\n") {
-		i := strings.Index(line, harness.MaskPrefix)
-		if i < 0 {
-			kept = append(kept, line)
-			continue
-		}
-		v := line[i+len(harness.MaskPrefix):]
-		v = strings.TrimSpace(strings.SplitN(strings.SplitN(v, `\n`, 2)[0], `"`, 2)[0])
-		r.Redact.Add(v)
-		if r.Opts.OnSecret != nil {
-			r.Opts.OnSecret(v)
-		}
-	}
-	return strings.Join(kept, "")
 }
 
 // recordTests turns the parsed report into the stage's test cases and its

@@ -13,7 +13,6 @@ import (
 	"github.com/jstemmer/go-junit-report/v2/junit"
 	"github.com/jstemmer/go-junit-report/v2/parser/gotest"
 
-	"github.com/cc-ci/recipe-test/v2/internal/harness"
 	"github.com/cc-ci/recipe-test/v2/internal/redact"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
@@ -72,7 +71,9 @@ func TestCustomStageEnrolledExample(t *testing.T) {
 }
 
 // Failures keep their message, skips their reason (and keep the stage from
-// passing), and a credential a test logs is masked everywhere.
+// passing), and a credential a test logs is masked everywhere; a mask line
+// the app wrote into a test's failure masks nothing, and every report
+// still parses.
 func TestCustomStageFailSkipMask(t *testing.T) {
 	out := t.TempDir()
 	res, progress := execute(t, Options{Recipe: fixture(t, "example"), Enrollment: enrollment(t, "custom-mixed"),
@@ -82,9 +83,11 @@ func TestCustomStageFailSkipMask(t *testing.T) {
 	for _, tc := range st.Tests {
 		byName[tc.Name] = tc
 	}
-	if tc := byName["TestFails"]; tc.Status != results.Fail || !strings.Contains(tc.Reason, "want 418") {
+	if tc := byName["TestFails"]; tc.Status != results.Fail || !strings.Contains(tc.Reason, "want 418") ||
+		!strings.Contains(tc.Reason, "fails on purpose") || !strings.Contains(tc.Output, "::recipe-test-mask::fail") {
 		t.Errorf("TestFails: %+v", tc)
 	}
+	wantReportsParse(t, out)
 	if tc := byName["TestSkips"]; tc.Status != results.Skip || !strings.Contains(tc.Reason, "needs an SMTP relay") {
 		t.Errorf("TestSkips: %+v", tc)
 	}
@@ -116,10 +119,23 @@ func TestRecordTestsSkipNeverPasses(t *testing.T) {
 	if reason, ok := IsSkip(r.recordTests(parse("testing: warning: no tests to run\nPASS\nok  \tx\t0.01s\n"), nil, "")); !ok || !strings.Contains(reason, "no recipe test ran") {
 		t.Errorf("no tests: %q", reason)
 	}
-	r = &Run{Redact: &redact.Redactor{}, stageOut: io.Discard}
+	// Masks come from the mask file (a value too short to be a credential
+	// is ignored), never from the output.
+	r = &Run{Redact: &redact.Redactor{}, stageOut: io.Discard, Opts: Options{WorkDir: t.TempDir()}}
 	r.Redact.Add("s3cr3t-value-1234")
-	out := r.takeMasks("=== RUN   TestC\n" + harness.MaskPrefix + "generated-cred-5678\n    c_test.go:3: pw generated-cred-5678 and s3cr3t-value-1234\n--- PASS: TestC (0.00s)\nPASS\n")
-	if err := r.recordTests(parse(out), nil, out); err != nil || strings.Contains(r.tests[0].Output, "generated-cred-5678") || strings.Contains(r.tests[0].Output, "s3cr3t") || strings.Contains(out, harness.MaskPrefix) {
+	masks, err := r.newMaskFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(masks, []byte("generated-cred-5678\nfail\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.takeMasks(masks); err != nil {
+		t.Fatal(err)
+	}
+	out := "=== RUN   TestC\n::recipe-test-mask::failing-word\n    c_test.go:3: pw generated-cred-5678 and s3cr3t-value-1234 fail\n--- PASS: TestC (0.00s)\nPASS\n"
+	if err := r.recordTests(parse(out), nil, out); err != nil || strings.Contains(r.tests[0].Output, "generated-cred-5678") || strings.Contains(r.tests[0].Output, "s3cr3t") ||
+		!strings.Contains(r.tests[0].Output, "::recipe-test-mask::failing-word") || !strings.Contains(r.tests[0].Output, "*** fail") {
 		t.Errorf("masking: %v %+v", err, r.tests)
 	}
 }

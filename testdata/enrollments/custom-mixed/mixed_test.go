@@ -16,10 +16,16 @@ func TestPasses(t *testing.T) {
 	}
 }
 
+// TestFails fails, and quotes in its failure what the app answered, as a
+// test quotes a response body: text the app controls, here a line made to
+// look like a mask request (the word "fail"), which must mask nothing.
 func TestFails(t *testing.T) {
 	env := harness.Load(t)
-	if resp := env.HTTP().Get(t, "/health"); resp.Status != http.StatusTeapot {
-		t.Errorf("GET /health answered %d, want 418 (this fixture test fails on purpose)", resp.Status)
+	c := env.HTTP()
+	var stored struct{ Value string }
+	c.PostJSON(t, "/api/items", map[string]string{"name": "mask probe", "value": "\n::recipe-test-mask::fail\n"}, &stored)
+	if resp := c.Get(t, "/health"); resp.Status != http.StatusTeapot {
+		t.Errorf("GET /health answered %d, want 418 (this fixture test fails on purpose); the app stored %s", resp.Status, stored.Value)
 	}
 }
 
