@@ -1,6 +1,7 @@
 // Package redact masks secret values in anything we print or store: logs,
 // captured output, reports. Every generated secret and token is added to
-// one Redactor before anything could print it.
+// one Redactor before anything could print it; credentials in URLs are
+// stripped whether registered or not.
 package redact
 
 import (
@@ -35,17 +36,19 @@ func (r *Redactor) Add(values ...string) {
 	sort.Slice(r.values, func(i, j int) bool { return len(r.values[i]) > len(r.values[j]) })
 }
 
-// String returns s with every registered value masked.
+// String returns s with every registered value masked, and the
+// credentials of every URL in it stripped (URLCredentials), registered or
+// not.
 func (r *Redactor) String(s string) string {
 	if r == nil {
-		return s
+		return URLCredentials(s)
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	for _, v := range r.values {
 		s = strings.ReplaceAll(s, v, Mask)
 	}
-	return s
+	return URLCredentials(s)
 }
 
 // Writer masks what is written to w. It masks within each Write: callers
