@@ -44,7 +44,7 @@ func Open(ctx context.Context, location, ref, workDir string) (*Recipe, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.Location, r.Ref, r.Commit = location, ref, src.Commit
+	r.Location, r.Ref, r.Commit = src.Location, ref, src.Commit // Location without URL credentials
 	if src.IsGit {
 		if r.Versions, err = ListVersions(src.Dir); err != nil {
 			return nil, fmt.Errorf("recipe %s: versions: %w", r.Name, err)

@@ -16,6 +16,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	"github.com/go-git/go-git/v5/plumbing/transport/server"
+
+	"github.com/cc-ci/recipe-test/v2/internal/redact"
 )
 
 // Errors wrapped by Fetch, for errors.Is.
@@ -73,6 +75,25 @@ func isGitURL(location string) bool {
 // hash, or a full ref name such as refs/pull/5/head. An empty ref means the
 // remote's default branch.
 func Fetch(ctx context.Context, location, ref, workDir string) (*Source, error) {
+	src, err := fetch(ctx, location, ref, workDir)
+	if err != nil {
+		// Errors quote the location, and go-git's may quote the URL it
+		// was given: a credential in it must not reach a log or a report.
+		return nil, shownError{err}
+	}
+	// The location is for display from here on; the clone is made.
+	src.Location = redact.URLCredentials(src.Location)
+	return src, nil
+}
+
+// shownError is an error whose text has URL credentials stripped; errors.Is
+// and errors.As still see the error it wraps.
+type shownError struct{ err error }
+
+func (e shownError) Error() string { return redact.URLCredentials(e.err.Error()) }
+func (e shownError) Unwrap() error { return e.err }
+
+func fetch(ctx context.Context, location, ref, workDir string) (*Source, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("fetching recipe %s: %w", location, err)
 	}

@@ -3,6 +3,8 @@ package recipe
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -273,5 +275,32 @@ func TestFetchThenListVersions(t *testing.T) {
 	}
 	if prev, ok := PreviousVersion(vs, VersionAtCommit(vs, src.Commit)); !ok || prev.Tag != "v2.1.0+y" {
 		t.Errorf("PreviousVersion for main = %q, %v; want v2.1.0+y", prev.Tag, ok)
+	}
+}
+
+// A URL's credentials never show in a fetch error (whether the server
+// refuses the clone or cannot be reached), and the error still says what
+// went wrong.
+func TestFetchHidesURLCredentials(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no such repository: "+r.URL.String(), http.StatusNotFound)
+	}))
+	t.Cleanup(srv.Close)
+	const secret = "tok3n-s3cr3t-value"
+	for _, loc := range []string{
+		strings.Replace(srv.URL, "://", "://user:"+secret+"@", 1) + "/o/r.git",
+		strings.Replace(srv.URL, "://", "://"+secret+"@", 1) + "/o/r.git",
+		"https://user:" + secret + "@127.0.0.1:1/o/r.git",
+	} {
+		_, err := Fetch(context.Background(), loc, "", t.TempDir())
+		if err == nil {
+			t.Fatalf("Fetch(%s) succeeded", loc)
+		}
+		if strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "***@127.0.0.1") {
+			t.Errorf("Fetch error %q shows the credential or not the URL", err)
+		}
+		if !errors.Is(err, ErrRepositoryNotFound) {
+			t.Errorf("error %v is not ErrRepositoryNotFound", err)
+		}
 	}
 }
