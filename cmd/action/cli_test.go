@@ -166,29 +166,3 @@ func TestReportCommand(t *testing.T) {
 	}
 }
 
-// `recipe-test lint` needs no swarm: the example is lint clean (exit 0);
-// a recipe with an untagged image is not (exit 1, the rule, the service
-// and the fix named); a recipe that cannot load exits 2.
-func TestLintCommand(t *testing.T) {
-	code, out, stderr := runCLI(t, "lint", filepath.Join("..", "..", "testdata", "recipes", "example"))
-	if code != exitOK || !strings.Contains(out, "example: 0 errors, 0 warnings") || !strings.Contains(out, "skip  version-tags") {
-		t.Errorf("example: exit %d\n%s%s", code, out, stderr)
-	}
-	dir := t.TempDir()
-	for name, content := range map[string]string{
-		".env.sample": "TYPE=untagged\nDOMAIN=untagged.example.com\n",
-		"compose.yml": "version: \"3.8\"\nservices:\n  app:\n    image: nginx\n    healthcheck:\n      test: [\"CMD\", \"true\"]\n",
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	code, out, stderr = runCLI(t, "lint", dir)
-	if code != exitFailed || !strings.Contains(out, "error    images-tagged    service app: image nginx has no tag (fix: pin each image") ||
-		!strings.Contains(out, "untagged: 1 errors, 2 warnings") || !strings.Contains(stderr, "untagged is not lint clean") {
-		t.Errorf("untagged: exit %d\n%s%s", code, out, stderr)
-	}
-	if code, _, stderr := runCLI(t, "lint", t.TempDir()); code != exitConfig || !strings.Contains(stderr, ".env.sample") {
-		t.Errorf("not a recipe: exit %d %s", code, stderr)
-	}
-}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -18,49 +20,69 @@ func newLintCmd() *cobra.Command {
 	var ref string
 	cmd := &cobra.Command{
 		Use:   "lint PATH|GIT-URL",
-		Short: "Check a recipe against Co-op Cloud's conventions (the lint stage, without a swarm)",
+		Short: "Check a recipe against abra's lint rules and ours (the lint stage, without a swarm)",
 		Long: `Check a recipe from a folder or a git URL at a ref against Co-op Cloud's
 conventions, as the run's lint stage does, without deploying anything or
-needing a swarm: one line per rule, pass, skip, warning or error, with what
-broke it and how to fix it. Exits 1 when any error-level rule fails (the
-recipe is not lint clean, L5), 2 on a recipe that cannot be loaded.`,
+needing a swarm: abra's recipe lint rules R001-R015 at abra's levels, then
+ours. One line per rule: pass, skip (with why), warning or error, abra's id
+(or "ours"), the rule, what broke it and how to fix it. Rules that need the
+network (abra's catalogue, git.coopcloud.tech) are skipped. Exits 1 when any
+error-level rule fails (the recipe is not lint clean, L5), 2 on a recipe
+that cannot be loaded, after reporting the rules that read its files.`,
 		Example: `  recipe-test lint testdata/recipes/example
   recipe-test lint https://git.coopcloud.tech/coop-cloud/custom-html.git --ref 1.0.0+1.25.1`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, done, err := openRecipe(cmd.Context(), args[0], ref)
+			work, err := os.MkdirTemp("", "recipe-test-")
 			if err != nil {
 				return err
 			}
-			defer done()
-			app, err := r.Resolve(recipe.ResolveOptions{Domain: lintDomain})
+			defer os.RemoveAll(work)
+			src, err := recipe.Fetch(cmd.Context(), args[0], ref, work)
 			if err != nil {
 				return err
 			}
-			rep := lint.Check(&lint.Input{Recipe: r, App: app})
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			for _, res := range rep.Results {
-				verdict, detail := string(res.Status), ""
-				switch res.Status {
-				case lint.Skip:
-					detail = res.Reason
-				case lint.Fail:
-					verdict = string(res.Rule.Severity)
-					detail = strings.Join(res.Findings, "; ") + " (fix: " + res.Rule.Fix + ")"
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\n", verdict, res.Rule.ID, detail)
-			}
-			if err := w.Flush(); err != nil {
+			in := lint.Load(src, lintDomain)
+			rep := lint.Check(in)
+			if err := printLint(cmd.OutOrStdout(), rep); err != nil {
 				return err
+			}
+			name := args[0]
+			if in.Recipe != nil {
+				name = in.Recipe.Name
 			}
 			errs, warns := len(rep.Failed(lint.Error)), len(rep.Failed(lint.Warning))
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d errors, %d warnings\n", r.Name, errs, warns)
-			if errs > 0 {
-				return failedError{fmt.Errorf("%s is not lint clean: %d error-level rules failed", r.Name, errs)}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d errors, %d warnings\n", name, errs, warns)
+			switch {
+			case in.Err != nil:
+				// The recipe cannot be deployed: exit 2, as for any
+				// recipe that does not load, once what could be checked
+				// is reported.
+				return in.Err
+			case errs > 0:
+				return failedError{fmt.Errorf("%s is not lint clean: %d error-level rules failed", name, errs)}
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&ref, "ref", "", "git branch, tag or commit to check (default: the working tree of a local folder, or the default branch of a URL)")
 	return cmd
+}
+
+// printLint writes one line per rule: verdict, abra's id or "ours", the
+// rule, and what broke it with the fix, or why it was skipped.
+func printLint(out io.Writer, rep lint.Report) error {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	for _, res := range rep.Results {
+		verdict, detail := string(res.Status), ""
+		switch res.Status {
+		case lint.Skip:
+			detail = res.Reason
+		case lint.Fail:
+			verdict = string(res.Rule.Severity)
+			detail = strings.Join(res.Findings, "; ") + " (fix: " + res.Rule.Fix + ")"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", verdict, res.Rule.Ref(), res.Rule.ID, detail)
+	}
+	return w.Flush()
 }

@@ -132,7 +132,7 @@ var rules = []Rule{
 		Fix:  "use the image's version tag, e.g. 1.27.3 or 17-alpine, not a name or a date", check: semverImageTags},
 	{ID: "catalogue-version", Abra: "R006", Severity: Warning, needs: needNetwork,
 		What: "the recipe has a version published in the Co-op Cloud catalogue",
-		Fix:  "publish a release (abra recipe release) and add the recipe to the catalogue", check: offline("the recipe catalogue (recipes.coopcloud.tech)")},
+		Fix:  "publish a release (abra recipe release) and add the recipe to the catalogue", check: offline("abra reads the recipe catalogue at recipes.coopcloud.tech")},
 	{ID: "readme-metadata", Abra: "R007", Severity: Warning, needs: needFiles,
 		What: "README.md has its metadata block filled in (Category, Status, Image, Healthcheck, Backups, Email, Tests, SSO)",
 		Fix:  "fill in every field between <!-- metadata --> and <!-- endmetadata --> in README.md", check: readmeMetadata},
@@ -153,7 +153,7 @@ var rules = []Rule{
 		Fix:  "name each config ${STACK_NAME}_<config>_${<CONFIG>_VERSION} and add export <CONFIG>_VERSION=v1 to abra.sh", check: configVersions},
 	{ID: "recipe-repo", Abra: "R013", Severity: Warning, needs: needNetwork,
 		What: "the recipe's repository exists on git.coopcloud.tech",
-		Fix:  "publish the recipe at git.coopcloud.tech/coop-cloud/<recipe>", check: offline("git.coopcloud.tech")},
+		Fix:  "publish the recipe at git.coopcloud.tech/coop-cloud/<recipe>", check: offline("abra looks the repository up on git.coopcloud.tech")},
 	{ID: "annotated-tags", Abra: "R014", Severity: Error, needs: needFiles,
 		What: "every git tag is annotated, as abra recipe release makes them",
 		Fix:  `replace each lightweight tag with an annotated one (git tag -a <tag> -m "<tag>")`, check: annotatedTags},
@@ -226,7 +226,7 @@ func (in *Input) missing(n need) string {
 // lint never queries one, so the rule is skipped, naming it.
 func offline(what string) func(*Input) ([]string, string) {
 	return func(*Input) ([]string, string) {
-		return nil, "needs the network (" + what + "), which lint does not query: not checked"
+		return nil, "needs the network, which lint does not use (" + what + "): not checked"
 	}
 }
 
