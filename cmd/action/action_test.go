@@ -172,7 +172,7 @@ func TestActionEnrollsUnenrolledRecipe(t *testing.T) {
 		"GITHUB_OUTPUT": filepath.Join(work, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(work, "summary.md"),
 		"INPUT_RECIPE": checkout, "INPUT_STAGES": "install", "INPUT_DOMAIN-SUFFIX": "enroll-action.test",
 		"INPUT_OUT": filepath.Join(work, "results"), "INPUT_TOKEN": g.Token, "INPUT_TIMEOUT": "2m",
-		"INPUT_ENROLL-REPO":   ci,
+		"INPUT_ENROLL-REPO": ci, "INPUT_ENROLL-TOKEN": g.Token,
 		"RECIPE_TEST_RECIPES": t.TempDir(), "RECIPE_TEST_LOCK_DIR": filepath.Join(work, "locks"),
 	}
 	for k, v := range env {
@@ -226,9 +226,11 @@ func TestActionEnrollsUnenrolledRecipe(t *testing.T) {
 	}
 }
 
-// Enrolling is a side job of the action: it is skipped with a notice
-// without a token for it, skipped for enrolled recipes and with enroll:
-// false, and a failure is a warning, not the run's failure.
+// Enrolling is a side job of the action: by default it acts only with an
+// enroll-token (silently skipped without one); with enroll: true it is
+// skipped with a notice without a token or repository for it; it is
+// skipped for enrolled recipes and with enroll: false, and a failure is a
+// warning, not the run's failure.
 func TestActionEnrollSkipsAndWarns(t *testing.T) {
 	g := testenv.GiteaServer(t)
 	ci := ciRepository(t, g)
@@ -249,9 +251,10 @@ func TestActionEnrollSkipsAndWarns(t *testing.T) {
 		run    *results.Run
 		want   string // in stdout; "" = nothing at all
 	}{
-		"no CI repository": {map[string]string{"INPUT_TOKEN": "workflow-token"}, run, "::notice::recipe example is not enrolled; give the enroll-repo input"},
-		"no token":         {map[string]string{"INPUT_ENROLL-REPO": ci}, run, "::notice::recipe example is not enrolled; give the enroll-repo input"},
-		"the workflow's token cannot": {map[string]string{"INPUT_TOKEN": g.User(t, "reader-"+strings.Split(ci, "/")[0], "read:repository"), "GITHUB_ACTION_REPOSITORY": ci}, run,
+		"auto without enroll-token": {map[string]string{"INPUT_TOKEN": g.Token, "INPUT_ENROLL-REPO": ci, "GITHUB_ACTION_REPOSITORY": ci}, run, ""},
+		"no CI repository":          {map[string]string{"INPUT_ENROLL": "true", "INPUT_TOKEN": "workflow-token"}, run, "::notice::recipe example is not enrolled; give the enroll-repo input"},
+		"no token":                  {map[string]string{"INPUT_ENROLL": "true", "INPUT_ENROLL-REPO": ci}, run, "::notice::recipe example is not enrolled; give the enroll-repo input"},
+		"the workflow's token cannot": {map[string]string{"INPUT_ENROLL": "true", "INPUT_TOKEN": g.User(t, "reader-"+strings.Split(ci, "/")[0], "read:repository"), "GITHUB_ACTION_REPOSITORY": ci}, run,
 			"(the workflow's own token usually cannot write to another repository: give enroll-token)"},
 		"disabled":         {map[string]string{"INPUT_ENROLL": "false", "INPUT_ENROLL-TOKEN": g.Token, "INPUT_ENROLL-REPO": ci}, run, ""},
 		"already enrolled": {map[string]string{"INPUT_ENROLL-TOKEN": g.Token, "INPUT_ENROLL-REPO": ci}, &results.Run{Recipe: "example", Enrollment: "recipes/example/recipe.toml"}, ""},

@@ -75,6 +75,9 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 	if o.Recipe == "" {
 		return usageError{errors.New("input recipe is required: an enrolled recipe's name, a path or a git URL")}
 	}
+	if err := runInputs(in, &o); err != nil {
+		return usageError{err}
+	}
 	if s := in("stages"); s != "" {
 		o.Stages = []string{s}
 	}
@@ -91,6 +94,12 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 	if o.Out == "" {
 		o.Out = runner.DefaultOut
 	}
+	// Whatever happens next, what lands in the workspace is its owner's.
+	defer func() {
+		if err := giveToWorkspaceOwner(getenv("GITHUB_WORKSPACE"), o.Out); err != nil {
+			a.Warningf("%s", oneLineOf(err.Error()))
+		}
+	}()
 	failOnResidue, err := boolInput(in, "fail-on-residue", true)
 	if err != nil {
 		return usageError{err}

@@ -20,7 +20,8 @@ const enrollTokenVar = "RECIPE_TEST_ENROLL_TOKEN"
 // actionEnroll opens (or updates) the enrollment pull request of a recipe
 // the run found unenrolled, on the CI's repository (input enroll-repo,
 // else the action's own repository), with a token that may push there and
-// create the mirror (enroll-token, else token). Enrolling is a side job: a
+// create the mirror: enroll-token; with enroll: true, else token. Without
+// enroll-token, enroll: auto (the default) does nothing. Enrolling is a side job: a
 // failure is a warning and leaves the run's verdict alone; nothing is
 // created when the token cannot do it all. It returns the pull request's
 // URL, or "" when nothing was done.
@@ -34,13 +35,18 @@ func actionEnroll(ctx context.Context, a *githubactions.Action, getenv func(stri
 		return ""
 	}
 	if mode != "auto" && mode != "true" {
-		a.Warningf("input enroll %q: use auto or false; not enrolling", mode)
+		a.Warningf("input enroll %q: use auto, true or false; not enrolling", mode)
 		return ""
 	}
 	token, ownToken := in("enroll-token"), false
-	if token != "" {
+	switch {
+	case token != "":
 		a.AddMask(token)
-	} else {
+	case mode == "auto":
+		// Enrolling is opt-in: most workflows test a recipe they do not
+		// mean to enroll, and the workflow's own token cannot do it.
+		return ""
+	default:
 		token, ownToken = in("token"), true
 	}
 	repoName := in("enroll-repo")

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/cc-ci/recipe-test/v2/internal/runner"
+)
+
+// runInputs reads the action inputs that mirror run's flags of the same
+// names (env, upgrade-from, probe-path, probe-status, connect-to, ca-file,
+// insecure, retain) into o, so that a workflow has every choice the CLI
+// has. A bad value is an error naming the input.
+func runInputs(in func(string) string, o *runner.Options) error {
+	o.UpgradeFrom = strings.TrimSpace(in("upgrade-from"))
+	o.ProbePath = strings.TrimSpace(in("probe-path"))
+	o.ConnectTo = strings.TrimSpace(in("connect-to"))
+	o.CAFile = strings.TrimSpace(in("ca-file"))
+	o.Env = envLines(in("env"))
+	statuses, err := intList(in("probe-status"))
+	if err != nil {
+		return fmt.Errorf("input probe-status: %w", err)
+	}
+	o.ProbeStatuses = statuses
+	if o.Insecure, err = boolInput(in, "insecure", false); err != nil {
+		return err
+	}
+	if o.Retain, err = boolInput(in, "retain", false); err != nil {
+		return err
+	}
+	return nil
+}
+
+// envLines splits the multi-line env input into the assignments --env
+// takes one at a time (a YAML block scalar in the workflow: one KEY=VALUE
+// per line, e.g. COMPOSE_FILE=compose.yml:compose.smtp.yml). Blank lines
+// and # comments are dropped; the assignments are checked where --env's
+// are, against the recipe's .env.sample.
+func envLines(s string) []string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimRight(line, "\r")
+		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// intList parses "200, 301,302" as run's --probe-status does.
+func intList(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number: give HTTP statuses separated by commas, e.g. 200,302", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/cc-ci/recipe-test/v2/internal/runner"
+	"github.com/cc-ci/recipe-test/v2/internal/testenv"
+)
+
+// cliOnly are run's flags that have no action input, and why.
+var cliOnly = map[string]string{
+	"recipes-dir":   "the action image's enrolled recipes; the enrollment input points elsewhere",
+	"lock-dir":      "the action container is thrown away after the job",
+	"janitor-grace": "an operator's choice for the swarm, not a workflow's",
+	"no-janitor":    "an operator's choice for the swarm, not a workflow's",
+}
+
+// actionInputs are the inputs action.yml declares.
+func actionInputs(t *testing.T) map[string]bool {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var action struct {
+		Inputs map[string]any `yaml:"inputs"`
+	}
+	if err := yaml.Unmarshal(data, &action); err != nil {
+		t.Fatalf("action.yml: %v", err)
+	}
+	inputs := map[string]bool{}
+	for name := range action.Inputs {
+		inputs[name] = true
+	}
+	return inputs
+}
+
+// Every run flag a workflow needs is an input of the same name, except
+// the forge's (the action reads the forge from the runner's variables)
+// and cliOnly's.
+func TestEveryRunFlagIsAnInput(t *testing.T) {
+	inputs := actionInputs(t)
+	var ff forgeFlags
+	forge := pflag.NewFlagSet("forge", pflag.ContinueOnError)
+	ff.register(forge)
+	f := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	var o runner.Options
+	var stages []string
+	registerRunFlags(f, &o, &stages, &ff)
+	f.VisitAll(func(fl *pflag.Flag) {
+		if forge.Lookup(fl.Name) != nil || cliOnly[fl.Name] != "" {
+			return
+		}
+		if !inputs[fl.Name] {
+			t.Errorf("run --%s has no action input %q (add it to action.yml and runAction, or to cliOnly with the reason)", fl.Name, fl.Name)
+		}
+	})
+}
+
+// The inputs give the same options as the flags of the same names.
+func TestRunInputsLikeFlags(t *testing.T) {
+	var cli runner.Options
+	var stages []string
+	var ff forgeFlags
+	f := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	registerRunFlags(f, &cli, &stages, &ff)
+	err := f.Parse([]string{"--env", "SMTP=yes", "--env", "COMPOSE_FILE=compose.yml:compose.smtp.yml",
+		"--upgrade-from", "1.0.0+1.0", "--probe-path", "/health", "--probe-status", "200,302",
+		"--connect-to", "127.0.0.1:443", "--ca-file", "ca.pem", "--insecure", "--retain"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := map[string]string{
+		// A YAML block scalar as a workflow writes it, with a comment, a
+		// blank line and a Windows line end.
+		"env":          "SMTP=yes\n# overlays\n\nCOMPOSE_FILE=compose.yml:compose.smtp.yml\r\n",
+		"upgrade-from": "1.0.0+1.0", "probe-path": "/health", "probe-status": "200, 302",
+		"connect-to": "127.0.0.1:443", "ca-file": "ca.pem", "insecure": "true", "retain": "true",
+	}
+	var act runner.Options
+	if err := runInputs(func(k string) string { return inputs[k] }, &act); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(act.Env, cli.Env) || act.UpgradeFrom != cli.UpgradeFrom || act.ProbePath != cli.ProbePath ||
+		!slices.Equal(act.ProbeStatuses, cli.ProbeStatuses) || act.ConnectTo != cli.ConnectTo || act.CAFile != cli.CAFile ||
+		act.Insecure != cli.Insecure || act.Retain != cli.Retain || !act.Retain {
+		t.Errorf("inputs gave %+v\nflags gave %+v", act, cli)
+	}
+	// Unset inputs leave run's defaults.
+	var none runner.Options
+	if err := runInputs(func(string) string { return "" }, &none); err != nil || none.Env != nil || none.ProbeStatuses != nil || none.Retain || none.Insecure {
+		t.Errorf("no inputs: %+v, %v", none, err)
+	}
+	for name, c := range map[string]struct{ input, value, want string }{
+		"status not a number": {"probe-status", "200,ok", `input probe-status: "ok" is not a number`},
+		"insecure not a bool": {"insecure", "yes please", `input insecure "yes please"`},
+		"retain not a bool":   {"retain", "sometimes", `input retain "sometimes"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := runInputs(func(k string) string {
+				if k == c.input {
+					return c.value
+				}
+				return ""
+			}, &runner.Options{})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+// In action mode, with no swarm needed: the env input reaches the run (an
+// overlay that does not exist stops it before anything is deployed, exit
+// 2), every input the action reads is declared in action.yml and every
+// declared input but enrolling's (read only for an unenrolled recipe that
+// ran) is read, and what the run wrote into the workspace belongs to the
+// workspace's owner, folders made on the way included.
+func TestActionInputsReachTheRun(t *testing.T) {
+	ws := t.TempDir()
+	const uid, gid = 4242, 4243
+	root := os.Geteuid() == 0
+	if root {
+		if err := os.Chown(ws, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(ws, "reports", "recipe-test")
+	env := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": ws,
+		"INPUT_RECIPE": filepath.Join(testenv.RepoRoot(t), "testdata", "recipes", "example"),
+		"INPUT_OUT":    out, "INPUT_ENV": "COMPOSE_FILE=compose.yml:compose.missing.yml\n",
+		"RECIPE_TEST_RECIPES": t.TempDir(),
+	}
+	read := map[string]bool{}
+	getenv := func(k string) string {
+		if name, ok := strings.CutPrefix(k, "INPUT_"); ok {
+			read[strings.ToLower(name)] = true
+		}
+		return env[k]
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := newActionCmd()
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stderr)
+	cmd.SetContext(context.Background())
+	err := runAction(cmd, getenv)
+	if err == nil || exitCode(err) != exitConfig || !strings.Contains(err.Error(), "compose.missing.yml") {
+		t.Fatalf("err %v (exit %d)\n%s%s", err, exitCode(err), stdout.String(), stderr.String())
+	}
+	declared := actionInputs(t)
+	var undeclared, unread []string
+	for name := range read {
+		if !declared[name] {
+			undeclared = append(undeclared, name)
+		}
+	}
+	for name := range declared {
+		if !read[name] && !strings.HasPrefix(name, "enroll") {
+			unread = append(unread, name)
+		}
+	}
+	sort.Strings(undeclared)
+	sort.Strings(unread)
+	if len(undeclared) > 0 || len(unread) > 0 {
+		t.Errorf("read but not in action.yml: %v; in action.yml but never read: %v", undeclared, unread)
+	}
+	if _, err := os.Stat(filepath.Join(out, "results.json")); err != nil {
+		t.Fatalf("no results written: %v", err)
+	}
+	if !root {
+		t.Skip("not root: nothing to hand over")
+	}
+	for _, path := range []string{filepath.Join(ws, "reports"), out, filepath.Join(out, "results.json"), filepath.Join(out, "junit.xml")} {
+		if u, g, _ := fileOwner(path); u != uid || g != gid {
+			t.Errorf("%s belongs to %d:%d, want the workspace's %d:%d", path, u, g, uid, gid)
+		}
+	}
+}
+
+// Only what lies inside the workspace is handed over.
+func TestGiveToWorkspaceOwnerStaysInside(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to chown")
+	}
+	ws, outside := t.TempDir(), t.TempDir()
+	if err := os.Chown(ws, 4242, 4243); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(outside, "results.json"), []byte("{}"), 0o644)
+	os.WriteFile(filepath.Join(ws, "mine"), []byte("x"), 0o644)
+	for _, out := range []string{outside, ws, filepath.Join(ws, "..")} {
+		if err := giveToWorkspaceOwner(ws, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, path := range []string{filepath.Join(outside, "results.json"), filepath.Join(ws, "mine"), filepath.Dir(ws)} {
+		if u, _, _ := fileOwner(path); u != 0 {
+			t.Errorf("%s was handed over (uid %d)", path, u)
+		}
+	}
+}
