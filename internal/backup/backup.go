@@ -20,6 +20,7 @@ package backup
 import (
 	"archive/tar"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,6 +29,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
@@ -116,23 +118,51 @@ type Archive struct {
 // Logger receives one line per step, with hook output.
 type Logger func(format string, args ...any)
 
+// Limits bound what a recipe's backup may cost the runner. Zero fields get
+// the defaults.
+type Limits struct {
+	// HookTimeout bounds each hook command: a pre-hook that never returns
+	// fails the backup instead of holding the run.
+	HookTimeout time.Duration
+	// MaxArchive bounds the bytes of one service's archive on the
+	// runner's disk.
+	MaxArchive int64
+}
+
+// Defaults for zero Limits.
+const (
+	DefaultHookTimeout = 10 * time.Minute
+	DefaultMaxArchive  = 1 << 30
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.HookTimeout <= 0 {
+		l.HookTimeout = DefaultHookTimeout
+	}
+	if l.MaxArchive <= 0 {
+		l.MaxArchive = DefaultMaxArchive
+	}
+	return l
+}
+
 // Backup saves one target into file: the pre-hook, the archive copy, then
 // the post-hook, which runs even when the copy failed (it typically
 // cleans up what the pre-hook dumped). A failing hook fails the backup.
-func Backup(ctx context.Context, c Containers, t Target, file string, log Logger) (Archive, error) {
+func Backup(ctx context.Context, c Containers, t Target, file string, lim Limits, log Logger) (Archive, error) {
+	lim = lim.withDefaults()
 	a := Archive{Service: t.Service, File: file}
 	id, err := c.ServiceContainer(ctx, t.FullName)
 	if err != nil {
 		return a, err
 	}
-	if err := runHook(ctx, c, id, t.Service, "backupbot.backup.pre-hook", t.Labels.PreHook, log); err != nil {
+	if err := runHook(ctx, c, id, t.Service, "backupbot.backup.pre-hook", t.Labels.PreHook, lim, log); err != nil {
 		return a, err
 	}
-	a.Entries, a.Bytes, err = archive(ctx, c, id, t.Paths, file)
+	a.Entries, a.Bytes, err = archive(ctx, c, id, t.Paths, file, lim.MaxArchive)
 	if err != nil {
 		err = fmt.Errorf("service %s: %w", t.Service, err)
 	}
-	if herr := runHook(ctx, c, id, t.Service, "backupbot.backup.post-hook", t.Labels.PostHook, log); err == nil {
+	if herr := runHook(ctx, c, id, t.Service, "backupbot.backup.post-hook", t.Labels.PostHook, lim, log); err == nil {
 		err = herr
 	}
 	if err != nil {
@@ -142,7 +172,7 @@ func Backup(ctx context.Context, c Containers, t Target, file string, log Logger
 	return a, nil
 }
 
-func archive(ctx context.Context, c Containers, id string, paths []string, file string) (int, int64, error) {
+func archive(ctx context.Context, c Containers, id string, paths []string, file string, maxBytes int64) (_ int, _ int64, err error) {
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return 0, 0, fmt.Errorf("backup folder: %w", err)
 	}
@@ -150,7 +180,13 @@ func archive(ctx context.Context, c Containers, id string, paths []string, file 
 	if err != nil {
 		return 0, 0, fmt.Errorf("backup archive: %w", err)
 	}
-	tw := tar.NewWriter(f)
+	// A partial archive is no backup: it goes when the copy fails.
+	defer func() {
+		if err != nil {
+			os.Remove(file)
+		}
+	}()
+	tw := tar.NewWriter(&cappedWriter{w: f, max: maxBytes})
 	n, err := c.ArchivePaths(ctx, id, paths, tw)
 	if cerr := tw.Close(); err == nil {
 		err = cerr
@@ -172,12 +208,13 @@ func archive(ctx context.Context, c Containers, id string, paths []string, file 
 // then the restore post-hook (which typically loads a dump into the live
 // database). It restores into the service's current container, which may
 // belong to a fresh deployment.
-func Restore(ctx context.Context, c Containers, t Target, a Archive, log Logger) error {
+func Restore(ctx context.Context, c Containers, t Target, a Archive, lim Limits, log Logger) error {
+	lim = lim.withDefaults()
 	id, err := c.ServiceContainer(ctx, t.FullName)
 	if err != nil {
 		return err
 	}
-	if err := runHook(ctx, c, id, t.Service, "backupbot.restore.pre-hook", t.Labels.RestorePreHook, log); err != nil {
+	if err := runHook(ctx, c, id, t.Service, "backupbot.restore.pre-hook", t.Labels.RestorePreHook, lim, log); err != nil {
 		return err
 	}
 	f, err := os.Open(a.File)
@@ -190,16 +227,22 @@ func Restore(ctx context.Context, c Containers, t Target, a Archive, log Logger)
 		return fmt.Errorf("service %s: %w", t.Service, err)
 	}
 	log("service %s: restored %d entries from %s", t.Service, a.Entries, a.File)
-	return runHook(ctx, c, id, t.Service, "backupbot.restore.post-hook", t.Labels.RestorePostHook, log)
+	return runHook(ctx, c, id, t.Service, "backupbot.restore.post-hook", t.Labels.RestorePostHook, lim, log)
 }
 
 // runHook runs one hook label's command, if set, and logs its output.
-func runHook(ctx context.Context, c Containers, id, service, label, command string, log Logger) error {
+func runHook(ctx context.Context, c Containers, id, service, label, command string, lim Limits, log Logger) error {
 	if strings.TrimSpace(command) == "" {
 		return nil
 	}
 	log("service %s: %s: %s", service, label, command)
-	res, err := c.ExecShell(ctx, id, unwrapShell(command), nil)
+	res, err := swarm.ExecWithin(ctx, lim.HookTimeout, func(ctx context.Context) (swarm.ExecResult, error) {
+		return c.ExecShell(ctx, id, unwrapShell(command), nil)
+	})
+	var te *swarm.TimeoutError
+	if errors.As(err, &te) {
+		return fmt.Errorf("service %s: %s %q: %w (the hook timeout)", service, label, command, err)
+	}
 	if err != nil {
 		return fmt.Errorf("service %s: %s: %w", service, label, err)
 	}
@@ -236,4 +279,33 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// cappedWriter passes at most max bytes to w, then fails every write: the
+// archive copy stops there.
+type cappedWriter struct {
+	w      io.Writer
+	max, n int64
+}
+
+func (c *cappedWriter) Write(p []byte) (int, error) {
+	if c.n+int64(len(p)) > c.max {
+		return 0, fmt.Errorf("the archive passed %s, the most one service's backup may hold", sizeText(c.max))
+	}
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// sizeText writes n bytes in the largest unit that divides it.
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

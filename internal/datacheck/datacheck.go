@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
@@ -60,6 +61,18 @@ type Hooks struct {
 	Short   string // the compose service name, for messages
 	Hooks   enroll.Hooks
 	Log     Logger
+	// Timeout bounds each hook; 0 = DefaultTimeout.
+	Timeout time.Duration
+}
+
+// DefaultTimeout bounds each command a check runs when none is given.
+const DefaultTimeout = 10 * time.Minute
+
+func timeoutOr(d time.Duration) time.Duration {
+	if d <= 0 {
+		return DefaultTimeout
+	}
+	return d
 }
 
 func (h *Hooks) Describe() string {
@@ -84,7 +97,13 @@ func (h *Hooks) run(ctx context.Context, name, command, marker string) error {
 		return fmt.Errorf("%s hook: %w", name, err)
 	}
 	h.Log("%s hook in service %s: %s", name, h.Short, command)
-	res, err := h.C.ExecShell(ctx, id, command, []string{MarkerEnv + "=" + marker})
+	res, err := swarm.ExecWithin(ctx, timeoutOr(h.Timeout), func(ctx context.Context) (swarm.ExecResult, error) {
+		return h.C.ExecShell(ctx, id, command, []string{MarkerEnv + "=" + marker})
+	})
+	var te *swarm.TimeoutError
+	if errors.As(err, &te) {
+		return fmt.Errorf("%s hook %q in service %s: %w (the hook timeout)", name, command, h.Short, err)
+	}
 	if err != nil {
 		return fmt.Errorf("%s hook: %w", name, err)
 	}
@@ -117,6 +136,8 @@ type Markers struct {
 	C          Containers
 	Candidates []Location
 	Log        Logger
+	// Timeout bounds each command; 0 = DefaultTimeout.
+	Timeout time.Duration
 
 	used []Location // the candidates that are directories, found by Seed
 }
@@ -232,7 +253,13 @@ func (m *Markers) sh(ctx context.Context, l Location, script, marker string) (sw
 	if err != nil {
 		return swarm.ExecResult{}, err
 	}
-	return m.C.ExecShell(ctx, id, script, []string{"RECIPE_TEST_DIR=" + l.Dir, MarkerEnv + "=" + marker})
+	res, err := swarm.ExecWithin(ctx, timeoutOr(m.Timeout), func(ctx context.Context) (swarm.ExecResult, error) {
+		return m.C.ExecShell(ctx, id, script, []string{"RECIPE_TEST_DIR=" + l.Dir, MarkerEnv + "=" + marker})
+	})
+	if err != nil {
+		return res, fmt.Errorf("markers in %s of service %s: %w", l.Dir, l.Short, err)
+	}
+	return res, nil
 }
 
 func suffix(out string) string {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/client"
 
@@ -104,6 +105,18 @@ func TestHooks(t *testing.T) {
 	err := h.Verify(ctx, "v-1")
 	if err == nil || !strings.Contains(err.Error(), "verify hook") || !strings.Contains(err.Error(), "exited 1") || !strings.Contains(err.Error(), "item k not found") {
 		t.Errorf("verify after mutate: %v", err)
+	}
+	// A hook that never returns fails once its timeout is up, naming the
+	// hook and the timeout, instead of holding the run.
+	hang := &Hooks{C: c, Service: svc, Short: "app", Log: t.Logf, Timeout: 2 * time.Second, Hooks: enroll.Hooks{Seed: "/bin/busybox sleep 3600"}}
+	start := time.Now()
+	err = hang.Seed(ctx, "x")
+	var te *swarm.TimeoutError
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), `seed hook "/bin/busybox sleep 3600" in service app: still running after 2s`) {
+		t.Errorf("a hook that sleeps forever: %v", err)
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("the hanging hook held the check for %s", d)
 	}
 	bad := &Hooks{C: c, Service: svc + "-gone", Short: "gone", Log: t.Logf, Hooks: h.Hooks}
 	if err := bad.Seed(ctx, "x"); err == nil || !strings.Contains(err.Error(), "seed hook") || !strings.Contains(err.Error(), "-gone") {

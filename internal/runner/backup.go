@@ -47,6 +47,10 @@ func (r *Run) checkEnrollment() error {
 	return nil
 }
 
+func (r *Run) backupLimits() backup.Limits {
+	return backup.Limits{HookTimeout: r.Opts.HookTimeout, MaxArchive: r.Opts.MaxArchive}
+}
+
 // checker returns the data check for app: the recipe's hooks when its
 // enrollment declares them, else generic markers in what app backs up (or,
 // when it backs up nothing, in every volume it mounts).
@@ -54,9 +58,9 @@ func (r *Run) checker(app *recipe.App) datacheck.Checker {
 	logf := datacheck.Logger(r.Logf)
 	if r.Enrollment != nil && r.Enrollment.Hooks.Defined() {
 		h := r.Enrollment.Hooks
-		return &datacheck.Hooks{C: r.Swarm, Service: app.Stack + "_" + h.Service, Short: h.Service, Hooks: h, Log: logf}
+		return &datacheck.Hooks{C: r.Swarm, Service: app.Stack + "_" + h.Service, Short: h.Service, Hooks: h, Log: logf, Timeout: r.Opts.HookTimeout}
 	}
-	m := &datacheck.Markers{C: r.Swarm, Log: logf}
+	m := &datacheck.Markers{C: r.Swarm, Log: logf, Timeout: r.Opts.HookTimeout}
 	targets, _ := backup.Plan(app)
 	for _, t := range targets {
 		for _, p := range t.Paths {
@@ -121,7 +125,7 @@ func (backupStage) Run(ctx context.Context, r *Run) error {
 	}
 	for _, t := range targets {
 		file := filepath.Join(r.Opts.Out, BackupDir, t.Service+".tar")
-		a, err := backup.Backup(ctx, r.Swarm, t, file, r.Logf)
+		a, err := backup.Backup(ctx, r.Swarm, t, file, r.backupLimits(), r.Logf)
 		if err != nil {
 			return fmt.Errorf("backup: %w", err)
 		}
@@ -278,7 +282,7 @@ func restoreFresh(ctx context.Context, r *Run) error {
 func (r *Run) restoreAll(ctx context.Context) error {
 	b := &r.backup
 	for i, t := range b.targets {
-		if err := backup.Restore(ctx, r.Swarm, t, b.archives[i], r.Logf); err != nil {
+		if err := backup.Restore(ctx, r.Swarm, t, b.archives[i], r.backupLimits(), r.Logf); err != nil {
 			return fmt.Errorf("restore: %w", err)
 		}
 	}

@@ -35,19 +35,26 @@ func (install) Run(ctx context.Context, r *Run) error {
 	return r.ready(ctx)
 }
 
-// timeout is the recipe's timeout label, else the option.
+// timeout is recipe.toml's deploy timeout, else the recipe's timeout
+// label, else the option. What the recipe asks for is capped at
+// MaxTimeout, and the stage's note says so.
 func (r *Run) timeout() time.Duration {
-	if t := r.Enrollment.DeployTimeout(); t > 0 {
-		return t
-	}
 	app := r.Deployed
 	if app == nil {
 		app = r.App
 	}
-	if app.Timeout > 0 {
-		return app.Timeout
+	t, from := r.Opts.Timeout, ""
+	switch {
+	case r.Enrollment.DeployTimeout() > 0:
+		t, from = r.Enrollment.DeployTimeout(), r.Enrollment.File+" timeouts.deploy"
+	case app.Timeout > 0:
+		t, from = app.Timeout, "the recipe's timeout label coop-cloud.${STACK_NAME}.timeout"
 	}
-	return r.Opts.Timeout
+	if from != "" && t > r.Opts.MaxTimeout {
+		r.noteOnce(fmt.Sprintf("%s asks for %s: capped at the maximum timeout, %s", from, t, r.Opts.MaxTimeout))
+		t = r.Opts.MaxTimeout
+	}
+	return t
 }
 
 // deploy deploys (or updates, on a redeploy or an upgrade) app and waits

@@ -11,7 +11,9 @@ import (
 )
 
 // lintStage checks the recipe against Co-op Cloud's conventions
-// (internal/lint) before anything is deployed: one stage test per rule.
+// (internal/lint: abra's rules R001-R015 and ours) before anything is
+// deployed: one stage test per rule, named with abra's id ("R003
+// images-tagged", "ours version-tags").
 // An error-level finding fails the stage (L5, lint clean, is then not
 // reached) but does not stop the lifecycle stages; warnings are noted.
 type lintStage struct{}
@@ -22,7 +24,7 @@ func (lintStage) Run(_ context.Context, r *Run) error {
 	rep := lint.Check(&lint.Input{Recipe: r.Recipe, App: r.App})
 	var warnings []string
 	for _, res := range rep.Results {
-		t := results.Test{Name: res.Rule.ID, Status: results.Pass}
+		t := results.Test{Name: res.Rule.Title(), Status: results.Pass}
 		switch {
 		case res.Status == lint.Skip:
 			t.Status, t.Reason = results.Skip, res.Reason

@@ -22,6 +22,19 @@ func TestLintStageOnly(t *testing.T) {
 	if strings.Contains(progress, "deploy") {
 		t.Errorf("a lint-only run deployed something:\n%s", progress)
 	}
+	tests := map[string]results.Test{}
+	for _, tc := range st.Tests {
+		tests[tc.Name] = tc
+	}
+	if tc := tests["R003 images-tagged"]; tc.Status != results.Pass {
+		t.Errorf("R003 images-tagged: %+v", tc)
+	}
+	if tc := tests["R006 catalogue-version"]; tc.Status != results.Skip || !strings.Contains(tc.Reason, "needs the network") {
+		t.Errorf("R006 catalogue-version: %+v", tc)
+	}
+	if tc := tests["ours version-label"]; tc.Status != results.Pass {
+		t.Errorf("ours version-label: %+v", tc)
+	}
 	if len(res.Ladder) != 5 || res.Ladder[4].State != results.RungPassed || res.Level != 0 {
 		t.Errorf("ladder %+v, level %d", res.Ladder, res.Level)
 	}
@@ -41,7 +54,8 @@ func TestLintErrorDoesNotStopInstall(t *testing.T) {
 	res, progress := execute(t, Options{Recipe: repo, Stages: []string{StageLint, StageInstall}})
 	lintSt, _ := res.Stage(StageLint)
 	install, _ := res.Stage(StageInstall)
-	if lintSt.Status != results.Fail || !strings.Contains(lintSt.Reason, "version-tags: tag nightly is not a version") {
+	if lintSt.Status != results.Fail || !strings.Contains(lintSt.Reason, "ours version-tags: tag nightly is not a version") ||
+		!strings.Contains(lintSt.Reason, "R014 annotated-tags: tag nightly is a lightweight tag") {
 		t.Errorf("lint stage %+v", lintSt)
 	}
 	if install.Status != results.Pass {
@@ -56,7 +70,8 @@ func TestLintErrorDoesNotStopInstall(t *testing.T) {
 			failed = append(failed, tc.Name+": "+tc.Output)
 		}
 	}
-	if len(failed) != 1 || !strings.HasPrefix(failed[0], "version-tags: tag nightly is not a version\nfix: ") {
+	want := []string{"R014 annotated-tags: tag nightly is a lightweight tag\nfix: ", "ours version-tags: tag nightly is not a version\nfix: "}
+	if len(failed) != 2 || !strings.HasPrefix(failed[0], want[0]) || !strings.HasPrefix(failed[1], want[1]) {
 		t.Errorf("failed lint tests %q", failed)
 	}
 }

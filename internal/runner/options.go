@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cc-ci/recipe-test/v2/internal/backup"
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
@@ -57,6 +58,8 @@ type Options struct {
 	ConnectTo string
 	CAFile    string
 	Insecure  bool
+
+	Limits // bounds on what the recipe can make the run do
 
 	LockDir      string        // run locks; "" = runlock.DefaultDir()
 	JanitorGrace time.Duration // orphans younger than this are left alone
@@ -109,6 +112,70 @@ const (
 	DefaultJanitorGrace = 3 * time.Hour
 	DefaultOut          = "recipe-test-results"
 )
+
+// Limits bound the work a recipe can make a run do, so that a recipe or a
+// pull request built to hang or to flood cannot hold the runner. Zero
+// fields get the defaults below.
+type Limits struct {
+	// Deadline bounds the run from its start to the end of its last stage;
+	// teardown then gets its own bounded time (teardownTimeout).
+	Deadline time.Duration
+	// MaxTimeout caps the convergence and readiness timeout the recipe
+	// asks for (its coop-cloud.<stack>.timeout label, recipe.toml's
+	// timeouts.deploy); below Timeout it is raised to Timeout.
+	MaxTimeout time.Duration
+	// CloneTimeout bounds fetching the recipe: the clone and its fetches.
+	CloneTimeout time.Duration
+	// HookTimeout bounds each command run in the app's containers for a
+	// backup or a data check (backupbot hooks, seed/mutate/verify hooks,
+	// markers).
+	HookTimeout time.Duration
+	// ExecTimeout bounds each Exec, ExecShell and ReadFile of the recipe's
+	// own tests.
+	ExecTimeout time.Duration
+	// MaxArchive bounds one service's backup archive, in bytes.
+	MaxArchive int64
+	// MaxOutput bounds the output kept of each stage, in bytes (its tail).
+	MaxOutput int
+	// MaxReadFile bounds a file the recipe's tests read from a container
+	// (ReadFile), in bytes.
+	MaxReadFile int64
+}
+
+// Default limits.
+const (
+	DefaultDeadline     = 60 * time.Minute
+	DefaultMaxTimeout   = 30 * time.Minute
+	DefaultCloneTimeout = 5 * time.Minute
+	DefaultHookTimeout  = backup.DefaultHookTimeout
+	DefaultExecTimeout  = 5 * time.Minute
+	DefaultMaxArchive   = backup.DefaultMaxArchive
+	DefaultMaxOutput    = 64 << 10
+	DefaultMaxReadFile  = 64 << 20
+)
+
+func (l *Limits) normalize(timeout time.Duration) {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&l.Deadline, DefaultDeadline)
+	def(&l.MaxTimeout, DefaultMaxTimeout)
+	def(&l.CloneTimeout, DefaultCloneTimeout)
+	def(&l.HookTimeout, DefaultHookTimeout)
+	def(&l.ExecTimeout, DefaultExecTimeout)
+	l.MaxTimeout = max(l.MaxTimeout, timeout)
+	if l.MaxArchive <= 0 {
+		l.MaxArchive = DefaultMaxArchive
+	}
+	if l.MaxOutput <= 0 {
+		l.MaxOutput = DefaultMaxOutput
+	}
+	if l.MaxReadFile <= 0 {
+		l.MaxReadFile = DefaultMaxReadFile
+	}
+}
 
 // normalize validates options and fills defaults. Its errors are usage
 // errors: nothing has been touched yet.
@@ -176,6 +243,7 @@ func (o *Options) normalizeRest() error {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
+	o.Limits.normalize(o.Timeout)
 	if o.JanitorGrace == 0 {
 		o.JanitorGrace = DefaultJanitorGrace
 	}

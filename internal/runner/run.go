@@ -50,6 +50,7 @@ type Run struct {
 	note            string         // the running stage's note, see Note
 	tests           []results.Test // the running stage's test cases
 	deployAttempted bool
+	deadlineStage   string    // the stage during which the run's deadline passed
 	progress        io.Writer // redacted progress stream
 	stageOut        io.Writer // progress + the current stage's capture
 }
@@ -68,6 +69,15 @@ func (r *Run) Note(format string, args ...any) {
 	r.note += msg
 }
 
+// noteOnce records a note for the running stage, and logs it, unless the
+// stage already has it.
+func (r *Run) noteOnce(msg string) {
+	if !strings.Contains(r.note, msg) {
+		r.Note("%s", msg)
+		r.Logf("%s", msg)
+	}
+}
+
 // PlanError is a problem found before anything was deployed: bad input or
 // an unusable environment. The CLI maps it to exit code 2.
 type PlanError struct{ Err error }
@@ -84,6 +94,10 @@ func Execute(ctx context.Context, opts Options) (*results.Run, error) {
 	if err := opts.normalize(); err != nil {
 		return nil, &PlanError{err}
 	}
+	// The run's deadline: the stages stop there; teardown, which detaches
+	// from ctx, still gets its own bounded time after it.
+	ctx, cancel := withDeadline(ctx, opts.Deadline)
+	defer cancel()
 	red := &redact.Redactor{}
 	red.Add(opts.Redact...)
 	r := &Run{Opts: opts, Redact: red, progress: red.Writer(opts.Progress)}
@@ -122,7 +136,7 @@ func (r *Run) plan(ctx context.Context) error {
 	if err != nil {
 		return &PlanError{err}
 	}
-	rec, err := recipe.Open(ctx, location, ref, r.Opts.WorkDir)
+	rec, err := r.open(ctx, location, ref)
 	if err != nil {
 		return &PlanError{err}
 	}
@@ -231,12 +245,13 @@ func (r *Run) execute(ctx context.Context) (err error) {
 		if failed != "" || ctx.Err() != nil {
 			reason := "not run: " + failed + " failed"
 			if ctx.Err() != nil {
-				reason = "not run: cancelled"
+				reason = "not run: " + r.stopped(ctx)
 			}
 			r.Result.Stages = append(r.Result.Stages, results.Stage{Name: name, Status: results.Skip, Reason: reason})
 			continue
 		}
 		res := r.runStage(ctx, st)
+		r.markDeadline(ctx, &res)
 		r.Result.Stages = append(r.Result.Stages, res)
 		if res.Status == results.Fail && name != StageLint { // lint findings do not stop the lifecycle
 			failed = name

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -37,9 +36,6 @@ func IsSkip(err error) (string, bool) {
 	return "", false
 }
 
-// maxCapture bounds a stage's captured output kept in the results.
-const maxCapture = 64 << 10
-
 // runStage runs one stage with the middleware every stage shares: progress
 // lines at start and end, its output captured (redacted) for the reports,
 // a panic turned into a failure, and the error classified.
@@ -47,8 +43,8 @@ func (r *Run) runStage(ctx context.Context, st Stage) results.Stage {
 	if r.Opts.OnStage != nil {
 		r.Opts.OnStage(st.Name(), nil)
 	}
-	var capture bytes.Buffer
-	r.stageOut = io.MultiWriter(prefixWriter(r.progress, "["+st.Name()+"] "), &capture)
+	capture := &tailBuffer{max: r.Opts.MaxOutput}
+	r.stageOut = io.MultiWriter(prefixWriter(r.progress, "["+st.Name()+"] "), capture)
 	r.Logf("start")
 	start := time.Now()
 	err := safeRun(ctx, st, r)
@@ -66,7 +62,7 @@ func (r *Run) runStage(ctx context.Context, st Stage) results.Stage {
 		r.Logf("error: %s", res.Reason)
 	}
 	r.Logf("%s (%.1fs)", res.Status, res.DurationS)
-	res.Output = r.Redact.String(tail(capture.String(), maxCapture))
+	res.Output = r.Redact.String(tail(capture.String(), r.Opts.MaxOutput))
 	r.stageOut = prefixWriter(r.progress, "")
 	if r.Opts.OnStage != nil {
 		r.Opts.OnStage(st.Name(), &res)

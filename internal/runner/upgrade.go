@@ -71,7 +71,7 @@ func (r *Run) planUpgrade(ctx context.Context) error {
 // run's env assignments) and resolves it for the run's domain, so that it
 // deploys to the same stack.
 func (r *Run) loadRelease(ctx context.Context, tag string) (*recipe.App, error) {
-	rec, err := recipe.Open(ctx, r.Recipe.Dir, tag, r.Opts.WorkDir)
+	rec, err := r.open(ctx, r.Recipe.Dir, tag)
 	if err != nil {
 		return nil, err
 	}
