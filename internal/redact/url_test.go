@@ -54,7 +54,9 @@ func TestValue(t *testing.T) {
 		Tags []string
 		Env  map[string]string
 	}
+	type status string
 	type model struct {
+		Status  status
 		Top     string
 		When    time.Time
 		N       int
@@ -65,7 +67,7 @@ func TestValue(t *testing.T) {
 	var r Redactor
 	r.Add("s3cr3t")
 	when := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
-	m := model{Top: "a s3cr3t", When: when, N: 7, private: "s3cr3t",
+	m := model{Status: "s3cr3t", Top: "a s3cr3t", When: when, N: 7, private: "s3cr3t",
 		Items: []inner{{Name: "s3cr3t!", Tags: []string{"x", "s3cr3t"}, Env: map[string]string{"K": "v=s3cr3t"}}},
 		Ptr:   &inner{Name: "https://u:p@h/x"}}
 	r.Value(&m)
@@ -73,7 +75,7 @@ func TestValue(t *testing.T) {
 	if want := "a ***|***!|***|v=***|https://***@h/x"; got != want {
 		t.Errorf("masked %q, want %q", got, want)
 	}
-	if !m.When.Equal(when) || m.N != 7 || m.private != "s3cr3t" || m.Items[0].Tags[0] != "x" {
+	if !m.When.Equal(when) || m.N != 7 || m.Status != "s3cr3t" || m.private != "s3cr3t" || m.Items[0].Tags[0] != "x" {
 		t.Errorf("touched what is not a public string: %+v", m)
 	}
 }

@@ -2,7 +2,10 @@ package redact
 
 import "reflect"
 
-// Value masks, in place, every string reachable from ptr: struct fields,
+// plainString is the one string type Value masks.
+var plainString = reflect.TypeFor[string]()
+
+// Value masks, in place, every plain string reachable from ptr: struct fields,
 // slice and array elements, map values, through pointers. A results model
 // is masked this way before it is encoded, so that masking never touches
 // the syntax of JSON or XML (a secret spelled like a tag name or a
@@ -40,7 +43,9 @@ func (r *Redactor) walk(v reflect.Value) {
 			v.SetMapIndex(iter.Key(), e)
 		}
 	case reflect.String:
-		if v.CanSet() {
+		// Only plain strings: a named string type (results.Status) is
+		// one of our own words, and masking it would change its meaning.
+		if v.CanSet() && v.Type() == plainString {
 			v.SetString(r.String(v.String()))
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/cc-ci/recipe-test/v2/internal/redact"
 )
 
 // The recipe's tests announce the credentials they generate through a mask
@@ -56,4 +58,17 @@ func (r *Run) takeMasks(path string) error {
 		}
 	}
 	return nil
+}
+
+// registerURLSecrets masks the credentials a recipe URL carries: the clone
+// needs them, and nothing else may show them (reports, logs and, through
+// OnSecret, the CI log). redact strips URL credentials from any text; this
+// also catches them quoted outside a URL.
+func registerURLSecrets(red *redact.Redactor, opts Options) {
+	for _, v := range redact.URLSecrets(opts.Recipe) {
+		red.Add(v)
+		if opts.OnSecret != nil {
+			opts.OnSecret(v)
+		}
+	}
 }

@@ -1,10 +1,14 @@
 package runner
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/jstemmer/go-junit-report/v2/junit"
@@ -30,5 +34,45 @@ func wantReportsParse(t *testing.T, out string) {
 	var suites junit.Testsuites
 	if err := xml.Unmarshal(data, &suites); err != nil || len(suites.Suites) == 0 {
 		t.Errorf("junit.xml does not parse: %v\n%s", err, data)
+	}
+}
+
+// A recipe URL's credentials are in no output file, and values spelled
+// like the files' own syntax ("fail", a tag, a quoted key) registered as
+// secrets leave results.json and junit.xml valid: the results are masked
+// before they are encoded. The run stops at its plan (the URL answers
+// nothing), which is enough: every output is written all the same.
+func TestOutputsMaskedBeforeEncoding(t *testing.T) {
+	const secret = "tok3n-s3cr3t-value"
+	out := t.TempDir()
+	var masked []string
+	res, err := Execute(context.Background(), Options{
+		Recipe: "https://user:" + secret + "@127.0.0.1:1/o/fail.git", Ref: "fail<testcase",
+		Out: out, LockDir: t.TempDir(), RecipesDir: t.TempDir(),
+		Redact:   []string{"fail", "<testcase", `"status"`, "name="},
+		OnSecret: func(v string) { masked = append(masked, v) },
+	})
+	var pe *PlanError
+	if !errors.As(err, &pe) || res == nil {
+		t.Fatalf("Execute: %v, %+v", err, res)
+	}
+	if !slices.Contains(masked, secret) {
+		t.Errorf("the URL's password was not passed to OnSecret: %q", masked)
+	}
+	wantReportsParse(t, out)
+	for _, name := range []string{"results.json", "junit.xml", "report.md"} {
+		data, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), secret) || strings.Contains(string(data), "user:") {
+			t.Errorf("%s shows the URL's credentials:\n%s", name, data)
+		}
+		if !strings.Contains(string(data), "https://***@127.0.0.1:1/o/***.git") {
+			t.Errorf("%s does not show the masked location:\n%s", name, data)
+		}
+	}
+	if res.Status != results.Fail || strings.Contains(res.Error, secret) || strings.Contains(res.Location, secret) {
+		t.Errorf("results: %+v", res)
 	}
 }

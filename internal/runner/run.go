@@ -100,6 +100,7 @@ func Execute(ctx context.Context, opts Options) (*results.Run, error) {
 	defer cancel()
 	red := &redact.Redactor{}
 	red.Add(opts.Redact...)
+	registerURLSecrets(red, opts)
 	r := &Run{Opts: opts, Redact: red, progress: red.Writer(opts.Progress)}
 	r.stageOut = r.progress
 	r.Result = &results.Run{Status: results.Fail, Location: opts.Recipe, Ref: opts.Ref,
@@ -123,6 +124,10 @@ func Execute(ctx context.Context, opts Options) (*results.Run, error) {
 	if err != nil {
 		r.Result.Error = red.String(err.Error())
 	}
+	// Every string of the results is masked before anything encodes them
+	// (the files here, the comment and the statuses after): see
+	// redact.Value.
+	red.Value(r.Result)
 	if werr := r.writeOutputs(); werr != nil {
 		return r.Result, errors.Join(err, werr)
 	}
@@ -323,7 +328,9 @@ func (r *Run) writeOutputs() error {
 		if err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
-		err = render(r.Redact.Writer(f), r.Result)
+		// The results are masked already (Execute): masking the encoded
+		// file could cut through its syntax.
+		err = render(f, r.Result)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
