@@ -2,6 +2,7 @@ package ingress
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -62,9 +63,15 @@ func NewDirect(ctx context.Context, app *recipe.App, resolver Resolver, log *slo
 		MaxIdleConnsPerHost: 8,
 		IdleConnTimeout:     30 * time.Second,
 	}
+	// A traefik service with loadbalancer.server.scheme=https answers
+	// TLS on the task itself; its certificate names nothing we could check.
+	d.upstream.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // a local task, see above
 	p, err := listenProxy(ctx, log.With("ingress", "direct", "domain", d.domain))
 	if err != nil {
 		return nil, err
+	}
+	for _, n := range table.notes {
+		p.log.Warn("traefik labels: " + n)
 	}
 	d.proxy = p
 	d.client = p.newClient(&http.Transport{})
@@ -103,14 +110,20 @@ func (d *direct) handle(w http.ResponseWriter, r *http.Request) {
 		d.tunnel(w)
 		return
 	}
-	rt, ok := d.table.match(host, r.URL.Path)
+	rt, ok := d.table.route(r)
 	if !ok {
-		fail(w, d.log, http.StatusNotFound, "no traefik router of this recipe serves host %s path %s", host, r.URL.Path)
+		fail(w, d.log, http.StatusNotFound, "no traefik router of this recipe serves %s %s%s", r.Method, host, r.URL.RequestURI())
 		return
 	}
-	d.log.Debug("forwarding", "method", r.Method, "host", host, "path", r.URL.Path, "router", rt.router, "service", rt.service)
-	d.forward(w, r, rt)
+	d.log.Debug("routing", "method", r.Method, "host", host, "path", r.URL.Path, "router", rt.router, "middlewares", rt.mwNames, "service", rt.service)
+	rt.handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.forward(w, r, *rt)
+	})).ServeHTTP(w, r)
 }
+
+// Notes says what the ingress cannot do as Traefik would for this recipe:
+// routers it does not serve, middlewares it does not apply.
+func (d *direct) Notes() []string { return append([]string(nil), d.table.notes...) }
 
 // forward reverse-proxies r to a task of the route's service, keeping the
 // Host header so the app sees its real domain.
@@ -124,7 +137,7 @@ func (d *direct) forward(w http.ResponseWriter, r *http.Request, rt route) {
 	}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.Out.URL.Scheme = "http"
+			pr.Out.URL.Scheme = rt.scheme
 			// dialTask resolves this service name to a task address.
 			pr.Out.URL.Host = net.JoinHostPort(rt.service, strconv.Itoa(port))
 			pr.Out.Host = pr.In.Host

@@ -6,27 +6,6 @@ import (
 	"strings"
 )
 
-// pathRegexpRe finds PathRegexp matchers, which recipe.Router leaves out.
-var pathRegexpRe = regexp.MustCompile("PathRegexp\\(\\s*(?:`([^`]*)`|\"([^\"]*)\")")
-
-// v2Template finds traefik v2 (gorilla mux) variables such as {sub} or
-// {id:[0-9]+}; a v3 regexp's {2,3} quantifier does not look like one.
-var v2Template = regexp.MustCompile(`\{[A-Za-z_][A-Za-z0-9_]*[:}]`)
-
-// hostRegexp compiles a HostRegexp argument: a v2 template, else a v3 Go
-// regexp (matched unanchored, as traefik v3 does). Hosts are matched
-// without regard to case.
-func hostRegexp(arg string) (*regexp.Regexp, error) {
-	if v2Template.MatchString(arg) {
-		return templateRegexp(arg, hostPart, false)
-	}
-	re, err := regexp.Compile("(?i)" + arg)
-	if err != nil {
-		return nil, fmt.Errorf("HostRegexp %q: %w", arg, err)
-	}
-	return re, nil
-}
-
 // What a template variable without a pattern matches.
 const (
 	hostPart = `[^.]+`

@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 )
 
 // ProbeOptions says what a ready app answers.
@@ -155,14 +153,4 @@ func statusList(codes []int) string {
 		s[i] = fmt.Sprint(c)
 	}
 	return strings.Join(s, ", ")
-}
-
-// DefaultProbePath is the path that shows an app is up: its primary
-// router's ProbePath (a router restricted to PathPrefix(`/api`) is probed
-// at /api, not /), or "/" when it has no router.
-func DefaultProbePath(app *recipe.App) string {
-	if _, r, ok := app.PrimaryRouter(); ok {
-		return r.ProbePath()
-	}
-	return "/"
 }

@@ -3,61 +3,68 @@ package ingress
 import (
 	"errors"
 	"fmt"
-	"regexp"
+	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 )
 
-// route is one traefik router of the app, ready to match requests. As in
-// recipe.Router, the rule's boolean structure is not evaluated: a router
-// matches when one of its host matchers and (if it has any) one of its
-// path matchers match.
+// route is one traefik router of the app, ready to match requests: its
+// rule compiled as Traefik evaluates it (&&, ||, !, parentheses; v2 and v3
+// matchers) and its middlewares built in order.
 type route struct {
-	router   string // traefik router name
-	service  string // full name of the swarm service carrying the router
-	port     int    // container port its traefik service forwards to
-	priority int    // traefik's: the explicit label, else the rule's length
-	hosts    []string
-	hostRes  []*regexp.Regexp
-	paths    []string // Path: the whole path
-	prefixes []string // PathPrefix: a plain string prefix, as in traefik
-	pathRes  []*regexp.Regexp
+	router      string // traefik router name
+	carrier     string // compose service whose labels declare it
+	target      string // compose service receiving its traffic
+	service     string // full name of the swarm service receiving its traffic
+	port        int    // container port its traefik service forwards to
+	scheme      string // http or https, to the task
+	priority    int    // traefik's: the priority label, else the rule's length
+	match       ruleMatcher
+	hosts       []func(string) bool // the hosts the rule names, outside negations
+	paths       bool                // the rule has a path matcher
+	entry       string              // the scheme requests reach the router with
+	middlewares []middleware
+	mwNames     []string
+	hints       pathHints // for mapping a path of the app back to a request path
 }
 
-// routeTable is every router of an app, the one to prefer first.
+// routeTable is every router of an app, in the order Traefik tries them.
 type routeTable struct {
 	domain string
 	routes []route
+	// notes say what the table could not do as Traefik would: routers it
+	// cannot serve, middlewares it does not apply.
+	notes []string
 }
 
 // errNoRouters is returned for a recipe that nothing could be routed to.
-var errNoRouters = errors.New("no service carries a traefik router with a rule")
+var errNoRouters = errors.New("no service carries a traefik router this ingress can serve")
 
 func newRouteTable(app *recipe.App) (*routeTable, error) {
 	t := &routeTable{domain: strings.ToLower(app.Domain)}
-	for _, s := range app.Services {
-		for _, r := range s.Routers {
-			rt, err := newRoute(s, r)
-			if err != nil {
-				return nil, fmt.Errorf("router %s of service %s (rule %s): %w", r.Name, s.Name, r.Rule, err)
-			}
-			t.routes = append(t.routes, rt)
+	tr := app.Traefik()
+	b := &mwBuilder{defs: tr.Middlewares}
+	for _, hr := range tr.Routes {
+		rt, err := newRoute(app, hr, b)
+		if err != nil {
+			t.notes = append(t.notes, fmt.Sprintf("router %s of service %s (rule %s) is not served: %v", hr.Router.Name, hr.Carrier, hr.Router.Rule, err))
+			continue
 		}
+		t.routes = append(t.routes, rt)
 	}
+	t.notes = append(t.notes, b.notes...)
 	if len(t.routes) == 0 {
-		return nil, fmt.Errorf("recipe %s: %w", app.Recipe, errNoRouters)
+		err := fmt.Errorf("recipe %s: %w", app.Recipe, errNoRouters)
+		if len(t.notes) > 0 {
+			err = fmt.Errorf("%w (%s)", err, strings.Join(t.notes, "; "))
+		}
+		return nil, err
 	}
-	// Path matchers first (our rule reading ignores || and !, so a long
-	// host-only rule must not shadow a narrower one), then traefik's own
-	// priority, then the name for a stable order.
+	// Traefik tries the highest priority first; the name keeps ties stable.
 	sort.SliceStable(t.routes, func(i, j int) bool {
 		a, b := t.routes[i], t.routes[j]
-		if a.hasPath() != b.hasPath() {
-			return a.hasPath()
-		}
 		if a.priority != b.priority {
 			return a.priority > b.priority
 		}
@@ -66,106 +73,45 @@ func newRouteTable(app *recipe.App) (*routeTable, error) {
 	return t, nil
 }
 
-func newRoute(s recipe.Service, r recipe.Router) (route, error) {
-	rt := route{router: r.Name, service: s.FullName, port: r.Port, priority: len(r.Rule)}
-	if v, ok := s.Labels["traefik.http.routers."+r.Name+".priority"]; ok {
-		p, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil {
-			return rt, fmt.Errorf("priority %q is not a number", v)
-		}
-		rt.priority = p
+func newRoute(app *recipe.App, hr recipe.HTTPRoute, b *mwBuilder) (route, error) {
+	r := hr.Router
+	if hr.External != "" {
+		return route{}, fmt.Errorf("it sends to %s, a service of Traefik itself or of its file provider", hr.External)
 	}
-	for _, h := range r.Hosts {
-		if !v2Template.MatchString(h) {
-			rt.hosts = append(rt.hosts, strings.ToLower(h))
-			continue
-		}
-		re, err := templateRegexp(h, hostPart, false)
-		if err != nil {
-			return rt, err
-		}
-		rt.hostRes = append(rt.hostRes, re)
+	rt := route{router: r.Name, carrier: hr.Carrier, target: hr.Target, service: app.Stack + "_" + hr.Target,
+		port: hr.Port, scheme: hr.Scheme, priority: r.Priority, entry: r.EntryScheme(), mwNames: r.Middlewares}
+	if s, ok := app.Service(hr.Target); ok && s.FullName != "" {
+		rt.service = s.FullName
 	}
-	for _, h := range r.HostRegexps {
-		re, err := hostRegexp(h)
-		if err != nil {
-			return rt, err
-		}
-		rt.hostRes = append(rt.hostRes, re)
+	if rt.scheme == "" {
+		rt.scheme = "http"
 	}
-	add := func(list *[]string, p string, prefix bool) error {
-		if !v2Template.MatchString(p) {
-			*list = append(*list, p)
-			return nil
-		}
-		re, err := templateRegexp(p, pathPart, prefix)
-		if err != nil {
-			return err
-		}
-		rt.pathRes = append(rt.pathRes, re)
-		return nil
+	if rt.priority == 0 {
+		rt.priority = len(r.Rule)
 	}
-	for _, p := range r.Paths {
-		if err := add(&rt.paths, p, false); err != nil {
-			return rt, err
-		}
+	expr, _, err := recipe.ParseRule(r.Rule, r.RuleSyntax)
+	if err != nil {
+		return rt, err
 	}
-	for _, p := range r.PathPrefix {
-		if err := add(&rt.prefixes, p, true); err != nil {
-			return rt, err
-		}
+	if rt.match, err = compileRule(expr, r.RuleSyntax); err != nil {
+		return rt, err
 	}
-	// recipe.Router leaves PathRegexp out; traefik v3 matches it unanchored.
-	for _, m := range pathRegexpRe.FindAllStringSubmatch(r.Rule, -1) {
-		re, err := regexp.Compile(m[1] + m[2])
-		if err != nil {
-			return rt, fmt.Errorf("PathRegexp: %w", err)
-		}
-		rt.pathRes = append(rt.pathRes, re)
-	}
+	rt.hosts = hostLeaves(expr, r.RuleSyntax)
+	rt.paths = restrictsPath(expr)
+	rt.middlewares = b.build(r.Name, r.Middlewares, rt.entry)
+	rt.hints = collectHints(r, b.defs)
 	return rt, nil
 }
 
-func (r route) hasPath() bool {
-	return len(r.paths)+len(r.prefixes)+len(r.pathRes) > 0
-}
-
-// matchHost reports whether the router answers for host (lowercase, no
-// port). A router without host matchers answers for the app's domain only:
-// the proxy serves the run's domains, nothing else.
+// matchHost reports whether the rule names host. A router naming no host
+// answers for the app's domain only: the proxy serves the run's domains,
+// nothing else.
 func (r route) matchHost(host, domain string) bool {
-	if len(r.hosts)+len(r.hostRes) == 0 {
+	if len(r.hosts) == 0 {
 		return host == domain
 	}
-	for _, h := range r.hosts {
-		if h == host {
-			return true
-		}
-	}
-	for _, re := range r.hostRes {
-		if re.MatchString(host) {
-			return true
-		}
-	}
-	return false
-}
-
-func (r route) matchPath(path string) bool {
-	if !r.hasPath() {
-		return true
-	}
-	for _, p := range r.paths {
-		if path == p {
-			return true
-		}
-	}
-	for _, p := range r.prefixes {
-		if strings.HasPrefix(path, p) {
-			return true
-		}
-	}
-	for _, re := range r.pathRes {
-		if re.MatchString(path) {
+	for _, m := range r.hosts {
+		if m(host) {
 			return true
 		}
 	}
@@ -173,25 +119,49 @@ func (r route) matchPath(path string) bool {
 }
 
 // knows reports whether host is one of the run's domains: the app's domain
-// or a host some router answers for.
+// or a host some router names.
 func (t *routeTable) knows(host string) bool {
 	if host == t.domain {
 		return true
 	}
 	for _, r := range t.routes {
-		if r.matchHost(host, t.domain) {
+		if len(r.hosts) > 0 && r.matchHost(host, t.domain) {
 			return true
 		}
 	}
 	return false
 }
 
-// match returns the router that serves host and path.
-func (t *routeTable) match(host, path string) (route, bool) {
-	for _, r := range t.routes {
-		if r.matchHost(host, t.domain) && r.matchPath(path) {
-			return r, true
+// route returns the router that serves the request, as Traefik picks it:
+// the first, by priority, whose rule matches.
+func (t *routeTable) route(req *http.Request) (*route, bool) {
+	f := factsOf(req)
+	for i := range t.routes {
+		if t.routes[i].match(&f) {
+			return &t.routes[i], true
 		}
 	}
-	return route{}, false
+	return nil, false
+}
+
+// match returns the router serving a GET of host and path.
+func (t *routeTable) match(host, path string) (route, bool) {
+	req, err := http.NewRequest(http.MethodGet, "http://"+host+path, nil)
+	if err != nil {
+		return route{}, false
+	}
+	rt, ok := t.route(req)
+	if !ok {
+		return route{}, false
+	}
+	return *rt, true
+}
+
+// handler is the router's middlewares in front of next.
+func (r *route) handler(next http.Handler) http.Handler {
+	h := next
+	for i := len(r.middlewares) - 1; i >= 0; i-- {
+		h = r.middlewares[i](h)
+	}
+	return h
 }

@@ -14,11 +14,12 @@ func TestRouteTableMatch(t *testing.T) {
 	long := service("long", recipe.Router{Name: "long", Rule: "Host(`app.test`) && PathPrefix(`/api/admin`)",
 		Hosts: []string{"app.test"}, PathPrefix: []string{"/api/admin"}})
 	pinned := service("pinned", recipe.Router{Name: "pinned", Rule: "Host(`app.test`) && PathPrefix(`/pin`)",
-		Hosts: []string{"app.test"}, PathPrefix: []string{"/pin"}})
-	pinned.Labels["traefik.http.routers.pinned.priority"] = "1000"
+		Hosts: []string{"app.test"}, PathPrefix: []string{"/pin"}, Priority: 1000})
 	app := testApp("app.test",
+		// As in Traefik, this catch-all's long rule would outrank the
+		// shorter path routers: its priority label puts it last.
 		service("web", recipe.Router{Name: "web", Rule: "Host(`app.test`) || Host(`www.app.test`) || Host(`App.Alias.Test`)",
-			Hosts: []string{"app.test", "www.app.test", "App.Alias.Test"}}),
+			Hosts: []string{"app.test", "www.app.test", "App.Alias.Test"}, Priority: 1}),
 		service("api", recipe.Router{Name: "api", Rule: "Host(`app.test`) && PathPrefix(`/api`)",
 			Hosts: []string{"app.test"}, PathPrefix: []string{"/api"}}),
 		long, pinned,
@@ -53,8 +54,8 @@ func TestRouteTableMatch(t *testing.T) {
 		{"app.test", "/items/42", "items"},
 		{"app.test", "/items/abc", "web"},
 		{"app.test", "/v2/things", "re"},
-		{"app.test", "/static/app.css", "hostless"}, // no host matcher: the app's domain only
-		{"www.app.test", "/static/app.css", "web"},
+		{"app.test", "/static/app.css", "hostless"},
+		{"www.app.test", "/static/app.css", "hostless"}, // no host matcher: any host the run serves
 		{"blue.tenants.test", "/", "v2"},
 		{"ab.v3.test", "/", "v3"},
 		{"elsewhere.test", "/", ""},
