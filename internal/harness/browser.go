@@ -123,8 +123,15 @@ func (e *Env) chromiumOptions(bin, dir string) []chromedp.ExecAllocatorOption {
 	return opts
 }
 
-// chromiumPath finds Chromium: $RECIPE_TEST_CHROMIUM, else the usual
-// places.
+// headlessShell is where Debian's chromium-headless-shell package puts the
+// browser itself. Its /usr/bin/chromium-headless-shell is a shell script
+// that runs it as a child without exec: killing the script would leave the
+// browser behind, so the binary is started directly.
+const headlessShell = "/usr/lib/chromium/chromium-headless-shell"
+
+// chromiumPath finds Chromium: $RECIPE_TEST_CHROMIUM, else the headless
+// shell (all the harness needs, and a fraction of the full browser's size:
+// the action image ships only it), else a full Chromium or Chrome.
 func chromiumPath() (string, error) {
 	if p := os.Getenv(ChromiumEnv); p != "" {
 		if _, err := os.Stat(p); err != nil {
@@ -132,12 +139,21 @@ func chromiumPath() (string, error) {
 		}
 		return p, nil
 	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
+	return findChromium(exec.LookPath, headlessShell)
+}
+
+// findChromium looks for the headless shell at shell, then for a full
+// browser on the PATH through lookPath.
+func findChromium(lookPath func(string) (string, error), shell string) (string, error) {
+	if fi, err := os.Stat(shell); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+		return shell, nil
+	}
+	for _, name := range []string{"chromium-headless-shell", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := lookPath(name); err == nil {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("no Chromium found (install chromium, or set $%s)", ChromiumEnv)
+	return "", fmt.Errorf("no Chromium found (install chromium-headless-shell or chromium, or set $%s)", ChromiumEnv)
 }
 
 // close closes Chromium gracefully if it can, else kills it, then kills
