@@ -128,6 +128,7 @@ func TestDeployedExample(t *testing.T) {
 	t.Run("WaitConverged", func(t *testing.T) { testWaitConverged(t, d) })
 	t.Run("Exec", func(t *testing.T) { testExec(t) })
 	t.Run("ReadFile", func(t *testing.T) { testReadFile(t) })
+	t.Run("Bounds", func(t *testing.T) { testBounds(t, d) })
 	t.Run("Browser", func(t *testing.T) { testBrowser(t) })
 }
 
@@ -319,6 +320,31 @@ func testExec(t *testing.T) {
 
 	wantFailure(t, capture(t, func(t testing.TB) { env.Exec(t, "app", "/no/such/binary") }), "exec in service app", "executable")
 	wantFailure(t, capture(t, func(t testing.TB) { env.Exec(t, "web", "true") }), `no service "web"`, "app, backend")
+}
+
+// A command that never returns fails the test once the run's exec timeout
+// is up, and a file larger than its read limit is not read.
+func testBounds(t *testing.T, d *deployment) {
+	f := d.facts
+	f.ExecTimeoutS, f.MaxReadFile = 2, 1024
+	useFacts(t, &f)
+	env := Load(t)
+	start := time.Now()
+	wantFailure(t, capture(t, func(t testing.TB) { env.ExecShell(t, "app", "/bin/busybox sleep 3600") }), "exec shell in service app", "still running after 2s")
+	wantFailure(t, capture(t, func(t testing.TB) { env.Exec(t, "app", "/bin/busybox", "sleep", "3600") }), "exec in service app", "still running after 2s")
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("two commands with a 2 s timeout took %s", d)
+	}
+	if res := env.ExecShell(t, "app", "/bin/busybox dd if=/dev/zero of=/data/big bs=1024 count=4 2>/dev/null"); res.ExitCode != 0 {
+		t.Fatalf("dd: %+v", res)
+	}
+	wantFailure(t, capture(t, func(t testing.TB) { env.ReadFile(t, "app", "/data/big") }), "/data/big", "4096 bytes, larger than the read limit of 1024 bytes")
+	if res := env.ExecShell(t, "app", "/bin/busybox dd if=/dev/zero of=/data/small bs=1024 count=1 2>/dev/null"); res.ExitCode != 0 {
+		t.Fatalf("dd: %+v", res)
+	}
+	if got := env.ReadFile(t, "app", "/data/small"); len(got) != 1024 {
+		t.Errorf("a file at the limit: %d bytes", len(got))
+	}
 }
 
 // statusError reports a response a WaitUntil check did not want.

@@ -20,13 +20,28 @@ import (
 // its output (Output joins stdout and stderr, for messages).
 type ExecResult = swarm.ExecResult
 
-// Bounds of the operations in a service's container.
+// Bounds of the operations in a service's container, unless the run's
+// facts set others.
 const (
-	execTimeout     = 5 * time.Minute
-	readFileTimeout = 2 * time.Minute
+	DefaultExecTimeout = 5 * time.Minute
+	DefaultMaxReadFile = 64 << 20
 	// maxSymlinks bounds the links ReadFile follows.
 	maxSymlinks = 8
 )
+
+func (e *Env) execTimeout() time.Duration {
+	if e.ExecTimeoutS > 0 {
+		return time.Duration(e.ExecTimeoutS) * time.Second
+	}
+	return DefaultExecTimeout
+}
+
+func (e *Env) maxReadFile() int64 {
+	if e.MaxReadFile > 0 {
+		return e.MaxReadFile
+	}
+	return DefaultMaxReadFile
+}
 
 // container returns the ID of a running container of a compose service.
 func (e *Env) container(ctx context.Context, t testing.TB, c *swarm.Client, service string) string {
@@ -42,16 +57,19 @@ func (e *Env) container(ctx context.Context, t testing.TB, c *swarm.Client, serv
 // service, as `docker exec` does, and returns its exit code and output. A
 // non-zero exit does not fail the test: check ExitCode. A command that
 // cannot run (no such executable, no running container) fails it, and so
-// does one still running after 5 minutes.
+// does one still running after the run's exec timeout (5 minutes unless
+// the operator set another).
 func (e *Env) Exec(t testing.TB, service string, cmd ...string) ExecResult {
 	t.Helper()
 	if len(cmd) == 0 {
 		t.Fatalf("harness: exec in %s: no command", service)
 	}
 	c := e.swarmClient(t)
-	ctx, cancel := opContext(t, execTimeout)
-	defer cancel()
-	res, err := c.Exec(ctx, e.container(ctx, t, c, service), cmd, nil)
+	ctx := testContext(t)
+	id := e.container(ctx, t, c, service)
+	res, err := swarm.ExecWithin(ctx, e.execTimeout(), func(ctx context.Context) (ExecResult, error) {
+		return c.Exec(ctx, id, cmd, nil)
+	})
 	if err != nil {
 		t.Fatalf("harness: exec in service %s: %v", service, err)
 	}
@@ -64,9 +82,11 @@ func (e *Env) Exec(t testing.TB, service string, cmd ...string) ExecResult {
 func (e *Env) ExecShell(t testing.TB, service, script string) ExecResult {
 	t.Helper()
 	c := e.swarmClient(t)
-	ctx, cancel := opContext(t, execTimeout)
-	defer cancel()
-	res, err := c.ExecShell(ctx, e.container(ctx, t, c, service), script, nil)
+	ctx := testContext(t)
+	id := e.container(ctx, t, c, service)
+	res, err := swarm.ExecWithin(ctx, e.execTimeout(), func(ctx context.Context) (ExecResult, error) {
+		return c.ExecShell(ctx, id, script, nil)
+	})
 	if err != nil {
 		t.Fatalf("harness: exec shell in service %s: %v", service, err)
 	}
@@ -76,8 +96,9 @@ func (e *Env) ExecShell(t testing.TB, service, script string) ExecResult {
 // ReadFile returns the content of a file in a running container of a
 // compose service (on a volume it mounts, or in its image), read through
 // the Engine API as `docker cp` does, so the image needs no tools.
-// Symbolic links are followed. A missing path, or one that is not a
-// regular file, fails the test.
+// Symbolic links are followed. A missing path, one that is not a regular
+// file, or one larger than the run's read limit (64 MiB unless the
+// operator set another) fails the test.
 //
 // The Engine's archive API does not see swarm secrets and configs (it
 // copies their empty mount points), so a file mounted from one is read with
@@ -89,12 +110,12 @@ func (e *Env) ReadFile(t testing.TB, service, file string) []byte {
 		t.Fatalf("harness: read %s in service %s: not an absolute path", file, service)
 	}
 	c := e.swarmClient(t)
-	ctx, cancel := opContext(t, readFileTimeout)
+	ctx, cancel := opContext(t, e.execTimeout())
 	defer cancel()
 	id := e.container(ctx, t, c, service)
 	p := path.Clean(file)
 	for range maxSymlinks + 1 {
-		data, link, err := readEntry(ctx, c, id, p)
+		data, link, err := readEntry(ctx, c, id, p, e.maxReadFile())
 		if err == nil && link == "" && len(data) == 0 {
 			data, err = readSwarmFile(ctx, c, e.Service(t, service), id, p)
 		}
@@ -115,7 +136,7 @@ func (e *Env) ReadFile(t testing.TB, service, file string) []byte {
 
 // readEntry reads the file at p in a container, or returns the target of
 // the symbolic link at p.
-func readEntry(ctx context.Context, c *swarm.Client, containerID, p string) (data []byte, link string, err error) {
+func readEntry(ctx context.Context, c *swarm.Client, containerID, p string, maxBytes int64) (data []byte, link string, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	pr, pw := io.Pipe()
 	done := make(chan struct{})
@@ -151,7 +172,10 @@ func readEntry(ctx context.Context, c *swarm.Client, containerID, p string) (dat
 	default:
 		return nil, "", fmt.Errorf("not a regular file (tar type %q)", hdr.Typeflag)
 	}
-	if data, err = io.ReadAll(tr); err != nil {
+	if hdr.Size > maxBytes {
+		return nil, "", fmt.Errorf("is %d bytes, larger than the read limit of %d bytes", hdr.Size, maxBytes)
+	}
+	if data, err = io.ReadAll(io.LimitReader(tr, maxBytes)); err != nil {
 		return nil, "", fmt.Errorf("reading its content: %w", err)
 	}
 	return data, "", nil

@@ -50,6 +50,11 @@ type Facts struct {
 	// Out is a folder for files tests save (screenshots); the runner keeps
 	// it with the run's results.
 	Out string `json:"out"`
+	// ExecTimeoutS bounds each Exec, ExecShell and ReadFile, in seconds;
+	// 0 = DefaultExecTimeout.
+	ExecTimeoutS int `json:"exec_timeout_s,omitempty"`
+	// MaxReadFile bounds the bytes ReadFile returns; 0 = DefaultMaxReadFile.
+	MaxReadFile int64 `json:"max_read_file,omitempty"`
 	// MaskFile is where Credential announces each value it generates, one
 	// per line, for the runner to mask in every report. It is a file the
 	// runner created for this run in its private work folder (mode 0600),

@@ -165,7 +165,7 @@ func (r *Run) facts(out string) *harness.Facts {
 	app := r.App
 	f := &harness.Facts{Recipe: r.Recipe.Name, Version: app.Version, Domain: app.Domain, Stack: app.Stack,
 		Services: map[string]string{}, Secrets: map[string]string{}, Env: app.Env, Out: out,
-		Insecure: r.Opts.Insecure}
+		Insecure: r.Opts.Insecure, ExecTimeoutS: int(r.Opts.ExecTimeout.Seconds()), MaxReadFile: r.Opts.MaxReadFile}
 	for _, s := range app.Services {
 		f.Services[s.Name] = s.FullName
 	}

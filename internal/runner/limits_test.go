@@ -193,3 +193,16 @@ func TestCaptureBounded(t *testing.T) {
 		t.Errorf("one large write: %q", got)
 	}
 }
+
+// The recipe's tests get the run's exec timeout and read limit in their
+// facts.
+func TestFactsCarryLimits(t *testing.T) {
+	o := Options{Recipe: "x", Limits: Limits{ExecTimeout: 90 * time.Second, MaxReadFile: 4096}}
+	if err := o.normalize(); err != nil {
+		t.Fatal(err)
+	}
+	r := &Run{Opts: o, Recipe: &recipe.Recipe{Name: "x"}, App: &recipe.App{}}
+	if f := r.facts(t.TempDir()); f.ExecTimeoutS != 90 || f.MaxReadFile != 4096 {
+		t.Errorf("facts carry exec timeout %d s, read limit %d", f.ExecTimeoutS, f.MaxReadFile)
+	}
+}
