@@ -93,6 +93,7 @@ func runAndPublish(ctx context.Context, o runner.Options, ff forgeFlags, getenv 
 	forgeFailed := false
 	if pub != nil {
 		o.Redact = append(o.Redact, token)
+		pub.Redact = publishMasker(&o)
 		o.OnPlanned = func(ctx context.Context, res *results.Run) error {
 			err := pub.Start(ctx, res.Recipe)
 			forgeFailed = err != nil

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
+	"github.com/cc-ci/recipe-test/v2/internal/redact"
 	"github.com/cc-ci/recipe-test/v2/internal/report"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
@@ -31,6 +32,11 @@ type Publisher struct {
 	Logf func(format string, args ...any)
 	// CommentURL is the sticky comment's address once Finish posted it.
 	CommentURL string
+	// Redact is the final redaction pass over everything sent to the
+	// forge (the comment, the statuses' contexts and descriptions): the
+	// results are masked already, this catches what the rendering added.
+	// URL credentials are stripped even when it is nil.
+	Redact *redact.Redactor
 	// statusDenied: the forge refused the pending status; Finish sets none.
 	statusDenied bool
 }
@@ -51,7 +57,7 @@ func (p *Publisher) Start(ctx context.Context, recipe string) error {
 	if p.T.SHA == "" {
 		return nil
 	}
-	err := p.T.Forge.SetStatus(ctx, p.T.Repo, p.T.SHA, forge.Status{Context: forge.StatusContext(recipe), State: forge.Pending,
+	err := p.T.Forge.SetStatus(ctx, p.T.Repo, p.T.SHA, forge.Status{Context: p.Redact.String(forge.StatusContext(recipe)), State: forge.Pending,
 		Description: "recipe-test is running", TargetURL: p.T.RunURL})
 	if err != nil {
 		p.statusDenied = forge.IsDenied(err)
@@ -71,7 +77,7 @@ func (p *Publisher) Finish(ctx context.Context, run *results.Run) error {
 	recipe = clipName(recipe)
 	var errs []error
 	if p.T.PR > 0 {
-		c, err := p.T.Forge.UpsertComment(ctx, p.T.Repo, p.T.PR, forge.Marker(recipe), Comment(run, recipe))
+		c, err := p.T.Forge.UpsertComment(ctx, p.T.Repo, p.T.PR, forge.Marker(recipe), p.comment(run, recipe))
 		if err != nil {
 			errs = append(errs, err)
 		} else {
@@ -84,8 +90,8 @@ func (p *Publisher) Finish(ctx context.Context, run *results.Run) error {
 		}
 	}
 	if p.T.SHA != "" && !p.statusDenied {
-		st := forge.Status{Context: forge.StatusContext(recipe), State: forge.Success, TargetURL: p.T.RunURL,
-			Description: strings.TrimSpace(strings.TrimLeft(report.Verdict(run), "✅❌ "))}
+		st := forge.Status{Context: p.Redact.String(forge.StatusContext(recipe)), State: forge.Success, TargetURL: p.T.RunURL,
+			Description: p.Redact.String(strings.TrimSpace(strings.TrimLeft(report.Verdict(run), "✅❌ ")))}
 		switch {
 		case run.Error != "" && len(run.Stages) == 0:
 			st.State = forge.Error
@@ -107,8 +113,29 @@ func (p *Publisher) Finish(ctx context.Context, run *results.Run) error {
 // Comment is the sticky comment's body: the marker, then the report,
 // within the forge's comment limit.
 func Comment(run *results.Run, recipe string) string {
+	return comment(run, recipe, report.MaxMarkdown, nil)
+}
+
+// comment is Comment after the final redaction pass.
+func (p *Publisher) comment(run *results.Run, recipe string) string {
+	return comment(run, recipe, report.MaxMarkdown, p.Redact)
+}
+
+// comment renders the body within limit bytes, the report passed through
+// red (the marker stays as it is: it must find the comment again). A
+// stripped URL credential can grow by two bytes ("a@" becomes "***@"),
+// so a body the pass made too long is rendered again with less room.
+func comment(run *results.Run, recipe string, limit int, red *redact.Redactor) string {
 	marker := forge.Marker(clipName(recipe))
-	return marker + "\n" + report.RenderMarkdown(run, report.MaxMarkdown-len(marker)-1)
+	room := limit - len(marker) - 1
+	for {
+		md := red.String(report.RenderMarkdown(run, room))
+		if over := len(marker) + 1 + len(md) - limit; over > 0 && room > over {
+			room -= over
+			continue
+		}
+		return marker + "\n" + md
+	}
 }
 
 // maxName bounds the recipe name in the marker and the status context.
