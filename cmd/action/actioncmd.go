@@ -108,12 +108,16 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	ff := forgeFlags{kind: "none", tokenEnv: tokenVar}
+	allowHTTP, err := boolInput(in, "forge-allow-http", false)
+	if err != nil {
+		return usageError{err}
+	}
+	ff := forgeFlags{kind: "none", tokenEnv: tokenVar, allowHTTP: allowHTTP}
 	if token != "" {
 		ff.kind = flavour(getenv)
 		ff.noComment = !comment
 	} else {
-		a.Warningf("no token input: the report is not posted to the pull request (set token: ${{ github.token }})")
+		a.Warningf("no token input: the report is not posted to the pull request (set token: ${{ github.token }}, or publish it from a workflow_run job with recipe-test publish)")
 	}
 	var open string
 	o.OnStage = func(name string, res *results.Stage) {
@@ -140,8 +144,12 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 	enroll := func(ctx context.Context, res *results.Run) {
 		res.EnrollmentPR = actionEnroll(ctx, a, getenv, res, o.Recipe)
 	}
-	res, pub, perr, err := runAndPublish(cmd.Context(), o, ff, env, text, enroll)
+	warn := func(format string, args ...any) { a.Warningf("%s", oneLineOf(fmt.Sprintf(format, args...))) }
+	res, pub, perr, err := runAndPublish(cmd.Context(), o, ff, env, text, publishHooks{beforePublish: enroll, warnf: warn})
 	if res != nil {
+		if err := savePullRequest(getenv, o.Out); err != nil {
+			a.Warningf("saving the pull request for recipe-test publish: %s", oneLineOf(err.Error()))
+		}
 		writeActionOutputs(a, getenv, o.Out, res, pub)
 	}
 	if err != nil {

@@ -67,7 +67,8 @@ func actionEnroll(ctx context.Context, a *githubactions.Action, getenv func(stri
 		}
 		upstream = server + "/" + repo + ".git"
 	}
-	ff := forgeFlags{kind: flavour(getenv), repo: repoName, tokenEnv: enrollTokenVar}
+	allowHTTP, _ := boolInput(in, "forge-allow-http", false) // checked by runAction
+	ff := forgeFlags{kind: flavour(getenv), repo: repoName, tokenEnv: enrollTokenVar, allowHTTP: allowHTTP}
 	env := func(k string) string {
 		if k == enrollTokenVar {
 			return token

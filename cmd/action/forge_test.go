@@ -11,6 +11,8 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
+	"github.com/cc-ci/recipe-test/v2/internal/report"
+	"github.com/cc-ci/recipe-test/v2/internal/results"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
 
@@ -73,33 +75,58 @@ func TestRunReportsToGitea(t *testing.T) {
 	}
 }
 
-// A token that may not set statuses stops the run before anything is
-// deployed: exit 2, naming the missing scope.
-func TestRunWithReadOnlyTokenDeploysNothing(t *testing.T) {
+// A token the forge refuses the pending status (a fork's pull request
+// gets a read-only one) does not stop the run: it is tested, its report
+// written, and the refusal said; the run exits 1 only because publishing
+// failed. A wrong repository still stops it before anything is deployed.
+func TestRunWithReadOnlyTokenTestsAnyway(t *testing.T) {
 	testenv.Swarm(t)
 	g := testenv.GiteaServer(t)
-	repo, pr, _ := g.PullRequest(t)
-	t.Setenv("RT_FORGE_TOKEN", g.User(t, "readonly", "read:repository", "read:issue"))
+	repo, pr, head := g.PullRequest(t)
+	t.Setenv("RT_FORGE_TOKEN", g.User(t, "readonly", "read:repository", "read:issue", "read:user"))
 	t.Setenv("GITHUB_EVENT_PATH", "")
 	example := filepath.Join(testenv.RepoRoot(t), "testdata", "recipes", "example")
-	code, _, stderr := runCLI(t, "run", "--recipe", example, "--out", t.TempDir(),
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "run", "--recipe", example, "--stages", "install", "--out", out,
 		"--domain-suffix", "cli-forge-ro.test", "--lock-dir", t.TempDir(), "--no-janitor",
 		"--forge", "gitea", "--forge-url", g.URL, "--repo", g.Admin+"/"+repo, "--pr", strconv.Itoa(pr), "--token-env", "RT_FORGE_TOKEN")
-	if code != exitConfig || !strings.Contains(stderr, "write:repository") || !strings.Contains(stderr, "$RT_FORGE_TOKEN") || strings.Contains(stderr, "[install]") {
+	if code != exitFailed || !strings.Contains(stderr, "warning: not reporting the status to the forge, testing all the same") ||
+		!strings.Contains(stderr, "write:repository") || !strings.Contains(stderr, "$RT_FORGE_TOKEN") ||
+		!strings.Contains(stderr, "[install] ready") || !strings.Contains(stderr, "write:issue") {
 		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	res, err := report.ReadJSON(filepath.Join(out, "results.json"))
+	if err != nil || res.Status != results.Pass {
+		t.Fatalf("results: %+v, %v", res, err)
+	}
+	if md, err := os.ReadFile(filepath.Join(out, "report.md")); err != nil || !strings.Contains(string(md), "example: L1 of 5") {
+		t.Errorf("report.md: %v\n%s", err, md)
+	}
+	var combined struct{ Statuses []struct{ Context string } }
+	g.GetJSON(t, fmt.Sprintf("/repos/%s/%s/commits/%s/status", g.Admin, repo, head), &combined)
+	if len(combined.Statuses) != 0 {
+		t.Errorf("statuses %+v", combined.Statuses)
+	}
+
+	t.Setenv("RT_ADMIN_TOKEN", g.Token) // a token that may: the repository is what is wrong
+	code, _, stderr = runCLI(t, "run", "--recipe", example, "--stages", "install", "--out", t.TempDir(),
+		"--domain-suffix", "cli-forge-ro.test", "--lock-dir", t.TempDir(), "--no-janitor",
+		"--forge", "gitea", "--forge-url", g.URL, "--repo", g.Admin+"/no-such-repo", "--sha", head, "--token-env", "RT_ADMIN_TOKEN")
+	if code != exitConfig || !strings.Contains(stderr, "404") || !strings.Contains(stderr, "no-such-repo") || strings.Contains(stderr, "[install] start") {
+		t.Fatalf("wrong repository: exit %d\n%s", code, stderr)
 	}
 	api, err := client.New(client.FromEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer api.Close()
-	res, err := api.ServiceList(t.Context(), client.ServiceListOptions{})
+	list, err := api.ServiceList(t.Context(), client.ServiceListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range res.Items {
+	for _, s := range list.Items {
 		if strings.Contains(s.Spec.Name, "cli-forge-ro_test") {
-			t.Errorf("service %s was deployed", s.Spec.Name)
+			t.Errorf("service %s is left", s.Spec.Name)
 		}
 	}
 	// Missing token, missing repo: usage errors before anything else.
@@ -108,6 +135,7 @@ func TestRunWithReadOnlyTokenDeploysNothing(t *testing.T) {
 		{"--forge", "gitea", "--forge-url", g.URL, "--repo", "a/b", "--pr", "1", "--token-env", "RT_EMPTY"},
 		{"--forge", "github", "--token-env", "RT_FORGE_TOKEN"},
 		{"--forge", "gitlab"},
+		{"--forge", "gitea", "--forge-url", "http://git.example.org", "--repo", "a/b", "--pr", "1", "--token-env", "RT_FORGE_TOKEN"},
 	} {
 		code, _, stderr := runCLI(t, append([]string{"run", "--recipe", example, "--out", t.TempDir()}, args...)...)
 		if code != exitConfig || !strings.HasPrefix(stderr, "recipe-test: ") {

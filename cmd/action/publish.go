@@ -16,8 +16,10 @@ import (
 // which GitHub and Gitea/Forgejo Actions both provide.
 type forgeFlags struct {
 	kind, url, repo, sha, tokenEnv, runURL string
+	commentAuthor                          string
 	pr                                     int
 	noComment                              bool // statuses only
+	allowHTTP                              bool
 }
 
 func (f *forgeFlags) register(fs *pflag.FlagSet) {
@@ -28,6 +30,8 @@ func (f *forgeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.sha, "sha", "", "commit for the status (default: the PR's head commit, else $GITHUB_SHA)")
 	fs.StringVar(&f.tokenEnv, "token-env", "GITHUB_TOKEN", "name of the environment variable holding the forge token (the token itself is never a flag)")
 	fs.StringVar(&f.runURL, "run-url", "", "link from the report and statuses to the CI run (default: from $GITHUB_SERVER_URL, $GITHUB_REPOSITORY and $GITHUB_RUN_ID)")
+	fs.BoolVar(&f.allowHTTP, "forge-allow-http", false, "let the token go to a plain http:// forge URL that is not loopback (a forge on a network you trust)")
+	fs.StringVar(&f.commentAuthor, "comment-author", "", "login the token's comments are authored by, when the forge cannot say (a GitHub App's token; default: the token's user, else github-actions[bot])")
 }
 
 // runURL returns the run link from the flag or the Actions environment.
@@ -115,7 +119,8 @@ func (f *forgeFlags) options(getenv func(string) string) (forge.Options, forge.R
 	if url == "" && f.kind == "gitea" {
 		url = getenv("GITHUB_SERVER_URL")
 	}
-	return forge.Options{Kind: f.kind, BaseURL: url, Token: token, TokenSource: "$" + f.tokenEnv}, repo, nil
+	return forge.Options{Kind: f.kind, BaseURL: url, Token: token, TokenSource: "$" + f.tokenEnv,
+		AllowHTTP: f.allowHTTP, CommentAuthor: f.commentAuthor}, repo, nil
 }
 
 func orEnv(v string, getenv func(string) string, name string) string {

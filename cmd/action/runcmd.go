@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/cc-ci/recipe-test/v2/internal/forge"
 	"github.com/cc-ci/recipe-test/v2/internal/publish"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 	"github.com/cc-ci/recipe-test/v2/internal/runner"
@@ -54,7 +55,7 @@ failed or something was left behind; 2 usage or configuration error
 			o.Stages = stages
 			o.Progress = cmd.ErrOrStderr()
 			o.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-			res, _, perr, err := runAndPublish(cmd.Context(), o, ff, os.Getenv, cmd.ErrOrStderr(), nil)
+			res, _, perr, err := runAndPublish(cmd.Context(), o, ff, os.Getenv, cmd.ErrOrStderr(), publishHooks{})
 			if err != nil {
 				return err
 			}
@@ -74,15 +75,31 @@ failed or something was left behind; 2 usage or configuration error
 	return cmd
 }
 
+// publishHooks are what the action adds to a run's publishing.
+type publishHooks struct {
+	// beforePublish, when set, sees the finished run before its report
+	// goes to the forge (the action enrolls an unenrolled recipe there).
+	beforePublish func(context.Context, *results.Run)
+	// warnf reports what could not be published while the run goes on;
+	// nil = a progress line.
+	warnf func(format string, args ...any)
+}
+
 // runAndPublish runs a recipe test and reports it to the forge ff names.
 // err is a usage error (nothing deployed) or a run that could not
 // complete; perr is a failure to publish the finished run's report.
 //
-// beforePublish, when set, sees the finished run before its report goes
-// to the forge (the action enrolls an unenrolled recipe there).
+// A forge that refuses the token the pending status (401, 403: a fork's
+// pull request gets a read-only token) does not stop the run: it is
+// tested all the same, its report written to the output folder, and the
+// refusal reported through h.warnf. Any other failure of the pending
+// status (a wrong repository) is a usage error: nothing is deployed.
 func runAndPublish(ctx context.Context, o runner.Options, ff forgeFlags, getenv func(string) string, stderr io.Writer,
-	beforePublish func(context.Context, *results.Run)) (res *results.Run, pub *publish.Publisher, perr, err error) {
+	h publishHooks) (res *results.Run, pub *publish.Publisher, perr, err error) {
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "recipe-test: "+format+"\n", args...) }
+	if h.warnf == nil {
+		h.warnf = func(format string, args ...any) { logf("warning: "+format, args...) }
+	}
 	pub, token, err := ff.publisher(ctx, getenv, logf)
 	if err != nil {
 		return nil, nil, nil, usageError{err}
@@ -96,13 +113,17 @@ func runAndPublish(ctx context.Context, o runner.Options, ff forgeFlags, getenv 
 		pub.Redact = publishMasker(&o)
 		o.OnPlanned = func(ctx context.Context, res *results.Run) error {
 			err := pub.Start(ctx, res.Recipe)
+			if forge.IsDenied(err) {
+				h.warnf("not reporting the status to the forge, testing all the same (the report is in %s): %s", o.Out, oneLineOf(err.Error()))
+				return nil
+			}
 			forgeFailed = err != nil
 			return err
 		}
 	}
 	res, err = runner.Execute(ctx, o)
-	if beforePublish != nil && res != nil {
-		beforePublish(ctx, res)
+	if h.beforePublish != nil && res != nil {
+		h.beforePublish(ctx, res)
 	}
 	if pub != nil && res != nil && !forgeFailed {
 		// Publish even after a cancellation: bounded, detached.
