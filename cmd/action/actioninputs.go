@@ -29,7 +29,7 @@ func runInputs(in func(string) string, o *runner.Options) error {
 	if o.Retain, err = boolInput(in, "retain", false); err != nil {
 		return err
 	}
-	return nil
+	return limitInputs(in, &o.Limits)
 }
 
 // envLines splits the multi-line env input into the assignments --env

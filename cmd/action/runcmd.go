@@ -164,5 +164,6 @@ func registerRunFlags(f *pflag.FlagSet, o *runner.Options, stages *[]string, ff 
 	f.StringVar(&o.LockDir, "lock-dir", "", "folder for run locks (default $RECIPE_TEST_LOCK_DIR, /run/recipe-test/locks or the temp folder)")
 	f.DurationVar(&o.JanitorGrace, "janitor-grace", runner.DefaultJanitorGrace, "the janitor at start only reaps orphaned run stacks older than this")
 	f.BoolVar(&o.NoJanitor, "no-janitor", false, "do not reap orphaned run stacks at start")
+	registerLimitFlags(f, &o.Limits)
 	ff.register(f)
 }
