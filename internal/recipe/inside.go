@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -44,6 +45,10 @@ func insideRecipe(dir, path string) (string, error) {
 	if !ok {
 		written, _ := relInside(dir, path)
 		return "", fmt.Errorf("%s is a symlink to %s, which %w", written, real, errOutside)
+	}
+	// Read whole into a swarm object later: bounded like every recipe file.
+	if st, err := os.Stat(real); err == nil && st.Size() > MaxFileSize {
+		return "", fmt.Errorf("%s is larger than %d MiB, the most a recipe file may hold", rel, MaxFileSize>>20)
 	}
 	return rel, nil
 }

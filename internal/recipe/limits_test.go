@@ -94,3 +94,54 @@ func TestRecipeFileSizeBounded(t *testing.T) {
 		t.Fatalf("LoadDir = %v, want .env.sample refused as too large", err)
 	}
 }
+
+// Compose files, env files and config files larger than MaxFileSize are
+// refused when the recipe is resolved, naming the file.
+func TestResolveFileSizeBounded(t *testing.T) {
+	big := "# " + strings.Repeat("padding ", MaxFileSize/8) + "\n"
+	compose := `version: "3.8"
+services:
+  app:
+    image: nginx:1.25
+    env_file: [app.env]
+    configs:
+      - source: app_conf
+        target: /etc/app.conf
+configs:
+  app_conf:
+    name: ${STACK_NAME}_app_conf_${APP_CONF_VERSION}
+    file: app.conf
+`
+	for _, tc := range []struct{ name, bigFile, want string }{
+		{"compose file", "compose.yml", "compose.yml"},
+		{"env file", "app.env", "app.env"},
+		{"config file", "app.conf", "configs.app_conf.file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			files := map[string]string{".env.sample": "TYPE=big\nDOMAIN=big.example.com\nAPP_CONF_VERSION=v1\n",
+				"compose.yml": compose, "app.env": "A=1\n", "app.conf": "x\n"}
+			if tc.bigFile == "compose.yml" {
+				files["compose.yml"] = compose + big
+			} else {
+				files[tc.bigFile] = big
+			}
+			for name, data := range files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := LoadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = r.Resolve(ResolveOptions{Domain: "big.example.com"})
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "larger than 4 MiB") {
+				t.Fatalf("Resolve = %v, want %s refused as larger than 4 MiB", err, tc.want)
+			}
+			if !IsInputError(err) {
+				t.Errorf("not an input error: %v", err)
+			}
+		})
+	}
+}

@@ -3,7 +3,6 @@ package recipe
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -96,7 +95,7 @@ func readServiceEnvFile(dir, entry string, lookup func(string) (string, bool)) (
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(filepath.Join(dir, rel))
+	data, err := readFile(filepath.Join(dir, rel), rel)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", rel, err)
 	}
