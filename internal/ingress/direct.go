@@ -125,6 +125,15 @@ func (d *direct) handle(w http.ResponseWriter, r *http.Request) {
 // routers it does not serve, middlewares it does not apply.
 func (d *direct) Notes() []string { return append([]string(nil), d.table.notes...) }
 
+// Notes returns what an ingress says it cannot do as Traefik would for
+// the app (the direct ingress's notes); nil for one that says nothing.
+func Notes(ing Ingress) []string {
+	if n, ok := ing.(interface{ Notes() []string }); ok {
+		return n.Notes()
+	}
+	return nil
+}
+
 // forward reverse-proxies r to a task of the route's service, keeping the
 // Host header so the app sees its real domain.
 func (d *direct) forward(w http.ResponseWriter, r *http.Request, rt route) {

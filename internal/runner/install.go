@@ -135,5 +135,17 @@ func (r *Run) openIngress(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("ingress %s: %w", r.Opts.Ingress, err)
 	}
+	// What the ingress cannot do as Traefik would (a middleware of the file
+	// provider, a router to api@internal) is said, never silently skipped.
+	if notes := ingress.Notes(r.Ingress); len(notes) > 0 {
+		for _, n := range notes {
+			r.Logf("ingress: %s", n)
+		}
+		more := ""
+		if len(notes) > 1 {
+			more = fmt.Sprintf(" (and %d more in the log)", len(notes)-1)
+		}
+		r.Note("ingress: %s%s", notes[0], more)
+	}
 	return nil
 }

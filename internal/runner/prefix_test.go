@@ -3,22 +3,34 @@ package runner
 import (
 	"strings"
 	"testing"
+
+	"github.com/cc-ci/recipe-test/v2/internal/results"
+	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
 
-// Every line a stage prints carries the stage's prefix, also the lines a
-// "\r" starts (app output, a recipe string): none passes for a line of its
-// own in a terminal or an Actions log.
-func TestPrefixWriterEveryLine(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"a\nb\n", "[s] a\n[s] b\n"},
-		{"TYPE x\r::add-mask::x\n", "[s] TYPE x\n[s] ::add-mask::x\n"},
-		{"crlf\r\nnext\r\n", "[s] crlf\n[s] next\n"},
-		{"\r\r::error::e", "[s] \n[s] \n[s] ::error::e"},
-	} {
-		var b strings.Builder
-		prefixWriter(&b, "[s] ").Write([]byte(tc.in))
-		if b.String() != tc.want {
-			t.Errorf("%q printed as %q, want %q", tc.in, b.String(), tc.want)
+// A recipe served under a path prefix (Host && PathPrefix(`/x`) with a
+// stripprefix middleware) installs on the real swarm through the direct
+// ingress: readiness asks /x/health (the app's healthcheck path mapped
+// back through the router) and the recipe's tests pass through the prefix.
+func TestInstallUnderPathPrefix(t *testing.T) {
+	testenv.FixtureImage(t, "backend", "1")
+	res, progress := execute(t, Options{Recipe: fixture(t, "prefix"), Enrollment: enrollment(t, "prefix"),
+		Stages: []string{StageInstall, StageCustom}})
+	if res.Status != results.Pass {
+		t.Fatalf("status %s stages %+v\n%s", res.Status, res.Stages, progress)
+	}
+	install := wantStage(t, res, "install", results.Pass)
+	if want := "ready: GET http://" + res.Domain + "/x/health answered 200"; !strings.Contains(install.Output, want) {
+		t.Errorf("install output lacks %q:\n%s", want, install.Output)
+	}
+	custom := wantStage(t, res, "custom", results.Pass)
+	passed := map[string]bool{}
+	for _, tc := range custom.Tests {
+		passed[tc.Name] = tc.Status == results.Pass
+	}
+	for _, name := range []string{"TestServedUnderPrefix", "TestNothingOutsideThePrefix"} {
+		if !passed[name] {
+			t.Errorf("%s did not pass: %+v", name, custom.Tests)
 		}
 	}
 }
