@@ -123,6 +123,25 @@ func TestStickyCommentIsTheTokensOwn(t *testing.T) {
 	}
 }
 
+// An operator-named author (a GitHub App's token, which may not read
+// /user) is taken as is: its comment is the sticky one.
+func TestCommentAuthorOption(t *testing.T) {
+	f := newFakeGitHub(t)
+	marker := Marker("example")
+	f.comments = []ghComment{{ID: 1, Body: marker + "\nold", Author: "mallory"}, {ID: 2, Body: marker + "\nold", Author: "my-app[bot]"}}
+	fg, err := New(context.Background(), Options{Kind: "github", BaseURL: f.srv.URL, Token: f.token, CommentAuthor: "my-app[bot]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := fg.UpsertComment(context.Background(), fakeRepoRef, fakePR, marker, marker+"\nnew")
+	if err != nil || c.ID != 2 || c.Created || f.comments[1].Body != marker+"\nnew" || f.comments[0].Body != marker+"\nold" {
+		t.Errorf("%+v, %v, comments %+v", c, err, f.comments)
+	}
+	if strings.Contains(strings.Join(f.requests, "\n"), "GET /user") {
+		t.Error("asked /user although the author was given")
+	}
+}
+
 // A redirect to another host is refused, so the token never reaches it;
 // one on the forge's own host is followed.
 func TestRedirectKeepsTheToken(t *testing.T) {
