@@ -36,7 +36,7 @@ type composeDoc struct {
 	err  error
 }
 
-// files reads the recipe's files once per check.
+// fileSet reads the recipe's files, once per check.
 func (in *Input) fileSet() *fileSet {
 	if in.files != nil {
 		return in.files
