@@ -74,7 +74,7 @@ second one, and never rewrites a branch a maintainer has committed to.`,
 	cmd.Flags().DurationVar(&ef.syncTimeout, "sync-timeout", 2*time.Minute, "how long to wait for the mirror to show every upstream branch and tag")
 	cmd.Flags().StringVar(&ef.floor, "floor", "", "results.json of a generic floor run of the recipe, summarised in the pull request")
 	cmd.Flags().StringVar(&ef.recipesDir, "recipes-dir", enroll.DefaultRecipesDir(), "local enrollments a new name must not clash with (default $RECIPE_TEST_RECIPES, else ./recipes)")
-	for _, name := range []string{"pr", "sha", "run-url"} {
+	for _, name := range []string{"pr", "sha", "run-url", "comment-author"} {
 		_ = cmd.Flags().MarkHidden(name) // a run's flags; enroll opens its own pull request
 	}
 	return cmd
