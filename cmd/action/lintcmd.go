@@ -52,7 +52,11 @@ that cannot be loaded, after reporting the rules that read its files.`,
 				name = in.Recipe.Name
 			}
 			errs, warns := len(rep.Failed(lint.Error)), len(rep.Failed(lint.Warning))
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d errors, %d warnings\n", name, errs, warns)
+			summary := fmt.Sprintf("%s: %d errors, %d warnings", name, errs, warns)
+			if in.Err != nil {
+				summary += "; it does not load, so the rules that need it were not checked"
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), summary)
 			switch {
 			case in.Err != nil:
 				// The recipe cannot be deployed: exit 2, as for any

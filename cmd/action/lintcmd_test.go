@@ -100,8 +100,9 @@ func TestLintCommandUnloadable(t *testing.T) {
 		"compose.yml": "version: \"3.7\"\nservices:\n  app:\n    command: [\"true\"]\n",
 	})
 	code, out, stderr := runCLI(t, "lint", dir)
-	if code != exitConfig || !strings.Contains(stderr, "compose.yml: services.app: no image specified") {
-		t.Errorf("exit %d, stderr %q", code, stderr)
+	if code != exitConfig || !strings.Contains(stderr, "compose.yml: services.app: no image specified") ||
+		!strings.Contains(out, "noimage: 1 errors, 2 warnings; it does not load, so the rules that need it were not checked") {
+		t.Errorf("exit %d, stderr %q\n%s", code, stderr, out)
 	}
 	if v, d := lintLine(t, out, "R011", "image-present"); v != "error" || !strings.HasPrefix(d, "service app: no image (fix:") {
 		t.Errorf("R011: %s %q", v, d)
