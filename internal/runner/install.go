@@ -96,7 +96,9 @@ func (r *Run) deploy(ctx context.Context, app *recipe.App) error {
 // ready probes the app over its domain through the run's ingress.
 func (r *Run) ready(ctx context.Context) error {
 	if err := r.openIngress(ctx); err != nil {
-		return err
+		// No router this ingress can serve is the app not being reachable:
+		// a readiness failure of a deployed app, not bad input.
+		return fmt.Errorf("readiness: %w", err)
 	}
 	path := r.Opts.ProbePath
 	if path == "" {

@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -32,5 +34,43 @@ func TestInstallUnderPathPrefix(t *testing.T) {
 		if !passed[name] {
 			t.Errorf("%s did not pass: %+v", name, custom.Tests)
 		}
+	}
+}
+
+// Co-op Cloud's traefik recipe routes its domain to Traefik's own
+// api@internal, through a middleware of the file provider, and declares a
+// traefik service whose port is a name: abra deploys it, so recipe-test
+// does too (no plan error, lint warns naming the labels), and the direct
+// ingress, which has nothing of the recipe to send the domain to, fails
+// readiness saying so; teardown leaves nothing.
+func TestInstallTraefikInternalRouterOnly(t *testing.T) {
+	testenv.FixtureImage(t, "backend", "1")
+	dir := t.TempDir()
+	src := fixture(t, "prefix")
+	for _, f := range []string{".env.sample", "compose.yml"} {
+		data, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "compose.yml" {
+			s := strings.Replace(string(data), "loadbalancer.server.port=8080", "loadbalancer.server.port=web", 1)
+			s = strings.Replace(s, `middlewares=${STACK_NAME}-strip@docker"`, `middlewares=security@file"`+"\n"+
+				`        - "traefik.http.routers.${STACK_NAME}.service=api@internal"`, 1)
+			data = []byte(s)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, progress := execute(t, Options{Recipe: dir, Stages: []string{StageLint, StageInstall}, Env: []string{"TIMEOUT=20"}})
+	lint := wantStage(t, res, "lint", results.Pass)
+	for _, want := range []string{"traefik-labels", "loadbalancer.server.port=web", "service=api@internal", "middlewares=security@file"} {
+		if !strings.Contains(lint.Output, want) {
+			t.Errorf("lint output lacks %q:\n%s", want, lint.Output)
+		}
+	}
+	wantStage(t, res, "install", results.Fail, "readiness", "no service carries a traefik router this ingress can serve", "api@internal")
+	if td := stage(t, res, "teardown"); td.Status != results.Pass {
+		t.Errorf("teardown: %+v\n%s", td, progress)
 	}
 }
