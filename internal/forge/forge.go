@@ -133,8 +133,12 @@ func New(ctx context.Context, o Options) (Forge, error) {
 }
 
 // Marker is the hidden line that identifies a recipe's sticky comment.
+// The name (the recipe's TYPE, which it controls) has its angle brackets
+// escaped: with none left, it can neither end the comment early nor hold
+// another recipe's marker ("x <!-- recipe-test:comment recipe=y" would
+// otherwise make y's run find and overwrite x's comment).
 func Marker(recipe string) string {
-	return "<!-- recipe-test:comment recipe=" + strings.NewReplacer("-->", "", "\n", " ").Replace(recipe) + " -->"
+	return "<!-- recipe-test:comment recipe=" + strings.NewReplacer("<", "&lt;", ">", "&gt;", "\n", " ").Replace(recipe) + " -->"
 }
 
 // StatusContext is the status context of a recipe.

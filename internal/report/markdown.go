@@ -61,9 +61,9 @@ const maxTestRows = 6
 
 func markdownHead(run *results.Run, lb budget) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %s\n", Verdict(run))
+	fmt.Fprintf(&b, "### %s\n", Text(Verdict(run)))
 	if run.Error != "" {
-		fmt.Fprintf(&b, "\nThe run could not start:\n\n%s", fence(run.Error))
+		fmt.Fprintf(&b, "\nThe run could not start:\n\n%s", fence(noMarker(run.Error)))
 	}
 	if run.EnrollmentPR != "" {
 		fmt.Fprintf(&b, "\n%s\n", EnrollmentLine(run.EnrollmentPR))
@@ -124,7 +124,7 @@ func markdownHead(run *results.Run, lb budget) string {
 		fmt.Fprintf(&b, "\n<b>Left behind after teardown (%d)</b>\n\n", len(run.Residue))
 		n := lb.shown(len(run.Residue))
 		for _, r := range run.Residue[:n] {
-			fmt.Fprintf(&b, "- `%s`\n", strings.ReplaceAll(r, "`", "'"))
+			fmt.Fprintf(&b, "- %s\n", Code(r))
 		}
 		if more := len(run.Residue) - n; more > 0 {
 			fmt.Fprintf(&b, "- %s\n", moreText(more))
@@ -146,7 +146,7 @@ func GrantsMarkdown(grants []results.Grant) string {
 		if g.Value != "" {
 			what += " " + g.Value
 		}
-		fmt.Fprintf(&b, "- `%s`: %s\n", strings.ReplaceAll(what, "`", "'"), Cell(g.Reason))
+		fmt.Fprintf(&b, "- %s: %s\n", Code(what), Cell(g.Reason))
 	}
 	return b.String()
 }
@@ -156,12 +156,12 @@ func GrantsMarkdown(grants []results.Grant) string {
 func failureExcerpts(run *results.Run, lines, bytes int) string {
 	var b strings.Builder
 	block := func(title, reason, output string) {
-		fmt.Fprintf(&b, "\n<details><summary>%s</summary>\n\n", htmlEscape(oneLine(title, 200)))
+		fmt.Fprintf(&b, "\n<details><summary>%s</summary>\n\n", htmlEscape(inert(oneLine(title, 200))))
 		if reason != "" {
-			b.WriteString(fence(reason))
+			b.WriteString(fence(noMarker(reason)))
 		}
 		if out := excerpt(output, lines, bytes); out != "" {
-			b.WriteString("\nLast lines of its output:\n\n" + fence(out))
+			b.WriteString("\nLast lines of its output:\n\n" + fence(noMarker(out)))
 		}
 		b.WriteString("\n</details>\n")
 	}
@@ -195,16 +195,16 @@ func markdownFacts(run *results.Run) string {
 		if run.Commit != "" {
 			ref += " @ " + run.Commit[:min(12, len(run.Commit))]
 		}
-		add("ref `%s`", ref)
+		add("ref %s", Code(ref))
 	}
 	switch {
 	case run.BaseVersion != "" && run.Version != "":
-		add("version %s → %s", run.BaseVersion, run.Version)
+		add("version %s → %s", Text(run.BaseVersion), Text(run.Version))
 	case run.Version != "":
-		add("version %s", run.Version)
+		add("version %s", Text(run.Version))
 	}
 	if run.Domain != "" {
-		add("domain `%s`", run.Domain)
+		add("domain %s", Code(run.Domain))
 	}
 	if run.Deployer != "" {
 		add("%s deployer, %s ingress", run.Deployer, run.Ingress)
@@ -316,12 +316,10 @@ func duration(s float64) string {
 	return d.Round(time.Second).String()
 }
 
-// cell makes text safe for one table cell: one line, pipes escaped, HTML
-// neutralised, bounded.
-// Cell makes s one Markdown table cell: one line, at most 300 bytes, HTML
-// escaped, pipes escaped.
+// Cell makes s one Markdown table cell: at most 300 bytes of it, as Text
+// (one line, inert; pipes are escaped there too).
 func Cell(s string) string {
-	return strings.ReplaceAll(htmlEscape(oneLine(s, 300)), "|", "\\|")
+	return Text(oneLine(s, 300))
 }
 
 // oneLine joins lines and cuts s at max bytes (on a rune boundary).
