@@ -2,16 +2,11 @@ package scaffold
 
 import (
 	"fmt"
-	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 )
-
-// localURLRe finds an http URL to the container itself in a healthcheck.
-var localURLRe = regexp.MustCompile(`https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::\d+)?[^\s'"` + "`" + `;|&<>()]*`)
 
 // detectProbe guesses the readiness probe from the primary router and the
 // healthcheck of the service carrying it.
@@ -27,7 +22,7 @@ func (d *Detection) detectProbe(app *recipe.App) {
 		router += ", the first router found: none names $DOMAIN literally"
 	}
 	fallback := fmt.Sprintf("%s serves %s", router, d.Probe.Path)
-	u, found := healthURL(svc.Healthcheck)
+	u, found := svc.Healthcheck.LocalURL()
 	switch {
 	case !found:
 		d.Probe.Why = fallback + "; no healthcheck of the service asks an HTTP path on it, so any of 200, 301 or 302 means ready"
@@ -39,23 +34,6 @@ func (d *Detection) detectProbe(app *recipe.App) {
 		d.Probe.Path, d.Probe.Statuses = u.Path, []int{200}
 		d.Probe.Why = fmt.Sprintf("the healthcheck of service %s asks %s, a path %s serves: the probe asks the same through the app's domain and wants 200", svc.Name, u, router)
 	}
-}
-
-// healthURL returns the first http URL to the container itself with a path
-// other than "/" in an enabled healthcheck's test.
-func healthURL(h *recipe.Healthcheck) (*url.URL, bool) {
-	if h == nil || h.Disabled {
-		return nil, false
-	}
-	for _, m := range localURLRe.FindAllString(strings.Join(h.Test, " "), -1) {
-		u, err := url.Parse(m)
-		if err != nil || u.Path == "" || u.Path == "/" {
-			continue
-		}
-		u.RawQuery, u.Fragment = "", ""
-		return u, true
-	}
-	return nil, false
 }
 
 // servesPath reports whether the router's rule lets path p through: no
