@@ -117,3 +117,24 @@ func TestSecretFileBump(t *testing.T) {
 		t.Errorf("bumped: %s %q", st, got)
 	}
 }
+
+// A release whose commit the clone lacks (a shallow clone keeps the tag,
+// not its history) is not compared: a skip that says so, not a finding.
+func TestConfigBumpsWithoutTheRelease(t *testing.T) {
+	dir := writeRecipe(t, good())
+	release(t, dir, "1.0.0+1.27.3")
+	writeFiles(t, dir, map[string]string{"app.conf": "listen 8080;\n"})
+	r, err := recipe.Open(context.Background(), dir, "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Versions[0].Commit = strings.Repeat("0", 40)
+	app, err := r.Resolve(recipe.ResolveOptions{Domain: domain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, fi := outcome(Check(&Input{Recipe: r, App: app}))
+	if st["config-bumps"] != Skip || !strings.HasPrefix(fi["config-bumps"], "release 1.0.0+1.27.3's files are not in the clone (") {
+		t.Errorf("config-bumps: %s %q", st["config-bumps"], fi["config-bumps"])
+	}
+}
