@@ -25,3 +25,28 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 }
 
 func (t *tailBuffer) String() string { return t.buf.String() }
+
+// maxTestOutput bounds what the recipe's tests may print: their results
+// are read from it, so it is kept whole up to this size, and a larger
+// output fails the stage.
+const maxTestOutput = 64 << 20
+
+// cappedBuffer keeps the first max bytes written to it and counts the
+// rest.
+type cappedBuffer struct {
+	buf     bytes.Buffer
+	max     int
+	dropped int
+}
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	n := len(p)
+	if room := c.max - c.buf.Len(); len(p) > room {
+		c.dropped += len(p) - max(room, 0)
+		p = p[:max(room, 0)]
+	}
+	c.buf.Write(p)
+	return n, nil
+}
+
+func (c *cappedBuffer) String() string { return c.buf.String() }

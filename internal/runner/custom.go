@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -95,8 +94,10 @@ func (custom) Run(ctx context.Context, r *Run) error {
 	}
 	cmd.Dir = e.Dir
 	cmd.Env = append(os.Environ(), harness.FactsEnv+"="+factsFile)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// The tests print what the app returns: bounded, like every capture.
+	stdout := &cappedBuffer{max: maxTestOutput}
+	stderr := &tailBuffer{max: r.Opts.MaxOutput}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.WaitDelay = 10 * time.Second
 	runErr := cmd.Run()
 	// The credentials the tests generated are masked before any of their
@@ -104,6 +105,9 @@ func (custom) Run(ctx context.Context, r *Run) error {
 	// see harness.Facts.MaskFile.
 	if err := r.takeMasks(maskFile); err != nil {
 		return err
+	}
+	if stdout.dropped > 0 {
+		return fmt.Errorf("the recipe's tests printed more than %d MiB: their results are not read", maxTestOutput>>20)
 	}
 	output := stdout.String()
 	report, err := parse(strings.NewReader(output))
@@ -124,7 +128,7 @@ func (r *Run) recordTests(report gtr.Report, runErr error, output string) error 
 			return fmt.Errorf("the recipe's tests do not build: %s", r.Redact.String(strings.Join(pkg.BuildError.Output, "\n")))
 		}
 		for _, t := range pkg.Tests {
-			out := r.Redact.String(strings.Join(t.Output, "\n"))
+			out := r.Redact.String(tail(strings.Join(t.Output, "\n"), r.Opts.MaxOutput))
 			tc := results.Test{Name: t.Name, DurationS: t.Duration.Seconds(), Output: out}
 			switch t.Result {
 			case gtr.Pass:

@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jstemmer/go-junit-report/v2/parser/gotest"
+
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
+	"github.com/cc-ci/recipe-test/v2/internal/redact"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
 
@@ -204,5 +207,32 @@ func TestFactsCarryLimits(t *testing.T) {
 	r := &Run{Opts: o, Recipe: &recipe.Recipe{Name: "x"}, App: &recipe.App{}}
 	if f := r.facts(t.TempDir()); f.ExecTimeoutS != 90 || f.MaxReadFile != 4096 {
 		t.Errorf("facts carry exec timeout %d s, read limit %d", f.ExecTimeoutS, f.MaxReadFile)
+	}
+}
+
+// What the recipe's tests print is bounded: the stream their results are
+// read from up to maxTestOutput (more fails the stage), each test's output
+// kept as its tail.
+func TestTestOutputBounded(t *testing.T) {
+	c := &cappedBuffer{max: 10}
+	c.Write([]byte("0123456"))
+	c.Write([]byte("789abc"))
+	if c.String() != "0123456789" || c.dropped != 3 {
+		t.Errorf("capped buffer holds %q, dropped %d", c.String(), c.dropped)
+	}
+	var out strings.Builder
+	out.WriteString("=== RUN   TestChatty\n")
+	for i := range 5000 {
+		out.WriteString("    chatty_test.go:9: the app said: " + strings.Repeat("z", 60) + " " + time.Duration(i).String() + "\n")
+	}
+	out.WriteString("    chatty_test.go:10: last words\n--- FAIL: TestChatty (0.01s)\nFAIL\n")
+	rep, err := gotest.NewParser().Parse(strings.NewReader(out.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Run{Redact: &redact.Redactor{}, stageOut: io.Discard, Opts: Options{Limits: Limits{MaxOutput: 4096}}}
+	r.recordTests(rep, nil, out.String())
+	if len(r.tests) != 1 || len(r.tests[0].Output) > 4096+len("[...]\n") || !strings.HasSuffix(r.tests[0].Output, "last words") {
+		t.Errorf("test output of %d bytes kept: %.80q", len(r.tests[0].Output), r.tests[0].Output)
 	}
 }

@@ -79,9 +79,9 @@ func safeRun(ctx context.Context, st Stage, r *Run) (err error) {
 	return st.Run(ctx, r)
 }
 
-// tail keeps the last n bytes of s, cut at a line start.
+// tail keeps the last n bytes of s, cut at a line start; n 0 keeps s.
 func tail(s string, n int) string {
-	if len(s) <= n {
+	if n <= 0 || len(s) <= n {
 		return s
 	}
 	s = s[len(s)-n:]
