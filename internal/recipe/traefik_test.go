@@ -132,6 +132,11 @@ func TestTraefikLabelTolerance(t *testing.T) {
 			routers: nil,
 			issues:  []string{"traefik.frontend.rule: not a Traefik v2/v3 label", "traefik.port: not a Traefik v2/v3 label"},
 		},
+		"tcp and udp routers are not HTTP routes": {
+			labels: []string{"traefik.enable=true", "traefik.tcp.routers.ssh.rule=HostSNI(`*`)", "traefik.tcp.routers.ssh.entrypoints=ssh",
+				"traefik.tcp.services.ssh.loadbalancer.server.port=22", "traefik.udp.routers.voice.entrypoints=voice",
+				"traefik.udp.services.voice.loadbalancer.server.port=64738", "traefik.docker.network=proxy", "traefik.swarm.lbswarm=true"},
+		},
 		"disabled service is ignored": {
 			labels: []string{"traefik.enable=false", "traefik.http.routers.r.rule=Host(`${DOMAIN}`",
 				"traefik.http.services.s.loadbalancer.server.port=web"},
