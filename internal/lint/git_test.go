@@ -138,3 +138,24 @@ func TestConfigBumpsWithoutTheRelease(t *testing.T) {
 		t.Errorf("config-bumps: %s %q", st["config-bumps"], fi["config-bumps"])
 	}
 }
+
+// releases and release-notes on a repository's history: no tag, a
+// release without notes, then its notes.
+func TestReleaseRules(t *testing.T) {
+	dir := writeRecipe(t, good())
+	testenv.CommitAll(t, dir, "import")
+	st, fi := outcome(check(t, dir))
+	if st["releases"] != Fail || fi["releases"] != "no release tag" || st["release-notes"] != Skip {
+		t.Errorf("untagged: releases %s %q, release-notes %s", st["releases"], fi["releases"], st["release-notes"])
+	}
+	writeFiles(t, dir, map[string]string{"LICENSE": "AGPL-3.0\n"})
+	release(t, dir, "1.0.0+1.27.3")
+	st, fi = outcome(check(t, dir))
+	if st["releases"] != Pass || st["release-notes"] != Fail || fi["release-notes"] != "release 1.0.0+1.27.3 has no release/1.0.0+1.27.3" {
+		t.Errorf("a release without notes: releases %s, release-notes %s %q", st["releases"], st["release-notes"], fi["release-notes"])
+	}
+	writeFiles(t, dir, map[string]string{"release/1.0.0+1.27.3": "First release.\n"})
+	if st, fi = outcome(check(t, dir)); st["release-notes"] != Pass {
+		t.Errorf("with notes: %s %q", st["release-notes"], fi["release-notes"])
+	}
+}
