@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
@@ -234,5 +236,54 @@ func TestGiteaRedirectKeepsTheToken(t *testing.T) {
 	// The rest goes through: the same client sets a status on the head.
 	if err := fg.SetStatus(context.Background(), repo, head, Status{Context: "recipe-test/x", State: Pending}); err != nil {
 		t.Errorf("status through the front: %v", err)
+	}
+}
+
+// A comment the real Gitea made although a proxy in front of it answered
+// 502 (the forge did the work, the answer was lost) is found again and
+// edited: one comment.
+func TestGiteaCommentAfter502NotDuplicated(t *testing.T) {
+	g := testenv.GiteaServer(t)
+	repoName, pr, _ := g.PullRequest(t)
+	target, err := url.Parse(g.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comments := fmt.Sprintf("/api/v1/repos/%s/%s/issues/%d/comments", g.Admin, repoName, pr)
+	var mu sync.Mutex
+	var posts int
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if resp.Request.Method != http.MethodPost || resp.Request.URL.Path != comments {
+			return nil
+		}
+		if posts++; posts == 1 {
+			resp.Body.Close()
+			resp.StatusCode, resp.Status = http.StatusBadGateway, "502 Bad Gateway"
+			resp.Body = io.NopCloser(strings.NewReader("upstream timed out"))
+			resp.ContentLength = int64(len("upstream timed out"))
+			resp.Header.Del("Content-Length")
+		}
+		return nil
+	}
+	front := httptest.NewServer(proxy)
+	defer front.Close()
+	var waits []time.Duration
+	fg, err := New(context.Background(), Options{Kind: "gitea", BaseURL: front.URL, Token: g.Token,
+		Retry: RetryPolicy{Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := Marker("example")
+	c, err := fg.UpsertComment(context.Background(), Repo{g.Admin, repoName}, pr, marker, marker+"\nrun 1")
+	if err != nil || !c.Created {
+		t.Fatalf("%+v, %v", c, err)
+	}
+	var all []struct{ ID int64 }
+	g.GetJSON(t, fmt.Sprintf("/repos/%s/%s/issues/%d/comments", g.Admin, repoName, pr), &all)
+	if len(all) != 1 || all[0].ID != c.ID || posts != 1 || len(waits) != 1 {
+		t.Errorf("comments %+v (ours %d), %d POSTs, waits %v", all, c.ID, posts, waits)
 	}
 }
