@@ -43,7 +43,7 @@ func (in *Input) gitRepo() (*git.Repository, error) {
 	return in.repo.repo, in.repo.err
 }
 
-// tags lists the recipe repository's tags; ok is false for a plain folder.
+// tagList lists the recipe repository's tags, once; ok is false for a plain folder.
 func (in *Input) tagList() (t *tagList, ok bool) {
 	repo, err := in.gitRepo()
 	t = &in.tags
