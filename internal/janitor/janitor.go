@@ -13,6 +13,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cc-ci/recipe-test/v2/internal/lease"
 	"github.com/cc-ci/recipe-test/v2/internal/runlock"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
@@ -32,7 +33,13 @@ type Options struct {
 	Log *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// LeaseSkew is how long past its expiry a run's lease still counts as
+	// live, for runners whose clocks disagree (DefaultLeaseSkew is sound).
+	LeaseSkew time.Duration
 }
+
+// DefaultLeaseSkew allows for runners' clocks that disagree.
+const DefaultLeaseSkew = 30 * time.Second
 
 // Report is what a janitor run did.
 type Report struct {
@@ -78,6 +85,12 @@ func Run(ctx context.Context, c *swarm.Client, opts Options) (Report, error) {
 	if err != nil {
 		return rep, fmt.Errorf("janitor: %w", err)
 	}
+	// Without the leases nobody's liveness is known: then no stack is
+	// judged by its lease, only by the grace period and the local locks.
+	leases, err := lease.List(ctx, c.API)
+	if err != nil {
+		return rep, fmt.Errorf("janitor: %w", err)
+	}
 	stacks := map[string][]swarm.Object{}
 	for _, o := range objs {
 		if s := o.Stack(); s != "" && (opts.Match == nil || opts.Match(s)) {
@@ -86,13 +99,27 @@ func Run(ctx context.Context, c *swarm.Client, opts Options) (Report, error) {
 	}
 	var errs []error
 	for _, stack := range slices.Sorted(maps.Keys(stacks)) {
-		v := judge(stack, stacks[stack], opts.Now(), opts.Grace)
+		grace, deadRun := opts.Grace, ""
+		if l, ok := leases[stack]; ok {
+			switch {
+			case l.Expired(opts.Now(), opts.LeaseSkew):
+				// Its run stopped renewing its lease: it is dead.
+			case diedHere(opts.LockDir, stack, l.RunID):
+				deadRun = l.RunID
+			default:
+				opts.Log.Debug("janitor: sparing stack", "stack", stack, "lease", l.String())
+				rep.Skipped = append(rep.Skipped, Skipped{stack, "held by a live run: " + l.String()})
+				continue
+			}
+			grace = 0
+		}
+		v := judge(stack, stacks[stack], opts.Now(), grace)
 		if v.Skip != "" {
 			opts.Log.Debug("janitor: sparing stack", "stack", stack, "reason", v.Skip)
 			rep.Skipped = append(rep.Skipped, Skipped{stack, v.Skip})
 			continue
 		}
-		r, reason, err := reap(ctx, c, stack, opts)
+		r, reason, err := reap(ctx, c, stack, deadRun, opts)
 		switch {
 		case reason != "":
 			opts.Log.Info("janitor: sparing stack", "stack", stack, "reason", reason)
@@ -105,11 +132,46 @@ func Run(ctx context.Context, c *swarm.Client, opts Options) (Report, error) {
 			errs = append(errs, fmt.Errorf("janitor: stack %s: %w", stack, err))
 		}
 	}
+	errs = append(errs, dropStaleLeases(ctx, c, leases, stacks, opts))
 	return rep, errors.Join(errs...)
 }
 
+// diedHere reports whether the run holding a live lease is known dead
+// before its lease expires: it ran here (its lock file in our lock folder
+// names the same run) and no process holds that lock any more.
+func diedHere(lockDir, stack, runID string) bool {
+	info, err := runlock.Read(lockDir, stack)
+	if err != nil || info.RunID != runID {
+		return false
+	}
+	held, err := runlock.Held(lockDir, stack)
+	return err == nil && !held
+}
+
+// dropStaleLeases removes the expired leases of stacks that are gone: a
+// run killed after its teardown, before it released its lease.
+func dropStaleLeases(ctx context.Context, c *swarm.Client, leases map[string]lease.Info, stacks map[string][]swarm.Object, opts Options) error {
+	var errs []error
+	for stack, l := range leases {
+		if _, there := stacks[stack]; there || opts.DryRun || !l.Expired(opts.Now(), opts.LeaseSkew) {
+			continue
+		}
+		if opts.Match != nil && !opts.Match(stack) {
+			continue
+		}
+		held, err := lease.Acquire(ctx, c.API, stack, "janitor", lease.Options{Skew: opts.LeaseSkew})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("janitor: stale lease of %s: %w", stack, err))
+			continue
+		}
+		errs = append(errs, held.Release(ctx))
+		opts.Log.Info("janitor: removed the stale lease of a gone stack", "stack", stack, "lease", l.String())
+	}
+	return errors.Join(errs...)
+}
+
 // reap removes stack under its lock, or returns why it must be spared.
-func reap(ctx context.Context, c *swarm.Client, stack string, opts Options) (Reaped, string, error) {
+func reap(ctx context.Context, c *swarm.Client, stack, deadRun string, opts Options) (Reaped, string, error) {
 	r := Reaped{Stack: stack}
 	if opts.DryRun {
 		held, err := runlock.Held(opts.LockDir, stack)
@@ -129,6 +191,16 @@ func reap(ctx context.Context, c *swarm.Client, stack string, opts Options) (Rea
 			return r, "lock unavailable", err
 		}
 		defer lock.Release()
+		// Hold the stack's lease while reaping, so no other janitor reaps
+		// it at the same time and no run takes it for free.
+		held, err := lease.Acquire(ctx, c.API, stack, "janitor", lease.Options{Skew: opts.LeaseSkew, TakeOver: deadRun})
+		if he := (*lease.HeldError)(nil); errors.As(err, &he) {
+			return r, he.Error(), nil
+		}
+		if err != nil {
+			return r, "lease unavailable", err
+		}
+		defer held.Release(context.WithoutCancel(ctx))
 	}
 	before, err := c.Inventory(ctx, stack)
 	if err != nil {

@@ -130,6 +130,9 @@ type Lease struct {
 type Options struct {
 	TTL  time.Duration // 0 = DefaultTTL
 	Skew time.Duration // how far past its expiry another run's lease still counts as live
+	// TakeOver names a run known to be dead whose lease may be taken over
+	// before it expires (the janitor found its lock file free).
+	TakeOver string
 	Log  *slog.Logger
 	Now  func() time.Time
 }
@@ -161,7 +164,7 @@ func Acquire(ctx context.Context, api API, stack, runID string, opts Options) (*
 		if rerr != nil {
 			return nil, fmt.Errorf("lease %s: %w", Name(stack), rerr)
 		}
-		if cur.RunID != runID && !cur.Expired(opts.Now(), opts.Skew) {
+		if cur.RunID != runID && cur.RunID != opts.TakeOver && !cur.Expired(opts.Now(), opts.Skew) {
 			return nil, &HeldError{cur}
 		}
 		if err := l.update(ctx, cur, labels); err != nil {

@@ -62,7 +62,8 @@ type Options struct {
 	Limits // bounds on what the recipe can make the run do
 
 	LockDir      string        // run locks; "" = runlock.DefaultDir()
-	JanitorGrace time.Duration // orphans younger than this are left alone
+	JanitorGrace time.Duration // orphans younger than this are left alone (unless their run's lease expired)
+	LeaseTTL     time.Duration // how long the run's lease lasts unrenewed; 0 = lease.DefaultTTL
 	NoJanitor    bool          // do not reap orphans at start
 
 	// OnPlanned, when set, runs once the plan is made and before anything

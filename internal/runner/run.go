@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -15,10 +14,11 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
 	"github.com/cc-ci/recipe-test/v2/internal/ingress"
 	"github.com/cc-ci/recipe-test/v2/internal/janitor"
+	"github.com/cc-ci/recipe-test/v2/internal/lease"
 	"github.com/cc-ci/recipe-test/v2/internal/naming"
+	"github.com/cc-ci/recipe-test/v2/internal/outdir"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/redact"
-	"github.com/cc-ci/recipe-test/v2/internal/report"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 	"github.com/cc-ci/recipe-test/v2/internal/runlock"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
@@ -35,6 +35,9 @@ type Run struct {
 	Ingress    ingress.Ingress
 	Redact     *redact.Redactor
 	Enrollment *enroll.Enrollment // nil without one
+	// Out is the output folder, open for the whole run: every output is
+	// written through it (see outdir).
+	Out *outdir.Dir
 
 	// Deployed is the app now deployed: the base release during an
 	// upgrade, else App; nil before the first deploy.
@@ -103,6 +106,12 @@ func Execute(ctx context.Context, opts Options) (*results.Run, error) {
 	registerURLSecrets(red, opts)
 	r := &Run{Opts: opts, Redact: red, progress: red.Writer(opts.Progress)}
 	r.stageOut = r.progress
+	out, err := openOut(opts.Out)
+	if err != nil {
+		return nil, &PlanError{err}
+	}
+	defer out.Close()
+	r.Out = out
 	r.Result = &results.Run{Status: results.Fail, Location: opts.Recipe, Ref: opts.Ref,
 		Deployer: opts.Deployer, Ingress: opts.Ingress, Started: time.Now().UTC(), Residue: []string{}, RunURL: opts.RunURL,
 		ToolVersion: buildinfo.Version()}
@@ -116,7 +125,7 @@ func Execute(ctx context.Context, opts Options) (*results.Run, error) {
 		defer os.RemoveAll(dir)
 		r.Opts.WorkDir = dir
 	}
-	err := r.plan(ctx)
+	err = r.plan(ctx)
 	if err == nil {
 		err = r.execute(ctx)
 	}
@@ -172,11 +181,16 @@ func (r *Run) plan(ctx context.Context) error {
 		}
 	}
 	r.extraEnv = append(extra, r.Opts.Env...)
-	app, err := rec.Resolve(recipe.ResolveOptions{Domain: domain})
+	grants, err := r.grants(rec)
+	if err != nil {
+		return &PlanError{err}
+	}
+	app, err := rec.Resolve(recipe.ResolveOptions{Domain: domain, Grants: grants})
 	if err != nil {
 		return &PlanError{err}
 	}
 	r.Recipe, r.App = rec, app
+	r.addGrants(app.Grants)
 	if r.Enrollment != nil {
 		if err := r.checkEnrollment(); err != nil {
 			return &PlanError{err}
@@ -228,6 +242,20 @@ func (r *Run) execute(ctx context.Context) (err error) {
 		return &PlanError{fmt.Errorf("run lock: %w", err)}
 	}
 	defer lock.Release()
+	// The run's liveness in the swarm, for janitors on other runners.
+	held, err := lease.Acquire(ctx, r.Swarm.API, r.App.Stack, r.Result.RunID, lease.Options{TTL: r.Opts.LeaseTTL, Log: r.Opts.Log})
+	if err != nil {
+		return &PlanError{fmt.Errorf("run lease: %w", err)}
+	}
+	defer func() {
+		// After teardown (deferred below, so it runs first), even when
+		// the run was cancelled.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := held.Release(rctx); err != nil {
+			r.Logf("warning: %v", err)
+		}
+	}()
 	defer func() {
 		// Teardown always runs: after failures, panics and cancellation,
 		// under a fresh bounded context when ctx is already done.
@@ -290,7 +318,7 @@ func stageByName(name string) Stage {
 func (r *Run) reapOrphans(ctx context.Context) {
 	// A run only reaps orphans under its own domain suffix: runners that
 	// share a swarm with other suffixes never touch each other's stacks.
-	rep, err := janitor.Run(ctx, r.Swarm, janitor.Options{LockDir: r.Opts.LockDir, Grace: r.Opts.JanitorGrace,
+	rep, err := janitor.Run(ctx, r.Swarm, janitor.Options{LockDir: r.Opts.LockDir, Grace: r.Opts.JanitorGrace, LeaseSkew: janitor.DefaultLeaseSkew,
 		Log: r.Opts.Log, Match: janitor.SuffixMatcher(r.App.Domain[strings.IndexByte(r.App.Domain, '.')+1:])})
 	for _, s := range rep.Reaped {
 		r.Logf("janitor: reaped orphaned stack %s", s.Stack)
@@ -314,29 +342,4 @@ func (r *Run) finish() {
 	}
 	r.parityResults()
 	res.ComputeLadder(r.Enrollment.NotApplicableLevels())
-}
-
-func (r *Run) writeOutputs() error {
-	if err := os.MkdirAll(r.Opts.Out, 0o755); err != nil {
-		return fmt.Errorf("output folder: %w", err)
-	}
-	for name, render := range map[string]func(io.Writer, *results.Run) error{
-		"results.json": report.JSON, "junit.xml": report.JUnit, "report.md": report.Markdown,
-	} {
-		path := filepath.Join(r.Opts.Out, name)
-		f, err := os.Create(path)
-		if err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-		// The results are masked already (Execute): masking the encoded
-		// file could cut through its syntax.
-		err = render(f, r.Result)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-	}
-	return nil
 }
