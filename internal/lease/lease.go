@@ -133,8 +133,8 @@ type Options struct {
 	// TakeOver names a run known to be dead whose lease may be taken over
 	// before it expires (the janitor found its lock file free).
 	TakeOver string
-	Log  *slog.Logger
-	Now  func() time.Time
+	Log      *slog.Logger
+	Now      func() time.Time
 }
 
 // Acquire takes stack's lease for runID: it creates it, or takes over one
