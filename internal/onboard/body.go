@@ -17,18 +17,18 @@ func Body(o Options, r *Result) string {
 	d := r.Detection
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n## Enroll recipe `%s`\n\n", Marker(o.Name), o.Name)
-	fmt.Fprintf(&b, "This pull request adds `%s/%s/`, scaffolded by `recipe-test enroll` from [%s](%s)", Folder, o.Name, o.Upstream, o.Upstream)
+	fmt.Fprintf(&b, "This pull request adds `%s/%s/`, scaffolded by `recipe-test enroll` from %s", Folder, o.Name, link(o.Upstream, o.Upstream))
 	if r.Mirror.HTMLURL != "" {
 		verb := "kept in sync by the forge"
 		if !o.Forge.PullMirrors() {
 			verb = "updated by each enrollment run"
 		}
-		fmt.Fprintf(&b, ", mirrored at [%s](%s) (%s)", r.Mirror.Repo, r.Mirror.HTMLURL, verb)
+		fmt.Fprintf(&b, ", mirrored at %s (%s)", link(r.Mirror.Repo.String(), r.Mirror.HTMLURL), verb)
 	}
 	b.WriteString(". Once merged, the recipe is tested with what this folder says, beyond the generic floor.\n\n")
 	if len(r.Foreign) > 0 {
 		fmt.Fprintf(&b, "> [!NOTE]\n> The branch has commits by maintainers (%s), so the scaffold was not regenerated; this description reflects the upstream recipe as of now.\n\n",
-			strings.Join(r.Foreign, "; "))
+			report.Text(strings.Join(r.Foreign, "; ")))
 	}
 
 	b.WriteString("### Detected\n\n")
@@ -86,9 +86,9 @@ func floorSection(o Options) string {
 	if o.Floor == nil {
 		b.WriteString(noFloor + " Run `recipe-test run --recipe " + o.Upstream + "` to see where it stands.\n")
 	} else {
-		fmt.Fprintf(&b, "%s\n", report.Verdict(o.Floor))
+		fmt.Fprintf(&b, "%s\n", report.Text(report.Verdict(o.Floor)))
 		if o.Floor.RunURL != "" {
-			fmt.Fprintf(&b, "\n[The run](%s)\n", o.Floor.RunURL)
+			fmt.Fprintf(&b, "\n%s\n", link("The run", o.Floor.RunURL))
 		}
 		if len(o.Floor.Stages) > 0 {
 			b.WriteString("\n| stage | result | note |\n| --- | --- | --- |\n")
@@ -105,14 +105,24 @@ func floorSection(o Options) string {
 	return b.String()
 }
 
-func code(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" }
+// The body quotes the recipe (its files, labels, tags, lint findings) and
+// the upstream URL: every such string goes through report.Text, report.Code
+// or link, so that it stays text (see report's escape.go).
+
+func code(s string) string { return report.Code(s) }
+
+// link is a Markdown link whose text is inert and whose destination,
+// between angle brackets, cannot end early.
+func link(text, url string) string {
+	return "[" + report.Text(text) + "](<" + strings.NewReplacer("<", "%3C", ">", "%3E", "\n", "", "\r", "").Replace(url) + ">)"
+}
 
 // detected renders what the recipe says of itself.
 func detected(d *scaffold.Detection) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "- **Compose files:** %s\n", codeList(d.ComposeFiles))
 	if d.Probe.Path != "" {
-		fmt.Fprintf(&b, "- **Readiness probe:** `GET %s` on service `%s`: %s\n", d.Probe.Path, d.Probe.Service, d.Probe.Why)
+		fmt.Fprintf(&b, "- **Readiness probe:** %s on service %s: %s\n", code("GET "+d.Probe.Path), code(d.Probe.Service), report.Text(d.Probe.Why))
 	} else {
 		b.WriteString("- **Readiness probe:** none found (no service has a traefik router)\n")
 	}
@@ -135,17 +145,17 @@ func detected(d *scaffold.Detection) string {
 	} else {
 		b.WriteString("- **Lint:**\n")
 		for _, l := range d.Lint {
-			fmt.Fprintf(&b, "  - %s\n", l)
+			fmt.Fprintf(&b, "  - %s\n", report.Text(l))
 		}
 	}
 	b.WriteString("\n| service | image | routers | healthcheck | backup |\n| --- | --- | --- | --- | --- |\n")
 	for _, s := range d.Services {
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", s.Name, report.Cell(s.Image), report.Cell(strings.Join(s.Routers, "; ")), report.Cell(s.Healthcheck), report.Cell(s.Backup))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", strings.ReplaceAll(code(s.Name), "|", "\\|"), report.Cell(s.Image), report.Cell(strings.Join(s.Routers, "; ")), report.Cell(s.Healthcheck), report.Cell(s.Backup))
 	}
 	if len(d.Warnings) > 0 {
 		b.WriteString("\nWarnings:\n")
 		for _, w := range d.Warnings {
-			fmt.Fprintf(&b, "- %s\n", w)
+			fmt.Fprintf(&b, "- %s\n", report.Text(w))
 		}
 	}
 	return b.String()
@@ -158,10 +168,10 @@ func todo(o Options, d *scaffold.Detection) string {
 	if d.Probe.Path == "" {
 		fmt.Fprintf(&b, "- [ ] `[probe]` in `%srecipe.toml`: no router was found, so say which path answers when the app is ready.\n", dir)
 	} else {
-		fmt.Fprintf(&b, "- [ ] Check the guessed `[probe]` (`%s`) and the statuses that mean ready.\n", d.Probe.Path)
+		fmt.Fprintf(&b, "- [ ] Check the guessed `[probe]` (%s) and the statuses that mean ready.\n", code(d.Probe.Path))
 	}
 	if d.HookService != "" {
-		fmt.Fprintf(&b, "- [ ] `[hooks]` for service `%s`: seed, mutate and verify commands that write and check real app data, so upgrades and restores are proven on the app's own data (without them the data check uses marker files).\n", d.HookService)
+		fmt.Fprintf(&b, "- [ ] `[hooks]` for service %s: seed, mutate and verify commands that write and check real app data, so upgrades and restores are proven on the app's own data (without them the data check uses marker files).\n", code(d.HookService))
 	} else {
 		b.WriteString("- [ ] No service has backupbot labels: add them to the recipe, or declare `[not_applicable] backup_restore` with the reason.\n")
 	}
