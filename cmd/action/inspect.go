@@ -73,7 +73,7 @@ names the file, the line when there is one, and what is wrong.`,
 			if domain == "" {
 				return usageError{fmt.Errorf("no --domain given and %s sets no DOMAIN", r.Env.File)}
 			}
-			app, err := r.Resolve(recipe.ResolveOptions{Domain: domain})
+			app, err := r.Resolve(recipe.ResolveOptions{Domain: domain, NoPolicy: true})
 			if err != nil {
 				return err
 			}

@@ -19,6 +19,8 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/cc-ci/recipe-test/v2/internal/outdir"
 )
 
 // Bounds of the browser.
@@ -423,14 +425,17 @@ func (b *Browser) Screenshot(t testing.TB, name string) string {
 	if out == "" {
 		out = t.TempDir()
 	}
-	dir := filepath.Join(out, "screenshots")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// Through outdir: no write follows a symlink out of the folder.
+	d, err := outdir.Open(out)
+	if err != nil {
 		t.Fatalf("harness: browser: screenshot %s: %v", name, err)
 	}
-	path := filepath.Join(dir, fileName(name)+".png")
-	if err := os.WriteFile(path, png, 0o644); err != nil {
+	defer d.Close()
+	rel := "screenshots/" + fileName(name) + ".png"
+	if err := d.WriteFile(rel, png, 0o644); err != nil {
 		t.Fatalf("harness: browser: screenshot %s: %v", name, err)
 	}
+	path := filepath.Join(out, filepath.FromSlash(rel))
 	t.Logf("screenshot: %s", path)
 	return path
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,14 +52,21 @@ func (custom) Run(ctx context.Context, r *Run) error {
 	if err := r.ensureHead(ctx); err != nil {
 		return err
 	}
-	out, err := filepath.Abs(filepath.Join(r.Opts.Out, "custom"))
+	// A real folder of ours in the output folder (see outdir): the
+	// tests' screenshots land there.
+	out, err := r.Out.Mkdir(CustomDir)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return fmt.Errorf("output folder: %w", err)
+	if out, err = filepath.Abs(out); err != nil {
+		return err
 	}
 	factsFile := filepath.Join(r.Opts.WorkDir, "facts.json")
+	// Whatever is at the facts path goes first: the facts hold the run's
+	// secrets, and a symlink there would carry them elsewhere.
+	if err := os.Remove(factsFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("facts file: %w", err)
+	}
 	maskFile, err := r.newMaskFile()
 	if err != nil {
 		return err

@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/recipe"
+	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
 
 // locate returns where the recipe is: Opts.Recipe as given (a folder or a
@@ -80,5 +83,43 @@ func (r *Run) applyEnrollment() {
 	}
 	if len(r.Opts.ProbeStatuses) == 0 {
 		r.Opts.ProbeStatuses = e.Probe.Statuses
+	}
+}
+
+// grants returns the deploy policy grants of the enrollment. Grants are
+// honoured only from a reviewed enrollment: one found inside the recipe
+// under test is the recipe's own word (a pull request could add it), so
+// its grants stop the run.
+func (r *Run) grants(rec *recipe.Recipe) ([]recipe.Grant, error) {
+	grants := r.Enrollment.Grants()
+	if len(grants) == 0 {
+		return nil, nil
+	}
+	recipeDir, err := filepath.EvalSymlinks(rec.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("recipe folder: %w", err)
+	}
+	enrollDir, err := filepath.Abs(r.Enrollment.Dir)
+	if err == nil {
+		enrollDir, err = filepath.EvalSymlinks(enrollDir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("enrollment folder: %w", err)
+	}
+	if rel, err := filepath.Rel(recipeDir, enrollDir); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+		return nil, &recipe.ConfigError{File: r.Enrollment.File, Key: "policy.grant",
+			Msg: "grants are honoured only from a reviewed enrollment outside the recipe under test, and this recipe.toml is inside the recipe's own folder " + rec.Dir}
+	}
+	return grants, nil
+}
+
+// addGrants records the grants a resolved app used in the results, once
+// each (the head and an upgrade's base release may use the same ones).
+func (r *Run) addGrants(used []recipe.Grant) {
+	for _, g := range used {
+		rg := results.Grant{Service: g.Service, Key: g.Key, Value: g.Value, Reason: g.Reason}
+		if !slices.Contains(r.Result.Grants, rg) {
+			r.Result.Grants = append(r.Result.Grants, rg)
+		}
 	}
 }

@@ -80,7 +80,16 @@ func (r *Run) loadRelease(ctx context.Context, tag string) (*recipe.App, error) 
 			return nil, err
 		}
 	}
-	return rec.Resolve(recipe.ResolveOptions{Domain: r.App.Domain})
+	grants, err := r.grants(rec)
+	if err != nil {
+		return nil, err
+	}
+	app, err := rec.Resolve(recipe.ResolveOptions{Domain: r.App.Domain, Grants: grants})
+	if err != nil {
+		return nil, err
+	}
+	r.addGrants(app.Grants)
+	return app, nil
 }
 
 func tagList(versions []recipe.Version) string {

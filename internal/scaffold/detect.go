@@ -94,7 +94,7 @@ func Detect(dir string, versions []recipe.Version) (*Detection, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scaffold %s: load recipe: %w", dir, err)
 	}
-	app, err := r.Resolve(recipe.ResolveOptions{Domain: detectDomain})
+	app, err := r.Resolve(recipe.ResolveOptions{Domain: detectDomain, NoPolicy: true})
 	if err != nil {
 		return nil, fmt.Errorf("scaffold %s: resolve recipe %s: %w", dir, r.Name, err)
 	}
