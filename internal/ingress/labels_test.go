@@ -78,10 +78,14 @@ type seen struct {
 }
 
 // recorder starts a backend that answers 200 with JSON of what it saw,
-// and sets X-App: yes on the answer.
+// and sets X-App: yes on the answer; over TLS when name starts with tls.
 func recorder(t *testing.T, name string) int {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	start := httptest.NewServer
+	if strings.HasPrefix(name, "tls") {
+		start = httptest.NewTLSServer // a service with loadbalancer.server.scheme=https
+	}
+	srv := start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := seen{Service: name, Method: r.Method, Host: r.Host, Path: r.URL.Path, URI: r.RequestURI, Headers: map[string]string{}}
 		for _, h := range []string{"X-Forwarded-Prefix", "X-Replaced-Path", "X-Custom", "X-Remove", "Authorization", "X-User", "X-Forwarded-Host"} {
 			if v := r.Header.Get(h); v != "" {

@@ -108,3 +108,15 @@ func TestDirectNothingRoutable(t *testing.T) {
 	}
 	wantContains(t, "error", err.Error(), "no service carries a traefik router", "router traefik of service app", "api@internal")
 }
+
+// A traefik service with loadbalancer.server.scheme=https is spoken to
+// over TLS, as Traefik does.
+func TestDirectHTTPSService(t *testing.T) {
+	app := labelled(t, map[string][]string{
+		"tlsapp": router("tlsapp", "Host(`app.test`)", "traefik.http.services.tlsapp.loadbalancer.server.scheme=https"),
+	})
+	d := newDirect(t, app, loopback())
+	if resp, s := exchange(t, d, "GET", "http://app.test/secure", nil); s == nil || s.Service != "tlsapp" || s.Path != "/secure" {
+		t.Errorf("GET over TLS to the task: %s %+v", resp.Status, s)
+	}
+}
