@@ -123,13 +123,25 @@ func (a *App) Service(name string) (*Service, bool) {
 
 // PrimaryRouter returns the router serving the app's domain, and the
 // service that carries it: the first router (by service, then name) whose
-// rule names the domain, else the first router at all.
+// rule names the domain, else the first router at all. Routers to a
+// service of Traefik itself (api@internal) or of its file provider come
+// last: nothing of the recipe answers them.
 func (a *App) PrimaryRouter() (*Service, Router, bool) {
+	if s, r, ok := a.primaryRouter(true); ok {
+		return s, r, true
+	}
+	return a.primaryRouter(false)
+}
+
+func (a *App) primaryRouter(ownOnly bool) (*Service, Router, bool) {
 	var firstSvc *Service
 	var first Router
 	for i := range a.Services {
 		s := &a.Services[i]
 		for _, r := range s.Routers {
+			if ownOnly && r.External() {
+				continue
+			}
 			if r.Serves(a.Domain) {
 				return s, r, true
 			}

@@ -50,6 +50,13 @@ func (r Router) Serves(host string) bool {
 	return false
 }
 
+// External reports whether the router sends to a service of another
+// Traefik provider (api@internal, name@file), not one of the recipe's.
+func (r Router) External() bool {
+	_, p := SplitProvider(r.Service)
+	return p != "" && p != "docker" && p != "swarm"
+}
+
 // EntryScheme is the scheme requests reach the router with: https when it
 // has tls labels or listens on a secure entrypoint (Co-op Cloud's
 // web-secure), else http.

@@ -229,3 +229,24 @@ func TestCorpusTraefikLabels(t *testing.T) {
 		})
 	}
 }
+
+// A dashboard router to api@internal on the app's domain does not make the
+// primary router: the app's own one does.
+func TestPrimaryRouterSkipsTraefikInternal(t *testing.T) {
+	app := resolveLabels(t, labelsCompose("",
+		"traefik.enable=true",
+		"traefik.http.routers.a-dashboard.rule=Host(`${DOMAIN}`) && PathPrefix(`/dashboard`)",
+		"traefik.http.routers.a-dashboard.service=api@internal",
+		"traefik.http.routers.b-app.rule=Host(`${DOMAIN}`)",
+		"traefik.http.routers.b-app.service=app",
+		"traefik.http.services.app.loadbalancer.server.port=80",
+	))
+	if _, r, ok := app.PrimaryRouter(); !ok || r.Name != "b-app" {
+		t.Errorf("primary router = %+v", r)
+	}
+	only := resolveLabels(t, labelsCompose("", "traefik.enable=true",
+		"traefik.http.routers.dash.rule=Host(`${DOMAIN}`)", "traefik.http.routers.dash.service=api@internal"))
+	if _, r, ok := only.PrimaryRouter(); !ok || r.Name != "dash" {
+		t.Errorf("the only router, external or not, is the primary one: %+v", r)
+	}
+}
