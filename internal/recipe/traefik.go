@@ -105,9 +105,9 @@ func routerServiceName(r Router, p serviceTraefik) string {
 
 func (a *App) route(s Service, r Router, parsed map[string]serviceTraefik, owner map[string]string, t *Traefik) HTTPRoute {
 	rt := HTTPRoute{Router: r, Carrier: s.Name, Target: s.Name, Port: r.Port}
-	name, provider := SplitProvider(r.Service)
+	name, _ := SplitProvider(r.Service)
 	switch {
-	case r.Service != "" && provider != "" && provider != "docker" && provider != "swarm":
+	case r.External():
 		rt.Target, rt.External, rt.Port = "", r.Service, 0
 		return rt
 	case r.Service != "":

@@ -224,7 +224,7 @@ func (out *serviceTraefik) resolvePort(r *Router, issue func(string, string, ...
 	label := "traefik.http.routers." + r.Name + ".service"
 	if r.Service != "" {
 		name, provider := SplitProvider(r.Service)
-		if provider != "" && provider != "docker" && provider != "swarm" {
+		if r.External() {
 			issue(label+"="+r.Service, "a service of Traefik's %s provider, not of this recipe: the direct ingress cannot serve this router", provider)
 			return true
 		}
