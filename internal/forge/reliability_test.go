@@ -16,22 +16,23 @@ var commentsKey = fmt.Sprintf("POST /repos/%s/%s/issues/%d/comments", fakeOwner,
 
 // A Retry-After longer than an attempt may last is waited for: the
 // timeout bounds each attempt, not the retries with their waits. The
-// test scales GitHub's 60 s down: attempts may last 300 ms, and the
-// 45 s the forge asks are slept as 400 ms (recorded as asked).
+// test scales GitHub's 60 s down: attempts may last 1 s (ample for a
+// local server on a busy machine), and the 45 s the forge asks are slept
+// as 1.5 s (recorded as asked).
 func TestRetryAfterLongerThanAnAttempt(t *testing.T) {
 	f := newFakeGitHub(t)
 	f.fault(commentsKey, fault{status: http.StatusTooManyRequests, headers: map[string]string{"Retry-After": "45"}, body: "API rate limit exceeded"})
 	// An attempt that hangs is cut at the attempt's timeout and retried.
-	f.fault("GET /repos/coop-cloud/example/pulls/3", fault{delay: 5 * time.Second})
+	f.fault("GET /repos/coop-cloud/example/pulls/3", fault{delay: 10 * time.Second})
 	var mu sync.Mutex
 	var waits []time.Duration
 	fg, err := New(context.Background(), Options{Kind: "github", BaseURL: f.srv.URL, Token: f.token,
-		HTTPClient: &http.Client{Timeout: 300 * time.Millisecond},
+		HTTPClient: &http.Client{Timeout: time.Second},
 		Retry: RetryPolicy{Sleep: func(ctx context.Context, d time.Duration) error {
 			mu.Lock()
 			waits = append(waits, d)
 			mu.Unlock()
-			return sleep(ctx, 400*time.Millisecond)
+			return sleep(ctx, 1500*time.Millisecond)
 		}}})
 	if err != nil {
 		t.Fatal(err)
@@ -48,8 +49,8 @@ func TestRetryAfterLongerThanAnAttempt(t *testing.T) {
 	if err != nil || sha != fakeHead {
 		t.Fatalf("after a hung attempt: %q, %v", sha, err)
 	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("the hung attempt took %s: not cut at 300 ms", d)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the hung attempt took %s: not cut at 1 s", d)
 	}
 }
 
