@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"slices"
 	"strconv"
 	"time"
 
@@ -116,8 +117,9 @@ func (d *direct) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.log.Debug("routing", "method", r.Method, "host", host, "path", r.URL.Path, "router", rt.router, "middlewares", rt.mwNames, "service", rt.service)
+	sent := forwardedHeaders(r.Header)
 	rt.handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d.forward(w, r, *rt)
+		d.forward(w, r, *rt, sent)
 	})).ServeHTTP(w, r)
 }
 
@@ -136,7 +138,7 @@ func Notes(ing Ingress) []string {
 
 // forward reverse-proxies r to a task of the route's service, keeping the
 // Host header so the app sees its real domain.
-func (d *direct) forward(w http.ResponseWriter, r *http.Request, rt route) {
+func (d *direct) forward(w http.ResponseWriter, r *http.Request, rt route, sent http.Header) {
 	port := rt.port
 	if port == 0 {
 		// No loadbalancer.server.port label: Traefik would use the port
@@ -151,6 +153,16 @@ func (d *direct) forward(w http.ResponseWriter, r *http.Request, rt route) {
 			pr.Out.URL.Host = net.JoinHostPort(rt.service, strconv.Itoa(port))
 			pr.Out.Host = pr.In.Host
 			pr.SetXForwarded()
+			// A headers middleware may set or remove them (a recipe asking
+			// for X-Forwarded-Proto: https): as in Traefik, its word is last.
+			for _, k := range xForwarded {
+				if v := pr.In.Header.Values(k); !slices.Equal(v, sent.Values(k)) {
+					pr.Out.Header.Del(k)
+					for _, x := range v {
+						pr.Out.Header.Add(k, x)
+					}
+				}
+			}
 		},
 		Transport: d.upstream,
 		ErrorLog:  d.srv.ErrorLog,
@@ -159,6 +171,20 @@ func (d *direct) forward(w http.ResponseWriter, r *http.Request, rt route) {
 		},
 	}
 	rp.ServeHTTP(w, r)
+}
+
+// xForwarded are the headers the proxy sets for the app, as Traefik does,
+// whatever the client sent.
+var xForwarded = []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"}
+
+func forwardedHeaders(h http.Header) http.Header {
+	out := http.Header{}
+	for _, k := range xForwarded {
+		for _, v := range h.Values(k) {
+			out.Add(k, v)
+		}
+	}
+	return out
 }
 
 // tunnel serves CONNECT <domain>:80: the HTTP inside the tunnel is served

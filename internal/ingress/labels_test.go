@@ -87,7 +87,7 @@ func recorder(t *testing.T, name string) int {
 	}
 	srv := start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := seen{Service: name, Method: r.Method, Host: r.Host, Path: r.URL.Path, URI: r.RequestURI, Headers: map[string]string{}}
-		for _, h := range []string{"X-Forwarded-Prefix", "X-Replaced-Path", "X-Custom", "X-Remove", "Authorization", "X-User", "X-Forwarded-Host"} {
+		for _, h := range []string{"X-Forwarded-Prefix", "X-Replaced-Path", "X-Custom", "X-Remove", "Authorization", "X-User", "X-Forwarded-Host", "X-Forwarded-Proto"} {
 			if v := r.Header.Get(h); v != "" {
 				s.Headers[h] = v
 			}

@@ -47,6 +47,8 @@ func TestDirectMiddlewares(t *testing.T) {
 			mw+"hdrs.headers.customrequestheaders.X-Custom=added", mw+"hdrs.headers.customrequestheaders.X-Remove=",
 			mw+"hdrs.headers.customresponseheaders.Server=", mw+"hdrs.headers.customresponseheaders.X-Served-By=traefik",
 			mw+"hdrs.headers.framedeny=true"),
+		"proto": routed("proto", "Host(`app.test`) && PathPrefix(`/proto`)", "https-proto",
+			mw+"https-proto.headers.customrequestheaders.X-Forwarded-Proto=https"),
 		"auth": routed("auth", "Host(`app.test`) && PathPrefix(`/auth`)", "users",
 			mw+"users.basicauth.users=alice:$apr1$saltsalt$LrttParrLPdxvgutaSXWJ0,bob:$2b$04$HpCh3h5TzjYMV5daqISr5OkBdQNn6FThkJk9NXAiW7CWM3w1Ec0W2,carol:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=",
 			mw+"users.basicauth.realm=members", mw+"users.basicauth.headerfield=X-User", mw+"users.basicauth.removeheader=true"),
@@ -90,6 +92,9 @@ func TestDirectMiddlewares(t *testing.T) {
 		{method: "GET", url: "http://app.test/hdr", header: http.Header{"X-Remove": {"gone"}}, service: "hdr", path: "/hdr",
 			headers: map[string]string{"X-Custom": "added", "X-Remove": ""},
 			respHdr: map[string]string{"Server": "", "X-Served-By": "traefik", "X-Frame-Options": "DENY"}},
+		// the proxy sets X-Forwarded-*, whatever the client says; a headers middleware has the last word
+		{method: "GET", url: "http://app.test/hdr", header: http.Header{"X-Forwarded-Proto": {"gopher"}}, service: "hdr", headers: map[string]string{"X-Forwarded-Proto": "http", "X-Forwarded-Host": "app.test"}},
+		{method: "GET", url: "http://app.test/proto", service: "proto", headers: map[string]string{"X-Forwarded-Proto": "https"}},
 		// basicauth: apr1, bcrypt and SHA1 hashes; the header field names the user
 		{method: "GET", url: "http://app.test/auth", status: 401, respHdr: map[string]string{"WWW-Authenticate": `Basic realm="members"`}},
 		{method: "GET", url: "http://app.test/auth", header: basic("alice", "wrong"), status: 401},
