@@ -49,7 +49,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // retrySafeKey marks a request context whose POST may be sent again after
-// a 5xx (see RetrySafe).
+// a 5xx (see retrySafe).
 type retrySafeKey struct{}
 
 // retrySafe marks ctx's requests as safe to resend after a 5xx or no
