@@ -35,7 +35,10 @@ generated secret and the token are masked, failures are error annotations,
 and the report is posted as the PR's sticky comment with a commit status,
 on GitHub, or on Gitea and Forgejo (detected by GITEA_ACTIONS and
 FORGEJO_ACTIONS). The repository, PR number and head commit come from the
-event payload. Exits non-zero when the check fails.`,
+event payload. A token the forge refuses (a fork's pull request gets a
+read-only one) is a warning: the recipe is tested all the same, and the
+out folder keeps event.json for "recipe-test publish" in a workflow_run
+job. Exits non-zero when the check fails.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runAction(cmd, os.Getenv)
