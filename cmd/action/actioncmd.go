@@ -150,6 +150,9 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 	warn := func(format string, args ...any) { a.Warningf("%s", oneLineOf(fmt.Sprintf(format, args...))) }
 	res, pub, perr, err := runAndPublish(cmd.Context(), o, ff, env, text, publishHooks{beforePublish: enroll, warnf: warn})
 	if res != nil {
+		for _, w := range res.Warnings {
+			warn("%s", w) // a shallow checkout that hid the releases, say
+		}
 		if err := savePullRequest(getenv, o.Out); err != nil {
 			a.Warningf("saving the pull request for recipe-test publish: %s", oneLineOf(err.Error()))
 		}

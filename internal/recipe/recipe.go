@@ -31,6 +31,9 @@ type Recipe struct {
 	Env          *EnvFile  `json:"env"`
 	AbraSh       *AbraSh   `json:"abra_sh,omitempty"`
 	Versions     []Version `json:"versions"`
+	// HistoryWarning says why the releases may be missing: a shallow
+	// checkout whose tags could not be fetched. "" when nothing is hidden.
+	HistoryWarning string `json:"history_warning,omitempty"`
 }
 
 // Open fetches a recipe from a folder or git URL at ref (see Fetch) into
@@ -45,6 +48,7 @@ func Open(ctx context.Context, location, ref, workDir string) (*Recipe, error) {
 		return nil, err
 	}
 	r.Location, r.Ref, r.Commit = src.Location, ref, src.Commit // Location without URL credentials
+	r.HistoryWarning = src.HistoryWarning
 	if src.IsGit {
 		if r.Versions, err = ListVersions(src.Dir); err != nil {
 			return nil, fmt.Errorf("recipe %s: versions: %w", r.Name, err)

@@ -50,6 +50,9 @@ type Source struct {
 	Dir      string // local working copy (absolute)
 	Commit   string // resolved commit hash; "" for a plain folder
 	IsGit    bool
+	// HistoryWarning: a local checkout was shallow (or had no tags) and
+	// its tags could not be fetched; see completeHistory.
+	HistoryWarning string
 }
 
 var scpLike = regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:`)
@@ -124,10 +127,15 @@ func fetch(ctx context.Context, location, ref, workDir string) (*Source, error) 
 	if err != nil {
 		return nil, fmt.Errorf("opening git repository %s: %w", abs, err)
 	}
+	warning := redact.URLCredentials(completeHistory(ctx, repo, abs))
 	if ref != "" {
-		return clone(ctx, location, abs, ref, workDir)
+		src, err := clone(ctx, location, abs, ref, workDir)
+		if src != nil {
+			src.HistoryWarning = warning
+		}
+		return src, err
 	}
-	src := &Source{Location: location, Dir: abs, IsGit: true}
+	src := &Source{Location: location, Dir: abs, IsGit: true, HistoryWarning: warning}
 	head, err := repo.Head()
 	switch {
 	case err == nil:

@@ -68,6 +68,9 @@ func markdownHead(run *results.Run, lb budget) string {
 	if run.EnrollmentPR != "" {
 		fmt.Fprintf(&b, "\n%s\n", EnrollmentLine(run.EnrollmentPR))
 	}
+	for _, w := range run.Warnings {
+		fmt.Fprintf(&b, "\n> **Warning:** %s\n", Text(oneLine(w, 500)))
+	}
 	if len(run.Stages) > 0 {
 		b.WriteString("\n| stage | result | time | details |\n| --- | --- | --- | --- |\n")
 		for _, st := range run.Stages {

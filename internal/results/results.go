@@ -37,6 +37,9 @@ type Run struct {
 	Ladder  []Rung   `json:"ladder"`
 	// Error is a run-level error that is not a stage's (bad input, no swarm).
 	Error string `json:"error,omitempty"`
+	// Warnings are things a maintainer should fix for the run to test all
+	// it could (a shallow checkout that hid the releases).
+	Warnings []string `json:"warnings,omitempty"`
 	// Enrollment is the recipe.toml the run followed; "" for the generic
 	// floor alone (an unenrolled recipe).
 	Enrollment string `json:"enrollment,omitempty"`

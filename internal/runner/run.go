@@ -203,6 +203,10 @@ func (r *Run) plan(ctx context.Context) error {
 	for _, w := range app.Warnings {
 		r.Logf("warning: %s", w)
 	}
+	if w := rec.HistoryWarning; w != "" {
+		r.Logf("warning: %s", w)
+		r.Result.Warnings = append(r.Result.Warnings, w)
+	}
 	r.Logf("plan: recipe %s, domain %s, stack %s, stages %v + teardown", rec.Name, domain, app.Stack, r.Opts.Stages)
 	if r.Opts.has(StageUpgrade) {
 		if err := r.planUpgrade(ctx); err != nil {

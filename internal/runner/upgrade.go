@@ -42,6 +42,9 @@ func (r *Run) planUpgrade(ctx context.Context) error {
 				Msg: fmt.Sprintf("names release %q, which recipe %s does not have (releases: %s)", want, r.Recipe.Name, tagList(versions))}
 		}
 		base = versions[i]
+	case len(versions) == 0 && r.Recipe.HistoryWarning != "":
+		u.skip = "no releases found: " + r.Recipe.HistoryWarning
+		return nil
 	case len(versions) == 0:
 		u.skip = fmt.Sprintf("recipe %s has no releases (no version tags in its git history): nothing to upgrade from", r.Recipe.Name)
 		return nil
