@@ -51,7 +51,8 @@ its start too.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.DryRun, "dry-run", false, "only report what would be reaped")
-	f.DurationVar(&o.Grace, "grace", 3*time.Hour, "leave run stacks younger than this alone")
+	f.DurationVar(&o.Grace, "grace", 3*time.Hour, "leave run stacks younger than this alone, unless their run's lease expired (the run is dead)")
+	f.DurationVar(&o.LeaseSkew, "lease-skew", janitor.DefaultLeaseSkew, "a run's lease still counts as live this long past its expiry (runners' clocks may disagree)")
 	f.StringVar(&suffix, "domain-suffix", "", "only consider run stacks under this domain suffix (default: all)")
 	f.StringVar(&o.LockDir, "lock-dir", "", "folder of run locks (default $RECIPE_TEST_LOCK_DIR, /run/recipe-test/locks or the temp folder)")
 	return cmd

@@ -9,23 +9,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/cc-ci/recipe-test/v2/internal/workflowcmd"
 )
 
 func main() {
-	// The first SIGINT or SIGTERM cancels the run gracefully: teardown still
-	// runs. Once cancelled we stop catching signals, so a second one forces
-	// the exit.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := cancelOnSignal(cancel, os.Stderr, underRunner(os.Args[1:]))
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	cancel()
 	os.Exit(code)
 }
 

@@ -35,10 +35,17 @@ func buildCLI(t *testing.T) string {
 // and returns once the deploy is done and convergence is being waited on.
 func startSlowRun(t *testing.T, bin, suffix, out, locks string) (*exec.Cmd, *strings.Builder, <-chan error) {
 	t.Helper()
+	return startSlowRunWith(t, bin, nil, "--domain-suffix", suffix, "--out", out, "--lock-dir", locks)
+}
+
+// startSlowRunWith is startSlowRun with extra environment and flags.
+func startSlowRunWith(t *testing.T, bin string, env []string, flags ...string) (*exec.Cmd, *strings.Builder, <-chan error) {
+	t.Helper()
 	root := testenv.RepoRoot(t)
-	cmd := exec.Command(bin, "run", "--recipe", filepath.Join(root, "testdata", "recipes", "example"),
-		"--env", `COMPOSE_FILE="$COMPOSE_FILE:compose.slow.yml"`, "--env", "SLOW_START=60s",
-		"--domain-suffix", suffix, "--out", out, "--lock-dir", locks, "--timeout", "2m")
+	args := append([]string{"run", "--recipe", filepath.Join(root, "testdata", "recipes", "example"),
+		"--env", `COMPOSE_FILE="$COMPOSE_FILE:compose.slow.yml"`, "--env", "SLOW_START=60s", "--timeout", "2m"}, flags...)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
