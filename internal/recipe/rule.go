@@ -316,7 +316,11 @@ func IsV2Template(s string) bool {
 func quoteArgs(args []string) string {
 	q := make([]string, len(args))
 	for i, a := range args {
-		q[i] = "`" + a + "`"
+		if strings.Contains(a, "`") {
+			q[i] = strconv.Quote(a)
+		} else {
+			q[i] = "`" + a + "`"
+		}
 	}
 	return strings.Join(q, ", ")
 }

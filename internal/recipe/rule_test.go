@@ -87,3 +87,21 @@ func TestIsV2Template(t *testing.T) {
 		}
 	}
 }
+
+// Any text: no panic, and a rule that parses prints back to one that
+// parses to the same thing.
+func FuzzParseRule(f *testing.F) {
+	for _, s := range []string{"Host(`a`) && !(Path(`/x`) || Method(`GET`))", `host("a\"b")`, "Host(`a`, `b`)", "((", "!!!Host(`a`)", "Query(`k=v`)", `Host("a` + "`" + `b")`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, rule string) {
+		e, _, err := ParseRule(rule, RuleAuto)
+		if err != nil {
+			return
+		}
+		again, _, err := ParseRule(e.String(), RuleAuto)
+		if err != nil || again.String() != e.String() {
+			t.Errorf("%q printed as %q, which parses to %v, %v", rule, e.String(), again, err)
+		}
+	})
+}
