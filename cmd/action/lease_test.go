@@ -37,7 +37,7 @@ func TestLeaseKeepsLiveRunAndFreesDeadOne(t *testing.T) {
 	const suffix = "lease.test"
 	bin := buildCLI(t)
 	cmd, log, done := startSlowRunWith(t, bin, nil, "--domain-suffix", suffix, "--out", t.TempDir(),
-		"--lock-dir", t.TempDir(), "--lease-ttl", "6s")
+		"--lock-dir", t.TempDir(), "--lease-ttl", "12s")
 	stack := stackOf(t, log.String())
 	api, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err != nil {
@@ -46,6 +46,8 @@ func TestLeaseKeepsLiveRunAndFreesDeadOne(t *testing.T) {
 	defer api.Close()
 	t.Cleanup(func() { swarmtest.Cleanup(t, api, stack) })
 
+	// Renewed every 4 s: the janitor right after the kill finds the lease
+	// live for 8 s at least.
 	if out := janitorOnce(t, bin, suffix); !strings.Contains(out, "kept "+stack+": held by a live run") {
 		t.Fatalf("the live run was not kept:\n%s", out)
 	}
@@ -55,7 +57,7 @@ func TestLeaseKeepsLiveRunAndFreesDeadOne(t *testing.T) {
 	if out := janitorOnce(t, bin, suffix); !strings.Contains(out, "kept "+stack+": held by a live run") {
 		t.Fatalf("a run whose lease has not expired yet was not kept:\n%s", out)
 	}
-	time.Sleep(time.Until(killed.Add(6*time.Second + 500*time.Millisecond)))
+	time.Sleep(time.Until(killed.Add(12*time.Second + 500*time.Millisecond)))
 	if out := janitorOnce(t, bin, suffix); !strings.Contains(out, "reaped "+stack) {
 		t.Fatalf("the dead run's stack was not reaped once its lease expired:\n%s", out)
 	}
