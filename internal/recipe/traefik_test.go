@@ -137,6 +137,10 @@ func TestTraefikLabelTolerance(t *testing.T) {
 				"traefik.tcp.services.ssh.loadbalancer.server.port=22", "traefik.udp.routers.voice.entrypoints=voice",
 				"traefik.udp.services.voice.loadbalancer.server.port=64738", "traefik.docker.network=proxy", "traefik.swarm.lbswarm=true"},
 		},
+		"enable that is not a boolean": {
+			labels: []string{"traefik.enable=yes", "traefik.http.routers.r.rule=Host(`${DOMAIN}`)"},
+			issues: []string{"traefik.enable=yes: not a boolean: Traefik cannot decode it and skips every traefik label"},
+		},
 		"disabled service is ignored": {
 			labels: []string{"traefik.enable=false", "traefik.http.routers.r.rule=Host(`${DOMAIN}`",
 				"traefik.http.services.s.loadbalancer.server.port=web"},

@@ -65,6 +65,11 @@ var headersV2Only = map[string]bool{
 	"sslproxyheaders": true, "featurepolicy": true,
 }
 
+// skipsAll is what Traefik does with a label it cannot decode into its
+// configuration: it logs the error and skips the service altogether. The
+// direct ingress still serves what it understands; lint says Traefik won't.
+const skipsAll = "Traefik cannot decode it and skips every traefik label of this service"
+
 // routerAttrs are the router labels Traefik knows (tls.* and
 // observability.* are matched by their first part).
 var routerAttrs = map[string]bool{
@@ -83,6 +88,9 @@ func parseTraefikLabels(svc string, labels map[string]string) serviceTraefik {
 		out.issues = append(out.issues, LabelIssue{Service: svc, Label: label, Msg: fmt.Sprintf(format, args...)})
 	}
 	if v, ok := labels["traefik.enable"]; ok && !isTrue(v) {
+		if _, err := strconv.ParseBool(strings.TrimSpace(v)); err != nil {
+			issue("traefik.enable="+v, "not a boolean: %s", skipsAll)
+		}
 		return out
 	}
 	routers := map[string]*Router{}
@@ -104,7 +112,7 @@ func parseTraefikLabels(svc string, labels map[string]string) serviceTraefik {
 			continue
 		}
 		if len(parts) < 4 {
-			issue(k, "incomplete label: Traefik ignores it")
+			issue(k, "incomplete label: %s", skipsAll)
 			continue
 		}
 		kind, name, attr := strings.ToLower(parts[1]), parts[2], strings.ToLower(parts[3])
@@ -135,7 +143,7 @@ func parseTraefikLabels(svc string, labels map[string]string) serviceTraefik {
 		case "middlewares":
 			typ, opt, _ := strings.Cut(attr, ".")
 			if !middlewareTypes[typ] {
-				issue(k, "unknown middleware type %q: Traefik refuses it, and routers using %s fail", typ, name)
+				issue(k, "unknown middleware type %q: %s", typ, skipsAll)
 				continue
 			}
 			m, seen := out.middlewares[name]
@@ -150,11 +158,11 @@ func parseTraefikLabels(svc string, labels map[string]string) serviceTraefik {
 				m.Options[opt] = v
 			}
 			if typ == "headers" && headersV2Only[opt] {
-				issue(k, "headers.%s was removed in Traefik v3, which refuses it (v2 applied it)", parts[3][len("headers."):])
+				issue(k, "headers.%s was removed in Traefik v3: %s (v2 applied it)", parts[3][len("headers."):], skipsAll)
 			}
 			out.middlewares[name] = m
 		default:
-			issue(k, "unknown kind %q under traefik.http (want routers, services or middlewares)", parts[1])
+			issue(k, "unknown kind %q under traefik.http (want routers, services or middlewares): %s", parts[1], skipsAll)
 		}
 	}
 	for _, name := range sortedKeys(routers) {
@@ -184,7 +192,7 @@ func parseTraefikLabels(svc string, labels map[string]string) serviceTraefik {
 func routerLabel(r *Router, key, attr, v string, issue func(string, string, ...any)) {
 	first, _, _ := strings.Cut(attr, ".")
 	if !routerAttrs[first] {
-		issue(key, "unknown router option %q: Traefik refuses it", attr)
+		issue(key, "unknown router option %q: %s", attr, skipsAll)
 		return
 	}
 	switch attr {
@@ -206,7 +214,7 @@ func routerLabel(r *Router, key, attr, v string, issue func(string, string, ...a
 	case "priority":
 		p, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil {
-			issue(key+"="+v, "not a number: Traefik refuses it; the rule's length is used")
+			issue(key+"="+v, "not a number: %s; the direct ingress uses the rule's length", skipsAll)
 			return
 		}
 		r.Priority = p
