@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
+	"github.com/cc-ci/recipe-test/v2/internal/outdir"
 	"github.com/cc-ci/recipe-test/v2/internal/publish"
 	"github.com/cc-ci/recipe-test/v2/internal/report"
 )
@@ -192,7 +193,14 @@ func savePullRequest(getenv func(string) string, out string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(out, "event.json"), append(data, '\n'), 0o644)
+	// Through outdir, as every output: the output folder may be the
+	// checkout's, and a symlink planted as event.json is not followed.
+	d, err := outdir.Open(out)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.WriteFile("event.json", append(data, '\n'), 0o644)
 }
 
 func fileExists(path string) bool {
