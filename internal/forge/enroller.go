@@ -72,8 +72,9 @@ type Enroller interface {
 	// never a second.
 	UpsertPullRequest(ctx context.Context, repo Repo, spec PullRequestSpec) (PullRequest, error)
 	// GitAuth is the user name and password for git over HTTP(S) with the
-	// token.
-	GitAuth() (user, password string)
+	// token, to gitURL (a clone URL the forge gave). The token goes over
+	// plain http:// only to loopback or when Options.AllowHTTP says so.
+	GitAuth(gitURL string) (user, password string, err error)
 }
 
 // NewEnroller returns the forge client Options describe, for enrollment.

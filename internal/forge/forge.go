@@ -119,7 +119,7 @@ func New(ctx context.Context, o Options) (Forge, error) {
 	if o.Kind == "gitea" && o.BaseURL == "" {
 		return nil, errors.New("gitea: --forge-url is required (the server's URL, e.g. https://git.coopcloud.tech)")
 	}
-	origin, err := checkURL(o.Kind, orDefault(o.BaseURL, DefaultGitHubAPI), o.AllowHTTP)
+	origin, err := checkURL(o.Kind, "--forge-url", orDefault(o.BaseURL, DefaultGitHubAPI), o.AllowHTTP)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,9 @@ import (
 func (g *giteaForge) PullMirrors() bool { return true }
 
 // GitAuth: Gitea takes a token as the password of any user name.
-func (g *giteaForge) GitAuth() (string, string) { return "recipe-test", g.o.Token }
+func (g *giteaForge) GitAuth(gitURL string) (string, string, error) {
+	return gitAuth(g.o, "recipe-test", gitURL)
+}
 
 func (g *giteaForge) Repository(ctx context.Context, repo Repo) (RepoInfo, bool, error) {
 	g.c.SetContext(ctx)

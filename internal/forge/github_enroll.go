@@ -15,7 +15,9 @@ import (
 func (g *gitHub) PullMirrors() bool { return false }
 
 // GitAuth: GitHub takes a token as the password of x-access-token.
-func (g *gitHub) GitAuth() (string, string) { return "x-access-token", g.o.Token }
+func (g *gitHub) GitAuth(gitURL string) (string, string, error) {
+	return gitAuth(g.o, "x-access-token", gitURL)
+}
 
 func (g *gitHub) Repository(ctx context.Context, repo Repo) (RepoInfo, bool, error) {
 	r, _, err := g.c.Repositories.Get(ctx, repo.Owner, repo.Name)

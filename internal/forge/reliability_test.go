@@ -203,12 +203,29 @@ func TestForgeURLChecks(t *testing.T) {
 		{"ftp://git.example.org", false, "not an http(s) URL"},
 		{"git.example.org", false, "not an http(s) URL"},
 	} {
-		_, err := checkURL("gitea", tc.url, tc.allowHTTP)
+		_, err := checkURL("gitea", "--forge-url", tc.url, tc.allowHTTP)
 		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%s (allow http %v): %v, want %q", tc.url, tc.allowHTTP, err, tc.want)
 		}
 		if err != nil && strings.Contains(err.Error(), "secret") {
 			t.Errorf("%s: the error shows the password: %v", tc.url, err)
+		}
+	}
+	// The token goes to a clone URL on the same terms; ssh and file URLs
+	// get no credentials.
+	for _, tc := range []struct {
+		url, wantPass, wantErr string
+	}{
+		{"https://github.com/cc-ci/x.git", "tok", ""},
+		{"http://127.0.0.1:3000/cc-ci/x.git", "tok", ""},
+		{"http://git.example.org/cc-ci/x.git", "", "clone URL http://git.example.org/cc-ci/x.git is plain HTTP"},
+		{"file:///tmp/x.git", "", ""},
+		{"git@github.com:cc-ci/x.git", "", ""},
+	} {
+		user, pass, err := gitAuth(Options{Kind: "github", Token: "tok"}, "x-access-token", tc.url)
+		if pass != tc.wantPass || (pass != "" && user != "x-access-token") || (tc.wantErr == "") != (err == nil) ||
+			(err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("gitAuth(%s) = %q, %q, %v", tc.url, user, pass, err)
 		}
 	}
 	// New refuses before any request: a GitHub Enterprise over plain HTTP.

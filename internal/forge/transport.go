@@ -13,18 +13,31 @@ import (
 // the network in the clear: it is allowed only to a loopback address or
 // when the operator says so; credentials in the URL are refused, as they
 // would be sent and shown in errors.
-func checkURL(kind, raw string, allowHTTP bool) (string, error) {
+func checkURL(kind, what, raw string, allowHTTP bool) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("%s: --forge-url %q is not an http(s) URL of the forge (e.g. https://git.coopcloud.tech)", kind, raw)
+		return "", fmt.Errorf("%s: %s %q is not an http(s) URL of the forge (e.g. https://git.coopcloud.tech)", kind, what, raw)
 	}
 	if u.User != nil {
-		return "", fmt.Errorf("%s: --forge-url %s://%s: credentials in the URL are refused; the token comes from its variable (--token-env)", kind, u.Scheme, u.Host)
+		return "", fmt.Errorf("%s: %s %s://%s: credentials in the URL are refused; the token comes from its variable (--token-env)", kind, what, u.Scheme, u.Host)
 	}
 	if u.Scheme == "http" && !allowHTTP && !isLoopback(u.Hostname()) {
-		return "", fmt.Errorf("%s: --forge-url %s is plain HTTP: the token would cross the network unencrypted; use https://, or allow it with --forge-allow-http (action input forge-allow-http) on a network you trust", kind, raw)
+		return "", fmt.Errorf("%s: %s %s is plain HTTP: the token would cross the network unencrypted; use https://, or allow it with --forge-allow-http (action input forge-allow-http) on a network you trust", kind, what, raw)
 	}
 	return origin(u), nil
+}
+
+// gitAuth is the token as git's HTTP password, for gitURL: a plain http://
+// URL is checked as the forge's own; other transports (ssh, file) get no
+// credentials, which are not theirs.
+func gitAuth(o Options, user, gitURL string) (string, string, error) {
+	if !strings.HasPrefix(gitURL, "http://") && !strings.HasPrefix(gitURL, "https://") {
+		return "", "", nil
+	}
+	if _, err := checkURL(o.Kind, "clone URL", gitURL, o.AllowHTTP); err != nil {
+		return "", "", err
+	}
+	return user, o.Token, nil
 }
 
 func isLoopback(host string) bool {

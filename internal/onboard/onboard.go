@@ -338,7 +338,10 @@ func (o Options) openCI(ctx context.Context, work string) (*ciClone, error) {
 	if info.Empty || info.DefaultBranch == "" {
 		return nil, fmt.Errorf("enroll %s: the CI repository %s is empty: it needs a default branch to open a pull request against", o.Name, o.Repo)
 	}
-	user, pass := o.Forge.GitAuth()
+	user, pass, err := o.Forge.GitAuth(info.CloneURL)
+	if err != nil {
+		return nil, fmt.Errorf("enroll %s: %w", o.Name, err)
+	}
 	ci, err := cloneCI(ctx, filepath.Join(work, "ci"), info.CloneURL, basicAuth(info.CloneURL, user, pass), info.DefaultBranch, Branch(o.Name))
 	if err != nil {
 		return nil, fmt.Errorf("enroll %s: %w", o.Name, err)
@@ -373,7 +376,10 @@ func (o Options) ensureMirror(ctx context.Context, repo forge.Repo, info forge.R
 		}
 		o.Log.Info("enroll: mirror sync requested", "mirror", repo)
 	}
-	user, pass := o.Forge.GitAuth()
+	user, pass, err := o.Forge.GitAuth(info.CloneURL)
+	if err != nil {
+		return info, created, fmt.Errorf("enroll %s: %w", o.Name, err)
+	}
 	auth := basicAuth(info.CloneURL, user, pass)
 	if !o.Forge.PullMirrors() {
 		if err := pushMirror(ctx, up.repo, info.CloneURL, auth, up.refs); err != nil {
