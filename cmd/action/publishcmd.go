@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/cobra"
 
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
@@ -88,7 +89,12 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ff forgeFlags, from, ev
 	if err != nil {
 		return usageError{err}
 	}
-	t, err := publishTarget(ctx, fg, repo, ff, eventPath, getenv, logf)
+	warnf := func(format string, args ...any) { logf("warning: "+format, args...) }
+	if getenv("GITHUB_ACTIONS") == "true" { // a docker:// step: an annotation
+		a := githubactions.New(githubactions.WithWriter(cmd.OutOrStdout()), githubactions.WithGetenv(getenv))
+		warnf = func(format string, args ...any) { a.Warningf("%s", oneLineOf(fmt.Sprintf(format, args...))) }
+	}
+	t, err := publishTarget(ctx, fg, repo, ff, eventPath, getenv, warnf)
 	if err != nil {
 		return err
 	}
@@ -107,7 +113,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ff forgeFlags, from, ev
 // the commit and the run link come from the former, and a pull request
 // named only by the latter must have that commit as its head.
 func publishTarget(ctx context.Context, fg forge.Forge, repo forge.Repo, ff forgeFlags, eventPath string,
-	getenv func(string) string, logf func(string, ...any)) (publish.Target, error) {
+	getenv func(string) string, warnf func(string, ...any)) (publish.Target, error) {
 	t := publish.Target{Forge: fg, Repo: repo, PR: ff.pr, SHA: ff.sha, RunURL: ff.runURL}
 	var trusted, saved forge.Event
 	var err error
@@ -149,7 +155,7 @@ func publishTarget(ctx context.Context, fg forge.Forge, repo forge.Repo, ff forg
 			case err != nil:
 				return t, err
 			case head != t.SHA:
-				logf("warning: not commenting on %s#%d: its head is %.12s, the tested run's commit is %.12s (the saved event is the tested code's to write; or the pull request moved on since)",
+				warnf("not commenting on %s#%d: its head is %.12s, the tested run's commit is %.12s (the saved event is the tested code's to write; or the pull request moved on since)",
 					repo, saved.PR, head, t.SHA)
 			default:
 				t.PR = saved.PR
