@@ -40,6 +40,7 @@ func (b *mwBuilder) basicAuth(def recipe.Middleware) (middleware, error) {
 		b.note("middleware %s (basicauth): no users: Traefik refuses the middleware", def.Name)
 		return nil, nil
 	}
+	b.note("middleware %s (basicauth) answers 401 to requests without its users' credentials, the readiness probe's included: give the probe a path another router serves, or accept 401 ([probe] statuses)", def.Name)
 	realm := o["realm"]
 	if realm == "" {
 		realm = "traefik"

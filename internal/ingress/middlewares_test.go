@@ -146,6 +146,8 @@ func TestDirectMiddlewareNotes(t *testing.T) {
 			mw+"ratelimited.ratelimit.average=10",
 			mw+"guarded.basicauth.usersfile=/run/secrets/usersfile",
 			mw+"sslonly.headers.stsseconds=31536000"),
+		"locked": routed("locked", "Host(`app.test`) && PathPrefix(`/locked`)", "locked",
+			mw+"locked.basicauth.users=alice:$apr1$saltsalt$LrttParrLPdxvgutaSXWJ0"),
 	})
 	d := newDirect(t, app, loopback())
 	notes := strings.Join(d.(*direct).Notes(), "\n")
@@ -155,6 +157,7 @@ func TestDirectMiddlewareNotes(t *testing.T) {
 		"middleware ratelimited (ratelimit) does not change what the app is asked",
 		"middleware guarded (basicauth): its users are in /run/secrets/usersfile",
 		"middleware sslonly (headers): options stsseconds are not applied",
+		"middleware locked (basicauth) answers 401 to requests without its users' credentials",
 	} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("notes lack %q:\n%s", want, notes)
