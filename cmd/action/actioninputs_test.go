@@ -199,12 +199,19 @@ func TestGiveToWorkspaceOwnerStaysInside(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(outside, "results.json"), []byte("{}"), 0o644)
 	os.WriteFile(filepath.Join(ws, "mine"), []byte("x"), 0o644)
-	for _, out := range []string{outside, ws, filepath.Join(ws, "..")} {
+	// A checkout's symlinks to the outside, as the output folder or a
+	// folder above it.
+	if err := os.Symlink(outside, filepath.Join(ws, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(filepath.Join(outside, "sub"), 0o755)
+	os.WriteFile(filepath.Join(outside, "sub", "results.json"), []byte("{}"), 0o644)
+	for _, out := range []string{outside, ws, filepath.Join(ws, ".."), filepath.Join(ws, "linked"), filepath.Join(ws, "linked", "sub")} {
 		if err := giveToWorkspaceOwner(ws, out); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, path := range []string{filepath.Join(outside, "results.json"), filepath.Join(ws, "mine"), filepath.Dir(ws)} {
+	for _, path := range []string{filepath.Join(outside, "results.json"), filepath.Join(outside, "sub", "results.json"), filepath.Join(ws, "mine"), filepath.Dir(ws)} {
 		if u, _, _ := fileOwner(path); u != 0 {
 			t.Errorf("%s was handed over (uid %d)", path, u)
 		}

@@ -35,6 +35,21 @@ func giveToWorkspaceOwner(workspace, out string) error {
 	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
 		return nil // not inside the workspace (or the workspace itself)
 	}
+	// Nothing is handed over through a symlink the checkout planted as
+	// out or as a folder above it: this runs as root, and the walk would
+	// give away the link's target. recipe-test wrote nothing there anyway
+	// (see outdir).
+	if st, err := os.Lstat(abs); err != nil || st.Mode()&fs.ModeSymlink != 0 {
+		return nil
+	}
+	realWS, err1 := filepath.EvalSymlinks(ws)
+	realOut, err2 := filepath.EvalSymlinks(abs)
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	if rel, err := filepath.Rel(realWS, realOut); err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+		return nil
+	}
 	// The folders between the workspace and out, which MkdirAll may have made.
 	dir := ws
 	for _, part := range strings.Split(filepath.Dir(rel), string(filepath.Separator)) {
