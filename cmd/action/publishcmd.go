@@ -94,11 +94,11 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ff forgeFlags, from, ev
 		a := githubactions.New(githubactions.WithWriter(cmd.OutOrStdout()), githubactions.WithGetenv(getenv))
 		warnf = func(format string, args ...any) { a.Warningf("%s", oneLineOf(fmt.Sprintf(format, args...))) }
 	}
-	t, err := publishTarget(ctx, fg, repo, ff, eventPath, getenv, warnf)
+	t, untrusted, err := publishTarget(ctx, fg, repo, ff, eventPath, getenv, warnf)
 	if err != nil {
 		return err
 	}
-	if t.RunURL != "" {
+	if t.RunURL != "" || untrusted {
 		run.RunURL = t.RunURL // the saved one is the tested code's to write
 	}
 	pub := &publish.Publisher{T: t, Logf: logf}
@@ -109,23 +109,23 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ff forgeFlags, from, ev
 }
 
 // publishTarget works out where a saved run's report goes. In a
-// workflow_run job the forge's event is trusted and the saved one is not:
-// the commit and the run link come from the former, and a pull request
-// named only by the latter must have that commit as its head.
+// workflow_run job the forge's event is trusted and the saved files are
+// not (untrusted is then true): the commit and the run link come from the
+// former, and a pull request named only by the latter must have that
+// commit as its head.
 func publishTarget(ctx context.Context, fg forge.Forge, repo forge.Repo, ff forgeFlags, eventPath string,
-	getenv func(string) string, warnf func(string, ...any)) (publish.Target, error) {
-	t := publish.Target{Forge: fg, Repo: repo, PR: ff.pr, SHA: ff.sha, RunURL: ff.runURL}
+	getenv func(string) string, warnf func(string, ...any)) (t publish.Target, untrusted bool, err error) {
+	t = publish.Target{Forge: fg, Repo: repo, PR: ff.pr, SHA: ff.sha, RunURL: ff.runURL}
 	var trusted, saved forge.Event
-	var err error
 	if p := getenv("GITHUB_EVENT_PATH"); p != "" {
 		if trusted, err = forge.ReadEvent(p); err != nil {
-			return t, usageError{err}
+			return t, false, usageError{err}
 		}
 	}
 	switch {
 	case eventPath != "":
 		if saved, err = forge.ReadEvent(eventPath); err != nil {
-			return t, usageError{fmt.Errorf("--event: %w", err)}
+			return t, false, usageError{fmt.Errorf("--event: %w", err)}
 		}
 	case !trusted.WorkflowRun:
 		saved = trusted // publishing from the pull_request job itself
@@ -153,7 +153,7 @@ func publishTarget(ctx context.Context, fg forge.Forge, repo forge.Repo, ff forg
 			head, err := fg.PullRequestHead(ctx, repo, saved.PR)
 			switch {
 			case err != nil:
-				return t, err
+				return t, false, err
 			case head != t.SHA:
 				warnf("not commenting on %s#%d: its head is %.12s, the tested run's commit is %.12s (the saved event is the tested code's to write; or the pull request moved on since)",
 					repo, saved.PR, head, t.SHA)
@@ -164,16 +164,16 @@ func publishTarget(ctx context.Context, fg forge.Forge, repo forge.Repo, ff forg
 	}
 	if t.SHA == "" && t.PR > 0 {
 		if t.SHA, err = fg.PullRequestHead(ctx, repo, t.PR); err != nil {
-			return t, err
+			return t, false, err
 		}
 	}
 	if ff.noComment {
 		t.PR = 0
 	}
 	if t.PR == 0 && t.SHA == "" {
-		return t, usageError{errors.New("nothing to publish on: give --pr and/or --sha, or --event with the testing job's event payload")}
+		return t, false, usageError{errors.New("nothing to publish on: give --pr and/or --sha, or --event with the testing job's event payload")}
 	}
-	return t, nil
+	return t, trusted.WorkflowRun, nil
 }
 
 // savePullRequest writes out/event.json, what publish needs of this
