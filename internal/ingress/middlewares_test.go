@@ -40,6 +40,8 @@ func TestDirectMiddlewares(t *testing.T) {
 			mw+"tohttps.redirectscheme.scheme=https", mw+"tohttps.redirectscheme.permanent=true"),
 		"plain": routed("plain", "Host(`app.test`) && PathPrefix(`/plain`)", "tohttps@swarm",
 			"traefik.http.routers.plain.entrypoints=web"),
+		"porty": routed("porty", "Host(`app.test`) && PathPrefix(`/porty`)", "to8443",
+			mw+"to8443.redirectscheme.scheme=https", mw+"to8443.redirectscheme.port=8443"),
 		"alias": routed("alias", "Host(`app.test`) && PathPrefix(`/alias`)", "aliases",
 			"traefik.http.routers.alias.tls=true",
 			mw+"aliases.redirectregex.regex=^https://app\\.test/alias/(.*)", mw+"aliases.redirectregex.replacement=https://app.test/moved/${1}"),
@@ -85,6 +87,7 @@ func TestDirectMiddlewares(t *testing.T) {
 		{method: "GET", url: "http://app.test/secure/page", service: "secure", path: "/secure/page"},
 		{method: "GET", url: "http://app.test/plain/page?a=1", status: 301, location: "https://app.test/plain/page?a=1"},
 		{method: "POST", url: "http://app.test/plain/form", status: 308, location: "https://app.test/plain/form"},
+		{method: "GET", url: "http://app.test/porty", status: 302, location: "https://app.test:8443/porty"},
 		// redirectregex (go-ssb-room's alias redirect shape)
 		{method: "GET", url: "http://app.test/alias/bob", status: 302, location: "https://app.test/moved/bob"},
 		{method: "PUT", url: "http://app.test/alias/bob", status: 307, location: "https://app.test/moved/bob"},
