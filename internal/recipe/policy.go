@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -106,12 +107,12 @@ func (v violation) grantedBy(g Grant) bool {
 
 // violations lists what cfg does that the policy refuses, services first
 // (by name), then top-level objects.
-func violations(cfg *composetypes.Config, stack string) []violation {
+func violations(cfg *composetypes.Config, stack, dir string) []violation {
 	var out []violation
 	svcs := slices.Clone(cfg.Services)
 	sort.Slice(svcs, func(i, j int) bool { return svcs[i].Name < svcs[j].Name })
 	for _, sc := range svcs {
-		out = append(out, serviceViolations(sc)...)
+		out = append(out, serviceViolations(sc, dir)...)
 	}
 	scoped := func(k string) string { return stack + "_" + k }
 	inNamespace := func(name string) bool { return strings.HasPrefix(name, stack+"_") }
@@ -156,7 +157,9 @@ func violations(cfg *composetypes.Config, stack string) []violation {
 	return out
 }
 
-func serviceViolations(sc composetypes.ServiceConfig) []violation {
+// serviceViolations lists what one service does that the policy refuses;
+// dir is the recipe folder, which a relative bind mount is named from.
+func serviceViolations(sc composetypes.ServiceConfig, dir string) []violation {
 	var out []violation
 	add := func(key, value, why string) {
 		out = append(out, violation{service: sc.Name, key: key, value: value, why: why})
@@ -165,11 +168,20 @@ func serviceViolations(sc composetypes.ServiceConfig) []violation {
 		switch v.Type {
 		case "volume", "tmpfs":
 		case "bind":
-			why := "bind-mounts host path " + v.Source
+			// The loader made a relative source absolute: name it as the
+			// recipe does, so that a grant's value does not depend on
+			// where the checkout lies.
+			src := v.Source
+			if rel, ok := relInside(dir, src); ok && rel == "." {
+				src = "./"
+			} else if ok {
+				src = "./" + filepath.ToSlash(rel)
+			}
+			why := "bind-mounts host path " + src
 			if exposesDockerSocket(v.Source) {
 				why += ", which exposes the Docker socket (root on the swarm)"
 			}
-			add("volumes", v.Source, why)
+			add("volumes", src, why)
 		default:
 			add("volumes", v.Type, "mounts a "+v.Type+" from the host")
 		}
@@ -221,7 +233,7 @@ func exposesDockerSocket(p string) bool {
 func (b *appBuilder) checkPolicy(grants []Grant) ([]Grant, error) {
 	used := make([]bool, len(grants))
 	var errs []error
-	for _, v := range violations(b.app.Compose, b.app.Stack) {
+	for _, v := range violations(b.app.Compose, b.app.Stack, b.r.Dir) {
 		granted := false
 		for i, g := range grants {
 			if v.grantedBy(g) {
@@ -255,7 +267,7 @@ func (b *appBuilder) checkPolicy(grants []Grant) ([]Grant, error) {
 // model has it, else all of them.
 func (b *appBuilder) fileWith(v violation) string {
 	for i, c := range b.perFile {
-		if slices.ContainsFunc(violations(c, b.app.Stack), v.same) {
+		if slices.ContainsFunc(violations(c, b.app.Stack, b.r.Dir), v.same) {
 			return b.r.ComposeFiles[i]
 		}
 	}

@@ -20,6 +20,8 @@ services:
     environment:
       - OVERRIDDEN=own
       - FROM_COMPOSE
+      - INTERPOLATED=${GITHUB_TOKEN:-unset}
+      - FROM_EXPANSION
 `
 
 func TestEnvFilesSeeOnlyTheAppEnv(t *testing.T) {
@@ -28,7 +30,7 @@ func TestEnvFilesSeeOnlyTheAppEnv(t *testing.T) {
 	t.Setenv("FROM_SAMPLE", "from-the-process")
 	t.Setenv("FROM_COMPOSE", "from-the-process")
 	dir := writeRecipe(t, map[string]string{
-		".env.sample": "TYPE=demo\nDOMAIN=demo.example.com\nFROM_SAMPLE=sample\nEXTRA_ENV_FILE=more.env\n",
+		".env.sample": "TYPE=demo\nDOMAIN=demo.example.com\nFROM_SAMPLE=sample\nEXTRA_ENV_FILE=more.env\nFROM_EXPANSION=\"${GITHUB_TOKEN}x\"\n",
 		"compose.yml": hostileEnvCompose,
 		"app.env":     "GITHUB_TOKEN\nINPUT_ENROLL-TOKEN\nFROM_SAMPLE\nLITERAL=a$b ${DOMAIN}\nEMPTY=\nOVERRIDDEN=file\nDOMAIN\n",
 		"more.env":    "SECOND=2\nLITERAL=second wins $x\n",
@@ -50,13 +52,15 @@ func TestEnvFilesSeeOnlyTheAppEnv(t *testing.T) {
 		got[k] = *v
 	}
 	want := map[string]string{
-		"FROM_SAMPLE":  "sample",                     // key-only: from .env.sample, not the process
-		"LITERAL":      "second wins $x",             // literal, the later file wins
-		"EMPTY":        "",                           // empty stays empty
-		"OVERRIDDEN":   "own",                        // the service's environment wins
-		"SECOND":       "2",                          // the interpolated env_file name was read
-		"DOMAIN":       "demo-abcdef.ci.example.org", // key-only: the run's domain
-		"FROM_COMPOSE": "<nil>",                      // not in the app env: no value, not the process's
+		"FROM_SAMPLE":    "sample",                     // key-only: from .env.sample, not the process
+		"LITERAL":        "second wins $x",             // literal, the later file wins
+		"EMPTY":          "",                           // empty stays empty
+		"OVERRIDDEN":     "own",                        // the service's environment wins
+		"SECOND":         "2",                          // the interpolated env_file name was read
+		"DOMAIN":         "demo-abcdef.ci.example.org", // key-only: the run's domain
+		"FROM_COMPOSE":   "<nil>",                      // not in the app env: no value, not the process's
+		"INTERPOLATED":   "unset",                      // compose interpolation: the app env only
+		"FROM_EXPANSION": "x",                          // .env.sample's expansion: earlier assignments only
 	}
 	for k, v := range want {
 		if got[k] != v {
