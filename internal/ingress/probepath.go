@@ -12,8 +12,8 @@ import (
 // DefaultProbePath is the path that shows an app is up, asked for on its
 // domain: "/" when the primary router serves it to the app as "/";
 // otherwise the path that reaches the app through the router and its
-// middlewares: the service's own healthcheck path mapped back through
-// them (a router PathPrefix(`/x`) with stripprefix /x and a healthcheck of
+// middlewares: the service's own healthcheck path (or Traefik's health
+// check path of its service) mapped back through them (a router PathPrefix(`/x`) with stripprefix /x and a healthcheck of
 // /health is probed at /x/health), else the router's path itself.
 func DefaultProbePath(app *recipe.App) string {
 	svc, r, ok := app.PrimaryRouter()
@@ -31,12 +31,10 @@ func DefaultProbePath(app *recipe.App) string {
 	if got, ok := t.reaches(rt, "/"); ok && got == "/" {
 		return "/"
 	}
-	if target, ok := app.Service(rt.target); ok {
-		if u, ok := target.Healthcheck.LocalURL(); ok && (u.Port() == "" || rt.port == 0 || u.Port() == strconv.Itoa(rt.port)) {
-			for _, q := range rt.mapBack(u.Path) {
-				if got, ok := t.reaches(rt, q); ok && got == u.Path {
-					return q
-				}
+	for _, health := range rt.healthPaths(app) {
+		for _, q := range rt.mapBack(health) {
+			if got, ok := t.reaches(rt, q); ok && got == health {
+				return q
 			}
 		}
 	}
@@ -46,6 +44,22 @@ func DefaultProbePath(app *recipe.App) string {
 		}
 	}
 	return r.ProbePath()
+}
+
+// healthPaths are the paths the app itself says it is up at: its compose
+// healthcheck's URL on the router's port, then the path Traefik's own
+// health check of the service asks (loadbalancer.healthcheck.path).
+func (rt *route) healthPaths(app *recipe.App) []string {
+	var out []string
+	if target, ok := app.Service(rt.target); ok {
+		if u, ok := target.Healthcheck.LocalURL(); ok && (u.Port() == "" || rt.port == 0 || u.Port() == strconv.Itoa(rt.port)) {
+			out = append(out, u.Path)
+		}
+	}
+	if strings.HasPrefix(rt.healthPath, "/") {
+		out = append(out, rt.healthPath)
+	}
+	return out
 }
 
 func (t *routeTable) find(carrier, router string) *route {

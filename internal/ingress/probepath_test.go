@@ -38,6 +38,11 @@ func TestDefaultProbePathFollowsTheRouter(t *testing.T) {
 				"healthcheck:http://127.0.0.1:1/health"),
 			want: "/x",
 		},
+		"traefik's own health check path of the service, mapped back": {
+			labels: routed("app", "Host(`app.test`) && PathPrefix(`/x`)", "strip", mw+"strip.stripprefix.prefixes=/x",
+				"traefik.http.services.app.loadbalancer.healthcheck.path=/ping"),
+			want: "/x/ping",
+		},
 		"healthcheck the router does not serve: the router's path": {
 			labels: append(router("app", "Host(`app.test`) && PathPrefix(`/api`)"), "healthcheck:http://127.0.0.1:$PORT/health"),
 			want:   "/api",

@@ -28,6 +28,7 @@ type route struct {
 	middlewares []middleware
 	mwNames     []string
 	hints       pathHints // for mapping a path of the app back to a request path
+	healthPath  string    // loadbalancer.healthcheck.path of its traefik service
 }
 
 // routeTable is every router of an app, in the order Traefik tries them.
@@ -79,7 +80,8 @@ func newRoute(app *recipe.App, hr recipe.HTTPRoute, b *mwBuilder) (route, error)
 		return route{}, fmt.Errorf("it sends to %s, a service of Traefik itself or of its file provider", hr.External)
 	}
 	rt := route{router: r.Name, carrier: hr.Carrier, target: hr.Target, service: app.Stack + "_" + hr.Target,
-		port: hr.Port, scheme: hr.Scheme, priority: r.Priority, entry: r.EntryScheme(), mwNames: r.Middlewares}
+		port: hr.Port, scheme: hr.Scheme, priority: r.Priority, entry: r.EntryScheme(), mwNames: r.Middlewares,
+		healthPath: hr.HealthPath}
 	if s, ok := app.Service(hr.Target); ok && s.FullName != "" {
 		rt.service = s.FullName
 	}

@@ -23,6 +23,9 @@ type HTTPRoute struct {
 	// Port is the target's container port; 0 when unknown.
 	Port   int
 	Scheme string // loadbalancer.server.scheme; "" means http
+	// HealthPath is the target's loadbalancer.healthcheck.path, the path
+	// Traefik itself checks the app's health at.
+	HealthPath string
 }
 
 // Traefik is the app's traefik HTTP configuration as Traefik's swarm
@@ -118,10 +121,10 @@ func (a *App) route(s Service, r Router, parsed map[string]serviceTraefik, owner
 			break
 		}
 		ts := parsed[o].services[name]
-		rt.Target, rt.Port, rt.Scheme = o, ts.Port, ts.Scheme
+		rt.Target, rt.Port, rt.Scheme, rt.HealthPath = o, ts.Port, ts.Scheme, ts.HealthPath
 	default:
 		for _, ts := range parsed[s.Name].services {
-			rt.Scheme = ts.Scheme
+			rt.Scheme, rt.HealthPath = ts.Scheme, ts.HealthPath
 		}
 	}
 	if rt.Port == 0 && rt.Target != "" {

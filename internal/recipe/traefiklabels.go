@@ -28,6 +28,9 @@ type TraefikService struct {
 	Port      int    `json:"port,omitempty"`
 	PortLabel string `json:"port_label,omitempty"`
 	Scheme    string `json:"scheme,omitempty"` // loadbalancer.server.scheme
+	// HealthPath is the path of Traefik's own health check of the
+	// service's servers (loadbalancer.healthcheck.path).
+	HealthPath string `json:"health_path,omitempty"`
 }
 
 // Middleware is a traefik.http.middlewares.<name>.<type>.* definition.
@@ -138,6 +141,8 @@ func parseTraefikLabels(svc string, labels map[string]string) serviceTraefik {
 				s.Port = p
 			case "loadbalancer.server.scheme":
 				s.Scheme = strings.ToLower(strings.TrimSpace(v))
+			case "loadbalancer.healthcheck.path":
+				s.HealthPath = strings.TrimSpace(v)
 			}
 			out.services[name] = s
 		case "middlewares":
