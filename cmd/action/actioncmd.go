@@ -78,6 +78,11 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 	if o.Recipe == "" {
 		return usageError{errors.New("input recipe is required: an enrolled recipe's name, a path or a git URL")}
 	}
+	// A pull request run's workspace is the pull request's: an enrollment
+	// there grants nothing (see the deploy policy).
+	if ws := getenv("GITHUB_WORKSPACE"); ws != "" && strings.HasPrefix(getenv("GITHUB_EVENT_NAME"), "pull_request") {
+		o.NoGrantsFrom = []string{ws}
+	}
 	if err := runInputs(in, &o); err != nil {
 		return usageError{err}
 	}

@@ -3,9 +3,11 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
+	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
 
 // The pull request saved beside the results for a later publish goes into
@@ -45,5 +47,31 @@ func TestSavedPullRequestFollowsNoSymlink(t *testing.T) {
 	}
 	if ev, err := forge.ReadEvent(filepath.Join(out, "event.json")); err != nil || ev.PR != 7 {
 		t.Errorf("saved event: %+v %v", ev, err)
+	}
+}
+
+// In a pull request run the workspace is the pull request's: an
+// enrollment there grants nothing, and the recipe that needs the grant is
+// refused with exit 2 before anything is created.
+func TestPullRequestWorkspaceGrantsNothing(t *testing.T) {
+	ws := t.TempDir()
+	enrollment := filepath.Join(ws, "recipes", "hostile-host")
+	if err := os.MkdirAll(enrollment, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	grant := "[[policy.grant]]\nservice = \"app\"\nkey = \"volumes\"\nreason = \"added by the pull request\"\n"
+	if err := os.WriteFile(filepath.Join(enrollment, "recipe.toml"), []byte(grant), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_WORKSPACE": ws,
+		"INPUT_RECIPE": filepath.Join(testenv.RepoRoot(t), "testdata", "hostile", "host"), "INPUT_ENROLLMENT": enrollment,
+		"INPUT_OUT": filepath.Join(t.TempDir(), "out"), "INPUT_TOKEN": "", "INPUT_ENROLL": "false",
+	} {
+		t.Setenv(k, v)
+	}
+	code, stdout, stderr := runCLI(t, "action")
+	if code != exitConfig || !strings.Contains(stdout+stderr, "policy.grant: grants are honoured only from a reviewed enrollment, and this recipe.toml is in "+ws) {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 }

@@ -88,8 +88,8 @@ func (r *Run) applyEnrollment() {
 
 // grants returns the deploy policy grants of the enrollment. Grants are
 // honoured only from a reviewed enrollment: one found inside the recipe
-// under test is the recipe's own word (a pull request could add it), so
-// its grants stop the run.
+// under test, or in a folder of Opts.NoGrantsFrom, is the recipe's or the
+// pull request's own word, so its grants stop the run.
 func (r *Run) grants(rec *recipe.Recipe) ([]recipe.Grant, error) {
 	grants := r.Enrollment.Grants()
 	if len(grants) == 0 {
@@ -106,11 +106,23 @@ func (r *Run) grants(rec *recipe.Recipe) ([]recipe.Grant, error) {
 	if err != nil {
 		return nil, fmt.Errorf("enrollment folder: %w", err)
 	}
-	if rel, err := filepath.Rel(recipeDir, enrollDir); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+	if within(enrollDir, recipeDir) {
 		return nil, &recipe.ConfigError{File: r.Enrollment.File, Key: "policy.grant",
 			Msg: "grants are honoured only from a reviewed enrollment outside the recipe under test, and this recipe.toml is inside the recipe's own folder " + rec.Dir}
 	}
+	for _, dir := range r.Opts.NoGrantsFrom {
+		if real, err := filepath.EvalSymlinks(dir); err == nil && within(enrollDir, real) {
+			return nil, &recipe.ConfigError{File: r.Enrollment.File, Key: "policy.grant",
+				Msg: "grants are honoured only from a reviewed enrollment, and this recipe.toml is in " + dir + ", which the pull request under test controls (use the enrollments in the action image, or merge the grant first)"}
+		}
+	}
 	return grants, nil
+}
+
+// within reports whether path is dir or below it (both resolved).
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
 // addGrants records the grants a resolved app used in the results, once

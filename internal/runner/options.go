@@ -38,6 +38,10 @@ type Options struct {
 	// RecipesDir holds the enrolled recipes, recipes/<name>/recipe.toml;
 	// "" = enroll.DefaultRecipesDir(). Recipe may then be just a name.
 	RecipesDir string
+	// NoGrantsFrom are folders an enrollment's policy grants are refused
+	// from (besides the recipe's own): the workspace of a pull request
+	// run, which the pull request controls.
+	NoGrantsFrom []string
 	// UpgradeFrom is the release tag to upgrade from; "" = the enrollment's,
 	// else the newest release older than the ref under test.
 	UpgradeFrom string
