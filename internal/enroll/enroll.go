@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -55,6 +56,9 @@ type Enrollment struct {
 	// Policy grants the recipe what the deploy policy refuses by default
 	// (host access, names outside the run's namespace), each with why.
 	Policy Policy `toml:"policy"`
+	// Secrets supplies secret values the run must not generate, by the
+	// compose secret's name (see SecretSupply).
+	Secrets map[string]SecretSupply `toml:"secrets"`
 
 	timeouts timeouts // Timeouts, parsed
 }
@@ -213,7 +217,7 @@ func knownKeys(key []string) string {
 	var keys []string
 	switch {
 	case len(key) == 1:
-		keys = []string{"recipe", "stages", "timeouts", "probe", "env", "upgrade", "hooks", "not_applicable", "parity", "policy"}
+		keys = []string{"recipe", "stages", "timeouts", "probe", "env", "upgrade", "hooks", "not_applicable", "parity", "policy", "secrets"}
 	case key[0] == "recipe":
 		keys = []string{"name", "upstream", "mirror", "path", "ref"}
 	case key[0] == "timeouts":
@@ -228,6 +232,10 @@ func knownKeys(key []string) string {
 		keys = []string{"grant"}
 	case key[0] == "policy":
 		keys = []string{"service", "key", "value", "reason"}
+	case key[0] == "secrets" && len(key) == 4 && key[2] == "random":
+		keys = []string{"length", "charset"}
+	case key[0] == "secrets" && len(key) == 3:
+		keys = []string{"value", "random", "command", "service"}
 	case key[0] == "hooks":
 		keys = []string{"service", "seed", "mutate", "verify"}
 	}
@@ -305,6 +313,11 @@ func (e *Enrollment) check() error {
 			return &recipe.ConfigError{File: e.File, Key: fmt.Sprintf("policy.grant[%d]", i), Msg: err.Error()}
 		}
 	}
+	for _, name := range slices.Sorted(maps.Keys(e.Secrets)) {
+		if err := e.Secrets[name].check(); err != nil {
+			return &recipe.ConfigError{File: e.File, Key: "secrets." + name, Msg: err.Error()}
+		}
+	}
 	if e.Upgrade.Base != "" {
 		if _, err := recipe.ParseVersion(e.Upgrade.Base); err != nil {
 			return &recipe.ConfigError{File: e.File, Key: "upgrade.base", Msg: "is not a release tag", Err: err}
@@ -358,15 +371,10 @@ func (e *Enrollment) EnvAssignments(facts any) ([]string, error) {
 	}
 	var out []string
 	for _, name := range sortedKeys(e.Env) {
-		t, err := template.New(name).Option("missingkey=error").Parse(e.Env[name])
+		v, err := e.render("env."+name, e.Env[name], facts)
 		if err != nil {
-			return nil, &recipe.ConfigError{File: e.File, Key: "env." + name, Msg: "is not a valid template", Err: err}
+			return nil, err
 		}
-		var b strings.Builder
-		if err := t.Execute(&b, facts); err != nil {
-			return nil, &recipe.ConfigError{File: e.File, Key: "env." + name, Msg: "cannot be rendered", Err: err}
-		}
-		v := b.String()
 		if strings.ContainsAny(v, "'\n") {
 			return nil, &recipe.ConfigError{File: e.File, Key: "env." + name, Msg: "renders to a value with a quote or newline, which an env file cannot hold literally"}
 		}
