@@ -102,6 +102,11 @@ func Detect(dir string, versions []recipe.Version) (*Detection, error) {
 	for _, w := range app.Warnings {
 		d.Warnings = append(d.Warnings, generic(w))
 	}
+	// What the deploy policy refuses fails every run until a reviewer
+	// grants it: say so where the reviewer reads.
+	for _, r := range app.Refused {
+		d.Warnings = append(d.Warnings, "runs are refused until a maintainer adds the grant to this recipe.toml, if the recipe really needs it: "+generic(r))
+	}
 	d.detectServices(app)
 	d.detectProbe(app)
 	for _, s := range app.Secrets {

@@ -511,6 +511,23 @@ func TestNoRouter(t *testing.T) {
 	}
 }
 
+// A recipe that needs host access is scaffolded all the same, and its
+// recipe.toml says what the deploy policy refuses and how to grant it.
+func TestDetectPolicyRefusals(t *testing.T) {
+	d, err := Detect(filepath.Join(testenv.RepoRoot(t), "testdata", "hostile", "host"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, files := scaffoldInto(t, d, Options{Name: "hostile-host"}, t.TempDir())
+	toml := string(files[enroll.FileName])
+	flat := strings.Join(strings.Fields(strings.ReplaceAll(toml, "#", " ")), " ") // the comments are wrapped
+	for _, want := range []string{"runs are refused until a maintainer adds the grant", "services.app.cap_add: adds capability SYS_ADMIN", `[[policy.grant]] service = "app", key = "cap_add", value = "SYS_ADMIN"`} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("recipe.toml lacks %q:\n%s", want, toml)
+		}
+	}
+}
+
 func TestReleasesComment(t *testing.T) {
 	dir := miniRecipe(t, traefik("Host(`${DOMAIN}`)", 80), "")
 	// unwrap joins comment lines into one line of words.
