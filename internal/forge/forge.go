@@ -136,9 +136,12 @@ func New(ctx context.Context, o Options) (Forge, error) {
 // The name (the recipe's TYPE, which it controls) has its angle brackets
 // escaped: with none left, it can neither end the comment early nor hold
 // another recipe's marker ("x <!-- recipe-test:comment recipe=y" would
-// otherwise make y's run find and overwrite x's comment).
+// otherwise make y's run find and overwrite x's comment). Each byte that
+// is not UTF-8 becomes U+FFFD, as the JSON sent to the forge has it, so
+// that the marker found is the marker posted.
 func Marker(recipe string) string {
-	return "<!-- recipe-test:comment recipe=" + strings.NewReplacer("<", "&lt;", ">", "&gt;", "\n", " ").Replace(recipe) + " -->"
+	valid := strings.Map(func(r rune) rune { return r }, recipe)
+	return "<!-- recipe-test:comment recipe=" + strings.NewReplacer("<", "&lt;", ">", "&gt;", "\n", " ").Replace(valid) + " -->"
 }
 
 // StatusContext is the status context of a recipe.

@@ -2,6 +2,7 @@ package recipe
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -31,16 +32,34 @@ func FuzzParseEnv(f *testing.F) {
 	})
 }
 
+// FuzzParseAbraSh: an export's value is what the shell would assign
+// without evaluating anything. A value holding "$", "`" or "\\" is legal
+// only single-quoted (where the shell expands nothing), so such a value
+// must come from a single-quoted export line of that name; no value holds
+// a line break.
 func FuzzParseAbraSh(f *testing.F) {
 	f.Add([]byte("export A_VERSION=v1\nexport B=\"x\"\n"))
+	f.Add([]byte("export C='a$b`c\\\\d'\nexport D=\"$C\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := ParseAbraSh("abra.sh", data)
 		if err != nil {
 			t.Fatalf("ParseAbraSh never fails, got %v", err)
 		}
+		lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
 		for k, v := range a.Exports {
-			if !envNameRe.MatchString(k) || strings.ContainsAny(v, "$`") {
+			if !envNameRe.MatchString(k) || strings.ContainsAny(v, "\n") {
 				t.Fatalf("bad export %q=%q", k, v)
+			}
+			if !strings.ContainsAny(v, "$`\\") {
+				continue
+			}
+			quoted := func(line string) bool {
+				rest, ok := strings.CutPrefix(line, "export")
+				word := strings.TrimLeft(rest, " \t\f\r")
+				return ok && len(word) < len(rest) && strings.HasPrefix(word, k+"='"+v+"'")
+			}
+			if !slices.ContainsFunc(lines, quoted) {
+				t.Fatalf("export %s=%q needs a shell to evaluate, and no single-quoted export line gives it", k, v)
 			}
 		}
 	})

@@ -116,3 +116,23 @@ func TestText(t *testing.T) {
 		t.Errorf("Code: %q", got)
 	}
 }
+
+// oneLine keeps at most max bytes and marks a cut, also when only the
+// head of a long string was looked at.
+func TestOneLineLong(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"a b", 10, "a b"},
+		{"a\n\nb  c", 10, "a b c"},
+		{strings.Repeat("x", 50), 10, strings.Repeat("x", 10) + "…"},
+		{"ab" + strings.Repeat(" ", 500) + "c", 10, "ab…"},
+		{strings.Repeat("é", 50), 5, "éé…"},
+	} {
+		if got := oneLine(tc.in, tc.max); got != tc.want {
+			t.Errorf("oneLine(%.20q…, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
+	}
+}

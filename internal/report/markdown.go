@@ -326,13 +326,23 @@ func Cell(s string) string {
 }
 
 // oneLine joins lines and cuts s at max bytes (on a rune boundary).
+// Only the first max bytes can show, so only a bounded head of a long s is
+// cleaned (a recipe string of megabytes, a thousand times in a report,
+// would otherwise cost seconds per rendering).
 func oneLine(s string, max int) string {
-	s = strings.Join(strings.Fields(xmlSafe(s)), " ")
-	if len(s) <= max {
+	raw, clipped := s, false
+	if head := 4*max + 64; len(raw) > head {
+		for head > 0 && !utf8Start(raw[head]) {
+			head--
+		}
+		raw, clipped = raw[:head], true
+	}
+	s = strings.Join(strings.Fields(xmlSafe(raw)), " ")
+	if len(s) <= max && !clipped {
 		return s
 	}
-	cut := max
-	for cut > 0 && !utf8Start(s[cut]) {
+	cut := min(max, len(s))
+	for cut > 0 && cut < len(s) && !utf8Start(s[cut]) {
 		cut--
 	}
 	return s[:cut] + "…"
@@ -377,8 +387,10 @@ func excerpt(output string, lines, bytes int) string {
 	return out
 }
 
-// fence puts text in a code block whose fence the text cannot close.
+// fence puts text in a code block whose fence the text cannot close,
+// cleaned (valid UTF-8, no terminal escapes) and with no hidden marker.
 func fence(s string) string {
+	s = noMarker(xmlSafe(s))
 	f := "```"
 	for strings.Contains(s, f) {
 		f += "`"
