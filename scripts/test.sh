@@ -24,4 +24,12 @@ fi
 status=0
 go test -count=1 -timeout 60m ./... ./testdata/images/webapp/ || status=$?
 go test -count=1 -tags v2 ./testdata/images/webapp/ || status=$?
+# Every fuzz target also fuzzes briefly (FUZZTIME each, 5s by default): its
+# seeds ran above as plain tests; this tries new inputs against the
+# parsers' and renderers' contracts. A failing input is saved under the
+# package's testdata/fuzz and fails the script.
+while read -r dir target; do
+	go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-5s}" "./$dir" || status=$?
+done < <(grep -rE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' cmd internal |
+	sed -E 's#^(.*)/[^/]*:func (Fuzz[A-Za-z0-9_]*)\(.*#\1 \2#' | sort -u)
 exit "$status"
