@@ -23,6 +23,8 @@ var cliOnly = map[string]string{
 	"lock-dir":      "the action container is thrown away after the job",
 	"janitor-grace": "an operator's choice for the swarm, not a workflow's",
 	"no-janitor":    "an operator's choice for the swarm, not a workflow's",
+	"lease-ttl":     "an operator's choice for the swarm, not a workflow's",
+	"container":     "the action finds its own container; the flag is for a CLI in a container of another engine",
 }
 
 // actionInputs are the inputs action.yml declares.
