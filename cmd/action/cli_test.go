@@ -165,4 +165,3 @@ func TestReportCommand(t *testing.T) {
 		}
 	}
 }
-
