@@ -25,10 +25,11 @@ func main() {
 // run executes the CLI and maps the outcome to the documented exit codes:
 // 0 success, 1 a check failed, 2 usage or configuration error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "action" {
-		// In an Actions log, stderr (logs, the final error) quotes recipe
-		// strings and app output: none of it may pass for a workflow
-		// command. stdout is the action's own business (runAction).
+	if len(args) > 0 && args[0] == "action" || os.Getenv("GITHUB_ACTIONS") == "true" {
+		// In an Actions log, stderr (progress, logs, the final error)
+		// quotes recipe strings and app output: none of it may pass for a
+		// workflow command, whichever command runs. stdout carries the
+		// action's own commands (runAction) or a command's data.
 		stderr = workflowcmd.Writer(stderr)
 	}
 	root := newRootCmd(stdout, stderr)

@@ -15,6 +15,7 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/outdir"
 	"github.com/cc-ci/recipe-test/v2/internal/publish"
 	"github.com/cc-ci/recipe-test/v2/internal/report"
+	"github.com/cc-ci/recipe-test/v2/internal/workflowcmd"
 )
 
 func newPublishCmd() *cobra.Command {
@@ -91,7 +92,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ff forgeFlags, from, ev
 	}
 	warnf := func(format string, args ...any) { logf("warning: "+format, args...) }
 	if getenv("GITHUB_ACTIONS") == "true" { // a docker:// step: an annotation
-		a := githubactions.New(githubactions.WithWriter(cmd.OutOrStdout()), githubactions.WithGetenv(getenv))
+		a := githubactions.New(githubactions.WithWriter(workflowcmd.CommandWriter(cmd.OutOrStdout())), githubactions.WithGetenv(getenv))
 		warnf = func(format string, args ...any) { a.Warningf("%s", oneLineOf(fmt.Sprintf(format, args...))) }
 	}
 	t, untrusted, err := publishTarget(ctx, fg, repo, ff, eventPath, getenv, warnf)
