@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
+	"github.com/cc-ci/recipe-test/v2/internal/redact"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
 
@@ -60,7 +61,7 @@ func (r *Run) open(ctx context.Context, location, ref string) (*recipe.Recipe, e
 	defer cancel()
 	rec, err := recipe.Open(octx, location, ref, r.Opts.WorkDir)
 	if err != nil && ctx.Err() == nil && errors.Is(octx.Err(), context.DeadlineExceeded) {
-		return nil, fmt.Errorf("fetching recipe %s: not done within the clone timeout (%s): %w", location, r.Opts.CloneTimeout, err)
+		return nil, fmt.Errorf("fetching recipe %s: not done within the clone timeout (%s): %w", redact.URLCredentials(location), r.Opts.CloneTimeout, err)
 	}
 	return rec, err
 }

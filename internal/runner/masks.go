@@ -60,15 +60,16 @@ func (r *Run) takeMasks(path string) error {
 	return nil
 }
 
-// registerURLSecrets masks the credentials a recipe URL carries: the clone
-// needs them, and nothing else may show them (reports, logs and, through
-// OnSecret, the CI log). redact strips URL credentials from any text; this
-// also catches them quoted outside a URL.
-func registerURLSecrets(red *redact.Redactor, opts Options) {
-	for _, v := range redact.URLSecrets(opts.Recipe) {
-		red.Add(v)
-		if opts.OnSecret != nil {
-			opts.OnSecret(v)
+// registerURLSecrets masks the credentials a recipe URL carries (given,
+// or an enrollment's upstream): the clone needs them, and nothing else may
+// show them (reports, logs and, through OnSecret, the CI log). redact
+// strips URL credentials from any text; this also catches them quoted
+// outside a URL.
+func (r *Run) registerURLSecrets(location string) {
+	for _, v := range redact.URLSecrets(location) {
+		r.Redact.Add(v)
+		if r.Opts.OnSecret != nil {
+			r.Opts.OnSecret(v)
 		}
 	}
 }

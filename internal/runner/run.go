@@ -103,7 +103,6 @@ func Execute(ctx context.Context, opts Options) (*results.Run, error) {
 	defer cancel()
 	red := &redact.Redactor{}
 	red.Add(opts.Redact...)
-	registerURLSecrets(red, opts)
 	r := &Run{Opts: opts, Redact: red, progress: red.Writer(opts.Progress)}
 	r.stageOut = r.progress
 	out, err := openOut(opts.Out)
@@ -150,6 +149,7 @@ func (r *Run) plan(ctx context.Context) error {
 	if err != nil {
 		return &PlanError{err}
 	}
+	r.registerURLSecrets(location)
 	rec, err := r.open(ctx, location, ref)
 	if err != nil {
 		return &PlanError{err}
