@@ -101,6 +101,7 @@ func TestCommandWriterKeepsOwnCommands(t *testing.T) {
 	w := CommandWriter(&b)
 	w.Write([]byte("::error title=x::stage failed: a::b %0A::add-mask::y ##[warning]w\n"))
 	w.Write([]byte("::group::install\n"))
+	w.Write([]byte("::add-mask::pass::word\n"))
 	cs := Commands(b.String())
 	var names []string
 	for _, c := range cs {
@@ -109,7 +110,10 @@ func TestCommandWriterKeepsOwnCommands(t *testing.T) {
 			t.Errorf("error data %q", c.Data)
 		}
 	}
-	if strings.Join(names, ",") != "error,group,error,group" { // GitHub's runner, then act
+	if !strings.HasSuffix(b.String(), "::add-mask::pass::word\n") {
+		t.Errorf("a mask's value was changed: %q", b.String())
+	}
+	if strings.Join(names, ",") != "error,group,add-mask,error,group,add-mask::pass" { // GitHub's runner, then act
 		t.Errorf("commands %v in %q", names, b.String())
 	}
 }
