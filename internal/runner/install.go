@@ -63,9 +63,14 @@ func (r *Run) timeout() time.Duration {
 func (r *Run) deploy(ctx context.Context, app *recipe.App) error {
 	r.deployAttempted = true
 	opts := swarm.DeployOptions{RunID: r.Result.RunID, Progress: func(m string) { r.Logf("%s", m) }, Reach: r.container != ""}
-	if r.Deployment != nil {
-		opts.Secrets = r.Deployment.Secrets // an upgrade or a redeploy keeps the app's secrets
+	// recipe.toml's secret commands run before the first deploy, in a
+	// container of their own.
+	if err := r.runSecretCommands(ctx); err != nil {
+		return fmt.Errorf("deploy: %w", err)
 	}
+	// Supplied values, and what earlier deploys made: an upgrade or a
+	// redeploy keeps the app's secrets.
+	opts.Secrets = r.secretValues()
 	if r.Deployed != app && r.Ingress != nil {
 		// Routes may differ between releases: the ingress follows the app.
 		r.Ingress.Close()

@@ -45,6 +45,7 @@ type Run struct {
 
 	upgrade upgradePlan
 	backup  backupState
+	secrets suppliedSecrets // recipe.toml's [secrets]
 
 	container string       // the container joined to the reach network; "" on a host
 	reach     *swarm.Reach // its membership, while joined
@@ -166,7 +167,8 @@ func (r *Run) plan(ctx context.Context) error {
 		return &PlanError{fmt.Errorf("--domain-suffix: %w", err)}
 	}
 	// The enrollment's env (templates over the run's facts), then --env.
-	extra, err := r.Enrollment.EnvAssignments(struct{ Domain, Stack, RunID, Recipe string }{domain, naming.StackName(domain), id, rec.Name})
+	facts := runFacts{domain, naming.StackName(domain), id, rec.Name}
+	extra, err := r.Enrollment.EnvAssignments(facts)
 	if err != nil {
 		return &PlanError{err}
 	}
@@ -212,6 +214,9 @@ func (r *Run) plan(ctx context.Context) error {
 		if err := r.planUpgrade(ctx); err != nil {
 			return &PlanError{err}
 		}
+	}
+	if err := r.planSecrets(facts); err != nil {
+		return &PlanError{err}
 	}
 	r.Swarm, err = swarm.Connect(ctx, r.Opts.Log)
 	if err != nil {

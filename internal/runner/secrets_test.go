@@ -1,0 +1,148 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/moby/moby/client"
+
+	"github.com/cc-ci/recipe-test/v2/internal/recipe"
+	"github.com/cc-ci/recipe-test/v2/internal/results"
+)
+
+// A recipe whose secrets are all generate=false installs with its
+// recipe.toml supplying them by template, by random and by command: the
+// deployed secrets (read inside the app's container) hold the supplied
+// values, the command ran in a container of the app's image that is gone
+// before the install ends, and no value reaches any output.
+func TestSuppliedSecretsInstall(t *testing.T) {
+	deployed := map[string]string{}
+	var supplied map[string]string
+	var leftovers []string
+	var hookErr error
+	out := t.TempDir()
+	opts := Options{Recipe: fixture(t, "supplied-secrets"), Enrollment: enrollment(t, "supplied-secrets"), Out: out,
+		Stages: []string{StageInstall}}
+	opts.afterStage = func(ctx context.Context, stage string, r *Run) {
+		if stage != StageInstall {
+			return
+		}
+		supplied = r.secrets.values
+		svc, _ := r.App.Service("app")
+		id, err := r.Swarm.ServiceContainer(ctx, svc.FullName)
+		if err != nil {
+			hookErr = err
+			return
+		}
+		for _, name := range []string{"api_key", "salt", "plc_key"} {
+			res, err := r.Swarm.Exec(ctx, id, []string{"/bin/busybox", "cat", "/run/secrets/" + name}, nil)
+			if err != nil || res.ExitCode != 0 {
+				hookErr = errors.Join(hookErr, err, errors.New(res.Output()))
+				continue
+			}
+			deployed[name] = res.Stdout
+		}
+		list, err := r.Swarm.API.ContainerList(ctx, client.ContainerListOptions{All: true,
+			Filters: make(client.Filters).Add("name", r.App.Stack+"_recipe-test-secret")})
+		if err != nil {
+			hookErr = errors.Join(hookErr, err)
+		}
+		for _, c := range list.Items {
+			leftovers = append(leftovers, strings.Join(c.Names, ","))
+		}
+	}
+	res, progress := execute(t, opts)
+	if res.Status != results.Pass || hookErr != nil {
+		t.Fatalf("status %s (%v) stages %+v\n%s", res.Status, hookErr, res.Stages, progress)
+	}
+	if len(leftovers) > 0 {
+		t.Errorf("the command's container is still there after the install: %v", leftovers)
+	}
+	if want := "key-" + res.RunID + "-supplied-secrets"; deployed["api_key"] != want {
+		t.Errorf("api_key deployed %q, want %q", deployed["api_key"], want)
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(deployed["salt"]) {
+		t.Errorf("salt deployed %q, want 40 hex digits", deployed["salt"])
+	}
+	// The command's output: its container's host name, 12 hex digits of
+	// its ID, never the runner host's name.
+	host, _ := os.Hostname()
+	if v := deployed["plc_key"]; !regexp.MustCompile(`^plc-[0-9a-f]{12}$`).MatchString(v) || v == "plc-"+host {
+		t.Errorf("plc_key deployed %q, want plc-<container id>", v)
+	}
+	for name, v := range deployed {
+		if supplied[name] != v {
+			t.Errorf("secret %s: deployed %q, supplied %q", name, v, supplied[name])
+		}
+	}
+	install := wantStage(t, res, "install", results.Pass)
+	if !strings.Contains(install.Output, "secret plc_key: running") || !strings.Contains(install.Output, "throwaway container of image recipe-test-fixtures/webapp:1") {
+		t.Errorf("install output:\n%s", install.Output)
+	}
+	// Masked like generated secrets: in the progress and every output file.
+	files := []string{progress}
+	for _, f := range []string{"results.json", "junit.xml", "report.md"} {
+		data, err := os.ReadFile(filepath.Join(out, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, string(data))
+	}
+	for name, v := range deployed {
+		for i, text := range files {
+			if v != "" && strings.Contains(text, strings.TrimSpace(v)) {
+				t.Errorf("the value of secret %s appears in output %d", name, i)
+			}
+		}
+	}
+}
+
+// Without recipe.toml supplying them, the generate=false secrets stop the
+// run at its plan (exit 2, nothing deployed); the error names them and
+// shows the lines that would supply them. A supply for a secret the recipe
+// lacks, or a value that would hide a fact of the run, is bad input too.
+func TestSuppliedSecretsPlanErrors(t *testing.T) {
+	dir := fixture(t, "supplied-secrets")
+	for name, tc := range map[string]struct {
+		enrollment string
+		want       []string
+	}{
+		"no enrollment": {"", []string{".env.sample:14", "SECRET_API_KEY_VERSION", "secrets api_key, plc_key, salt are marked generate=false",
+			"recipes/supplied-secrets/recipe.toml", "[secrets.api_key]\nrandom = { length = 32 }", "[secrets.salt]\nrandom = { length = 40, charset = \"hex\" }", "# command = ["}},
+		"one missing": {"[secrets.api_key]\nvalue = \"k-{{.RunID}}-x\"\n[secrets.salt]\nrandom = { length = 40 }\n",
+			[]string{"secret plc_key is marked", "[secrets.plc_key]"}},
+		"unknown secret": {"[secrets.api_key]\nvalue = \"abcd\"\n[secrets.salt]\nvalue = \"abcd\"\n[secrets.plc_key]\nvalue = \"abcd\"\n[secrets.nope]\nvalue = \"abcd\"\n",
+			[]string{"secrets.nope", `names secret "nope"`, "its secrets: api_key, plc_key, salt"}},
+		"fact": {"[secrets.api_key]\nvalue = \"{{.Recipe}}\"\n[secrets.salt]\nvalue = \"abcd\"\n[secrets.plc_key]\nvalue = \"abcd\"\n",
+			[]string{"secrets.api_key.value", "renders to a part of the run's "}},
+		"short": {"[secrets.api_key]\nrandom = { length = 3 }\n[secrets.salt]\nvalue = \"abcd\"\n[secrets.plc_key]\nvalue = \"abcd\"\n",
+			[]string{"secrets.api_key.random", "3 characters"}},
+		"command service": {"[secrets.api_key]\nvalue = \"abcd\"\n[secrets.salt]\nvalue = \"abcd\"\n[secrets.plc_key]\ncommand = [\"/x\"]\nservice = \"db\"\n",
+			[]string{"secrets.plc_key.service", `"db"`, "services: app"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			opts := Options{Recipe: dir, Out: t.TempDir(), NoJanitor: true, LockDir: t.TempDir(), DomainSuffix: suffix, RecipesDir: t.TempDir()}
+			if tc.enrollment != "" {
+				opts.Enrollment = writeEnrollment(t, tc.enrollment)
+			}
+			res, err := Execute(context.Background(), opts)
+			var pe *PlanError
+			if !errors.As(err, &pe) || !recipe.IsInputError(err) {
+				t.Fatalf("err = %v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+			if len(res.Stages) != 0 {
+				t.Errorf("stages ran: %+v", res.Stages)
+			}
+		})
+	}
+}
