@@ -49,6 +49,7 @@ type Service struct {
 	Secrets     []string          `json:"secrets,omitempty"`
 	Configs     []string          `json:"configs,omitempty"`
 	Networks    []string          `json:"networks,omitempty"`
+	Ports       []Port            `json:"ports,omitempty"` // compose ports: what it publishes
 	Labels      map[string]string `json:"-"`
 }
 

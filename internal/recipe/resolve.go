@@ -302,6 +302,7 @@ func (b *appBuilder) services() error {
 		}
 		s.Routers = routers
 		s.Backup = backupLabels(s.Labels)
+		s.Ports = servicePorts(sc.Ports)
 		if v := s.Labels[versionKey]; v != "" {
 			b.app.Version = v
 		}

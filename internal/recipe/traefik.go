@@ -84,6 +84,8 @@ func (a *App) Traefik() *Traefik {
 		}
 	}
 	t.checkMiddlewareRefs(a)
+	_, streamIssues := a.streams() // TCP and UDP routers: see App.Streams
+	t.Issues = append(t.Issues, streamIssues...)
 	sort.SliceStable(t.Issues, func(i, j int) bool {
 		if t.Issues[i].Service != t.Issues[j].Service {
 			return t.Issues[i].Service < t.Issues[j].Service
