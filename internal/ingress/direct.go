@@ -27,6 +27,7 @@ type direct struct {
 	dialer   net.Dialer
 	upstream *http.Transport
 	client   *http.Client
+	streams  []*Stream // TCP and UDP ways in, see streams.go
 }
 
 var _ Ingress = (*direct)(nil)
@@ -37,7 +38,8 @@ const taskCacheTTL = 2 * time.Second
 
 // NewDirect starts a direct-mode proxy for app; resolver finds the task
 // behind each request. ctx bounds starting the listener only: Close stops
-// the proxy. It fails for a recipe that declares no traefik router.
+// the proxy. It fails for a recipe that declares no traefik router (HTTP,
+// TCP or UDP) and publishes no port.
 //
 // It returns the interface, not its type, so that `ing, err = NewDirect(...)`
 // into an Ingress variable leaves it nil on error.
@@ -48,16 +50,23 @@ func NewDirect(ctx context.Context, app *recipe.App, resolver Resolver, log *slo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	table, err := newRouteTable(app)
-	if err != nil {
-		return nil, fmt.Errorf("direct ingress for %s: %w", app.Domain, err)
-	}
 	d := &direct{
-		domain: table.domain,
-		table:  table,
 		tasks:  newTaskCache(resolver, taskCacheTTL),
 		dialer: net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second},
 	}
+	streams, streamNotes, err := newStreams(ctx, app, d.tasks, log.With("ingress", "direct", "domain", app.Domain))
+	if err != nil {
+		return nil, fmt.Errorf("direct ingress for %s: %w", app.Domain, err)
+	}
+	table, err := newRouteTable(app)
+	// An app reached over TCP or UDP only (a voice server) is served by
+	// its streams; HTTP requests then find no router.
+	if err != nil && !(errors.Is(err, errNoRouters) && len(streams) > 0) {
+		closeStreams(streams)
+		return nil, fmt.Errorf("direct ingress for %s: %w", app.Domain, err)
+	}
+	table.notes = append(table.notes, streamNotes...)
+	d.domain, d.table, d.streams = table.domain, table, streams
 	d.upstream = &http.Transport{
 		Proxy:               nil, // never HTTP_PROXY: we talk to a local task
 		DialContext:         d.dialTask,
@@ -69,6 +78,7 @@ func NewDirect(ctx context.Context, app *recipe.App, resolver Resolver, log *slo
 	d.upstream.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // a local task, see above
 	p, err := listenProxy(ctx, log.With("ingress", "direct", "domain", d.domain))
 	if err != nil {
+		closeStreams(streams)
 		return nil, err
 	}
 	for _, n := range table.notes {
@@ -92,6 +102,7 @@ func (d *direct) BrowserFlags() []string { return d.browserFlags() }
 // Close stops the proxy and its connections to tasks.
 func (d *direct) Close() error {
 	err := d.proxy.close()
+	closeStreams(d.streams)
 	d.upstream.CloseIdleConnections()
 	d.client.CloseIdleConnections()
 	return err
@@ -126,6 +137,30 @@ func (d *direct) handle(w http.ResponseWriter, r *http.Request) {
 // Notes says what the ingress cannot do as Traefik would for this recipe:
 // routers it does not serve, middlewares it does not apply.
 func (d *direct) Notes() []string { return append([]string(nil), d.table.notes...) }
+
+// Streams are the app's TCP and UDP ways in that the ingress serves.
+func (d *direct) Streams() []*Stream { return append([]*Stream(nil), d.streams...) }
+
+// ServesHTTP reports whether any HTTP router of the app is served.
+func (d *direct) ServesHTTP() bool { return len(d.table.routes) > 0 }
+
+// Streams returns the TCP and UDP ways into the app an ingress serves;
+// nil for one that serves none.
+func Streams(ing Ingress) []*Stream {
+	if s, ok := ing.(interface{ Streams() []*Stream }); ok {
+		return s.Streams()
+	}
+	return nil
+}
+
+// ServesHTTP reports whether an ingress routes HTTP to the app: false for
+// a direct ingress of an app reached over TCP or UDP only.
+func ServesHTTP(ing Ingress) bool {
+	if s, ok := ing.(interface{ ServesHTTP() bool }); ok {
+		return s.ServesHTTP()
+	}
+	return true
+}
 
 // Notes returns what an ingress says it cannot do as Traefik would for
 // the app (the direct ingress's notes); nil for one that says nothing.

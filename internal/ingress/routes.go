@@ -40,7 +40,8 @@ type routeTable struct {
 	notes []string
 }
 
-// errNoRouters is returned for a recipe that nothing could be routed to.
+// errNoRouters is returned for a recipe that no HTTP request could be
+// routed to, with the (empty) table and its notes.
 var errNoRouters = errors.New("no service carries a traefik router this ingress can serve")
 
 func newRouteTable(app *recipe.App) (*routeTable, error) {
@@ -61,7 +62,7 @@ func newRouteTable(app *recipe.App) (*routeTable, error) {
 		if len(t.notes) > 0 {
 			err = fmt.Errorf("%w (%s)", err, strings.Join(t.notes, "; "))
 		}
-		return nil, err
+		return t, err
 	}
 	// Traefik tries the highest priority first; the name keeps ties stable.
 	sort.SliceStable(t.routes, func(i, j int) bool {

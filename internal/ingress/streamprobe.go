@@ -1,0 +1,155 @@
+package ingress
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/cc-ci/recipe-test/v2/internal/recipe"
+)
+
+// StreamProbeOptions says what a ready TCP or UDP stream answers.
+type StreamProbeOptions struct {
+	// Send is written once connected (TCP) or sent as one datagram (UDP).
+	// A UDP probe needs it: UDP has no connection to prove anything.
+	Send string
+	// Expect must appear in what comes back; "" accepts a TCP connection
+	// (and the write of Send) as ready.
+	Expect string
+	// Timeout bounds the whole probe; default 2 minutes.
+	Timeout time.Duration
+	// Interval is the pause between attempts; default 500ms.
+	Interval time.Duration
+	// Progress, when set, receives a line each time the answer changes.
+	Progress func(string)
+}
+
+// StreamProbeResult is the accepted answer.
+type StreamProbeResult struct {
+	Answer   string // what came back, quoted and cut, "" when nothing was expected
+	Attempts int
+	Elapsed  time.Duration
+}
+
+// streamReadLimit bounds what one attempt reads while looking for Expect.
+const streamReadLimit = 64 << 10
+
+// ProbeStream dials the stream's task until it accepts (TCP) or answers
+// what is expected, retrying on every failure. Its error names the stream
+// and the last answer.
+func ProbeStream(ctx context.Context, s *Stream, opts StreamProbeOptions) (StreamProbeResult, error) {
+	var res StreamProbeResult
+	if s.Protocol == recipe.UDP && opts.Send == "" {
+		return res, fmt.Errorf("probing %s: a UDP probe needs something to send", s.Name())
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2 * time.Minute
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = 500 * time.Millisecond
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	start := time.Now()
+	pctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	last := ""
+	for {
+		res.Attempts++
+		answer, state, ok := probeStreamOnce(pctx, s, opts)
+		if ok {
+			res.Answer, res.Elapsed = answer, time.Since(start)
+			progress(fmt.Sprintf("%s: %s: ready after %d attempt(s) in %s", s.Name(), state, res.Attempts, res.Elapsed.Round(time.Millisecond)))
+			return res, nil
+		}
+		if state != last && pctx.Err() == nil {
+			progress(fmt.Sprintf("%s: %s", s.Name(), state))
+			last = state
+		}
+		t := time.NewTimer(opts.Interval)
+		select {
+		case <-pctx.Done():
+			t.Stop()
+			res.Elapsed = time.Since(start)
+			if last == "" {
+				last = "none before the probe ended"
+			}
+			if err := ctx.Err(); err != nil {
+				return res, fmt.Errorf("probing %s: %w (last answer: %s)", s.Name(), err, last)
+			}
+			return res, fmt.Errorf("probing %s: %w after %s and %d attempts%s: last answer: %s",
+				s.Name(), ErrNotReady, opts.Timeout, res.Attempts, expecting(opts), last)
+		case <-t.C:
+		}
+	}
+}
+
+func expecting(opts StreamProbeOptions) string {
+	if opts.Expect == "" {
+		return ""
+	}
+	return " (expecting " + strconv.Quote(opts.Expect) + ")"
+}
+
+// probeStreamOnce tries once; state describes the outcome for humans.
+func probeStreamOnce(ctx context.Context, s *Stream, opts StreamProbeOptions) (answer, state string, ok bool) {
+	ctx, cancel := context.WithTimeout(ctx, attemptTimeout)
+	defer cancel()
+	conn, err := s.Dial(ctx)
+	if err != nil {
+		return "", "no connection: " + err.Error(), false
+	}
+	defer conn.Close()
+	if d, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(d)
+	}
+	if opts.Send != "" {
+		if _, err := conn.Write([]byte(opts.Send)); err != nil {
+			return "", "sending failed: " + err.Error(), false
+		}
+	}
+	if opts.Expect == "" {
+		if opts.Send != "" {
+			return "", "connected and sent " + quoteCut(opts.Send), true
+		}
+		return "", "connected", true
+	}
+	var got []byte
+	buf := make([]byte, 4096)
+	for len(got) < streamReadLimit {
+		n, err := conn.Read(buf)
+		got = append(got, buf[:n]...)
+		if bytes.Contains(got, []byte(opts.Expect)) {
+			return quoteCut(string(got)), "answered " + quoteCut(string(got)), true
+		}
+		if err != nil {
+			what := "no answer"
+			if len(got) > 0 {
+				what = "answered " + quoteCut(string(got)) + ", then"
+			}
+			if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+				return "", what + " (timed out)", false
+			}
+			return "", what + ": " + err.Error(), false
+		}
+	}
+	return "", "answered " + quoteCut(string(got)) + " without " + strconv.Quote(opts.Expect), false
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// quoteCut quotes what an app said, cut to a readable length.
+func quoteCut(s string) string {
+	if len(s) > 120 {
+		s = s[:120] + "..."
+	}
+	return strconv.Quote(s)
+}
