@@ -112,7 +112,7 @@ func Detect(dir string, versions []recipe.Version) (*Detection, error) {
 	for _, s := range app.Secrets {
 		d.Secrets = append(d.Secrets, Secret{Name: s.Name, Length: s.Length, Generate: s.Generate, Charset: s.Charset, External: s.External})
 		if s.External && !s.Generate {
-			d.Warnings = append(d.Warnings, fmt.Sprintf("secret %s: generate=false in .env.sample: the operator supplies its value, recipe-test cannot generate it", s.Name))
+			d.Warnings = append(d.Warnings, fmt.Sprintf("secret %s: generate=false in .env.sample: the operator supplies its value, so recipe.toml must ([secrets.%s] below: check it makes what the app expects)", s.Name, s.Name))
 		}
 	}
 	sorted := slices.Clone(versions)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
 
@@ -44,6 +46,7 @@ func renderTOML(d *Detection, o Options, testFile string) []byte {
 	b.WriteString("\n")
 	writeProbe(w, d.Probe)
 	writeFacts(w, d)
+	writeSecrets(w, d)
 	writeHooks(w, d)
 	writeParity(w, d.UpstreamTests)
 	return []byte(b.String())
@@ -116,7 +119,7 @@ func secretHint(s Secret) string {
 	case !s.External:
 		parts = append(parts, "read from a file of the recipe, not generated")
 	case !s.Generate:
-		parts = append(parts, "generate=false: the operator supplies it")
+		parts = append(parts, "generate=false: the operator supplies it, recipe.toml's [secrets] below")
 	case s.Length > 0:
 		parts = append(parts, fmt.Sprintf("length %d", s.Length))
 	default:
@@ -126,6 +129,27 @@ func secretHint(s Secret) string {
 		parts = append(parts, "charset "+s.Charset)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// writeSecrets writes a [secrets.<name>] table for every secret the
+// recipe marks generate=false: without one the run stops at its plan. The
+// scaffold supplies a random value of the recipe's hints, which an app
+// expecting a key of its own form will refuse: the comment says so.
+func writeSecrets(w *tomlWriter, d *Detection) {
+	first := true
+	for _, s := range d.Secrets {
+		if !s.External || s.Generate {
+			continue
+		}
+		if first {
+			w.b.WriteString("\n")
+			w.para("", "Secrets the recipe marks generate=false: abra never generates them, the operator supplies them, and so does recipe.toml, one table each (without it the run stops before deploying anything). The scaffold supplies random values of .env.sample's hints: when the app expects a value of its own form (a key pair, a key its CLI makes), use a template over the run's facts or a command run in a throwaway container of the service's image instead (docs/enroll-recipe.md).")
+			first = false
+		} else {
+			w.b.WriteString("\n")
+		}
+		w.b.WriteString(enroll.SupplyExample(recipe.Secret{Name: s.Name, Length: s.Length, Charset: s.Charset}))
+	}
 }
 
 func writeHooks(w *tomlWriter, d *Detection) {
