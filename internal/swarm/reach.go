@@ -33,9 +33,15 @@ import (
 // stack's namespace, so teardown removes it and the inventory sees it.
 func ReachNetwork(stack string) string { return stack + "_recipe-test" }
 
-// routed reports whether Traefik would route to the service: it has
-// traefik labels and does not disable them.
+// routed reports whether recipe-test reaches the service: Traefik would
+// route to it (it has traefik labels and does not disable them), or it
+// publishes a port. A published port is reached, like a router, at the
+// task's container port: from a container, the host's published port is
+// behind the same bridge isolation as the task's gateway address.
 func routed(s recipe.Service) bool {
+	if len(s.Ports) > 0 {
+		return true
+	}
 	if strings.EqualFold(strings.TrimSpace(s.Labels["traefik.enable"]), "false") {
 		return false
 	}

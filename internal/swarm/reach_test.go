@@ -10,6 +10,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/cc-ci/recipe-test/v2/internal/naming"
+	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
 
@@ -168,4 +169,25 @@ func fetchFrom(ctx context.Context, t *testing.T, c *Client, ctr, addr string) (
 		t.Fatal(err)
 	}
 	return res.Output(), res.ExitCode == 0
+}
+
+// The reach network goes to every service recipe-test must reach: one
+// Traefik routes to (HTTP, TCP or UDP labels) or one that publishes a port.
+func TestRouted(t *testing.T) {
+	for name, tc := range map[string]struct {
+		s    recipe.Service
+		want bool
+	}{
+		"http router":          {recipe.Service{Labels: map[string]string{"traefik.http.routers.a.rule": "Host(`x`)"}}, true},
+		"tcp router":           {recipe.Service{Labels: map[string]string{"traefik.tcp.routers.a.rule": "HostSNI(`*`)"}}, true},
+		"udp router":           {recipe.Service{Labels: map[string]string{"traefik.udp.routers.a.entrypoints": "voice"}}, true},
+		"disabled":             {recipe.Service{Labels: map[string]string{"traefik.enable": "false", "traefik.tcp.routers.a.rule": "HostSNI(`*`)"}}, false},
+		"published port":       {recipe.Service{Ports: []recipe.Port{{Target: 7000, Protocol: "tcp", Mode: "host"}}}, true},
+		"disabled, publishing": {recipe.Service{Labels: map[string]string{"traefik.enable": "false"}, Ports: []recipe.Port{{Target: 53, Protocol: "udp", Mode: "host"}}}, true},
+		"neither":              {recipe.Service{Labels: map[string]string{"coop-cloud.x.version": "1"}}, false},
+	} {
+		if got := routed(tc.s); got != tc.want {
+			t.Errorf("%s: routed = %v, want %v", name, got, tc.want)
+		}
+	}
 }
