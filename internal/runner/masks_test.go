@@ -76,3 +76,21 @@ func TestOutputsMaskedBeforeEncoding(t *testing.T) {
 		t.Errorf("results: %+v", res)
 	}
 }
+
+// A secret made by a command in the recipe's image is what that image
+// prints, so the recipe controls it: a short word ("fail") is refused,
+// never registered as a mask that would blank it in every report.
+func TestSecretCommandCannotMaskAWord(t *testing.T) {
+	toml := "[secrets.api_key]\nvalue = \"api-key-{{.RunID}}\"\n[secrets.salt]\nrandom = { length = 40 }\n" +
+		"[secrets.plc_key]\ncommand = [\"/bin/busybox\", \"echo\", \"fail\"]\n"
+	var masksFail bool
+	opts := Options{Recipe: fixture(t, "supplied-secrets"), Enrollment: writeEnrollment(t, toml), Stages: []string{StageInstall}}
+	opts.afterStage = func(_ context.Context, stage string, r *Run) {
+		masksFail = masksFail || r.Redact.String("a fail") != "a fail"
+	}
+	res, progress := execute(t, opts)
+	wantStage(t, res, StageInstall, results.Fail, "secrets.plc_key.command", "printed a value of 4 characters")
+	if masksFail || strings.Contains(progress, "***") {
+		t.Errorf("the word the image printed is masked:\n%s", progress)
+	}
+}

@@ -217,6 +217,14 @@ func (r *Run) runSecretCommands(ctx context.Context) error {
 		if v == "" {
 			return fmt.Errorf("%s %s printed nothing on its standard output: the value is what it prints", r.Enrollment.File, key)
 		}
+		// The value is what the recipe's image printed, text the recipe
+		// controls, and it becomes a mask in every report: it must be long
+		// enough not to be a word of them (masking "fail" would blank it
+		// everywhere). See masks.go.
+		if len(v) < minMask {
+			return &recipe.ConfigError{File: r.Enrollment.File, Key: key,
+				Msg: fmt.Sprintf("printed a value of %d characters: a value made in the recipe's image needs at least %d, as every report masks it", len(v), minMask)}
+		}
 		if err := r.keepSecret(name, v, key); err != nil {
 			return err
 		}
