@@ -83,10 +83,33 @@ type Timeouts struct {
 
 type timeouts struct{ deploy, custom time.Duration }
 
-// Probe is the readiness probe.
+// Probe is the readiness probe. Path and Statuses are for HTTP; TCP and
+// UDP adjust the probe of the app's TCP and UDP ways in (Traefik TCP/UDP
+// routers, published ports), each found by its service and port.
 type Probe struct {
-	Path     string `toml:"path"`
-	Statuses []int  `toml:"statuses"`
+	Path     string        `toml:"path"`
+	Statuses []int         `toml:"statuses"`
+	TCP      []StreamProbe `toml:"tcp"`
+	UDP      []StreamProbe `toml:"udp"`
+}
+
+// StreamProbe is what a ready TCP or UDP stream answers. Without one, a
+// TCP stream is ready once it accepts a connection, and a UDP stream is
+// not probed (UDP has no connection: only an answer proves anything).
+type StreamProbe struct {
+	// Service is the compose service the stream reaches.
+	Service string `toml:"service"`
+	// Port is its container port; 0 = the service's only stream of the
+	// protocol.
+	Port int `toml:"port"`
+	// Send is written once connected (TCP) or sent as a datagram (UDP,
+	// where it is required).
+	Send string `toml:"send"`
+	// Expect must appear in the answer (a banner, a reply to Send).
+	Expect string `toml:"expect"`
+	// Skip leaves the stream out of readiness (a port that answers only
+	// once a client has set something up), with the reason.
+	Skip string `toml:"skip"`
 }
 
 // Parity statuses.
@@ -222,8 +245,10 @@ func knownKeys(key []string) string {
 		keys = []string{"name", "upstream", "mirror", "path", "ref"}
 	case key[0] == "timeouts":
 		keys = []string{"deploy", "custom"}
+	case key[0] == "probe" && len(key) > 2:
+		keys = []string{"service", "port", "send", "expect", "skip"}
 	case key[0] == "probe":
-		keys = []string{"path", "statuses"}
+		keys = []string{"path", "statuses", "tcp", "udp"}
 	case key[0] == "parity":
 		keys = []string{"upstream", "status", "test", "verifies", "reason"}
 	case key[0] == "upgrade":
@@ -297,6 +322,9 @@ func (e *Enrollment) check() error {
 		if st < 100 || st > 599 {
 			return &recipe.ConfigError{File: e.File, Key: "probe.statuses", Msg: fmt.Sprintf("%d is not an HTTP status", st)}
 		}
+	}
+	if err := e.Probe.checkStreams(e.File); err != nil {
+		return err
 	}
 	for _, name := range sortedKeys(e.Env) {
 		if _, err := template.New(name).Option("missingkey=error").Parse(e.Env[name]); err != nil {
@@ -402,4 +430,50 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// checkStreams checks the TCP and UDP probes: each names a service, a
+// port or none, and a UDP probe something to send, once per stream.
+func (p Probe) checkStreams(file string) error {
+	for _, proto := range []struct {
+		name   string
+		probes []StreamProbe
+	}{{"tcp", p.TCP}, {"udp", p.UDP}} {
+		seen := map[string]bool{}
+		for i, sp := range proto.probes {
+			key := fmt.Sprintf("probe.%s[%d]", proto.name, i)
+			id := fmt.Sprintf("%s:%d", sp.Service, sp.Port)
+			switch {
+			case strings.TrimSpace(sp.Service) == "":
+				return &recipe.ConfigError{File: file, Key: key + ".service", Msg: "is required: the compose service the stream reaches"}
+			case sp.Port < 0 || sp.Port > 65535:
+				return &recipe.ConfigError{File: file, Key: key + ".port", Msg: fmt.Sprintf("%d is not a port", sp.Port)}
+			case proto.name == "udp" && sp.Send == "" && sp.Skip == "":
+				return &recipe.ConfigError{File: file, Key: key + ".send", Msg: "is required for UDP: only an answer to it proves the app is ready (or set skip with a reason)"}
+			case sp.Skip != "" && (sp.Send != "" || sp.Expect != ""):
+				return &recipe.ConfigError{File: file, Key: key + ".skip", Msg: "leaves the stream unprobed: send and expect would be ignored"}
+			case seen[id]:
+				return &recipe.ConfigError{File: file, Key: key, Msg: fmt.Sprintf("a second probe of %s %s", proto.name, id)}
+			}
+			seen[id] = true
+		}
+	}
+	return nil
+}
+
+// StreamProbe returns the probe recipe.toml gives the stream of the
+// protocol ("tcp" or "udp") reaching port of service: one naming that
+// port, else one naming the service without a port when only is set
+// (the stream is the service's only one of the protocol).
+func (p Probe) StreamProbe(protocol, service string, port int, only bool) (StreamProbe, bool) {
+	probes := p.TCP
+	if protocol == "udp" {
+		probes = p.UDP
+	}
+	for _, sp := range probes {
+		if sp.Service == service && (sp.Port == port || sp.Port == 0 && only) {
+			return sp, true
+		}
+	}
+	return StreamProbe{}, false
 }

@@ -77,6 +77,13 @@ func TestParseErrors(t *testing.T) {
 		"grant without reason": {"[[policy.grant]]\nservice = \"app\"\nkey = \"volumes\"\n", 0, "policy.grant[0]", "needs a reason"},
 		"grant of a bad key":   {"[[policy.grant]]\nservice = \"app\"\nkey = \"image\"\nreason = \"r\"\n", 0, "policy.grant[0]", "not a service key"},
 		"grant typo":           {"[[policy.grant]]\nservice = \"app\"\nkye = \"volumes\"\n", 3, "policy.grant.kye", "known here: service, key, value, reason"},
+		"tcp probe typo":       {"[[probe.tcp]]\nservice = \"app\"\nexpcet = \"hi\"\n", 3, "probe.tcp.expcet", "known here: service, port, send, expect, skip"},
+		"probe typo":           {"[probe]\nudpp = 1\n", 2, "probe.udpp", "known here: path, statuses, tcp, udp"},
+		"tcp probe no service": {"[[probe.tcp]]\nport = 7000\n", 0, "probe.tcp[0].service", "is required"},
+		"udp probe no send":    {"[[probe.udp]]\nservice = \"app\"\nexpect = \"x\"\n", 0, "probe.udp[0].send", "is required for UDP"},
+		"probe bad port":       {"[[probe.tcp]]\nservice = \"app\"\nport = 70000\n", 0, "probe.tcp[0].port", "70000 is not a port"},
+		"probe twice":          {"[[probe.tcp]]\nservice = \"app\"\n[[probe.tcp]]\nservice = \"app\"\nexpect = \"x\"\n", 0, "probe.tcp[1]", "a second probe of tcp app:0"},
+		"skip and expect":      {"[[probe.tcp]]\nservice = \"app\"\nskip = \"r\"\nexpect = \"x\"\n", 0, "probe.tcp[0].skip", "would be ignored"},
 		"unknown status":       {"[[parity]]\nupstream = \"tests/a.py\"\nstatus = \"done\"\nverifies = \"x\"\n", 0, "parity[0]", "ported, deferred, not-applicable or todo"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -133,5 +140,52 @@ func TestLoad(t *testing.T) {
 	e, err := Load(dir)
 	if err != nil || e.Upgrade.Base != "1.0.0" || e.File != filepath.Join(dir, FileName) {
 		t.Errorf("Load = %+v, %v", e, err)
+	}
+}
+
+func TestParseStreamProbes(t *testing.T) {
+	e, err := Parse("recipes/x/recipe.toml", []byte(`
+[probe]
+path = "/health"
+
+[[probe.tcp]]
+service = "echo"
+expect = "echo ready"
+
+[[probe.udp]]
+service = "echo"
+port = 7001
+send = "ping\n"
+expect = "pong"
+
+[[probe.udp]]
+service = "voice"
+skip = "answers only a real client's handshake"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		proto, svc string
+		port       int
+		only, ok   bool
+		want       string
+	}{
+		{"tcp", "echo", 7000, true, true, "echo ready"},
+		{"tcp", "echo", 7000, false, false, ""}, // the service has other TCP streams: a probe without a port names none
+		{"udp", "echo", 7001, false, true, "pong"},
+		{"udp", "echo", 7002, true, false, ""},
+		{"tcp", "other", 7000, true, false, ""},
+	} {
+		sp, ok := e.Probe.StreamProbe(tc.proto, tc.svc, tc.port, tc.only)
+		if ok != tc.ok || sp.Expect != tc.want {
+			t.Errorf("StreamProbe(%s, %s, %d, %v) = %+v, %v", tc.proto, tc.svc, tc.port, tc.only, sp, ok)
+		}
+	}
+	if sp, _ := e.Probe.StreamProbe("udp", "echo", 7001, false); sp.Send != "ping\n" {
+		t.Errorf("send = %q", sp.Send)
+	}
+	if sp, ok := e.Probe.StreamProbe("udp", "voice", 9, true); !ok || sp.Skip == "" {
+		t.Errorf("voice = %+v, %v", sp, ok)
 	}
 }
