@@ -123,8 +123,19 @@ func (backupStage) Run(ctx context.Context, r *Run) error {
 	} else if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
+	// A real folder of ours (a symlink planted in its place is replaced),
+	// and whatever sits at an archive's name goes before it is written:
+	// backup.Backup creates the archive with os.Create, which would
+	// follow a symlink the checkout committed there (see outdir).
+	dir, err := r.Out.Mkdir(BackupDir)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
 	for _, t := range targets {
-		file := filepath.Join(r.Opts.Out, BackupDir, t.Service+".tar")
+		if err := r.Out.Clear(BackupDir + "/" + t.Service + ".tar"); err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+		file := filepath.Join(dir, t.Service+".tar")
 		a, err := backup.Backup(ctx, r.Swarm, t, file, r.backupLimits(), r.Logf)
 		if err != nil {
 			return fmt.Errorf("backup: %w", err)

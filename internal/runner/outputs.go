@@ -19,14 +19,17 @@ const (
 )
 
 // openOut opens the output folder and clears what an earlier run, or the
-// checkout, left under the names this run writes: a run's outputs are its
-// own, and nothing planted there (a symlink to a runner file) is followed.
+// checkout, left under the names of the run's reports: they are its own,
+// and nothing planted there (a symlink to a runner file) is followed. The
+// backup and custom stages make their folders real ones (outdir.Mkdir)
+// and replace each file they write; an operator's folder of that name is
+// not removed.
 func openOut(dir string) (*outdir.Dir, error) {
 	out, err := outdir.Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	if err := out.Clear(ResultsFile, JUnitFile, ReportFile, BackupDir, CustomDir); err != nil {
+	if err := out.Clear(ResultsFile, JUnitFile, ReportFile); err != nil {
 		out.Close()
 		return nil, err
 	}

@@ -337,11 +337,6 @@ func TestOutputsStayInTheirFolder(t *testing.T) {
 	if md, _ := os.ReadFile(filepath.Join(out, ReportFile)); !strings.Contains(string(md), "compose.missing.yml") {
 		t.Errorf("report.md:\n%s", md)
 	}
-	for _, name := range []string{BackupDir, CustomDir} {
-		if _, err := os.Lstat(filepath.Join(out, name)); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("the planted %s is still there: %v", name, err)
-		}
-	}
 
 	link := filepath.Join(checkout, "linked-results")
 	must(t, os.Symlink(victimDir, link))
@@ -352,5 +347,43 @@ func TestOutputsStayInTheirFolder(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(victimDir); len(entries) != 0 {
 		t.Errorf("written through the symlinked output folder: %v", entries)
+	}
+}
+
+// The backup stage's archives land in a real folder of the run's own,
+// replacing whatever the checkout committed at their names: a symlinked
+// backup folder or archive is never written through.
+func TestBackupArchivesFollowNoSymlink(t *testing.T) {
+	host := t.TempDir()
+	victim := filepath.Join(host, "victim")
+	must(t, os.WriteFile(victim, []byte("the runner's file"), 0o600))
+	for name, plant := range map[string]func(out string){
+		"archive": func(out string) {
+			must(t, os.Mkdir(filepath.Join(out, BackupDir), 0o755))
+			must(t, os.Symlink(victim, filepath.Join(out, BackupDir, "app.tar")))
+		},
+		"folder": func(out string) { must(t, os.Symlink(host, filepath.Join(out, BackupDir))) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "recipe-test-results")
+			must(t, os.Mkdir(out, 0o755))
+			plant(out)
+			res, _ := execute(t, Options{Recipe: fixture(t, "example"), Stages: []string{StageInstall, StageBackup}, Out: out})
+			if st := stage(t, res, StageBackup); st.Status != results.Pass {
+				t.Fatalf("backup: %+v", st)
+			}
+			if data, _ := os.ReadFile(victim); string(data) != "the runner's file" {
+				t.Errorf("the symlink's target was overwritten (%d bytes)", len(data))
+			}
+			if entries, _ := os.ReadDir(host); len(entries) != 1 {
+				t.Errorf("written into the symlinked folder's target: %v", entries)
+			}
+			for _, p := range []string{filepath.Join(out, BackupDir), filepath.Join(out, BackupDir, "app.tar")} {
+				st, err := os.Lstat(p)
+				if err != nil || st.Mode()&os.ModeSymlink != 0 || st.Size() == 0 {
+					t.Errorf("%s: %v, %v", p, st, err)
+				}
+			}
+		})
 	}
 }
