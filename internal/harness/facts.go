@@ -40,6 +40,9 @@ type Facts struct {
 	// BrowserFlags are the Chromium flags that send the browser through
 	// the ingress.
 	BrowserFlags []string `json:"browser_flags,omitempty"`
+	// Streams are the app's TCP and UDP ways in (Traefik TCP/UDP routers,
+	// published ports), each at a local forwarder of the ingress.
+	Streams []Stream `json:"streams,omitempty"`
 	// Secrets maps each secret's compose name to its value. Never log them.
 	Secrets map[string]string `json:"secrets,omitempty"`
 	// Env is the app's resolved env (.env.sample, abra.sh exports, the
@@ -63,6 +66,18 @@ type Facts struct {
 	// have a word of its choosing masked (masking "fail" once blanked it in
 	// every report and broke junit.xml).
 	MaskFile string `json:"mask_file,omitempty"`
+}
+
+// Stream is a TCP or UDP way into the app, as the tests reach it.
+type Stream struct {
+	Protocol string `json:"protocol"` // tcp or udp
+	Service  string `json:"service"`  // the compose service it reaches
+	Port     int    `json:"port"`     // that service's container port
+	// Route says how Traefik or swarm would route to it ("tcp router
+	// echo -> echo:7000", "udp port 17001 published (host mode) -> ...").
+	Route string `json:"route"`
+	// Addr is the ingress's local forwarder (127.0.0.1:port, TCP or UDP).
+	Addr string `json:"addr"`
 }
 
 // ReadFacts reads a facts file.
