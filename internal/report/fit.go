@@ -41,6 +41,7 @@ func fitRun(run *results.Run, b budget) *results.Run {
 	c.Stages = make([]results.Stage, len(run.Stages))
 	for i, st := range run.Stages {
 		st.Reason, st.Note = clipText(st.Reason, b.text), clipText(st.Note, b.text)
+		st.Release, st.From = clipText(st.Release, b.text), clipText(st.From, b.text)
 		st.Tests = make([]results.Test, len(run.Stages[i].Tests))
 		for j, t := range run.Stages[i].Tests {
 			t.Name, t.Reason = clipText(t.Name, b.text), clipText(t.Reason, b.text)

@@ -38,8 +38,8 @@ func golden(t *testing.T, name string, got []byte) {
 
 var started = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
-// passRun is a full pass: install on the base release, an upgrade, backup
-// and both restores, with notes.
+// passRun is a full pass: a fresh install of the head, an upgrade from
+// the base release, backup and both restores, with notes.
 func passRun() *results.Run {
 	run := &results.Run{
 		Status: results.Pass, Recipe: "upgrade", Location: "https://git.example.org/recipes/upgrade.git", Ref: "refs/pull/7/head",
@@ -64,10 +64,10 @@ func passRun() *results.Run {
 				{Name: "ours release-notes", Status: results.Pass}, {Name: "ours traefik-labels", Status: results.Pass},
 				{Name: "ours config-bumps", Status: results.Skip, Reason: "no config or secret is made from a file"},
 			}},
-			{Name: "install", Status: results.Pass, DurationS: 2.1, Note: "installed release 1.0.0+1.0, which the upgrade starts from", Output: "2/2 services converged\n"},
-			{Name: "upgrade", Status: results.Pass, DurationS: 5.6, Note: "upgraded from 1.0.0+1.0 to 2.0.0+2.0; data checked with the recipe's seed/mutate/verify hooks in service app"},
-			{Name: "backup", Status: results.Pass, DurationS: 0.2, Note: "saved out/backup/app.tar"},
-			{Name: "restore", Status: results.Pass, DurationS: 9.1, Note: "in place and onto a fresh deployment", Tests: []results.Test{
+			{Name: "install", Status: results.Pass, DurationS: 2.1, Release: "2.0.0+2.0", Output: "2/2 services converged\n"},
+			{Name: "upgrade", Status: results.Pass, DurationS: 5.6, Release: "2.0.0+2.0", From: "1.0.0+1.0", Note: "upgraded from 1.0.0+1.0 to 2.0.0+2.0; data checked with the recipe's seed/mutate/verify hooks in service app"},
+			{Name: "backup", Status: results.Pass, DurationS: 0.2, Release: "2.0.0+2.0", Note: "saved out/backup/app.tar"},
+			{Name: "restore", Status: results.Pass, DurationS: 9.1, Release: "2.0.0+2.0", Note: "in place and onto a fresh deployment", Tests: []results.Test{
 				{Name: "in-place restore", Status: results.Pass, DurationS: 1.2},
 				{Name: "fresh restore", Status: results.Pass, DurationS: 7.9},
 			}},
@@ -91,8 +91,8 @@ func failRun() *results.Run {
 		Domain: "exam-c0ffee.ci.test", Stack: "exam-c0ffee_ci_test", RunID: "c0ffee", Deployer: "swarm", Ingress: "traefik",
 		Started: started, DurationS: 40,
 		Stages: []results.Stage{
-			{Name: "install", Status: results.Pass, DurationS: 8.25, Output: "\x1b[32mconverged\x1b[0m ok"},
-			{Name: "upgrade", Status: results.Fail, DurationS: 12, Reason: "data check: the data seeded into release 1.0.0+1.0 is not there after the upgrade to 2.0.0+2.0: verify hook \"test x | y\" exited 1: item <marker> not found",
+			{Name: "install", Status: results.Pass, DurationS: 8.25, Release: "2.0.0+2.0", Output: "\x1b[32mconverged\x1b[0m ok"},
+			{Name: "upgrade", Status: results.Fail, DurationS: 12, Release: "2.0.0+2.0", From: "1.0.0+1.0", Reason: "data check: the data seeded into release 1.0.0+1.0 is not there after the upgrade to 2.0.0+2.0: verify hook \"test x | y\" exited 1: item <marker> not found",
 				Output: "deploying release 1.0.0+1.0\nseed hook in service app\n```\nnot a fence\n```\nupgrading in place\n\x1b[31mverify hook failed\x1b[0m\n"},
 			{Name: "backup", Status: results.Skip, Reason: "not run: upgrade failed"},
 			{Name: "restore", Status: results.Skip, Reason: "not run: upgrade failed"},

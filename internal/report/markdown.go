@@ -54,6 +54,18 @@ func RenderMarkdown(run *results.Run, limit int) string {
 	return clipMarkdown(s, limit)
 }
 
+// releaseCell is the release a stage ran: "1.0.0 → 2.0.0" for an
+// upgrade.
+func releaseCell(st results.Stage) string {
+	switch {
+	case st.From != "" && st.Release == "":
+		return Cell("from " + st.From)
+	case st.From != "" && st.From != st.Release:
+		return Cell(st.From + " → " + st.Release)
+	}
+	return Cell(st.Release)
+}
+
 // maxTestRows is how many of a stage's tests get a row each; beyond it,
 // the ones that passed without a note share one row (the lint stage's
 // rules, a long recipe test suite).
@@ -72,13 +84,13 @@ func markdownHead(run *results.Run, lb budget) string {
 		fmt.Fprintf(&b, "\n> **Warning:** %s\n", Text(oneLine(w, 500)))
 	}
 	if len(run.Stages) > 0 {
-		b.WriteString("\n| stage | result | time | details |\n| --- | --- | --- | --- |\n")
+		b.WriteString("\n| stage | result | release | time | details |\n| --- | --- | --- | --- | --- |\n")
 		for _, st := range run.Stages {
 			details := st.Reason
 			if st.Status == results.Pass {
 				details = st.Note
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", st.Name, statusCell(st.Status), duration(st.DurationS), Cell(details))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", st.Name, statusCell(st.Status), releaseCell(st), duration(st.DurationS), Cell(details))
 			var quiet []string // passed without a word, folded into one row when many
 			rows, hidden := 0, 0
 			for _, t := range st.Tests {
@@ -91,13 +103,13 @@ func markdownHead(run *results.Run, lb budget) string {
 					continue
 				}
 				rows++
-				fmt.Fprintf(&b, "| ↳ %s | %s | %s | %s |\n", Cell(t.Name), statusCell(t.Status), duration(t.DurationS), Cell(t.Reason))
+				fmt.Fprintf(&b, "| ↳ %s | %s |  | %s | %s |\n", Cell(t.Name), statusCell(t.Status), duration(t.DurationS), Cell(t.Reason))
 			}
 			if hidden > 0 {
-				fmt.Fprintf(&b, "| ↳ %s |  |  |  |\n", moreText(hidden))
+				fmt.Fprintf(&b, "| ↳ %s |  |  |  |  |\n", moreText(hidden))
 			}
 			if len(quiet) > 0 {
-				fmt.Fprintf(&b, "| ↳ %d more | %s |  | %s |\n", len(quiet), statusCell(results.Pass), Cell(strings.Join(quiet, ", ")))
+				fmt.Fprintf(&b, "| ↳ %d more | %s |  |  | %s |\n", len(quiet), statusCell(results.Pass), Cell(strings.Join(quiet, ", ")))
 			}
 		}
 	}

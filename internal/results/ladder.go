@@ -37,7 +37,9 @@ const MaxLevel = 5
 // ComputeLadder fills r.Ladder and r.Level from the stages. notApplicable
 // maps a rung's level to the reason the recipe declared it not applicable.
 // The level is the highest rung with every rung below it passed; a rung
-// that never ran is unverified, not passed.
+// that never ran is unverified, not passed. L1 means the ref under test
+// installs fresh: an install that ran another release (Stage.Release)
+// leaves it unverified.
 func (r *Run) ComputeLadder(notApplicable map[int]string) {
 	r.Ladder = r.Ladder[:0]
 	r.Level = 0
@@ -56,6 +58,8 @@ func (r *Run) ComputeLadder(notApplicable map[int]string) {
 					rung.State, rung.Reason = RungFailed, name+" failed"
 				case st.Status == Skip && rung.State == RungPassed:
 					rung.State, rung.Reason = RungUnverified, name+" skipped: "+st.Reason
+				case name == "install" && st.Release != "" && st.Release != r.HeadRelease():
+					rung.State, rung.Reason = RungUnverified, "install ran release "+st.Release+", not the ref under test ("+r.HeadRelease()+")"
 				}
 				if rung.State == RungFailed {
 					break

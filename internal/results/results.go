@@ -82,8 +82,14 @@ type Stage struct {
 	DurationS float64 `json:"duration_s"`
 	Reason    string  `json:"reason,omitempty"`
 	// Note says what a passed stage did that the reader should know
-	// (the release install was measured on, the data check used).
+	// (the data check used, what was saved).
 	Note string `json:"note,omitempty"`
+	// Release is the release the stage ran: what was deployed when it
+	// ended (Run.HeadRelease for the ref under test, else a release tag);
+	// "" for a stage that deploys nothing (lint, teardown) or never got to.
+	Release string `json:"release,omitempty"`
+	// From is the release an upgrade started from.
+	From string `json:"from,omitempty"`
 	// Output is the captured log of the stage (redacted), for excerpts.
 	Output string `json:"output,omitempty"`
 	// Tests are the stage's own test cases (the custom stage's recipe tests).
@@ -97,6 +103,22 @@ type Test struct {
 	DurationS float64 `json:"duration_s"`
 	Reason    string  `json:"reason,omitempty"`
 	Output    string  `json:"output,omitempty"`
+}
+
+// HeadRelease names the ref under test as stages' Release does: its
+// version label, else its commit.
+func (r *Run) HeadRelease() string { return ReleaseName(r.Version, r.Commit) }
+
+// ReleaseName names a recipe at a ref: its version label, else "commit"
+// and the commit's first 12 digits, else "the working tree".
+func ReleaseName(version, commit string) string {
+	switch {
+	case version != "":
+		return version
+	case commit != "":
+		return "commit " + commit[:min(12, len(commit))]
+	}
+	return "the working tree"
 }
 
 // Stage returns the named stage, if it ran.

@@ -12,24 +12,17 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
 
-// install deploys the recipe at the ref under test, waits for convergence
-// (every task running, every healthcheck healthy) and then for readiness
-// over the app's domain. When an upgrade follows, it deploys the base
-// release instead, so the upgrade starts from it without paying for a
-// second deploy; the head's own fresh install is then proven by the
-// restore stage, which redeploys it on empty volumes.
+// install deploys the recipe at the ref under test, on a fresh stack,
+// waits for convergence (every task running, every healthcheck healthy)
+// and then for readiness over the app's domain. It always installs the
+// head, even when an upgrade follows: L1 means the pull request's head
+// installs fresh, and the upgrade stage starts over from the base release.
 type install struct{}
 
 func (install) Name() string { return StageInstall }
 
 func (install) Run(ctx context.Context, r *Run) error {
-	app := r.App
-	if base := r.upgrade.app; base != nil {
-		app = base
-		r.Logf("installing release %s, the upgrade's starting point (the upgrade stage then deploys the head over it)", r.upgrade.version)
-		r.Note("installed release %s, which the upgrade starts from", r.upgrade.version)
-	}
-	if err := r.deploy(ctx, app); err != nil {
+	if err := r.deploy(ctx, r.App); err != nil {
 		return err
 	}
 	return r.ready(ctx)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/moby/client"
+
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
@@ -100,29 +102,56 @@ func tarNames(t *testing.T, file string) map[string]bool {
 }
 
 // Release 2 of the upgrade fixture migrates release 1's data format on
-// start: install deploys release 1 (no extra deploy), the recipe's hooks
-// seed an item through the app's CLI, the upgrade keeps it. Backup and
-// restore with the same hooks then pass on release 2.
+// start. Install deploys the head (release 2) on a fresh stack: L1 means
+// the ref under test installs. The upgrade then removes it with its
+// volumes, deploys release 1, the recipe's hooks seed an item through the
+// app's CLI, and the upgrade to release 2 keeps it. Backup and restore
+// with the same hooks then pass on release 2. Each stage says which
+// release it ran.
 func TestUpgradeKeepsData(t *testing.T) {
 	testenv.FixtureImage(t, "webapp", "2")
 	repo := testenv.TaggedRecipe(t, fixture(t, "upgrade"))
-	res, progress := execute(t, Options{Recipe: repo, Enrollment: enrollment(t, "upgrade")})
+	deployed := map[string]string{} // stage -> the version label of the app service when it ended
+	opts := Options{Recipe: repo, Enrollment: enrollment(t, "upgrade")}
+	opts.afterStage = func(ctx context.Context, stage string, r *Run) {
+		svc, err := r.Swarm.API.ServiceInspect(ctx, r.App.Stack+"_app", client.ServiceInspectOptions{})
+		if err == nil {
+			deployed[stage] = svc.Service.Spec.Labels["coop-cloud."+r.App.Stack+".version"]
+		}
+	}
+	res, progress := execute(t, opts)
 	if res.Status != results.Pass || res.Level != 3 || res.BaseVersion != "1.0.0+1.0" || res.Version != "2.0.0+2.0" {
 		t.Fatalf("status %s level %d base %q version %q stages %+v\n%s", res.Status, res.Level, res.BaseVersion, res.Version, res.Stages, progress)
 	}
-	if st := wantStage(t, res, "install", results.Pass); !strings.Contains(st.Note, "1.0.0+1.0") {
-		t.Errorf("install note %q", st.Note)
+	if deployed["install"] != "2.0.0+2.0" || deployed["upgrade"] != "2.0.0+2.0" {
+		t.Errorf("deployed after each stage: %v, want the head 2.0.0+2.0 after install and upgrade", deployed)
+	}
+	if st := wantStage(t, res, "install", results.Pass); st.Release != "2.0.0+2.0" || st.From != "" || st.Note != "" {
+		t.Errorf("install %+v", st)
+	}
+	if l1 := res.Ladder[0]; l1.State != results.RungPassed {
+		t.Errorf("L1 %+v", l1)
 	}
 	st := wantStage(t, res, "upgrade", results.Pass)
-	for _, w := range []string{"upgrading in place from release 1.0.0+1.0 to 2.0.0+2.0", "seed hook in service app", "survived the upgrade"} {
+	if st.Release != "2.0.0+2.0" || st.From != "1.0.0+1.0" {
+		t.Errorf("upgrade ran %q from %q", st.Release, st.From)
+	}
+	for _, w := range []string{"removing stack " + res.Stack + " with its volumes: the upgrade starts from a fresh release 1.0.0+1.0",
+		"removing 1 service", "deploying release 1.0.0+1.0", "upgrading in place from release 1.0.0+1.0 to 2.0.0+2.0", "seed hook in service app", "survived the upgrade"} {
 		if !strings.Contains(st.Output, w) {
 			t.Errorf("upgrade output lacks %q:\n%s", w, st.Output)
 		}
 	}
-	if strings.Count(progress, "service "+res.Stack+"_app created") != 2 { // install, then the fresh restore
-		t.Errorf("want exactly two creations of the app service (install, fresh restore):\n%s", progress)
+	// Created fresh three times: the head by install, the base release by
+	// the upgrade, the head again by the fresh restore.
+	if n := strings.Count(progress, "service "+res.Stack+"_app created"); n != 3 {
+		t.Errorf("the app service was created %d times, want 3 (install, upgrade's base, fresh restore):\n%s", n, progress)
 	}
-	wantStage(t, res, "restore", results.Pass)
+	for _, name := range []string{"backup", "restore"} {
+		if st := wantStage(t, res, name, results.Pass); st.Release != "2.0.0+2.0" {
+			t.Errorf("%s ran %q", name, st.Release)
+		}
+	}
 }
 
 // A release 2 that does not migrate loses the data: the upgrade fails at

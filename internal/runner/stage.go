@@ -61,6 +61,16 @@ func (r *Run) runStage(ctx context.Context, st Stage) results.Stage {
 		res.Status, res.Reason = results.Fail, r.Redact.String(err.Error())
 		r.Logf("error: %s", res.Reason)
 	}
+	// The release the stage ran, as the report shows it: what is deployed
+	// when it ends (and, for the upgrade, what it started from). Lint
+	// reads files and teardown removes: neither runs a release, nor does a
+	// stage that skipped.
+	if st.Name() != StageLint && st.Name() != StageTeardown && res.Status != results.Skip {
+		res.Release = r.releaseOf(r.Deployed)
+		if st.Name() == StageUpgrade {
+			res.From = r.upgrade.version
+		}
+	}
 	r.Logf("%s (%.1fs)", res.Status, res.DurationS)
 	res.Output = r.Redact.String(tail(capture.String(), r.Opts.MaxOutput))
 	r.stageOut = prefixWriter(r.progress, "")

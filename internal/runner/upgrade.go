@@ -9,6 +9,7 @@ import (
 
 	"github.com/cc-ci/recipe-test/v2/internal/datacheck"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
+	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
 
 // upgradePlan is the upgrade's starting point, found at plan time.
@@ -107,21 +108,28 @@ func tagList(versions []recipe.Version) string {
 }
 
 func orUnknown(version, commit string) string {
-	switch {
-	case version != "":
-		return version
-	case commit != "":
-		return "commit " + commit[:min(12, len(commit))]
-	}
-	return "the working tree"
+	return results.ReleaseName(version, commit)
 }
 
-// upgrade deploys the base release (unless install already did), seeds
+// releaseOf names the release app is: the base release's tag, else the
+// head's name (results.Run.HeadRelease); "" for nil.
+func (r *Run) releaseOf(app *recipe.App) string {
+	switch {
+	case app == nil:
+		return ""
+	case app == r.upgrade.app:
+		return r.upgrade.version
+	}
+	return r.Result.HeadRelease()
+}
+
+// upgrade starts from a fresh base release: it removes what install
+// deployed (the head, with its volumes), deploys the base release, seeds
 // data, redeploys the same stack with the ref under test in place (as
 // `abra app deploy --chaos` does), and checks convergence, readiness and
 // that the seeded data is still there. Its error names the step that
-// failed: base deploy, seed, upgrade deploy/converge, readiness or data
-// check.
+// failed: remove, base deploy, seed, upgrade deploy/converge, readiness or
+// data check.
 type upgrade struct{}
 
 func (upgrade) Name() string { return StageUpgrade }
@@ -134,14 +142,21 @@ func (upgrade) Run(ctx context.Context, r *Run) error {
 	if u.err != nil {
 		return fmt.Errorf("base deploy: %w", u.err)
 	}
-	if r.Deployed != u.app {
-		r.Logf("deploying release %s", u.version)
-		if err := r.deploy(ctx, u.app); err != nil {
-			return fmt.Errorf("base deploy: %w", err)
+	if r.Deployed != nil {
+		// The upgrade starts from the base release alone, on empty
+		// volumes, as an operator's server running it would.
+		r.Logf("removing stack %s with its volumes: the upgrade starts from a fresh release %s", r.App.Stack, u.version)
+		if err := r.removeStack(ctx); err != nil {
+			return fmt.Errorf("remove: %w", err)
 		}
-		if err := r.ready(ctx); err != nil {
-			return fmt.Errorf("base %w", err)
-		}
+		r.Deployed = nil
+	}
+	r.Logf("deploying release %s", u.version)
+	if err := r.deploy(ctx, u.app); err != nil {
+		return fmt.Errorf("base deploy: %w", err)
+	}
+	if err := r.ready(ctx); err != nil {
+		return fmt.Errorf("base %w", err)
 	}
 	check := r.checker(u.app)
 	marker := newMarker(r.Result.RunID)
