@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,6 +29,8 @@ func TestSuppliedSecretsInstall(t *testing.T) {
 	out := t.TempDir()
 	opts := Options{Recipe: fixture(t, "supplied-secrets"), Enrollment: enrollment(t, "supplied-secrets"), Out: out,
 		Stages: []string{StageInstall}}
+	var announced []string // what the action would mask in the CI log
+	opts.OnSecret = func(v string) { announced = append(announced, v) }
 	opts.afterStage = func(ctx context.Context, stage string, r *Run) {
 		if stage != StageInstall {
 			return
@@ -78,6 +81,9 @@ func TestSuppliedSecretsInstall(t *testing.T) {
 	for name, v := range deployed {
 		if supplied[name] != v {
 			t.Errorf("secret %s: deployed %q, supplied %q", name, v, supplied[name])
+		}
+		if !slices.Contains(announced, v) {
+			t.Errorf("secret %s was not announced to OnSecret", name)
 		}
 	}
 	install := wantStage(t, res, "install", results.Pass)
