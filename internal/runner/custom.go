@@ -190,6 +190,7 @@ func (r *Run) facts(out string) *harness.Facts {
 	}
 	if r.Ingress != nil {
 		f.BaseURL, f.ProxyURL, f.BrowserFlags = r.Ingress.BaseURL(), r.Ingress.ProxyURL().String(), r.Ingress.BrowserFlags()
+		f.Streams = streamFacts(r.Ingress)
 	}
 	return f
 }

@@ -91,12 +91,16 @@ func (r *Run) deploy(ctx context.Context, app *recipe.App) error {
 	return nil
 }
 
-// ready probes the app over its domain through the run's ingress.
+// ready probes the app over its domain through the run's ingress, then
+// its TCP and UDP ways in (readyStreams).
 func (r *Run) ready(ctx context.Context) error {
 	if err := r.openIngress(ctx); err != nil {
 		// No router this ingress can serve is the app not being reachable:
 		// a readiness failure of a deployed app, not bad input.
 		return fmt.Errorf("readiness: %w", err)
+	}
+	if !r.probesHTTP() {
+		return r.readyStreams(ctx)
 	}
 	path := r.Opts.ProbePath
 	if path == "" {
@@ -110,7 +114,7 @@ func (r *Run) ready(ctx context.Context) error {
 		return fmt.Errorf("readiness: %w", err)
 	}
 	r.Logf("ready: GET %s%s answered %d", r.Ingress.BaseURL(), path, res.Status)
-	return nil
+	return r.readyStreams(ctx)
 }
 
 // openIngress creates the run's ingress once; later stages reuse it.

@@ -197,6 +197,9 @@ func (r *Run) plan(ctx context.Context) error {
 		if err := r.checkEnrollment(); err != nil {
 			return &PlanError{err}
 		}
+		if err := checkStreamProbes(r.Enrollment, app); err != nil {
+			return &PlanError{err}
+		}
 		r.applyEnrollment()
 		r.Result.Enrollment = r.Enrollment.File
 	}

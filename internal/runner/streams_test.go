@@ -1,0 +1,104 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/cc-ci/recipe-test/v2/internal/recipe"
+	"github.com/cc-ci/recipe-test/v2/internal/results"
+	"github.com/cc-ci/recipe-test/v2/internal/testenv"
+)
+
+// An app reached over TCP and UDP only (a Traefik TCP router with
+// HostSNI(`*`), a UDP router, and a service publishing both in host mode)
+// installs on the real swarm: readiness probes each stream at its task
+// through the direct ingress (the banner, a UDP echo, a TCP accept) instead
+// of failing for want of an HTTP router, and the recipe's tests reach every
+// stream through the harness.
+func TestInstallOverTCPAndUDP(t *testing.T) {
+	testenv.FixtureImage(t, "streams", "1")
+	res, progress := execute(t, Options{Recipe: fixture(t, "streams"), Enrollment: enrollment(t, "streams"),
+		Stages: []string{StageInstall, StageCustom}})
+	if res.Status != results.Pass {
+		t.Fatalf("status %s stages %+v\n%s", res.Status, res.Stages, progress)
+	}
+	install := wantStage(t, res, "install", results.Pass)
+	for _, want := range []string{
+		"ready: tcp router " + res.Stack + "-line -> echo:7000 answered \"streams ready",
+		"ready: udp router " + res.Stack + "-dgram -> echo:7001 answered \"echo: ping\"",
+		"ready: udp port ", "published (host mode) -> published:7001 answered \"echo: ping\"",
+		"published (host mode) -> published:7000 accepted a connection",
+	} {
+		if !strings.Contains(install.Output, want) {
+			t.Errorf("install output lacks %q:\n%s", want, install.Output)
+		}
+	}
+	if strings.Contains(install.Output, "GET http://") {
+		t.Errorf("readiness asked HTTP of an app with no HTTP router:\n%s", install.Output)
+	}
+	custom := wantStage(t, res, "custom", results.Pass)
+	passed := map[string]bool{}
+	for _, tc := range custom.Tests {
+		passed[tc.Name] = tc.Status == results.Pass
+	}
+	for _, name := range []string{"TestTCPRouterBannerAndEcho", "TestUDPRouterReachesTheSameApp", "TestPublishedPorts"} {
+		if !passed[name] {
+			t.Errorf("%s did not pass: %+v", name, custom.Tests)
+		}
+	}
+}
+
+// A stream that never answers what recipe.toml expects fails readiness,
+// naming the stream and its last answer; teardown leaves nothing.
+func TestInstallStreamNotReady(t *testing.T) {
+	testenv.FixtureImage(t, "streams", "1")
+	e := writeEnrollment(t, "[recipe]\npath = \""+fixture(t, "streams")+"\"\n\n[timeouts]\ndeploy = \"20s\"\n\n"+
+		"[[probe.tcp]]\nservice = \"published\"\nexpect = \"welcome\"\n")
+	res, progress := execute(t, Options{Recipe: fixture(t, "streams"), Enrollment: e, Stages: []string{StageInstall}})
+	install := wantStage(t, res, "install", results.Fail, "readiness", "published (host mode) -> published:7000",
+		"app not ready", `expecting "welcome"`, `answered "streams ready`)
+	// The streams before it: the TCP router's accepts; without
+	// [[probe.udp]] the UDP router's is not probed, and says so.
+	for _, want := range []string{"ready: tcp router " + res.Stack + "-line -> echo:7000 accepted a connection",
+		"udp router " + res.Stack + "-dgram -> echo:7001 not probed: UDP has no connection"} {
+		if !strings.Contains(install.Output, want) {
+			t.Errorf("install output lacks %q:\n%s", want, install.Output)
+		}
+	}
+	if td := stage(t, res, "teardown"); td.Status != results.Pass {
+		t.Errorf("teardown: %+v\n%s", td, progress)
+	}
+}
+
+// A [[probe.tcp]] or [[probe.udp]] that names no stream of the recipe is
+// bad input: exit 2, nothing deployed.
+func TestStreamProbePlanErrors(t *testing.T) {
+	rec := fixture(t, "streams")
+	for name, tc := range map[string]struct {
+		toml string
+		want []string
+	}{
+		"no such service": {"[[probe.tcp]]\nservice = \"web\"\n", []string{"probe.tcp[0]", "service web has no TCP router or published tcp port"}},
+		"no such port":    {"[[probe.tcp]]\nservice = \"echo\"\nport = 7001\n", []string{"probe.tcp[0].port", "no tcp stream on port 7001 (it has 7000)"}},
+		"udp port":        {"[[probe.udp]]\nservice = \"published\"\nport = 9\nsend = \"x\"\n", []string{"probe.udp[0].port", "(it has 7001)"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res, err := Execute(context.Background(), Options{Recipe: rec, Enrollment: writeEnrollment(t, tc.toml),
+				Out: t.TempDir(), NoJanitor: true, LockDir: t.TempDir(), DomainSuffix: suffix})
+			var pe *PlanError
+			if !errors.As(err, &pe) || !recipe.IsInputError(err) {
+				t.Fatalf("err = %v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q: %v", w, err)
+				}
+			}
+			if len(res.Stages) != 0 {
+				t.Errorf("stages ran: %+v", res.Stages)
+			}
+		})
+	}
+}
