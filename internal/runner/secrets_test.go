@@ -152,3 +152,29 @@ func TestSuppliedSecretsPlanErrors(t *testing.T) {
 		})
 	}
 }
+
+// A secret command that fails fails the install before anything is
+// deployed, with its exit code and standard error; its container is gone
+// and teardown leaves nothing (execute checks the residue).
+func TestSuppliedSecretCommandFails(t *testing.T) {
+	en := writeEnrollment(t, `[recipe]
+path = "`+fixture(t, "supplied-secrets")+`"
+[secrets.api_key]
+value = "key-{{.RunID}}"
+[secrets.salt]
+random = { length = 40, charset = "hex" }
+[secrets.plc_key]
+command = ["/bin/busybox", "sh", "-c", "echo made-half >&2; echo no key here >&2; exit 3"]
+`)
+	res, progress := execute(t, Options{Recipe: fixture(t, "supplied-secrets"), Enrollment: en, Stages: []string{StageInstall}})
+	if res.Status != results.Fail || res.Level != 0 {
+		t.Fatalf("status %s level %d\n%s", res.Status, res.Level, progress)
+	}
+	wantStage(t, res, "install", results.Fail, "secrets.plc_key.command exited 3", "made-half\nno key here")
+	if strings.Contains(progress, "service "+res.Stack+"_app created") {
+		t.Errorf("the app was deployed although its secret could not be made:\n%s", progress)
+	}
+	if td := stage(t, res, "teardown"); td.Status != results.Pass {
+		t.Errorf("teardown %+v", td)
+	}
+}
