@@ -118,6 +118,11 @@ func TestHostileRecipesRefusedAtPlan(t *testing.T) {
 			env:    []string{`COMPOSE_FILE="compose.yml:compose.pr.yml"`},
 			want:   []string{"compose.pr.yml: services.backend.volumes: bind-mounts host path /etc"},
 		},
+		"secret read from a host file": {
+			recipe: copyRecipe(t, example, map[string]string{"compose.pr.yml": "version: \"3.8\"\nservices:\n  app:\n    secrets: [host_key]\nsecrets:\n  host_key:\n    file: " + outside + "\n"}),
+			env:    []string{`COMPOSE_FILE="compose.yml:compose.pr.yml"`},
+			want:   []string{"compose.pr.yml: secrets.host_key.file: " + outside + " is outside the recipe"},
+		},
 		"config symlinked to a host file": {recipe: linkedConfig, want: []string{
 			"compose.yml: configs.app_conf.file: app.conf.tmpl is a symlink to " + outside + ", which is outside the recipe"}},
 	} {
