@@ -13,16 +13,16 @@ import (
 	"github.com/jstemmer/go-junit-report/v2/junit"
 	"github.com/moby/moby/client"
 
+	"github.com/cc-ci/recipe-test/v2/internal/naming"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
 
 // actBinary is act as scripts/setup-act.sh caches it.
 func actBinary(t *testing.T) string {
 	t.Helper()
-	cache := os.Getenv("RECIPE_TEST_CACHE")
-	if cache == "" {
-		home, _ := os.UserHomeDir()
-		cache = filepath.Join(home, ".cache", "recipe-test")
+	cache, err := testenv.CacheDir()
+	if err != nil {
+		t.Fatal(err)
 	}
 	bin := filepath.Join(cache, "act-0.2.89", "act")
 	if _, err := os.Stat(bin); err != nil {
@@ -40,6 +40,12 @@ func actBinary(t *testing.T) string {
 // images) and tests the enrolled example recipe on the local swarm through
 // the mounted Docker socket. The workflow prints the outputs and the JUnit
 // file, which the test checks, and nothing of the run's stack may remain.
+//
+// It runs twice: on act's default host network, and the way GitHub's
+// self-hosted runner and Gitea's act_runner run a job, on a user-defined
+// bridge network of the job's own, from which a task's docker_gwbridge
+// address cannot be reached (act then starts the action in the job
+// container's network namespace).
 func TestActionUnderAct(t *testing.T) {
 	testenv.Swarm(t)
 	act := actBinary(t)
@@ -61,10 +67,40 @@ func TestActionUnderAct(t *testing.T) {
 			api.VolumeRemove(context.Background(), "act-toolcache", client.VolumeRemoveOptions{Force: true})
 		})
 	}
+	t.Run("host network", func(t *testing.T) { runActE2E(t, api, act, root, "") })
+	t.Run("bridge network", func(t *testing.T) {
+		id, err := naming.NewRunID(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		network := "recipe-test-act-" + id
+		if _, err := api.NetworkCreate(t.Context(), network, client.NetworkCreateOptions{Driver: "bridge"}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if _, err := api.NetworkRemove(context.Background(), network, client.NetworkRemoveOptions{}); err != nil {
+				t.Errorf("remove network %s: %v", network, err)
+			}
+		})
+		log := runActE2E(t, api, act, root, network)
+		if !strings.Contains(log, "joins the run's network") {
+			t.Errorf("the action did not join the run's network from the bridge network")
+		}
+	})
+}
+
+// runActE2E runs the e2e workflow under act, on network ("" = act's
+// default, the host's), checks what it printed and that nothing of the
+// run is left, and returns act's log.
+func runActE2E(t *testing.T, api *client.Client, act, root, network string) string {
 	event := filepath.Join(t.TempDir(), "event.json")
 	os.WriteFile(event, []byte(`{"number":1,"pull_request":{"number":1,"head":{"sha":"0000000000000000000000000000000000000000","ref":"e2e"},"base":{"ref":"main"}}}`), 0o644)
-	cmd := exec.CommandContext(t.Context(), act, "pull_request", "-W", ".github/workflows/action-e2e.yml", "-e", event,
-		"-P", "ubuntu-latest=debian:bookworm-slim", "--pull=false", "--action-offline-mode", "--no-cache-server", "--rm")
+	args := []string{"pull_request", "-W", ".github/workflows/action-e2e.yml", "-e", event,
+		"-P", "ubuntu-latest=debian:bookworm-slim", "--pull=false", "--action-offline-mode", "--no-cache-server", "--rm"}
+	if network != "" {
+		args = append(args, "--network", network)
+	}
+	cmd := exec.CommandContext(t.Context(), act, args...)
 	cmd.Dir = root
 	cmd.Stdin = nil
 	cmd.WaitDelay = time.Minute
@@ -101,17 +137,19 @@ func TestActionUnderAct(t *testing.T) {
 		t.Errorf("outputs %v", lines)
 	}
 	var suites junit.Testsuites // go-junit-report's model reads JUnit back
-	if err := xml.Unmarshal([]byte(junitXML.String()), &suites); err != nil || len(suites.Suites) != 1 {
+	if err := xml.Unmarshal([]byte(junitXML.String()), &suites); err != nil || len(suites.Suites) == 0 {
 		t.Fatalf("junit: %v\n%s", err, junitXML.String())
 	}
 	var names []string
-	for _, c := range suites.Suites[0].Testcases {
-		if c.Failure != nil {
-			t.Errorf("junit failure in %s", c.Name)
+	for _, s := range suites.Suites {
+		for _, c := range s.Testcases {
+			if c.Failure != nil {
+				t.Errorf("junit failure in %s", c.Name)
+			}
+			names = append(names, s.Name+"/"+c.Name)
 		}
-		names = append(names, c.Name)
 	}
-	if !strings.Contains(strings.Join(names, " "), "custom/TestPageRendersInBrowser") {
+	if !strings.Contains(strings.Join(names, " "), "TestPageRendersInBrowser") {
 		t.Errorf("junit cases %v", names)
 	}
 	for _, want := range []string{"::group::install", "::group::custom", "[teardown] nothing left"} {
@@ -138,6 +176,16 @@ func TestActionUnderAct(t *testing.T) {
 			t.Errorf("left behind: volume %s", v.Name)
 		}
 	}
+	nets, err := api.NetworkList(t.Context(), client.NetworkListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nets.Items {
+		if strings.Contains(n.Name, "act-e2e_test") {
+			t.Errorf("left behind: network %s", n.Name)
+		}
+	}
+	return log
 }
 
 func tailLines(s string, n int) string {
