@@ -132,7 +132,7 @@ func detected(d *scaffold.Detection) string {
 		hint := code(s.Name)
 		switch {
 		case !s.Generate:
-			hint += " (supplied by the operator: generate=false)"
+			hint += " (generate=false: supplied by the operator, here by recipe.toml's `[secrets]`)"
 		case s.Length > 0:
 			hint += fmt.Sprintf(" (length %d)", s.Length)
 		}
@@ -180,6 +180,16 @@ func todo(o Options, d *scaffold.Detection) string {
 		b.WriteString("- [ ] No release tags: the upgrade stage is skipped until the recipe has a release older than the ref under test (or declare `[not_applicable] upgrade` with the reason).\n")
 	case 1:
 		b.WriteString("- [ ] One release: a branch ahead of it upgrades from it, but the release itself has nothing older to upgrade from until a second one is tagged.\n")
+	}
+	var supplied []string
+	for _, s := range d.Secrets {
+		if s.External && !s.Generate {
+			supplied = append(supplied, code(s.Name))
+		}
+	}
+	if len(supplied) > 0 {
+		fmt.Fprintf(&b, "- [ ] `[secrets]` in `%srecipe.toml` supplies %s (generate=false) with random values of the recipe's hints: check each has the form the app expects, else make it with a template or a command run in the service's image (docs/enroll-recipe.md).\n",
+			dir, strings.Join(supplied, ", "))
 	}
 	if n := len(d.UpstreamTests); n > 0 {
 		fmt.Fprintf(&b, "- [ ] %d upstream %s marked `todo` in `[[parity]]`: port each to a Go test (`ported`), or mark it `deferred` or `not-applicable` with the reason, then run `recipe-test parity %s`.\n",

@@ -30,7 +30,7 @@ func TestBodyRecipeStringsStayText(t *testing.T) {
 	d := &scaffold.Detection{Recipe: "example", ComposeFiles: []string{evil}, HookService: evil,
 		Services: []scaffold.Service{{Name: evil, Image: evil, Routers: []string{evil}, Healthcheck: evil}},
 		Probe:    scaffold.Probe{Service: evil, Path: evil, Why: evil},
-		Secrets:  []scaffold.Secret{{Name: evil, Generate: true}},
+		Secrets:  []scaffold.Secret{{Name: evil, Generate: true}, {Name: evil, External: true}},
 		Versions: []string{evil}, UpstreamTests: []string{evil}, Lint: []string{evil, evil}, LintErrors: 1, Warnings: []string{evil}}
 	floor := &results.Run{Status: results.Fail, Recipe: evil, Stages: []results.Stage{{Name: "install", Status: results.Fail, Reason: evil}}}
 	body := Body(Options{Name: "example", Upstream: "https://git.example.org/r/x.git) [x](https://evil.example", Floor: floor},
@@ -60,5 +60,23 @@ func TestBodyRecipeStringsStayText(t *testing.T) {
 		if !strings.Contains(noCode, want) && !strings.Contains(rendered, want) {
 			t.Errorf("the recipe's text %q does not show", want)
 		}
+	}
+}
+
+// A recipe with generate=false secrets gets a checklist item asking to
+// check the values the scaffold's [secrets] tables make.
+func TestBodyAsksToCheckSuppliedSecrets(t *testing.T) {
+	d := &scaffold.Detection{Recipe: "pds", Secrets: []scaffold.Secret{
+		{Name: "jwt_secret", Generate: true, External: true},
+		{Name: "plc_rotation_key", External: true, Length: 64, Charset: "hex"},
+		{Name: "smtp_password", External: true}}}
+	body := Body(Options{Name: "pds", Upstream: "https://git.example.org/r/pds.git"}, &Result{Detection: d})
+	want := "- [ ] `[secrets]` in `recipes/pds/recipe.toml` supplies `plc_rotation_key`, `smtp_password` (generate=false) with random values"
+	if !strings.Contains(body, want) {
+		t.Errorf("body lacks %q:\n%s", want, body)
+	}
+	d.Secrets = d.Secrets[:1]
+	if body := Body(Options{Name: "pds", Upstream: "https://git.example.org/r/pds.git"}, &Result{Detection: d}); strings.Contains(body, "`[secrets]` in") {
+		t.Errorf("a recipe whose secrets are all generated got the [secrets] item:\n%s", body)
 	}
 }
