@@ -39,7 +39,7 @@ func TestLeaseKeepsLiveRunAndFreesDeadOne(t *testing.T) {
 	cmd, log, done := startSlowRunWith(t, bin, nil, "--domain-suffix", suffix, "--out", t.TempDir(),
 		"--lock-dir", t.TempDir(), "--lease-ttl", "12s")
 	stack := stackOf(t, log.String())
-	api, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+	api, err := client.New(client.FromEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestRunnerCancelSequence(t *testing.T) {
 	cmd, log, done := startSlowRunWith(t, bin, []string{"GITHUB_ACTIONS=true"}, "--domain-suffix", suffix,
 		"--out", t.TempDir(), "--lock-dir", t.TempDir(), "--lease-ttl", "6s")
 	stack := stackOf(t, log.String())
-	api, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+	api, err := client.New(client.FromEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
