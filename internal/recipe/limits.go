@@ -1,9 +1,12 @@
 package recipe
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // Bounds on what reading a recipe may cost. A recipe is untrusted input:
@@ -19,10 +22,20 @@ const (
 	MaxEnvSize = 1 << 20
 )
 
-// readFile reads a recipe file of at most MaxFileSize bytes. rel names it
-// in errors, relative to the recipe.
-func readFile(path, rel string) ([]byte, error) {
-	f, err := os.Open(path)
+// readFile reads the recipe file rel (relative to the recipe folder dir)
+// of at most MaxFileSize bytes. It must stay inside the recipe once
+// symlinks are followed (see insideRecipe): a .env.sample committed as a
+// symlink to /proc/self/environ would otherwise carry the runner's
+// environment into the app's. A missing file is an fs.ErrNotExist.
+func readFile(dir, rel string) ([]byte, error) {
+	real, err := insideRecipe(dir, filepath.FromSlash(rel))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	case err != nil: // outside the recipe, or too large
+		return nil, &ConfigError{File: rel, Msg: err.Error()}
+	}
+	f, err := os.Open(filepath.Join(dir, real))
 	if err != nil {
 		return nil, err
 	}

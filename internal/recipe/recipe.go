@@ -71,7 +71,7 @@ func LoadDir(dir string) (*Recipe, error) {
 	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
 		return nil, &ConfigError{File: dir, Msg: "is not a recipe folder (it does not exist or is not a directory)"}
 	}
-	data, err := readFile(filepath.Join(abs, envSampleFile), envSampleFile)
+	data, err := readFile(abs, envSampleFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &ConfigError{File: filepath.Join(dir, envSampleFile), Msg: "missing: every recipe needs a .env.sample that sets TYPE, DOMAIN and COMPOSE_FILE"}
 	}
@@ -88,7 +88,7 @@ func LoadDir(dir string) (*Recipe, error) {
 	} else {
 		r.Name = nameFromLocation(abs)
 	}
-	if data, err := readFile(filepath.Join(abs, abraShFile), abraShFile); err == nil {
+	if data, err := readFile(abs, abraShFile); err == nil {
 		if r.AbraSh, err = ParseAbraSh(abraShFile, data); err != nil {
 			return nil, err
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -103,7 +102,7 @@ var yamlLineRe = regexp.MustCompile(`line (\d+)`)
 // loadOne parses and validates a single compose file so that an error names
 // the file it is in (the merged load cannot).
 func loadOne(dir, name string, env map[string]string) (composetypes.ConfigFile, *composetypes.Config, error) {
-	data, err := readFile(filepath.Join(dir, name), name)
+	data, err := readFile(dir, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return composetypes.ConfigFile{}, nil, &ConfigError{File: name, Msg: "missing compose file"}
 	}

@@ -3,7 +3,6 @@ package recipe
 import (
 	"bytes"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/docker/cli/cli/compose/template"
@@ -95,7 +94,7 @@ func readServiceEnvFile(dir, entry string, lookup func(string) (string, bool)) (
 	if err != nil {
 		return nil, err
 	}
-	data, err := readFile(filepath.Join(dir, rel), rel)
+	data, err := readFile(dir, rel)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", rel, err)
 	}

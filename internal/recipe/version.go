@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -170,7 +169,7 @@ func readNotes(dir, tag string) (string, error) {
 	}
 	for _, name := range names {
 		rel := "release/" + name
-		b, err := readFile(filepath.Join(dir, filepath.FromSlash(rel)), rel)
+		b, err := readFile(dir, rel)
 		if err == nil {
 			return string(b), nil
 		}
