@@ -12,7 +12,8 @@ import (
 // errOutside is why a file a compose file names may not be read.
 var errOutside = errors.New("is outside the recipe")
 
-// insideRecipe resolves a path a compose file names (a config, secret or
+// insideRecipe resolves a recipe file (.env.sample, abra.sh, a compose
+// file, release notes) or a path a compose file names (a config, secret or
 // env_file) and returns it relative to the recipe folder. The path must
 // exist and stay inside the recipe once every symlink is followed: a
 // recipe (or a pull request to one) is untrusted, and a symlink committed
