@@ -108,6 +108,7 @@ func TestRunBadLifecycleInputExit2(t *testing.T) {
 		"unknown recipe.toml key": {[]string{"--enrollment", en}, []string{"recipe.toml:5", "upgrade.from", "unknown key"}},
 		"missing release":         {[]string{"--upgrade-from", "0.9.0"}, []string{"--upgrade-from", `"0.9.0"`, "releases: none"}},
 		"unknown stage":           {[]string{"--stages", "install,lint-ish"}, []string{`"lint-ish"`, "install, upgrade, backup, restore"}},
+		"only teardown":           {[]string{"--stages", "teardown"}, []string{"nothing to test", "teardown, which always runs"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			args := append([]string{"run", "--recipe", example, "--out", t.TempDir(), "--no-janitor", "--lock-dir", t.TempDir()}, tc.args...)
@@ -159,6 +160,20 @@ func TestReportCommand(t *testing.T) {
 		"missing file":   {"report", "--from", filepath.Join(dir, "nope.json")},
 		"not results":    {"report", "--from", filepath.Join("..", "..", "go.mod")},
 		"unknown format": {"report", "--from", saved, "--format", "pdf"},
+	} {
+		if code, _, stderr := runCLI(t, args...); code != exitConfig || !strings.HasPrefix(stderr, "recipe-test: ") {
+			t.Errorf("%s: exit %d, stderr %q", name, code, stderr)
+		}
+	}
+}
+
+// cobra's own usage errors (an unknown command, a missing argument) are
+// usage errors too: exit 2, as documented.
+func TestCobraUsageErrorsExit2(t *testing.T) {
+	for name, args := range map[string][]string{
+		"unknown command":  {"nosuch"},
+		"unknown flag":     {"run", "--no-such-flag"},
+		"missing argument": {"teardown"},
 	} {
 		if code, _, stderr := runCLI(t, args...); code != exitConfig || !strings.HasPrefix(stderr, "recipe-test: ") {
 			t.Errorf("%s: exit %d, stderr %q", name, code, stderr)

@@ -77,6 +77,10 @@ second one, and never rewrites a branch a maintainer has committed to.`,
 	for _, name := range []string{"pr", "sha", "run-url", "comment-author"} {
 		_ = cmd.Flags().MarkHidden(name) // a run's flags; enroll opens its own pull request
 	}
+	// The forge flags are run's; here they name where the enrollment goes.
+	forgeFlag := cmd.Flags().Lookup("forge")
+	forgeFlag.Usage, forgeFlag.DefValue = "the forge of the CI repository and the mirror: github or gitea (required)", ""
+	cmd.Flags().Lookup("repo").Usage = "OWNER/NAME of the CI repository that holds recipes/, where the enrollment pull request goes (default $GITHUB_REPOSITORY)"
 	return cmd
 }
 

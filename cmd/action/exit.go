@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 )
@@ -33,4 +34,16 @@ func exitCode(err error) int {
 		return exitConfig
 	}
 	return exitFailed
+}
+
+// cobraUsage recognises the usage errors cobra makes itself (an unknown
+// command, a missing argument), which it returns as plain errors.
+func cobraUsage(err error) bool {
+	msg := err.Error()
+	for _, prefix := range []string{"unknown command ", "unknown flag", "unknown shorthand flag", "required flag(s) ", "accepts ", "requires at least ", "requires at most ", "invalid argument "} {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
 }

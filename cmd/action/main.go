@@ -39,6 +39,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	code := exitCode(err)
+	if cobraUsage(err) {
+		code = exitConfig // cobra's own usage errors carry no type
+	}
 	fmt.Fprintf(stderr, "recipe-test: %v\n", err)
 	return code
 }

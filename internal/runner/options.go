@@ -196,6 +196,9 @@ func (o *Options) normalize() error {
 	if err != nil {
 		return err
 	}
+	if len(stages) == 0 {
+		return fmt.Errorf("nothing to test: the stages named (%s) hold no stage but teardown, which always runs; name at least one of %s", strings.Join(o.Stages, ","), strings.Join(implemented, ", "))
+	}
 	o.Stages = stages
 	if o.RecipesDir == "" {
 		o.RecipesDir = enroll.DefaultRecipesDir()
