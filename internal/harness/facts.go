@@ -74,7 +74,7 @@ type Stream struct {
 	Service  string `json:"service"`  // the compose service it reaches
 	Port     int    `json:"port"`     // that service's container port
 	// Route says how Traefik or swarm would route to it ("tcp router
-	// echo -> echo:7000", "udp port 17001 published (host mode) -> ...").
+	// echo -> echo:7000", "udp port 17001 published in host mode -> ...").
 	Route string `json:"route"`
 	// Addr is the ingress's local forwarder (127.0.0.1:port, TCP or UDP).
 	Addr string `json:"addr"`

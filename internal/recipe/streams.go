@@ -45,7 +45,8 @@ type StreamRoute struct {
 }
 
 // String names the route for humans: "tcp router echo -> echo:7000",
-// "udp port 7001 published (host mode) -> echo:7001".
+// "udp port 17001 published in host mode -> echo:7001", "tcp port
+// published in host mode (host port picked by swarm) -> echo:7000".
 func (s StreamRoute) String() string {
 	dest := s.External
 	if s.Target != "" {
@@ -54,7 +55,10 @@ func (s StreamRoute) String() string {
 	if s.Router != "" {
 		return fmt.Sprintf("%s router %s -> %s", s.Protocol, s.Router, dest)
 	}
-	return fmt.Sprintf("%s port %d published (%s mode) -> %s", s.Protocol, s.Published, s.Mode, dest)
+	if s.Published == 0 {
+		return fmt.Sprintf("%s port published in %s mode (host port picked by swarm) -> %s", s.Protocol, s.Mode, dest)
+	}
+	return fmt.Sprintf("%s port %d published in %s mode -> %s", s.Protocol, s.Published, s.Mode, dest)
 }
 
 func portText(p int) string {

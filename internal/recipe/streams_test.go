@@ -65,10 +65,11 @@ func TestStreams(t *testing.T) {
 		},
 		"published ports": {
 			extra: "    ports:\n      - target: 7000\n        published: 17000\n        mode: host\n" +
-				"      - target: 7001\n        published: 17001\n        protocol: udp\n        mode: host\n      - \"8080:80\"\n",
+				"      - target: 7001\n        published: 17001\n        protocol: udp\n        mode: host\n      - \"8080:80\"\n" +
+				"      - target: 7002\n        mode: host\n",
 			labels: []string{"coop-cloud.${STACK_NAME}.version=1.0.0+1"},
-			want: []string{"tcp port 17000 published (host mode) -> app:7000", "udp port 17001 published (host mode) -> app:7001",
-				"tcp port 8080 published (ingress mode) -> app:80"},
+			want: []string{"tcp port 17000 published in host mode -> app:7000", "udp port 17001 published in host mode -> app:7001",
+				"tcp port 8080 published in ingress mode -> app:80", "tcp port published in host mode (host port picked by swarm) -> app:7002"},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -28,8 +28,8 @@ func TestInstallOverTCPAndUDP(t *testing.T) {
 	for _, want := range []string{
 		"ready: tcp router " + res.Stack + "-line -> echo:7000 answered \"streams ready",
 		"ready: udp router " + res.Stack + "-dgram -> echo:7001 answered \"echo: ping\"",
-		"ready: udp port ", "published (host mode) -> published:7001 answered \"echo: ping\"",
-		"published (host mode) -> published:7000 accepted a connection",
+		"ready: udp port ", "published in host mode (host port picked by swarm) -> published:7001 answered \"echo: ping\"",
+		"published in host mode (host port picked by swarm) -> published:7000 accepted a connection",
 	} {
 		if !strings.Contains(install.Output, want) {
 			t.Errorf("install output lacks %q:\n%s", want, install.Output)
@@ -57,7 +57,7 @@ func TestInstallStreamNotReady(t *testing.T) {
 	e := writeEnrollment(t, "[recipe]\npath = \""+fixture(t, "streams")+"\"\n\n[timeouts]\ndeploy = \"20s\"\n\n"+
 		"[[probe.tcp]]\nservice = \"published\"\nexpect = \"welcome\"\n")
 	res, progress := execute(t, Options{Recipe: fixture(t, "streams"), Enrollment: e, Stages: []string{StageInstall}})
-	install := wantStage(t, res, "install", results.Fail, "readiness", "published (host mode) -> published:7000",
+	install := wantStage(t, res, "install", results.Fail, "readiness", "published in host mode (host port picked by swarm) -> published:7000",
 		"app not ready", `expecting "welcome"`, `answered "streams ready`)
 	// The streams before it: the TCP router's accepts; without
 	// [[probe.udp]] the UDP router's is not probed, and says so.

@@ -88,7 +88,7 @@ func TestUDPRouterReachesTheSameApp(t *testing.T) {
 // ports it publishes, over both protocols.
 func TestPublishedPorts(t *testing.T) {
 	env := harness.Load(t)
-	if s := env.Stream(t, "tcp", "published", 7000); !strings.Contains(s.Route, "published (host mode)") {
+	if s := env.Stream(t, "tcp", "published", 7000); !strings.Contains(s.Route, "published in host mode") {
 		t.Errorf("route = %q", s.Route)
 	}
 	c := env.DialTCP(t, "published", 7000)
