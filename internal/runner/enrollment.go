@@ -132,6 +132,7 @@ func (r *Run) addGrants(used []recipe.Grant) {
 		rg := results.Grant{Service: g.Service, Key: g.Key, Value: g.Value, Reason: g.Reason}
 		if !slices.Contains(r.Result.Grants, rg) {
 			r.Result.Grants = append(r.Result.Grants, rg)
+			r.Logf("plan: deploy policy grant %s used: %s", g, g.Reason)
 		}
 	}
 }
