@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/cc-ci/recipe-test/v2/internal/heartbeat"
 )
 
 // ProbeOptions says what a ready app answers.
@@ -72,6 +74,7 @@ func Probe(ctx context.Context, ing Ingress, opts ProbeOptions) (ProbeResult, er
 	pctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	last := ""
+	beat := heartbeat.New(progress, opts.Timeout, 0)
 	for {
 		res.Attempts++
 		status, loc, state, body := probeOnce(pctx, &client, res.URL)
@@ -88,9 +91,8 @@ func Probe(ctx context.Context, ing Ingress, opts ProbeOptions) (ProbeResult, er
 		}
 		// An attempt cut short because the probe itself ended says nothing
 		// about the app: the error keeps the last real answer.
-		cut := status == 0 && pctx.Err() != nil
-		if state != last && !cut {
-			progress(fmt.Sprintf("GET %s: %s", res.URL, state))
+		if cut := status == 0 && pctx.Err() != nil; !cut {
+			beat.Update(fmt.Sprintf("GET %s: %s", res.URL, state))
 			last = state
 		}
 		t := time.NewTimer(opts.Interval)

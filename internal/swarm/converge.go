@@ -8,6 +8,7 @@ import (
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
 
+	"github.com/cc-ci/recipe-test/v2/internal/heartbeat"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 )
 
@@ -59,7 +60,10 @@ func (c *Client) Converge(ctx context.Context, app *recipe.App, timeout time.Dur
 	again.Stop()
 	defer again.Stop()
 
-	var last string
+	beat := heartbeat.New(func(line string) {
+		progress(line)
+		c.Log.Info(line, "stack", app.Stack)
+	}, timeout, 0)
 	var states []serviceStatus
 	watch := failureWatch{}
 	for {
@@ -70,11 +74,7 @@ func (c *Client) Converge(ctx context.Context, app *recipe.App, timeout time.Dur
 		case err == nil:
 			states = cur
 			watch.mark(states, time.Now())
-			if line := summary(states); line != last {
-				progress(line)
-				c.Log.Info(line, "stack", app.Stack)
-				last = line
-			}
+			beat.Update(summary(states))
 			if done, hopeless := verdict(states); done {
 				return nil
 			} else if hopeless != "" {
