@@ -65,6 +65,17 @@ type Probe struct {
 	// default (200, 301, 302).
 	Statuses []int
 	Why      string // from which label or healthcheck it was guessed
+	// Streams are the app's TCP and UDP ways in (Traefik TCP/UDP routers,
+	// published ports), which readiness probes too.
+	Streams []Stream
+}
+
+// Stream is a TCP or UDP way into the app.
+type Stream struct {
+	Protocol string // tcp or udp
+	Service  string // the compose service it reaches
+	Port     int    // that service's container port
+	Route    string // how Traefik or swarm routes to it
 }
 
 // Secret is one secret the recipe uses and how recipe-test generates it.
@@ -163,7 +174,7 @@ func (d *Detection) detectServices(app *recipe.App) {
 		}
 		d.Services = append(d.Services, out)
 	}
-	if !anyRouter {
+	if !anyRouter && len(app.Streams()) == 0 {
 		d.Warnings = append(d.Warnings, "no service has a traefik HTTP router (traefik.http.routers.*.rule): the app is not reachable over its domain, so there is nothing to probe")
 	}
 }

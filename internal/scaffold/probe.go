@@ -11,12 +11,16 @@ import (
 // detectProbe guesses the readiness probe from the primary router and the
 // healthcheck of the service carrying it.
 func (d *Detection) detectProbe(app *recipe.App) {
+	streams := detectStreams(app)
 	svc, r, ok := app.PrimaryRouter()
 	if !ok {
-		d.Probe = Probe{Why: "no service has a traefik HTTP router, so there is no path to probe over the app's domain"}
+		d.Probe = Probe{Why: "no service has a traefik HTTP router, so there is no path to probe over the app's domain", Streams: streams}
+		if len(streams) > 0 {
+			d.Probe.Why += "; readiness probes its TCP and UDP ways in instead"
+		}
 		return
 	}
-	d.Probe = Probe{Service: svc.Name, Path: r.ProbePath()}
+	d.Probe = Probe{Service: svc.Name, Path: r.ProbePath(), Streams: streams}
 	router := fmt.Sprintf("service %s's traefik router (%s)", svc.Name, routerSummary(r))
 	if !r.Serves(app.Domain) {
 		router += ", the first router found: none names $DOMAIN literally"
@@ -53,4 +57,20 @@ func servesPath(r recipe.Router, p string) bool {
 		}
 	}
 	return false
+}
+
+// detectStreams lists the app's TCP and UDP ways in that reach a known
+// port of one of its services, once per protocol, service and port.
+func detectStreams(app *recipe.App) []Stream {
+	var out []Stream
+	seen := map[string]bool{}
+	for _, r := range app.Streams() {
+		key := fmt.Sprintf("%s %s:%d", r.Protocol, r.Target, r.Port)
+		if r.Target == "" || r.Port == 0 || seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, Stream{Protocol: r.Protocol, Service: r.Target, Port: r.Port, Route: generic(r.String())})
+	}
+	return out
 }

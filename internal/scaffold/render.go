@@ -53,6 +53,7 @@ func renderTOML(d *Detection, o Options, testFile string) []byte {
 }
 
 func writeProbe(w *tomlWriter, p Probe) {
+	defer writeStreamProbes(w, p.Streams)
 	if p.Path == "" {
 		w.para("", "No [probe]: "+p.Why+". Add one (path, statuses) if the app answers HTTP some other way.")
 		return
@@ -284,4 +285,30 @@ func TestHomePage(t *testing.T) {
 	}
 }
 `, pkg, name)
+}
+
+// writeStreamProbes writes a commented probe for each TCP and UDP way in:
+// what a ready one answers is the app's protocol, which only a person can
+// say.
+func writeStreamProbes(w *tomlWriter, streams []Stream) {
+	if len(streams) == 0 {
+		return
+	}
+	w.b.WriteString("\n")
+	w.para("", "TCP and UDP ways in, probed after HTTP (or instead of it): a TCP one is ready once it accepts a connection, "+
+		"or, with a [[probe.tcp]], once it answers what expect says (after send, if given); a UDP one is probed only with a "+
+		"[[probe.udp]] (send is required: only an answer proves the app is up). The recipe's tests dial them with "+
+		"env.DialTCP and env.DialUDP (service, port).")
+	for _, s := range streams {
+		w.para("", s.Route+":")
+		w.line("# [[probe." + s.Protocol + "]]")
+		w.line("# service = " + tomlString(s.Service))
+		w.line("# port = " + strconv.Itoa(s.Port))
+		if s.Protocol == recipe.UDP {
+			w.line(`# send = "..."      # a datagram the app answers`)
+		} else {
+			w.line(`# send = "..."      # optional: written once connected`)
+		}
+		w.line(`# expect = "..."    # in the answer: a banner, a reply to send`)
+	}
 }

@@ -367,7 +367,7 @@ func TestDetectRoutersWithoutBackup(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if toml := string(files[enroll.FileName]); strings.Contains(toml, "# [hooks]\n") || strings.Contains(toml, "# service = ") {
+			if toml := string(files[enroll.FileName]); strings.Contains(toml, "[hooks]\n") {
 				t.Errorf("recipe.toml proposes hooks without a backed-up service:\n%s", toml)
 			}
 		})
@@ -725,5 +725,44 @@ func TestWrite(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(dir), "escape")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Write wrote outside its folder: %v", err)
+	}
+}
+
+// An app reached over TCP and UDP only gets no HTTP probe and no warning
+// for it, but a commented probe for each way in, and its recipe.toml
+// still loads strictly.
+func TestScaffoldStreams(t *testing.T) {
+	d, err := Detect(miniRecipe(t, []string{`"traefik.tcp.routers.line.rule=HostSNI(` + "`*`" + `)"`,
+		`"traefik.tcp.services.line.loadbalancer.server.port=7000"`, `"traefik.udp.routers.voice.entrypoints=voice"`,
+		`"traefik.udp.services.voice.loadbalancer.server.port=7001"`}, ""), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Probe.Path != "" || len(d.Probe.Streams) != 2 || !strings.Contains(d.Probe.Why, "probes its TCP and UDP ways in instead") {
+		t.Errorf("probe %+v", d.Probe)
+	}
+	if slices.ContainsFunc(d.Warnings, func(w string) bool { return strings.Contains(w, "no service has a traefik HTTP router") }) {
+		t.Errorf("warnings %q", d.Warnings)
+	}
+	e, files := scaffoldInto(t, d, Options{Name: "mini"}, t.TempDir())
+	toml := string(files[enroll.FileName])
+	for _, want := range []string{"# tcp router line -> app:7000:", "# [[probe.tcp]]\n# service = \"app\"\n# port = 7000\n",
+		"# udp router voice -> app:7001:", "# [[probe.udp]]\n# service = \"app\"\n# port = 7001\n# send = ", "env.DialTCP"} {
+		if !strings.Contains(toml, want) {
+			t.Errorf("recipe.toml lacks %q:\n%s", want, toml)
+		}
+	}
+	if len(e.Probe.TCP)+len(e.Probe.UDP) != 0 {
+		t.Errorf("the scaffold set stream probes: %+v", e.Probe)
+	}
+}
+
+// go-ssb-room's muxrpc TCP router, beside its HTTP one, is a way in the
+// scaffold proposes to probe.
+func TestDetectCorpusTCPRouter(t *testing.T) {
+	d := detectCorpus(t, "go-ssb-room")
+	want := Stream{Protocol: "tcp", Service: "app", Port: 8008, Route: "tcp router $STACK_NAME-muxrpc -> app:8008"}
+	if len(d.Probe.Streams) != 1 || d.Probe.Streams[0] != want || d.Probe.Path != "/" {
+		t.Errorf("probe %+v, want HTTP / and the stream %+v", d.Probe, want)
 	}
 }
