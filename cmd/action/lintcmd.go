@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cc-ci/recipe-test/v2/internal/lint"
+	"github.com/cc-ci/recipe-test/v2/internal/naming"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 )
 
@@ -44,7 +45,7 @@ that cannot be loaded, after reporting the rules that read its files.`,
 			}
 			in := lint.Load(src, lintDomain)
 			rep := lint.Check(in)
-			if err := printLint(cmd.OutOrStdout(), rep); err != nil {
+			if err := printLint(cmd.OutOrStdout(), rep, placeholders()); err != nil {
 				return err
 			}
 			name := args[0]
@@ -75,7 +76,7 @@ that cannot be loaded, after reporting the rules that read its files.`,
 
 // printLint writes one line per rule: verdict, abra's id or "ours", the
 // rule, and what broke it with the fix, or why it was skipped.
-func printLint(out io.Writer, rep lint.Report) error {
+func printLint(out io.Writer, rep lint.Report, names *strings.Replacer) error {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	for _, res := range rep.Results {
 		verdict, detail := string(res.Status), ""
@@ -86,7 +87,15 @@ func printLint(out io.Writer, rep lint.Report) error {
 			verdict = string(res.Rule.Severity)
 			detail = strings.Join(res.Findings, "; ") + " (fix: " + res.Rule.Fix + ")"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", verdict, res.Rule.Ref(), res.Rule.ID, detail)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", verdict, res.Rule.Ref(), res.Rule.ID, names.Replace(detail))
 	}
 	return w.Flush()
+}
+
+// placeholders shows the names lint resolved the recipe under as the
+// recipe writes them: lint deploys nothing, so its stack and domain are
+// stand-ins that would only puzzle a reader.
+func placeholders() *strings.Replacer {
+	stack := naming.StackName(lintDomain)
+	return strings.NewReplacer(stack, "${STACK_NAME}", lintDomain, "${DOMAIN}")
 }

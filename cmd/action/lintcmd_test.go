@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cc-ci/recipe-test/v2/internal/naming"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
 
@@ -119,5 +120,36 @@ func TestLintCommandUnloadable(t *testing.T) {
 	}
 	if v, d := lintLine(t, out, "R008", "env-sample"); v != "error" || !strings.HasPrefix(d, ".env.sample is missing") {
 		t.Errorf("R008: %s %q", v, d)
+	}
+}
+
+// lint deploys nothing: the stand-in stack and domain it resolves under
+// are shown as the recipe writes them, ${STACK_NAME} and ${DOMAIN}.
+func TestLintCommandShowsPlaceholders(t *testing.T) {
+	src := filepath.Join("..", "..", "testdata", "recipes", "example")
+	files := map[string]string{}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[e.Name()] = string(b)
+	}
+	// No version label: the finding names the label it wants.
+	files["compose.yml"] = strings.Replace(files["compose.yml"], `- "coop-cloud.${STACK_NAME}.version=1.0.0+1.0"`, "", 1)
+	code, out, stderr := runCLI(t, "lint", writeDir(t, files))
+	v, d := lintLine(t, out, "ours", "version-label")
+	if code != exitOK || v != "warning" || !strings.Contains(d, "coop-cloud.${STACK_NAME}.version") {
+		t.Errorf("exit %d, version-label %s %q\n%s", code, v, d, stderr)
+	}
+	if strings.Contains(out, naming.StackName(lintDomain)) || strings.Contains(out, lintDomain) {
+		t.Errorf("the stand-in names show:\n%s", out)
 	}
 }
