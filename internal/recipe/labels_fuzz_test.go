@@ -8,7 +8,8 @@ import (
 // FuzzTraefikLabels feeds any deploy labels (one "key=value" a line) to
 // the exported label readers: App.Traefik over two services carrying them,
 // and ParseRule on every rule label in each syntax. Contract: no panic;
-// every label issue names a service of the app and a label; a rule either
+// every label issue names a service of the app and a label; every TCP or
+// UDP stream reaches a service of the app or another provider's; a rule either
 // parses to an expression or fails with an error, the same way twice.
 func FuzzTraefikLabels(f *testing.F) {
 	f.Add("traefik.enable=true\ntraefik.http.routers.app.rule=Host(`${DOMAIN}`) && PathPrefix(`/api`)\n" +
@@ -16,6 +17,8 @@ func FuzzTraefikLabels(f *testing.F) {
 		"traefik.http.services.app.loadbalancer.server.port=8080")
 	f.Add("traefik.http.routers.x.rule=Host(`a`, `b`) || !Headers(`k`, `v`)\ntraefik.http.routers.x.service=y\n" +
 		"traefik.http.routers.x.ruleSyntax=v2\ntraefik.http.services.y.loadbalancer.server.port=notaport")
+	f.Add("traefik.tcp.routers.t.rule=HostSNI(`*`)\ntraefik.tcp.routers.t.service=db@docker\ntraefik.tcp.routers.t.tls.passthrough=true\n" +
+		"traefik.tcp.services.db.loadbalancer.server.port=5432\ntraefik.udp.routers.u.entrypoints=voice\ntraefik.udp.services.u.loadbalancer.server.port=x")
 	f.Fuzz(func(t *testing.T, labelLines string) {
 		labels := map[string]string{}
 		for _, line := range strings.Split(labelLines, "\n") {
@@ -25,6 +28,11 @@ func FuzzTraefikLabels(f *testing.F) {
 		}
 		app := &App{Services: []Service{{Name: "app", Labels: labels}, {Name: "db", Labels: labels}}}
 		tr := app.Traefik()
+		for _, s := range app.Streams() { // TCP and UDP routers: each reaches a service of the app, or names another provider's
+			if (s.Target != "app" && s.Target != "db") == (s.External == "") || s.Port < 0 || s.Port > 65535 {
+				t.Fatalf("stream %+v reaches no service of the app", s)
+			}
+		}
 		for _, is := range tr.Issues {
 			if (is.Service != "app" && is.Service != "db") || is.Label == "" {
 				t.Fatalf("issue %+v names no label of a service of the app", is)
