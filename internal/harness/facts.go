@@ -2,7 +2,8 @@
 // they test (domain, base URL, stack, services, the ingress, secret
 // values), as a typed Env, and helpers in the style of Terratest's, for
 // this world: an HTTP client through the run's ingress with retries of
-// what is retryable, waits with deadlines, JSON requests, a cookie jar,
+// what is retryable, TCP and UDP connections through the same ingress
+// (DialTCP, DialUDP), waits with deadlines, JSON requests, a cookie jar,
 // exec in a service's container, files from volumes, run-scoped
 // credentials that are never logged, and a browser (chromedp and the system
 // Chromium) through the same ingress.
