@@ -35,8 +35,6 @@ secrets:
     name: ${STACK_NAME}_db_${SECRET_DB_VERSION}
 `
 
-const policyStack = "demo-abcdef_ci_example_org"
-
 // Each hostile overlay attacks the host or another app one way; the
 // resolve must fail naming the overlay, the service or object, and the key.
 var hostileOverlays = map[string]struct{ overlay, key, want string }{
