@@ -22,6 +22,7 @@ if (($#)); then
 	exec go test -count=1 -timeout 60m "$@"
 fi
 status=0
+bash scripts/hygiene.sh || status=$?
 go test -count=1 -timeout 60m ./... ./testdata/images/webapp/ || status=$?
 go test -count=1 -tags v2 ./testdata/images/webapp/ || status=$?
 # Every fuzz target also fuzzes briefly (FUZZTIME each, 5s by default): its
