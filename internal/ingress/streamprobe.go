@@ -61,13 +61,16 @@ func ProbeStream(ctx context.Context, s *Stream, opts StreamProbeOptions) (Strea
 	last := ""
 	for {
 		res.Attempts++
-		answer, state, ok := probeStreamOnce(pctx, s, opts)
+		answer, state, ok, heard := probeStreamOnce(pctx, s, opts)
 		if ok {
 			res.Answer, res.Elapsed = answer, time.Since(start)
 			progress(fmt.Sprintf("%s: %s: ready after %d attempt(s) in %s", s.Name(), state, res.Attempts, res.Elapsed.Round(time.Millisecond)))
 			return res, nil
 		}
-		if state != last && pctx.Err() == nil {
+		// An attempt cut short because the probe itself ended, before the
+		// app said anything, says nothing about the app.
+		cut := !heard && pctx.Err() != nil
+		if state != last && !cut {
 			progress(fmt.Sprintf("%s: %s", s.Name(), state))
 			last = state
 		}
@@ -96,36 +99,40 @@ func expecting(opts StreamProbeOptions) string {
 	return " (expecting " + strconv.Quote(opts.Expect) + ")"
 }
 
-// probeStreamOnce tries once; state describes the outcome for humans.
-func probeStreamOnce(ctx context.Context, s *Stream, opts StreamProbeOptions) (answer, state string, ok bool) {
+// probeStreamOnce tries once; state describes the outcome for humans, and
+// heard says the app took part: a TCP connection was accepted, or bytes
+// came back.
+func probeStreamOnce(ctx context.Context, s *Stream, opts StreamProbeOptions) (answer, state string, ok, heard bool) {
 	ctx, cancel := context.WithTimeout(ctx, attemptTimeout)
 	defer cancel()
 	conn, err := s.Dial(ctx)
 	if err != nil {
-		return "", "no connection: " + err.Error(), false
+		return "", "no connection: " + err.Error(), false, false
 	}
 	defer conn.Close()
+	heard = s.Protocol != recipe.UDP
 	if d, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(d)
 	}
 	if opts.Send != "" {
 		if _, err := conn.Write([]byte(opts.Send)); err != nil {
-			return "", "sending failed: " + err.Error(), false
+			return "", "sending failed: " + err.Error(), false, heard
 		}
 	}
 	if opts.Expect == "" {
 		if opts.Send != "" {
-			return "", "connected and sent " + quoteCut(opts.Send), true
+			return "", "connected and sent " + quoteCut(opts.Send), true, heard
 		}
-		return "", "connected", true
+		return "", "connected", true, heard
 	}
 	var got []byte
 	buf := make([]byte, 4096)
 	for len(got) < streamReadLimit {
 		n, err := conn.Read(buf)
 		got = append(got, buf[:n]...)
+		heard = heard || len(got) > 0
 		if bytes.Contains(got, []byte(opts.Expect)) {
-			return quoteCut(string(got)), "answered " + quoteCut(string(got)), true
+			return quoteCut(string(got)), "answered " + quoteCut(string(got)), true, heard
 		}
 		if err != nil {
 			what := "no answer"
@@ -133,12 +140,12 @@ func probeStreamOnce(ctx context.Context, s *Stream, opts StreamProbeOptions) (a
 				what = "answered " + quoteCut(string(got)) + ", then"
 			}
 			if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
-				return "", what + " (timed out)", false
+				return "", what + " (timed out)", false, heard
 			}
-			return "", what + ": " + err.Error(), false
+			return "", what + ": " + err.Error(), false, heard
 		}
 	}
-	return "", "answered " + quoteCut(string(got)) + " without " + strconv.Quote(opts.Expect), false
+	return "", "answered " + quoteCut(string(got)) + " without " + strconv.Quote(opts.Expect), false, heard
 }
 
 func isTimeout(err error) bool {
