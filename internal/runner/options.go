@@ -111,6 +111,10 @@ var DefaultStages = []string{StageLint, StageInstall, StageUpgrade, StageBackup,
 // implemented lists the selectable stages, in the order they run.
 var implemented = []string{StageLint, StageInstall, StageUpgrade, StageBackup, StageRestore, StageCustom}
 
+// SelectableStages returns the stages a run can be asked for, in the order
+// they run (teardown always runs and is not among them).
+func SelectableStages() []string { return slices.Clone(implemented) }
+
 // Defaults used for zero options.
 const (
 	DefaultTimeout      = 5 * time.Minute
