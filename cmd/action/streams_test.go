@@ -105,7 +105,7 @@ func TestStreamsFromBridgeContainer(t *testing.T) {
 		t.Fatalf("the run exited %d:\n%s", code, log)
 	}
 	for _, want := range []string{"it joins the run's network", "joined network",
-		"-line -> echo:7000 answered \"streams ready", "-dgram -> echo:7001 answered \"echo: ping\"",
+		"-line -> app:7000 answered \"streams ready", "-dgram -> app:7001 answered \"echo: ping\"",
 		"-> published:7000 accepted a connection", "-> published:7001 answered \"echo: ping\"", "nothing left"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("run log lacks %q:\n%s", want, log)

@@ -26,8 +26,8 @@ func TestInstallOverTCPAndUDP(t *testing.T) {
 	}
 	install := wantStage(t, res, "install", results.Pass)
 	for _, want := range []string{
-		"ready: tcp router " + res.Stack + "-line -> echo:7000 answered \"streams ready",
-		"ready: udp router " + res.Stack + "-dgram -> echo:7001 answered \"echo: ping\"",
+		"ready: tcp router " + res.Stack + "-line -> app:7000 answered \"streams ready",
+		"ready: udp router " + res.Stack + "-dgram -> app:7001 answered \"echo: ping\"",
 		"ready: udp port ", "published in host mode (host port picked by swarm) -> published:7001 answered \"echo: ping\"",
 		"published in host mode (host port picked by swarm) -> published:7000 accepted a connection",
 	} {
@@ -61,8 +61,8 @@ func TestInstallStreamNotReady(t *testing.T) {
 		"app not ready", `expecting "welcome"`, `answered "streams ready`)
 	// The streams before it: the TCP router's accepts; without
 	// [[probe.udp]] the UDP router's is not probed, and says so.
-	for _, want := range []string{"ready: tcp router " + res.Stack + "-line -> echo:7000 accepted a connection",
-		"udp router " + res.Stack + "-dgram -> echo:7001 not probed: UDP has no connection"} {
+	for _, want := range []string{"ready: tcp router " + res.Stack + "-line -> app:7000 accepted a connection",
+		"udp router " + res.Stack + "-dgram -> app:7001 not probed: UDP has no connection"} {
 		if !strings.Contains(install.Output, want) {
 			t.Errorf("install output lacks %q:\n%s", want, install.Output)
 		}
@@ -81,7 +81,7 @@ func TestStreamProbePlanErrors(t *testing.T) {
 		want []string
 	}{
 		"no such service": {"[[probe.tcp]]\nservice = \"web\"\n", []string{"probe.tcp[0]", "service web has no TCP router or published tcp port"}},
-		"no such port":    {"[[probe.tcp]]\nservice = \"echo\"\nport = 7001\n", []string{"probe.tcp[0].port", "no tcp stream on port 7001 (it has 7000)"}},
+		"no such port":    {"[[probe.tcp]]\nservice = \"app\"\nport = 7001\n", []string{"probe.tcp[0].port", "no tcp stream on port 7001 (it has 7000)"}},
 		"udp port":        {"[[probe.udp]]\nservice = \"published\"\nport = 9\nsend = \"x\"\n", []string{"probe.udp[0].port", "(it has 7001)"}},
 	} {
 		t.Run(name, func(t *testing.T) {

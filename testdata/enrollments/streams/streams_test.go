@@ -40,8 +40,8 @@ func exchange(t *testing.T, c net.Conn, msg string) string {
 // The TCP router's stream greets with the banner and echoes lines.
 func TestTCPRouterBannerAndEcho(t *testing.T) {
 	env := harness.Load(t)
-	r := bufio.NewReader(env.DialTCP(t, "echo", 0))
-	c := env.DialTCP(t, "echo", 7000)
+	r := bufio.NewReader(env.DialTCP(t, "app", 0))
+	c := env.DialTCP(t, "app", 7000)
 	rc := bufio.NewReader(c)
 	if got := readLine(t, rc); !strings.HasPrefix(got, "streams ready") {
 		t.Fatalf("banner = %q", got)
@@ -60,7 +60,7 @@ func TestTCPRouterBannerAndEcho(t *testing.T) {
 // behind the TCP router: its COUNT grows by what was sent.
 func TestUDPRouterReachesTheSameApp(t *testing.T) {
 	env := harness.Load(t)
-	c := env.DialTCP(t, "echo", 0)
+	c := env.DialTCP(t, "app", 0)
 	r := bufio.NewReader(c)
 	readLine(t, r) // banner
 	count := func() int {
@@ -72,7 +72,7 @@ func TestUDPRouterReachesTheSameApp(t *testing.T) {
 		return n
 	}
 	before := count()
-	u := env.DialUDP(t, "echo", 0)
+	u := env.DialUDP(t, "app", 0)
 	for i := range 3 {
 		msg := fmt.Sprintf("datagram %d of %s", i, env.Stack)
 		if got := exchange(t, u, msg); got != "echo: "+msg {
