@@ -54,7 +54,8 @@ func NewDirect(ctx context.Context, app *recipe.App, resolver Resolver, log *slo
 		tasks:  newTaskCache(resolver, taskCacheTTL),
 		dialer: net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second},
 	}
-	streams, streamNotes, err := newStreams(ctx, app, d.tasks, log.With("ingress", "direct", "domain", app.Domain))
+	taskDial := func(s *Stream) (func(context.Context) (net.Conn, error), error) { return s.taskDialer(d.tasks), nil }
+	streams, streamNotes, err := newStreams(ctx, app, taskDial, log.With("ingress", "direct", "domain", app.Domain))
 	if err != nil {
 		return nil, fmt.Errorf("direct ingress for %s: %w", app.Domain, err)
 	}

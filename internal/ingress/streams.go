@@ -15,12 +15,14 @@ import (
 )
 
 // Stream is a way into the app that is not HTTP (a Traefik TCP or UDP
-// router, a published port), reached as the direct ingress reaches HTTP
-// routers: at a task of the service it sends to, found by the same
-// resolver and held to the same address checks. Each stream has a local
-// forwarder on 127.0.0.1 that the recipe's tests dial, since they run in
-// another process; readiness dials the task itself (Dial), so that a
-// refused connection is seen as such rather than as a local accept.
+// router, a published port), reached as the ingress reaches HTTP routers:
+// the direct ingress at a task of the service it sends to, found by the
+// same resolver and held to the same address checks; the traefik ingress
+// at Traefik's entrypoint or the published port (streamsTraefik). Each
+// stream has a local forwarder on 127.0.0.1 that the recipe's tests dial,
+// since they run in another process; readiness dials the far end itself
+// (Dial), so that a refused connection is seen as such rather than as a
+// local accept.
 type Stream struct {
 	recipe.StreamRoute
 	// Service is the swarm name of the target service.
@@ -28,10 +30,12 @@ type Stream struct {
 	// Local is the forwarder's address ("127.0.0.1:port", TCP or UDP as
 	// the stream's protocol).
 	Local string
+	// Remote is where the traefik ingress dials it ("host:port"); "" for
+	// the direct ingress, which dials a task.
+	Remote string
 
-	tasks  *taskCache
-	dialer net.Dialer
-	log    *slog.Logger
+	dial func(ctx context.Context) (net.Conn, error)
+	log  *slog.Logger
 
 	mu     sync.Mutex
 	closed bool
@@ -40,29 +44,42 @@ type Stream struct {
 	conns  map[io.Closer]struct{}
 }
 
-// Name says which stream it is: "tcp echo:7000".
+// Name says which stream it is: "tcp echo:7000", "tcp echo:7000 at
+// example.org:7000" through Traefik.
 func (s *Stream) Name() string {
-	return fmt.Sprintf("%s %s:%d", s.Protocol, s.Target, s.Port)
+	name := fmt.Sprintf("%s %s:%d", s.Protocol, s.Target, s.Port)
+	if s.Remote != "" {
+		name += " at " + s.Remote
+	}
+	return name
 }
 
-// Dial connects to a task of the stream's service, at its container port.
+// Dial connects to the stream's far end: a task of its service (direct),
+// or Traefik's entrypoint or the published port (traefik). A UDP
+// "connection" is a socket bound to that address; only an answer proves
+// anything listens.
+func (s *Stream) Dial(ctx context.Context) (net.Conn, error) { return s.dial(ctx) }
+
+// taskDialer dials the stream's service at a task, at its container port.
 // A cached address that fails is forgotten and the service resolved once
-// more: its task may have been replaced. A UDP "connection" is a socket
-// bound to the task's address; only an answer proves anything listens.
-func (s *Stream) Dial(ctx context.Context) (net.Conn, error) {
+// more: its task may have been replaced.
+func (s *Stream) taskDialer(tasks *taskCache) func(context.Context) (net.Conn, error) {
+	dialer := net.Dialer{Timeout: 5 * time.Second}
 	port := strconv.Itoa(s.Port)
-	for {
-		ip, cached, err := s.tasks.lookup(ctx, s.Service)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Name(), err)
-		}
-		conn, err := s.dialer.DialContext(ctx, s.Protocol, net.JoinHostPort(ip.String(), port))
-		if err == nil {
-			return conn, nil
-		}
-		s.tasks.forget(s.Service, ip)
-		if !cached || ctx.Err() != nil {
-			return nil, fmt.Errorf("%s: dialing its task: %w", s.Name(), err)
+	return func(ctx context.Context) (net.Conn, error) {
+		for {
+			ip, cached, err := tasks.lookup(ctx, s.Service)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", s.Name(), err)
+			}
+			conn, err := dialer.DialContext(ctx, s.Protocol, net.JoinHostPort(ip.String(), port))
+			if err == nil {
+				return conn, nil
+			}
+			tasks.forget(s.Service, ip)
+			if !cached || ctx.Err() != nil {
+				return nil, fmt.Errorf("%s: dialing its task: %w", s.Name(), err)
+			}
 		}
 	}
 }
@@ -70,8 +87,9 @@ func (s *Stream) Dial(ctx context.Context) (net.Conn, error) {
 // newStreams makes a stream, with its forwarder, for every TCP or UDP way
 // into the app that reaches a known port of one of its services; notes say
 // why the others are not served. Two ways to the same port (a router and
-// a published port) share one stream.
-func newStreams(ctx context.Context, app *recipe.App, tasks *taskCache, log *slog.Logger) ([]*Stream, []string, error) {
+// a published port) share one stream. dialer returns how to reach a
+// stream, or why it cannot be.
+func newStreams(ctx context.Context, app *recipe.App, dialer func(*Stream) (func(context.Context) (net.Conn, error), error), log *slog.Logger) ([]*Stream, []string, error) {
 	var out []*Stream
 	var notes []string
 	seen := map[string]bool{}
@@ -88,13 +106,17 @@ func newStreams(ctx context.Context, app *recipe.App, tasks *taskCache, log *slo
 		if seen[key] {
 			continue
 		}
-		seen[key] = true
-		s := &Stream{StreamRoute: r, Service: app.Stack + "_" + r.Target, tasks: tasks,
-			dialer: net.Dialer{Timeout: 5 * time.Second}, conns: map[io.Closer]struct{}{}}
+		s := &Stream{StreamRoute: r, Service: app.Stack + "_" + r.Target, conns: map[io.Closer]struct{}{}}
 		if svc, ok := app.Service(r.Target); ok && svc.FullName != "" {
 			s.Service = svc.FullName
 		}
-		s.log = log.With("stream", s.Name())
+		dial, err := dialer(s)
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("%s is not served: %v", r, err))
+			continue
+		}
+		seen[key] = true
+		s.dial, s.log = dial, log.With("stream", s.Name())
 		if err := s.listen(ctx); err != nil {
 			closeStreams(out)
 			return nil, nil, err

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cc-ci/recipe-test/v2/internal/naming"
+	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 )
 
 // TraefikOptions configures the production ingress, through Traefik.
@@ -32,6 +33,11 @@ type TraefikOptions struct {
 	Insecure bool
 	// Log receives debug lines about refused and failed requests.
 	Log *slog.Logger
+	// App, when set, is the app whose TCP and UDP ways in the ingress
+	// serves too (see streamDialer), with EntrypointPorts the ports of
+	// Traefik's entrypoints by name.
+	App             *recipe.App
+	EntrypointPorts map[string]int
 }
 
 // traefik reaches the app through Traefik over HTTPS: the proxy tunnels
@@ -45,6 +51,8 @@ type traefik struct {
 	spki     []string // SPKI fingerprints of the CA file's certificates
 	dialer   net.Dialer
 	client   *http.Client
+	streams  []*Stream // TCP and UDP ways in, see traefikstreams.go
+	notes    []string  // the ways in it cannot serve
 }
 
 var _ Ingress = (*traefik)(nil)
@@ -81,8 +89,15 @@ func NewTraefik(opts TraefikOptions) (Ingress, error) {
 		sum := sha256.Sum256(c.RawSubjectPublicKeyInfo)
 		t.spki = append(t.spki, base64.StdEncoding.EncodeToString(sum[:]))
 	}
+	if opts.App != nil {
+		t.streams, t.notes, err = newStreams(context.Background(), opts.App, t.streamDialer(opts, tlsCfg), log.With("ingress", "traefik", "domain", domain))
+		if err != nil {
+			return nil, fmt.Errorf("traefik ingress: %w", err)
+		}
+	}
 	p, err := listenProxy(context.Background(), log.With("ingress", "traefik", "domain", domain))
 	if err != nil {
+		closeStreams(t.streams)
 		return nil, err
 	}
 	t.proxy = p
@@ -155,6 +170,7 @@ func (t *traefik) BrowserFlags() []string {
 // Close stops the proxy and drops open tunnels.
 func (t *traefik) Close() error {
 	err := t.proxy.close()
+	closeStreams(t.streams)
 	t.client.CloseIdleConnections()
 	return err
 }
