@@ -10,8 +10,8 @@ import (
 
 // runInputs reads the action inputs that mirror run's flags of the same
 // names (env, upgrade-from, probe-path, probe-status, connect-to, ca-file,
-// insecure, retain) into o, so that a workflow has every choice the CLI
-// has. A bad value is an error naming the input.
+// insecure, entrypoint-port, retain) into o, so that a workflow has every
+// choice the CLI has. A bad value is an error naming the input.
 func runInputs(in func(string) string, o *runner.Options) error {
 	o.UpgradeFrom = strings.TrimSpace(in("upgrade-from"))
 	o.ProbePath = strings.TrimSpace(in("probe-path"))
@@ -23,6 +23,9 @@ func runInputs(in func(string) string, o *runner.Options) error {
 		return fmt.Errorf("input probe-status: %w", err)
 	}
 	o.ProbeStatuses = statuses
+	if o.EntrypointPorts, err = portMap(in("entrypoint-port")); err != nil {
+		return fmt.Errorf("input entrypoint-port: %w", err)
+	}
 	if o.Insecure, err = boolInput(in, "insecure", false); err != nil {
 		return err
 	}
@@ -61,6 +64,28 @@ func intList(s string) ([]int, error) {
 			return nil, fmt.Errorf("%q is not a number: give HTTP statuses separated by commas, e.g. 200,302", f)
 		}
 		out = append(out, n)
+	}
+	return out, nil
+}
+
+// portMap reads NAME=PORT pairs separated by commas or line breaks, as
+// --entrypoint-port takes them one at a time; empty gives nil.
+func portMap(s string) (map[string]int, error) {
+	var out map[string]int
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		name, port, ok := strings.Cut(f, "=")
+		n, err := strconv.Atoi(strings.TrimSpace(port))
+		if !ok || err != nil {
+			return nil, fmt.Errorf("%q: want NAME=PORT", f)
+		}
+		if out == nil {
+			out = map[string]int{}
+		}
+		out[strings.TrimSpace(name)] = n
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,7 +79,8 @@ func TestRunInputsLikeFlags(t *testing.T) {
 	registerRunFlags(f, &cli, &stages, &ff)
 	err := f.Parse([]string{"--env", "SMTP=yes", "--env", "COMPOSE_FILE=compose.yml:compose.smtp.yml",
 		"--upgrade-from", "1.0.0+1.0", "--probe-path", "/health", "--probe-status", "200,302",
-		"--connect-to", "127.0.0.1:443", "--ca-file", "ca.pem", "--insecure", "--retain"})
+		"--connect-to", "127.0.0.1:443", "--ca-file", "ca.pem", "--insecure", "--retain",
+		"--entrypoint-port", "mumble-tcp=64738", "--entrypoint-port", "ssh=2222"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +90,7 @@ func TestRunInputsLikeFlags(t *testing.T) {
 		"env":          "SMTP=yes\n# overlays\n\nCOMPOSE_FILE=compose.yml:compose.smtp.yml\r\n",
 		"upgrade-from": "1.0.0+1.0", "probe-path": "/health", "probe-status": "200, 302",
 		"connect-to": "127.0.0.1:443", "ca-file": "ca.pem", "insecure": "true", "retain": "true",
+		"entrypoint-port": "mumble-tcp=64738,\n ssh = 2222\n",
 	}
 	var act runner.Options
 	if err := runInputs(func(k string) string { return inputs[k] }, &act); err != nil {
@@ -95,7 +98,8 @@ func TestRunInputsLikeFlags(t *testing.T) {
 	}
 	if !slices.Equal(act.Env, cli.Env) || act.UpgradeFrom != cli.UpgradeFrom || act.ProbePath != cli.ProbePath ||
 		!slices.Equal(act.ProbeStatuses, cli.ProbeStatuses) || act.ConnectTo != cli.ConnectTo || act.CAFile != cli.CAFile ||
-		act.Insecure != cli.Insecure || act.Retain != cli.Retain || !act.Retain {
+		act.Insecure != cli.Insecure || act.Retain != cli.Retain || !act.Retain ||
+		!maps.Equal(act.EntrypointPorts, cli.EntrypointPorts) || len(act.EntrypointPorts) != 2 {
 		t.Errorf("inputs gave %+v\nflags gave %+v", act, cli)
 	}
 	// Unset inputs leave run's defaults.
@@ -107,6 +111,7 @@ func TestRunInputsLikeFlags(t *testing.T) {
 		"status not a number": {"probe-status", "200,ok", `input probe-status: "ok" is not a number`},
 		"insecure not a bool": {"insecure", "yes please", `input insecure "yes please"`},
 		"retain not a bool":   {"retain", "sometimes", `input retain "sometimes"`},
+		"entrypoint no port":  {"entrypoint-port", "mumble", `input entrypoint-port: "mumble": want NAME=PORT`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := runInputs(func(k string) string {

@@ -162,6 +162,7 @@ func registerRunFlags(f *pflag.FlagSet, o *runner.Options, stages *[]string, ff 
 	f.StringVar(&o.ConnectTo, "connect-to", "", "traefik ingress: connect to HOST:PORT instead of resolving the domain (like curl --connect-to)")
 	f.StringVar(&o.CAFile, "ca-file", "", "traefik ingress: PEM file of an extra CA to trust (staging certificates)")
 	f.BoolVar(&o.Insecure, "insecure", false, "traefik ingress: do not verify TLS certificates")
+	f.StringToIntVar(&o.EntrypointPorts, "entrypoint-port", nil, "traefik ingress: NAME=PORT, the port of a Traefik entrypoint the recipe's TCP or UDP routers use (repeatable)")
 	f.StringVar(&o.LockDir, "lock-dir", "", "folder for run locks (default $RECIPE_TEST_LOCK_DIR, /run/recipe-test/locks or the temp folder)")
 	f.DurationVar(&o.JanitorGrace, "janitor-grace", runner.DefaultJanitorGrace, "the janitor at start only reaps orphaned run stacks older than this")
 	f.BoolVar(&o.NoJanitor, "no-janitor", false, "do not reap orphaned run stacks at start")

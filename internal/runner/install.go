@@ -126,7 +126,8 @@ func (r *Run) openIngress(ctx context.Context) error {
 	switch r.Opts.Ingress {
 	case "traefik":
 		r.Ingress, err = ingress.NewTraefik(ingress.TraefikOptions{Domain: r.App.Domain,
-			ConnectTo: r.Opts.ConnectTo, CAFile: r.Opts.CAFile, Insecure: r.Opts.Insecure})
+			ConnectTo: r.Opts.ConnectTo, CAFile: r.Opts.CAFile, Insecure: r.Opts.Insecure,
+			App: r.Deployed, EntrypointPorts: r.Opts.EntrypointPorts})
 	default:
 		var res ingress.Resolver = r.Swarm
 		if r.container != "" {

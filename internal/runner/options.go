@@ -62,6 +62,10 @@ type Options struct {
 	ConnectTo string
 	CAFile    string
 	Insecure  bool
+	// EntrypointPorts are the ports of Traefik's entrypoints by name (its
+	// static configuration, which no recipe shows), for reaching TCP and
+	// UDP routers through the traefik ingress.
+	EntrypointPorts map[string]int
 
 	Limits // bounds on what the recipe can make the run do
 
@@ -248,6 +252,11 @@ func (o *Options) normalizeRest() error {
 	case "direct", "traefik":
 	default:
 		return fmt.Errorf("unknown ingress %q: use direct or traefik", o.Ingress)
+	}
+	for name, port := range o.EntrypointPorts {
+		if strings.TrimSpace(name) == "" || port < 1 || port > 65535 {
+			return fmt.Errorf("entrypoint port %s=%d: want NAME=PORT with a port from 1 to 65535", name, port)
+		}
 	}
 	if o.Container == "" {
 		o.Container = "auto"

@@ -24,18 +24,12 @@ func (r *Run) probesHTTP() bool {
 }
 
 // readyStreams probes the app's TCP and UDP ways in (Traefik TCP/UDP
-// routers, published ports) at their tasks: a TCP stream is ready when it
-// accepts a connection, or answers what recipe.toml's [[probe.tcp]]
-// expects; a UDP stream is probed only when [[probe.udp]] says what to
-// send, since UDP has no connection that could prove anything.
+// routers, published ports) that the ingress serves (at their tasks, or
+// through Traefik): a TCP stream is ready when it accepts a connection, or
+// answers what recipe.toml's [[probe.tcp]] expects; a UDP stream is probed
+// only when [[probe.udp]] says what to send, since UDP has no connection
+// that could prove anything.
 func (r *Run) readyStreams(ctx context.Context) error {
-	if r.Opts.Ingress == "traefik" {
-		if n := len(r.Deployed.Streams()); n > 0 {
-			r.Logf("readiness: the app's %d TCP/UDP ways in are not probed: the traefik ingress does not know the ports of Traefik's entrypoints (the direct ingress probes them)", n)
-			r.noteOnce("TCP/UDP ways in not probed through the traefik ingress")
-		}
-		return nil
-	}
 	streams := ingress.Streams(r.Ingress)
 	probed := 0
 	for _, s := range streams {

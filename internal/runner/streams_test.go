@@ -3,6 +3,10 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -101,4 +105,66 @@ func TestStreamProbePlanErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Through the traefik ingress, the streams are reached where Traefik and
+// swarm publish them on the host: published ports at their host ports,
+// routers at the ports the operator gives for Traefik's entrypoints. With
+// no Traefik here, the entrypoints are mapped to the published service's
+// host ports (the same app behind them), so readiness and the recipe's
+// tests run end to end over host ports.
+func TestInstallStreamsThroughTraefikIngress(t *testing.T) {
+	testenv.FixtureImage(t, "streams", "1")
+	tcpPort, udpPort := freeHostPort(t, "tcp"), freeHostPort(t, "udp")
+	dir := t.TempDir()
+	src := fixture(t, "streams")
+	for _, f := range []string{".env.sample", "compose.yml"} {
+		data, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := strings.Replace(string(data), "target: 7000\n", fmt.Sprintf("target: 7000\n        published: %d\n", tcpPort), 1)
+		s = strings.Replace(s, "target: 7001\n", fmt.Sprintf("target: 7001\n        published: %d\n", udpPort), 1)
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, progress := execute(t, Options{Recipe: dir, Enrollment: enrollment(t, "streams"), Stages: []string{StageInstall, StageCustom},
+		Ingress: "traefik", ConnectTo: "127.0.0.1:443", EntrypointPorts: map[string]int{"streams-line": tcpPort, "streams-dgram": udpPort}})
+	if res.Status != results.Pass {
+		t.Fatalf("status %s stages %+v\n%s", res.Status, res.Stages, progress)
+	}
+	install := wantStage(t, res, "install", results.Pass)
+	for _, want := range []string{
+		fmt.Sprintf("tcp app:7000 at 127.0.0.1:%d: answered \"streams ready", tcpPort),
+		fmt.Sprintf("udp app:7001 at 127.0.0.1:%d: answered \"echo: ping\"", udpPort),
+		fmt.Sprintf("ready: tcp port %d published in host mode -> published:7000 accepted a connection", tcpPort),
+	} {
+		if !strings.Contains(install.Output, want) {
+			t.Errorf("install output lacks %q:\n%s", want, install.Output)
+		}
+	}
+	custom := wantStage(t, res, "custom", results.Pass)
+	if len(custom.Tests) != 3 {
+		t.Errorf("custom tests: %+v", custom.Tests)
+	}
+}
+
+// freeHostPort is a host port nothing listens on (it was just released).
+func freeHostPort(t *testing.T, network string) int {
+	t.Helper()
+	if network == "udp" {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		return pc.LocalAddr().(*net.UDPAddr).Port
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
