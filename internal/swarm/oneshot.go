@@ -33,8 +33,8 @@ type OneShot struct {
 // command.
 const maxOneShotOutput = 1 << 20
 
-// RunOnce creates a container of o.Image running o.Cmd without a network,
-// waits for it to exit (at most o.Timeout) and removes it, whatever
+// RunOnce creates a container of o.Image running o.Cmd without a network
+// or capabilities, waits for it to exit (at most o.Timeout) and removes it, whatever
 // happened. A non-zero exit is not an error: read ExitCode. The error is
 // for a command that could not run or finish (no such image, no such
 // executable, a *TimeoutError).
@@ -51,8 +51,9 @@ func (c *Client) RunOnce(ctx context.Context, o OneShot) (ExecResult, error) {
 		Name:   name,
 		Config: &container.Config{Image: o.Image, Entrypoint: o.Cmd, Cmd: []string{}, Labels: labels, AttachStdout: true, AttachStderr: true},
 		// No network: making a value needs none, and the command of a
-		// recipe's enrollment has no business reaching anything.
-		HostConfig: &container.HostConfig{NetworkMode: "none"},
+		// recipe's enrollment has no business reaching anything. No
+		// capabilities either: the image comes with the pull request.
+		HostConfig: &container.HostConfig{NetworkMode: "none", CapDrop: []string{"ALL"}, SecurityOpt: []string{"no-new-privileges"}},
 	})
 	if err != nil {
 		return ExecResult{}, fmt.Errorf("%s: create: %w", what, err)

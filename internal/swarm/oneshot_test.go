@@ -35,17 +35,21 @@ func TestRunOnce(t *testing.T) {
 		return c.RunOnce(t.Context(), OneShot{Stack: stack, RunID: id, Name: "secret-k", Image: image, Cmd: cmd, Timeout: timeout})
 	}
 
-	res, err := run([]string{"/bin/busybox", "sh", "-c", `echo "out $(/bin/busybox hostname)"; echo err >&2; /bin/busybox ip -o link | /bin/busybox wc -l; exit 3`}, time.Minute)
+	res, err := run([]string{"/bin/busybox", "sh", "-c", `echo "out $(/bin/busybox hostname)"; echo err >&2; /bin/busybox ip -o link | /bin/busybox wc -l; /bin/busybox grep CapEff /proc/self/status; exit 3`}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(res.Stdout), "\n")
-	if res.ExitCode != 3 || res.Stderr != "err\n" || len(lines) != 2 || !strings.HasPrefix(lines[0], "out ") {
-		t.Errorf("result %+v", res)
+	if res.ExitCode != 3 || res.Stderr != "err\n" || len(lines) != 3 || !strings.HasPrefix(lines[0], "out ") {
+		t.Fatalf("result %+v", res)
 	}
-	// Without a network the container has the loopback interface only.
-	if len(lines) == 2 && strings.TrimSpace(lines[1]) != "1" {
+	// Without a network the container has the loopback interface only,
+	// and it runs without capabilities.
+	if strings.TrimSpace(lines[1]) != "1" {
 		t.Errorf("the container has %s network interfaces, want only lo", lines[1])
+	}
+	if f := strings.Fields(lines[2]); len(f) != 2 || strings.Trim(f[1], "0") != "" {
+		t.Errorf("effective capabilities %q, want none", lines[2])
 	}
 
 	if _, err := run([]string{"/nope"}, time.Minute); !errors.Is(err, ErrNoExecutable) || !strings.Contains(err.Error(), image) {
