@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -178,5 +179,32 @@ func TestCobraUsageErrorsExit2(t *testing.T) {
 		if code, _, stderr := runCLI(t, args...); code != exitConfig || !strings.HasPrefix(stderr, "recipe-test: ") {
 			t.Errorf("%s: exit %d, stderr %q", name, code, stderr)
 		}
+	}
+}
+
+// inspect lists an app's TCP and UDP ways in with the service and port
+// each reaches.
+func TestInspectStreams(t *testing.T) {
+	code, out, stderr := runCLI(t, "inspect", filepath.Join("..", "..", "testdata", "recipes", "streams"), "--domain", "stre-c0ffee.ci.test")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got struct {
+		Streams []struct {
+			Protocol, Router, Target, Mode string
+			Port                           int
+		} `json:"streams"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	var seen []string
+	for _, s := range got.Streams {
+		seen = append(seen, fmt.Sprintf("%s %s %s:%d %s", s.Protocol, s.Router, s.Target, s.Port, s.Mode))
+	}
+	want := []string{"tcp stre-c0ffee_ci_test-line app:7000 ", "udp stre-c0ffee_ci_test-dgram app:7001 ",
+		"tcp  published:7000 host", "udp  published:7001 host"}
+	if strings.Join(seen, "\n") != strings.Join(want, "\n") {
+		t.Errorf("streams:\n%s\nwant:\n%s", strings.Join(seen, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -34,6 +34,9 @@ type inspection struct {
 	AbraExports map[string]string `json:"abra_sh_exports,omitempty"`
 	Optional    []recipe.EnvVar   `json:"optional_settings,omitempty"`
 	Versions    []recipe.Version  `json:"versions"`
+	// Streams are the app's TCP and UDP ways in: Traefik TCP/UDP routers
+	// and published ports, with the service and port each reaches.
+	Streams []recipe.StreamRoute `json:"streams,omitempty"`
 	*recipe.App
 }
 
@@ -46,7 +49,8 @@ func newInspectCmd() *cobra.Command {
 		Long: `Load a recipe from a folder or a git URL at a ref, resolve its compose files
 for a domain the way abra deploys it, and print the model as JSON on stdout:
 the compose files used, each service with its image, healthcheck, traefik
-routers and port, and backup labels; each secret, config, volume and network
+routers and port, published ports, and backup labels; the TCP and UDP ways
+in (Traefik TCP/UDP routers, published ports); each secret, config, volume and network
 with the full name it gets for the domain; and the versions, newest last.
 
 Nothing is deployed. A malformed recipe exits with code 2 and an error that
@@ -78,7 +82,7 @@ names the file, the line when there is one, and what is wrong.`,
 				return err
 			}
 			out := inspection{Name: r.Name, Location: args[0], Ref: r.Ref, Commit: r.Commit,
-				Optional: r.Env.Optional, Versions: r.Versions, App: app}
+				Optional: r.Env.Optional, Versions: r.Versions, Streams: app.Streams(), App: app}
 			if r.AbraSh != nil {
 				out.AbraExports = r.AbraSh.Exports
 				app.Warnings = append(r.AbraSh.Warnings, app.Warnings...)
