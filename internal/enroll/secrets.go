@@ -25,7 +25,8 @@ type SecretSupply struct {
 	// Command runs in a throwaway container of the image of Service (never
 	// on the runner's host): its standard output, trimmed, is the value.
 	// It is the container's whole command line (the image's entrypoint is
-	// not used), run without a network, bounded by the hook timeout.
+	// not used), run without a network or capabilities, bounded by the
+	// hook timeout.
 	Command []string `toml:"command"`
 	// Service is the service whose image Command runs in; "" = the first
 	// service (by name) that uses the secret.
