@@ -58,6 +58,7 @@ func ProbeStream(ctx context.Context, s *Stream, opts StreamProbeOptions) (Strea
 	start := time.Now()
 	pctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
+	deadline, _ := pctx.Deadline()
 	last := ""
 	for {
 		res.Attempts++
@@ -69,7 +70,9 @@ func ProbeStream(ctx context.Context, s *Stream, opts StreamProbeOptions) (Strea
 		}
 		// An attempt cut short because the probe itself ended, before the
 		// app said anything, says nothing about the app.
-		cut := !heard && pctx.Err() != nil
+		// (A dial bounded by the probe's deadline may fail a moment before
+		// the context says it is done: the clock decides.)
+		cut := !heard && (pctx.Err() != nil || !time.Now().Before(deadline))
 		if state != last && !cut {
 			progress(fmt.Sprintf("%s: %s", s.Name(), state))
 			last = state

@@ -35,7 +35,11 @@ func (r *Run) readyStreams(ctx context.Context) error {
 	for _, s := range streams {
 		sp, _ := r.streamProbe(s, streams)
 		what := s.StreamRoute.String()
+		svc, _ := r.Deployed.Service(s.Target)
 		switch {
+		case svc != nil && svc.Replicas == 0:
+			r.Logf("readiness: %s not probed: service %s runs no replica", what, s.Target)
+			continue
 		case sp.Skip != "":
 			r.Logf("readiness: %s not probed: %s (%s)", what, sp.Skip, r.Enrollment.File)
 			continue
