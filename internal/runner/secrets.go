@@ -106,7 +106,11 @@ func (r *Run) missingSupplies(apps []*recipe.App) error {
 	}
 	var names, lines []string
 	for _, s := range missing {
-		names = append(names, s.Name)
+		name := s.Name
+		if !slices.ContainsFunc(r.App.Secrets, func(h recipe.Secret) bool { return h.Name == s.Name }) {
+			name += " (of release " + r.upgrade.version + ", which the upgrade starts from)"
+		}
+		names = append(names, name)
 		lines = append(lines, enroll.SupplyExample(s))
 	}
 	where := "an enrollment, " + filepath.Join("recipes", r.Recipe.Name, enroll.FileName) + " (see docs/enroll-recipe.md)"

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
+	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
 
 // A recipe whose secrets are all generate=false installs with its
@@ -176,5 +177,41 @@ command = ["/bin/busybox", "sh", "-c", "echo made-half >&2; echo no key here >&2
 	}
 	if td := stage(t, res, "teardown"); td.Status != results.Pass {
 		t.Errorf("teardown %+v", td)
+	}
+}
+
+// The upgrade deploys the base release too: a generate=false secret that
+// only the base release has needs supplying as well, or the run stops at
+// its plan naming it.
+func TestSuppliedSecretsOfTheBaseRelease(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(fixture(t, "upgrade"))); err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(dir, "1.0.0+1.0")
+	edit := func(file string, f func(string) string) {
+		data, err := os.ReadFile(filepath.Join(base, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(base, file), []byte(f(string(data))), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit(".env.sample", func(s string) string { return s + "\nSECRET_OLD_KEY_VERSION=v1 # generate=false\n" })
+	edit("compose.yml", func(s string) string {
+		s = strings.Replace(s, "    image: recipe-test-fixtures/webapp:1\n", "    image: recipe-test-fixtures/webapp:1\n    secrets:\n      - old_key\n", 1)
+		return s + "\nsecrets:\n  old_key:\n    external: true\n    name: ${STACK_NAME}_old_key_${SECRET_OLD_KEY_VERSION}\n"
+	})
+	repo := testenv.TaggedRecipe(t, dir)
+	res, err := Execute(context.Background(), Options{Recipe: repo, Stages: []string{StageUpgrade}, Out: t.TempDir(), NoJanitor: true,
+		LockDir: t.TempDir(), DomainSuffix: suffix, RecipesDir: t.TempDir()})
+	var pe *PlanError
+	if !errors.As(err, &pe) || !recipe.IsInputError(err) || !strings.Contains(err.Error(), "secret old_key (of release 1.0.0+1.0, which the upgrade starts from) is marked generate=false") ||
+		!strings.Contains(err.Error(), "[secrets.old_key]") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(res.Stages) != 0 {
+		t.Errorf("stages ran: %+v", res.Stages)
 	}
 }
