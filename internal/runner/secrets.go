@@ -60,10 +60,10 @@ func (r *Run) planSecrets(facts runFacts) error {
 			if err != nil {
 				return err
 			}
-			for fact, fv := range map[string]string{"domain": facts.Domain, "stack": facts.Stack, "run id": facts.RunID, "recipe": facts.Recipe} {
-				if strings.Contains(fv, v) {
+			for _, f := range []struct{ name, v string }{{"domain", facts.Domain}, {"stack", facts.Stack}, {"run id", facts.RunID}, {"recipe", facts.Recipe}} {
+				if strings.Contains(f.v, v) {
 					return &recipe.ConfigError{File: r.Enrollment.File, Key: key + ".value",
-						Msg: fmt.Sprintf("renders to a part of the run's %s: a secret's value is masked in every output, so it would hide the %s from the reports", fact, fact)}
+						Msg: fmt.Sprintf("renders to a part of the run's %s: a secret's value is masked in every output, so it would hide the %s from the reports", f.name, f.name)}
 				}
 			}
 			if err := r.keepSecret(name, v, key+".value"); err != nil {
