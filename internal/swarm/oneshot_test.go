@@ -65,6 +65,31 @@ func TestRunOnce(t *testing.T) {
 		t.Errorf("missing image: %v", err)
 	}
 
+	// While it runs, the container is in the stack's inventory (what
+	// teardown and the janitor go by) under the run's label: a leak would
+	// be caught.
+	done := make(chan error, 1)
+	go func() {
+		_, err := run([]string{"/bin/busybox", "sleep", "3"}, time.Minute)
+		done <- err
+	}()
+	seen := false
+	for deadline := time.Now().Add(3 * time.Second); !seen && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		objs, err := c.Objects(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range stackObjects(objs, stack) {
+			seen = seen || o.Kind == KindContainer && strings.HasPrefix(o.Name, stack+"_recipe-test-secret-k-") && o.Labels[LabelRun] == id
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !seen {
+		t.Error("the running container never showed in the stack's inventory with the run's label")
+	}
+
 	// Nothing is left: no container of the stack, exited or not.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
