@@ -21,7 +21,8 @@ import (
 // recipe.toml supplying them by template, by random and by command: the
 // deployed secrets (read inside the app's container) hold the supplied
 // values, the command ran in a container of the app's image that is gone
-// before the install ends, and no value reaches any output.
+// before the install ends, the recipe's tests see the same values, and no
+// value reaches any output.
 func TestSuppliedSecretsInstall(t *testing.T) {
 	deployed := map[string]string{}
 	var supplied map[string]string
@@ -29,7 +30,7 @@ func TestSuppliedSecretsInstall(t *testing.T) {
 	var hookErr error
 	out := t.TempDir()
 	opts := Options{Recipe: fixture(t, "supplied-secrets"), Enrollment: enrollment(t, "supplied-secrets"), Out: out,
-		Stages: []string{StageInstall}}
+		Stages: []string{StageInstall, StageCustom}}
 	var announced []string // what the action would mask in the CI log
 	opts.OnSecret = func(v string) { announced = append(announced, v) }
 	opts.afterStage = func(ctx context.Context, stage string, r *Run) {
@@ -86,6 +87,11 @@ func TestSuppliedSecretsInstall(t *testing.T) {
 		if !slices.Contains(announced, v) {
 			t.Errorf("secret %s was not announced to OnSecret", name)
 		}
+	}
+	// The recipe's tests see the same values (env.Secret) as the app.
+	custom := wantStage(t, res, "custom", results.Pass)
+	if len(custom.Tests) != 2 {
+		t.Errorf("custom tests %+v", custom.Tests)
 	}
 	install := wantStage(t, res, "install", results.Pass)
 	if !strings.Contains(install.Output, "secret plc_key: running") || !strings.Contains(install.Output, "throwaway container of image recipe-test-fixtures/webapp:1") {
