@@ -11,10 +11,11 @@ command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
 
 bash scripts/setup-host.sh
 # The forge tests run a real Gitea, the action's end-to-end test a real
-# Actions runner (act) on locally made base images: each built once per
-# machine, then cached.
+# Actions runner (act) on locally made base images, the release workflow's
+# test a real registry: each built once per machine, then cached.
 bash scripts/setup-gitea.sh >/dev/null
 bash scripts/setup-act.sh >/dev/null
+bash scripts/setup-registry.sh >/dev/null
 bash scripts/base-images.sh
 
 export RECIPE_TEST_REQUIRE_SWARM=1

@@ -35,9 +35,10 @@ func actBinary(t *testing.T) string {
 }
 
 // The action, under a real Actions runner: act runs
-// .github/workflows/action-e2e.yml, whose step `uses: ./` builds the
-// action image from this repository's Dockerfile (on the local base
-// images) and tests the enrolled example recipe on the local swarm through
+// .github/workflows/action-e2e.yml, whose step `uses: ./` runs the action
+// image (built from this work tree's Dockerfile on the local base images,
+// tagged as the published image action.yml names) and tests the enrolled
+// example recipe on the local swarm through
 // the mounted Docker socket. The workflow prints the outputs and the JUnit
 // file, which the test checks, and nothing of the run's stack may remain.
 //
@@ -60,6 +61,7 @@ func TestActionUnderAct(t *testing.T) {
 			t.Fatalf("base image %s missing: run scripts/base-images.sh (%v)", img, err)
 		}
 	}
+	actionImage(t) // action.yml runs a prebuilt image: this code's, not a pull
 	// act keeps a tool cache volume for its jobs; remove it afterwards
 	// unless it was there before.
 	if _, err := api.VolumeInspect(t.Context(), "act-toolcache", client.VolumeInspectOptions{}); err != nil {
