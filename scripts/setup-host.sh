@@ -23,7 +23,8 @@ if ! command -v dockerd >/dev/null && ! docker_answers; then
 fi
 # The fixture images need the static busybox (the "busybox" package is dynamic).
 have_pkg busybox-static || missing+=(busybox-static)
-command -v chromium >/dev/null || missing+=(chromium)
+# The browser tests drive Chromium's headless shell, as the action image does.
+have_pkg chromium-headless-shell || missing+=(chromium-headless-shell)
 command -v git >/dev/null || missing+=(git)
 
 if ((${#missing[@]})); then
