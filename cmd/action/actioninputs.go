@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/runner"
 )
 
@@ -17,7 +18,11 @@ func runInputs(in func(string) string, o *runner.Options) error {
 	o.ProbePath = strings.TrimSpace(in("probe-path"))
 	o.ConnectTo = strings.TrimSpace(in("connect-to"))
 	o.CAFile = strings.TrimSpace(in("ca-file"))
-	o.Env = envLines(in("env"))
+	env, err := envInput(in("env"))
+	if err != nil {
+		return err
+	}
+	o.Env = env
 	statuses, err := intList(in("probe-status"))
 	if err != nil {
 		return fmt.Errorf("input probe-status: %w", err)
@@ -35,21 +40,20 @@ func runInputs(in func(string) string, o *runner.Options) error {
 	return limitInputs(in, &o.Limits)
 }
 
-// envLines splits the multi-line env input into the assignments --env
-// takes one at a time (a YAML block scalar in the workflow: one KEY=VALUE
-// per line, e.g. COMPOSE_FILE=compose.yml:compose.smtp.yml). Blank lines
-// and # comments are dropped; the assignments are checked where --env's
-// are, against the recipe's .env.sample.
-func envLines(s string) []string {
-	var out []string
-	for _, line := range strings.Split(s, "\n") {
-		line = strings.TrimRight(line, "\r")
-		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
-			continue
-		}
-		out = append(out, line)
+// envInput is the multi-line env input (a YAML block scalar in the
+// workflow: KEY=VALUE lines, e.g. COMPOSE_FILE=compose.yml:compose.smtp.yml)
+// as one --env assignment text: kept whole, so that a double-quoted value
+// may span lines and the run's errors count lines as the input does. Its
+// syntax is checked here, naming the input; its values are checked where
+// --env's are, against the recipe's .env.sample.
+func envInput(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
 	}
-	return out
+	if _, err := recipe.ParseEnv("input env", []byte(s)); err != nil {
+		return nil, err
+	}
+	return []string{strings.ReplaceAll(s, "\r\n", "\n")}, nil
 }
 
 // intList parses "200, 301,302" as run's --probe-status does.

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/runner"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
@@ -96,7 +98,7 @@ func TestRunInputsLikeFlags(t *testing.T) {
 	if err := runInputs(func(k string) string { return inputs[k] }, &act); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(act.Env, cli.Env) || act.UpgradeFrom != cli.UpgradeFrom || act.ProbePath != cli.ProbePath ||
+	if !sameEnv(t, act.Env, cli.Env) || act.UpgradeFrom != cli.UpgradeFrom || act.ProbePath != cli.ProbePath ||
 		!slices.Equal(act.ProbeStatuses, cli.ProbeStatuses) || act.ConnectTo != cli.ConnectTo || act.CAFile != cli.CAFile ||
 		act.Insecure != cli.Insecure || act.Retain != cli.Retain || !act.Retain ||
 		!maps.Equal(act.EntrypointPorts, cli.EntrypointPorts) || len(act.EntrypointPorts) != 2 {
@@ -222,5 +224,43 @@ func TestGiveToWorkspaceOwnerStaysInside(t *testing.T) {
 		if u, _, _ := fileOwner(path); u != 0 {
 			t.Errorf("%s was handed over (uid %d)", path, u)
 		}
+	}
+}
+
+// sameEnv says whether two lists of --env assignments set the same
+// variables to the same values, in order.
+func sameEnv(t *testing.T, a, b []string) bool {
+	t.Helper()
+	parse := func(env []string) []recipe.EnvVar {
+		f, err := recipe.ParseEnv("env", []byte(strings.Join(env, "\n")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vars := f.Vars
+		for i := range vars {
+			vars[i].Line = 0 // where a variable stands differs, not what it says
+		}
+		return vars
+	}
+	va, vb := parse(a), parse(b)
+	return len(va) > 0 && reflect.DeepEqual(va, vb)
+}
+
+// The env input is kept whole: a double-quoted value may span lines, and
+// a syntax error names the input and its line.
+func TestEnvInput(t *testing.T) {
+	env, err := envInput("A=1\r\nMOTD=\"two\nlines\"\n")
+	if err != nil || len(env) != 1 {
+		t.Fatalf("env %q, %v", env, err)
+	}
+	f, err := recipe.ParseEnv("env", []byte(env[0]))
+	if err != nil || len(f.Vars) != 2 || f.Vars[1].Value != "two\nlines" {
+		t.Errorf("parsed %+v, %v", f, err)
+	}
+	if _, err := envInput("A=1\n\n# a comment\nnot an assignment\n"); err == nil || !strings.Contains(err.Error(), "input env:4") {
+		t.Errorf("error %v, want it to name input env, line 4", err)
+	}
+	if env, err := envInput(" \n"); env != nil || err != nil {
+		t.Errorf("blank input: %q, %v", env, err)
 	}
 }
