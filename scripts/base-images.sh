@@ -29,8 +29,9 @@ if ! have "$DEBIAN"; then
 	trap 'rm -rf "$root"' EXIT
 	log "debootstrap bookworm into $root from $(mirror)"
 	debootstrap --variant=minbase bookworm "$root" "$(mirror)" >/dev/null || die "debootstrap failed"
-	# Keep it slim: no apt lists, docs, man pages or locales.
-	rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/*
+	# Keep it slim, as the published image is: no apt lists, downloaded
+	# packages (debootstrap leaves its 30 MB of .debs), docs, man pages or locales.
+	rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/*
 	tar -C "$root" -c . | docker import -c 'CMD ["bash"]' -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$DEBIAN" >/dev/null
 	rm -rf "$root"
 	trap - EXIT
