@@ -18,7 +18,7 @@ import (
 // enrollFlags are enroll's own flags.
 type enrollFlags struct {
 	upstream, mirrorOwner, floor, recipesDir string
-	interval, syncTimeout                    time.Duration
+	interval, syncTimeout, cloneTimeout      time.Duration
 }
 
 func newEnrollCmd() *cobra.Command {
@@ -57,7 +57,7 @@ second one, and never rewrites a branch a maintainer has committed to.`,
 				return usageError{err}
 			}
 			o := onboard.Options{Name: args[0], Upstream: ef.upstream, Repo: repo, MirrorOwner: ef.mirrorOwner,
-				MirrorInterval: ef.interval, SyncTimeout: ef.syncTimeout, RecipesDir: ef.recipesDir,
+				MirrorInterval: ef.interval, SyncTimeout: ef.syncTimeout, CloneTimeout: ef.cloneTimeout, RecipesDir: ef.recipesDir,
 				Log: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))}
 			if ef.floor != "" {
 				if o.Floor, err = report.ReadJSON(ef.floor); err != nil {
@@ -72,6 +72,7 @@ second one, and never rewrites a branch a maintainer has committed to.`,
 	cmd.Flags().StringVar(&ef.mirrorOwner, "mirror-owner", "", "organisation or user that holds the mirror (default: the owner of --repo)")
 	cmd.Flags().DurationVar(&ef.interval, "mirror-interval", 8*time.Hour, "how often a Gitea pull mirror syncs (at least the server's minimum, 10m by default)")
 	cmd.Flags().DurationVar(&ef.syncTimeout, "sync-timeout", 2*time.Minute, "how long to wait for the mirror to show every upstream branch and tag")
+	cloneTimeoutFlag(cmd.Flags(), &ef.cloneTimeout)
 	cmd.Flags().StringVar(&ef.floor, "floor", "", "results.json of a generic floor run of the recipe, summarised in the pull request")
 	cmd.Flags().StringVar(&ef.recipesDir, "recipes-dir", enroll.DefaultRecipesDir(), "local enrollments a new name must not clash with (default $RECIPE_TEST_RECIPES, else ./recipes)")
 	for _, name := range []string{"pr", "sha", "run-url", "comment-author"} {

@@ -5,20 +5,26 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
+	"github.com/cc-ci/recipe-test/v2/internal/runner"
 )
 
 // openRecipe fetches a recipe at ref (a clone goes into a temporary
 // folder, which done removes) and loads it with its versions.
-func openRecipe(ctx context.Context, location, ref string) (r *recipe.Recipe, done func(), err error) {
+func openRecipe(ctx context.Context, location, ref string, cloneTimeout time.Duration) (r *recipe.Recipe, done func(), err error) {
 	work, err := os.MkdirTemp("", "recipe-test-")
 	if err != nil {
 		return nil, nil, err
 	}
-	if r, err = recipe.Open(ctx, location, ref, work); err != nil {
+	cctx, cancel := context.WithTimeout(ctx, cloneTimeout)
+	defer cancel()
+	if r, err = recipe.Open(cctx, location, ref, work); err != nil {
+		err = cloneTimedOut(ctx, cctx, cloneTimeout, err)
 		os.RemoveAll(work)
 		return nil, nil, err
 	}
@@ -43,6 +49,7 @@ type inspection struct {
 func newInspectCmd() *cobra.Command {
 	var ref, domain string
 	var set []string
+	var cloneTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "inspect PATH|GIT-URL",
 		Short: "Print the resolved recipe model as JSON",
@@ -60,7 +67,7 @@ names the file, the line when there is one, and what is wrong.`,
   recipe-test inspect ./bonfire --domain bonf-1a2b3c.ci.example.org --set 'COMPOSE_FILE="$COMPOSE_FILE:compose.sonic.yml"'`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, done, err := openRecipe(cmd.Context(), args[0], ref)
+			r, done, err := openRecipe(cmd.Context(), args[0], ref, cloneTimeout)
 			if err != nil {
 				return err
 			}
@@ -99,5 +106,21 @@ names the file, the line when there is one, and what is wrong.`,
 	f.StringVar(&ref, "ref", "", "git branch, tag or commit to load (default: the working tree of a local folder, or the default branch of a URL)")
 	f.StringVar(&domain, "domain", "", "domain to resolve resource names for (default: DOMAIN from .env.sample)")
 	f.StringArrayVar(&set, "set", nil, "an env assignment applied on top of .env.sample, in env-file syntax, e.g. 'COMPOSE_FILE=\"$COMPOSE_FILE:compose.x.yml\"' (repeatable)")
+	cloneTimeoutFlag(f, &cloneTimeout)
 	return cmd
+}
+
+// cloneTimeoutFlag is the --clone-timeout of the commands that fetch a
+// recipe without running it, as run's.
+func cloneTimeoutFlag(f *pflag.FlagSet, d *time.Duration) {
+	f.DurationVar(d, "clone-timeout", runner.DefaultCloneTimeout, "the most fetching the recipe (its clone and fetches) may take")
+}
+
+// cloneTimedOut says so when fetching failed because cctx, the clone's
+// own deadline, ran out (not the caller's ctx).
+func cloneTimedOut(ctx, cctx context.Context, d time.Duration, err error) error {
+	if cctx.Err() != nil && ctx.Err() == nil {
+		return fmt.Errorf("not done within the clone timeout (%s): %w", d, err)
+	}
+	return err
 }

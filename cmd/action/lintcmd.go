@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +21,7 @@ const lintDomain = "lint-000000.recipe-test.test"
 
 func newLintCmd() *cobra.Command {
 	var ref string
+	var cloneTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "lint PATH|GIT-URL",
 		Short: "Check a recipe against abra's lint rules and ours (the lint stage, without a swarm)",
@@ -39,9 +42,11 @@ that cannot be loaded, after reporting the rules that read its files.`,
 				return err
 			}
 			defer os.RemoveAll(work)
-			src, err := recipe.Fetch(cmd.Context(), args[0], ref, work)
+			cctx, cancel := context.WithTimeout(cmd.Context(), cloneTimeout)
+			defer cancel()
+			src, err := recipe.Fetch(cctx, args[0], ref, work)
 			if err != nil {
-				return err
+				return cloneTimedOut(cmd.Context(), cctx, cloneTimeout, err)
 			}
 			in := lint.Load(src, lintDomain)
 			rep := lint.Check(in)
@@ -71,6 +76,7 @@ that cannot be loaded, after reporting the rules that read its files.`,
 		},
 	}
 	cmd.Flags().StringVar(&ref, "ref", "", "git branch, tag or commit to check (default: the working tree of a local folder, or the default branch of a URL)")
+	cloneTimeoutFlag(cmd.Flags(), &cloneTimeout)
 	return cmd
 }
 

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cc-ci/recipe-test/v2/internal/naming"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
@@ -151,5 +153,47 @@ func TestLintCommandShowsPlaceholders(t *testing.T) {
 	}
 	if strings.Contains(out, naming.StackName(lintDomain)) || strings.Contains(out, lintDomain) {
 		t.Errorf("the stand-in names show:\n%s", out)
+	}
+}
+
+// A recipe URL whose server accepts and never answers ends at the clone
+// timeout, naming it, with exit 2: lint and inspect fetch like run does.
+func TestFetchingCommandsCloneTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	held := make(chan net.Conn, 64)
+	defer func() {
+		ln.Close()
+		for {
+			select {
+			case c := <-held:
+				c.Close()
+			default:
+				return
+			}
+		}
+	}()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held <- c // never answered
+		}
+	}()
+	url := "http://" + ln.Addr().String() + "/recipe.git"
+	for _, cmd := range []string{"lint", "inspect"} {
+		start := time.Now()
+		code, _, stderr := runCLI(t, cmd, url, "--clone-timeout", "1s")
+		if code != exitConfig || !strings.Contains(stderr, "clone timeout (1s)") {
+			t.Errorf("%s: exit %d, stderr %q", cmd, code, stderr)
+		}
+		if d := time.Since(start); d > 30*time.Second {
+			t.Errorf("%s took %s with a 1s clone timeout", cmd, d)
+		}
 	}
 }

@@ -53,6 +53,10 @@ type Options struct {
 	// SyncTimeout bounds the wait for the mirror to show upstream's refs;
 	// 0 = 2 minutes.
 	SyncTimeout time.Duration
+	// CloneTimeout bounds each clone (the upstream, the CI repository):
+	// an upstream that accepts and never answers must not hang the job;
+	// 0 = 5 minutes.
+	CloneTimeout time.Duration
 	// RecipesDir is a local folder of enrollments that a new name must
 	// not clash with ("" = none).
 	RecipesDir string
@@ -128,6 +132,9 @@ func (o *Options) preflight(ctx context.Context) (_ *prepared, err error) {
 	}
 	if o.MirrorInterval == 0 {
 		o.MirrorInterval = 8 * time.Hour
+	}
+	if o.CloneTimeout == 0 {
+		o.CloneTimeout = 5 * time.Minute
 	}
 	if o.SyncTimeout == 0 {
 		o.SyncTimeout = 2 * time.Minute
@@ -261,7 +268,12 @@ func (o Options) fetchUpstream(ctx context.Context, work string) (*upstream, err
 		}
 		url = "file://" + abs
 	}
-	src, err := recipe.Fetch(ctx, url, "", filepath.Join(work, "upstream"))
+	cctx, cancel := context.WithTimeout(ctx, o.CloneTimeout)
+	defer cancel()
+	src, err := recipe.Fetch(cctx, url, "", filepath.Join(work, "upstream"))
+	if err != nil && cctx.Err() != nil && ctx.Err() == nil {
+		err = fmt.Errorf("not done within the clone timeout (%s): %w", o.CloneTimeout, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("enroll %s: upstream %s cannot be cloned: %w (check the URL; the repository must be public)", o.Name, o.Upstream, err)
 	}
@@ -342,7 +354,9 @@ func (o Options) openCI(ctx context.Context, work string) (*ciClone, error) {
 	if err != nil {
 		return nil, fmt.Errorf("enroll %s: %w", o.Name, err)
 	}
-	ci, err := cloneCI(ctx, filepath.Join(work, "ci"), info.CloneURL, basicAuth(info.CloneURL, user, pass), info.DefaultBranch, Branch(o.Name))
+	cctx, cancel := context.WithTimeout(ctx, o.CloneTimeout)
+	defer cancel()
+	ci, err := cloneCI(cctx, filepath.Join(work, "ci"), info.CloneURL, basicAuth(info.CloneURL, user, pass), info.DefaultBranch, Branch(o.Name))
 	if err != nil {
 		return nil, fmt.Errorf("enroll %s: %w", o.Name, err)
 	}
