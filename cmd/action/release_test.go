@@ -9,9 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -39,7 +37,7 @@ func TestReleaseWorkflowUnderAct(t *testing.T) {
 	})
 	keepActToolcache(t)
 
-	repo, origin, release := releaseRepo(t, "docker://"+ref+":"+tag, tag, major)
+	repo, origin, release := releaseRepo(t, reg, image, tag, major)
 	event := filepath.Join(t.TempDir(), "event.json")
 	writeJSON(t, event, map[string]any{"ref": "refs/tags/" + tag, "head_commit": map[string]any{"id": release},
 		"repository": map[string]any{"full_name": image, "name": "recipe-test", "owner": map[string]any{"login": "cc-ci"}}})
@@ -122,7 +120,9 @@ func TestReleaseWorkflowRefusesAMismatchedActionYML(t *testing.T) {
 	keepActToolcache(t)
 	const tag = "v2.99.1"
 	reg := "127.0.0.1:9" // nothing listens: any push would fail differently
-	repo, _, release := releaseRepo(t, "docker://ghcr.io/cc-ci/recipe-test:v2.0.0", tag, "v2")
+	// The release commit names ghcr.io's image; the workflow is told to
+	// publish to reg.
+	repo, _, release := releaseRepo(t, "ghcr.io", "cc-ci/recipe-test", tag, "v2")
 	event := filepath.Join(t.TempDir(), "event.json")
 	writeJSON(t, event, map[string]any{"ref": "refs/tags/" + tag, "head_commit": map[string]any{"id": release}})
 	cmd := exec.CommandContext(t.Context(), act, "push", "-W", ".github/workflows/release.yml", "-e", event, "-P", "ubuntu-latest="+jobImage,
@@ -268,13 +268,13 @@ COPY docker /usr/local/bin/docker
 }
 
 // releaseRepo makes a repository of this checkout's tracked files, as
-// they are in the work tree, whose history has an older commit tagged
-// major and a release commit tagged tag, with action.yml naming
-// actionImage. Its origin (the push URL; the fetch URL names GitHub, which
+// they are in the work tree, committed and tagged major (an older
+// release), then released as tag by scripts/release.sh for the image
+// registry/image (action.yml names it, in a commit tagged tag). Its origin (the push URL; the fetch URL names GitHub, which
 // act reads the repository's name from) is a bare repository served by
 // git daemon on 127.0.0.1, holding both tags. It returns the repository,
 // the origin's folder and the release commit.
-func releaseRepo(t *testing.T, actionImage, tag, major string) (repo, origin, release string) {
+func releaseRepo(t *testing.T, registry, image, tag, major string) (repo, origin, release string) {
 	t.Helper()
 	root := testenv.RepoRoot(t)
 	base := t.TempDir()
@@ -298,22 +298,22 @@ func releaseRepo(t *testing.T, actionImage, tag, major string) (repo, origin, re
 	}
 	git := func(dir string, args ...string) string { return gitOut(t, dir, args...) }
 	git(repo, "init", "-q", "-b", "main")
-	git(repo, "commit", "-q", "--allow-empty", "-m", "an older release")
-	git(repo, "tag", major)
-	action := filepath.Join(repo, "action.yml")
-	data, err := os.ReadFile(action)
-	if err != nil {
-		t.Fatal(err)
-	}
-	imageLine := regexp.MustCompile(`(?m)^  image: .*$`)
-	if !imageLine.Match(data) {
-		t.Fatal("action.yml has no runs.image line")
-	}
-	os.WriteFile(action, imageLine.ReplaceAll(data, []byte("  image: "+actionImage)), 0o644)
 	git(repo, "add", "-A")
-	git(repo, "commit", "-q", "-m", "release "+tag)
-	git(repo, "tag", tag)
+	git(repo, "commit", "-q", "-m", "an older release")
+	git(repo, "tag", major)
+	script := exec.CommandContext(t.Context(), "bash", "scripts/release.sh", tag)
+	script.Dir = repo
+	script.Env = append(os.Environ(), "RECIPE_TEST_REGISTRY="+registry, "RECIPE_TEST_IMAGE="+image,
+		"GIT_AUTHOR_NAME=release test", "GIT_AUTHOR_EMAIL=release@test.invalid",
+		"GIT_COMMITTER_NAME=release test", "GIT_COMMITTER_EMAIL=release@test.invalid")
+	if out, err := script.CombinedOutput(); err != nil {
+		t.Fatalf("scripts/release.sh %s: %v\n%s", tag, err, out)
+	}
 	release = git(repo, "rev-parse", "HEAD")
+	want := "  image: docker://" + registry + "/" + image + ":" + tag
+	if show := git(repo, "show", tag+":action.yml"); !strings.Contains(show, "\n"+want+"\n") || git(repo, "rev-parse", tag+"^{commit}") != release {
+		t.Fatalf("the release commit's action.yml does not run %q, or %s is not the release commit", want, tag)
+	}
 
 	git(base, "init", "-q", "--bare", origin)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -322,15 +322,15 @@ func releaseRepo(t *testing.T, actionImage, tag, major string) (repo, origin, re
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	daemon := exec.Command("git", "daemon", "--export-all", "--enable=receive-pack", "--reuseaddr",
+	// git-daemon itself, not `git daemon`, which would run it as a child
+	// that outlives a killed parent unreaped.
+	daemon := exec.Command(filepath.Join(git(base, "--exec-path"), "git-daemon"), "--export-all", "--enable=receive-pack", "--reuseaddr",
 		"--listen=127.0.0.1", fmt.Sprintf("--port=%d", port), "--base-path="+base, base)
-	// git runs git-daemon as a child: the whole process group goes at the end.
-	daemon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := daemon.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		syscall.Kill(-daemon.Process.Pid, syscall.SIGKILL)
+		daemon.Process.Kill()
 		daemon.Wait()
 	})
 	git(repo, "remote", "add", "origin", "https://github.com/cc-ci/recipe-test.git")
@@ -376,5 +376,52 @@ func writeJSON(t *testing.T, path string, v any) {
 	}
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// scripts/release.sh refuses what would make a wrong release: no
+// version, a version that is not vMAJOR.MINOR.PATCH, a tag that exists,
+// uncommitted changes; nothing is committed or tagged then.
+func TestReleaseScriptRefuses(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	for name, c := range map[string]struct {
+		tag, want string
+		setup     func(repo string)
+	}{
+		"no version":  {"", "usage: scripts/release.sh vMAJOR.MINOR.PATCH", nil},
+		"not semver":  {"v2.1", "usage: scripts/release.sh vMAJOR.MINOR.PATCH", nil},
+		"tag exists":  {"v2.0.0", "tag v2.0.0 exists already", func(repo string) { gitOut(t, repo, "tag", "v2.0.0") }},
+		"uncommitted": {"v2.0.1", "the work tree has changes", func(repo string) { os.WriteFile(filepath.Join(repo, "x"), nil, 0o644) }},
+		"no runs.image": {"v2.0.2", "action.yml has no runs.image line", func(repo string) {
+			os.WriteFile(filepath.Join(repo, "action.yml"), []byte("runs: {}\n"), 0o644)
+			gitOut(t, repo, "commit", "-qam", "x")
+		}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			repo := t.TempDir()
+			os.MkdirAll(filepath.Join(repo, "scripts"), 0o755)
+			data, err := os.ReadFile(filepath.Join(root, "scripts", "release.sh"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(repo, "scripts", "release.sh"), data, 0o755)
+			os.WriteFile(filepath.Join(repo, "action.yml"), []byte("runs:\n  using: docker\n  image: docker://ghcr.io/cc-ci/recipe-test:v1.0.0\n"), 0o644)
+			gitOut(t, repo, "init", "-q", "-b", "main")
+			gitOut(t, repo, "add", "-A")
+			gitOut(t, repo, "commit", "-qm", "start")
+			if c.setup != nil {
+				c.setup(repo)
+			}
+			head := gitOut(t, repo, "rev-parse", "HEAD")
+			cmd := exec.Command("bash", "scripts/release.sh", c.tag)
+			cmd.Dir = repo
+			out, err := cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(out), c.want) {
+				t.Errorf("release.sh %q: %v\n%s\nwant %q", c.tag, err, out, c.want)
+			}
+			if gitOut(t, repo, "rev-parse", "HEAD") != head || c.tag != "" && c.tag != "v2.0.0" && gitOut(t, repo, "tag", "-l", c.tag) != "" {
+				t.Error("something was committed or tagged")
+			}
+		})
 	}
 }
