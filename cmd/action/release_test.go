@@ -95,13 +95,18 @@ jobs:
           token: ""
           out: rt-results
       - name: outputs
-        run: echo "CONSUME status=${{ steps.rt.outputs.status }} level=${{ steps.rt.outputs.level }}"
+        run: |
+          echo "CONSUME status=${{ steps.rt.outputs.status }} level=${{ steps.rt.outputs.level }}"
+          echo "CONSUME $(grep -o '"tool_version": *"[^"]*"' ${{ steps.rt.outputs.results }})"
+          echo "CONSUME footer $(tail -n 1 rt-results/report.md)"
 `), 0o644)
 	log = runAct(t, act, repo, "push", "-W", ".github/workflows/consume.yml", "-e", event, "-P", "ubuntu-latest="+jobImage)
 	for _, want := range []string{
-		"recipe-test " + tag,   // --version of the pulled image, stamped from the tag
-		"::group::lint",        // the action ran its lint stage
-		"CONSUME status=pass ", // and passed
+		"recipe-test " + tag,                    // --version of the pulled image, stamped from the tag
+		"::group::lint",                         // the action ran its lint stage
+		"CONSUME status=pass ",                  // and passed
+		`CONSUME "tool_version": "` + tag + `"`, // results.json says which build made it
+		"recipe-test " + tag + "</sub>",         // and so does the report's footer
 	} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the consuming workflow's log lacks %q:\n%s", want, tailLines(log, 60))
