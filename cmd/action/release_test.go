@@ -240,7 +240,8 @@ http:
 
 // releaseRunnerImage is the job image the release workflow runs in under
 // act: Debian (the local base image) with git and this machine's docker CLI,
-// as GitHub's ubuntu-latest has both. Built once per test process.
+// as GitHub's ubuntu-latest has both. Built once per machine, then kept
+// (like act and the base images).
 func releaseRunnerImage(t *testing.T) string {
 	t.Helper()
 	const name = "recipe-test-release-runner:test"
