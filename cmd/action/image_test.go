@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,4 +65,31 @@ func actionImage(t *testing.T) string {
 		t.Fatalf("docker tag %s %s: %v\n%s", dev, ref, err, out)
 	}
 	return ref
+}
+
+// maxImageSize bounds the action image: a runner pulls it once per
+// release, and it once weighed 1.17 GB with the full Chromium.
+const maxImageSize = 400_000_000
+
+// The action image as the Dockerfile builds it: within its size budget
+// (each enrolled recipe's test binary counts), stamped with this
+// checkout's version, and with the browser the harness looks for first.
+func TestActionImage(t *testing.T) {
+	testenv.Swarm(t)
+	ref := actionImage(t)
+	out, err := exec.Command("docker", "image", "inspect", "--format", "{{.Size}}", ref).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var size int64
+	if _, err := fmt.Sscan(string(out), &size); err != nil || size <= 0 || size > maxImageSize {
+		t.Errorf("the action image is %s bytes (%v), over the budget of %d MB", strings.TrimSpace(string(out)), err, maxImageSize/1_000_000)
+	}
+	if out, err := exec.Command("docker", "run", "--rm", "--pull", "never", ref, "--version").CombinedOutput(); err != nil || string(out) != "recipe-test "+gitDescribe(t)+"\n" {
+		t.Errorf("--version in the image: %q (%v), want recipe-test %s", out, err, gitDescribe(t))
+	}
+	out, err = exec.Command("docker", "run", "--rm", "--pull", "never", "--entrypoint", "/usr/lib/chromium/chromium-headless-shell", ref, "--version").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Chromium") {
+		t.Errorf("the headless shell in the image: %q (%v)", out, err)
+	}
 }
