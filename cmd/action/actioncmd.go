@@ -102,9 +102,11 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 	if o.Out == "" {
 		o.Out = runner.DefaultOut
 	}
-	// Whatever happens next, what lands in the workspace is its owner's.
+	// Whatever happens next, what lands in the workspace is its owner's:
+	// the results, and what fetching a shallow checkout's tags wrote.
 	defer func() {
-		if err := giveToWorkspaceOwner(getenv("GITHUB_WORKSPACE"), o.Out); err != nil {
+		ws := getenv("GITHUB_WORKSPACE")
+		if err := giveToWorkspaceOwner(ws, o.Out, checkoutGitDir(ws, o.Recipe)); err != nil {
 			a.Warningf("%s", oneLineOf(err.Error()))
 		}
 	}()

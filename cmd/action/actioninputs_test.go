@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -262,5 +263,85 @@ func TestEnvInput(t *testing.T) {
 	}
 	if env, err := envInput(" \n"); env != nil || err != nil {
 		t.Errorf("blank input: %q, %v", env, err)
+	}
+}
+
+// What the run wrote into a recipe checkout in the workspace (fetching a
+// shallow checkout's tags writes into its .git) goes to the workspace's
+// owner too; a file of anyone else's keeps its owner.
+func TestActionHandsOverTheCheckoutsGit(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to chown")
+	}
+	ws := t.TempDir()
+	const uid, gid, other = 4242, 4243, 777
+	if err := os.Chown(ws, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	checkout := filepath.Join(ws, "recipes", "example")
+	if err := os.CopyFS(checkout, os.DirFS(filepath.Join(testenv.RepoRoot(t), "testdata", "recipes", "example"))); err != nil {
+		t.Fatal(err)
+	}
+	testenv.CommitAll(t, checkout, "example") // as root: a .git the runner's user could not touch
+	theirs := filepath.Join(checkout, ".git", "hooks-of-another-user")
+	if err := os.WriteFile(theirs, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(theirs, other, other); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": ws, "INPUT_RECIPE": checkout,
+		"INPUT_OUT": filepath.Join(ws, "out"), "INPUT_ENV": "COMPOSE_FILE=compose.missing.yml",
+		"RECIPE_TEST_RECIPES": t.TempDir(),
+	}
+	var stdout bytes.Buffer
+	cmd := newActionCmd()
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stdout)
+	cmd.SetContext(context.Background())
+	if err := runAction(cmd, func(k string) string { return env[k] }); exitCode(err) != exitConfig {
+		t.Fatalf("err %v\n%s", err, stdout.String())
+	}
+	rootOwned := 0
+	filepath.WalkDir(filepath.Join(checkout, ".git"), func(p string, _ fs.DirEntry, err error) error {
+		if u, _, _ := fileOwner(p); err == nil && u == 0 {
+			rootOwned++
+		}
+		return nil
+	})
+	if rootOwned > 0 {
+		t.Errorf("%d entries of the checkout's .git still belong to root", rootOwned)
+	}
+	if u, _, _ := fileOwner(theirs); u != other {
+		t.Errorf("%s changed hands (uid %d)", theirs, u)
+	}
+	if u, _, _ := fileOwner(filepath.Join(checkout, "compose.yml")); u != 0 {
+		t.Errorf("the checkout's own files changed hands: they are no results")
+	}
+}
+
+func TestCheckoutGitDir(t *testing.T) {
+	ws := t.TempDir()
+	os.MkdirAll(filepath.Join(ws, ".git"), 0o755)
+	os.MkdirAll(filepath.Join(ws, "recipes", "a"), 0o755)
+	os.MkdirAll(filepath.Join(ws, "recipes", "b", ".git"), 0o755)
+	for recipe, want := range map[string]string{
+		ws:                                   filepath.Join(ws, ".git"),
+		filepath.Join(ws, "recipes", "a"):    filepath.Join(ws, ".git"),
+		filepath.Join(ws, "recipes", "b"):    filepath.Join(ws, "recipes", "b", ".git"),
+		"example":                            "", // an enrolled recipe's name
+		"https://git.example.org/recipes/a":  "",
+		filepath.Join(ws, "recipes", "none"): "",
+	} {
+		if got := checkoutGitDir(ws, recipe); got != want {
+			t.Errorf("checkoutGitDir(%s) = %q, want %q", recipe, got, want)
+		}
+	}
+	// Not above the workspace.
+	inner := filepath.Join(ws, "inner")
+	os.MkdirAll(inner, 0o755)
+	if got := checkoutGitDir(inner, inner); got != "" {
+		t.Errorf("looked above the workspace: %q", got)
 	}
 }
