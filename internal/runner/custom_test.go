@@ -172,7 +172,8 @@ func TestCustomStagePrecompiled(t *testing.T) {
 // (--enrollment) holds recipe.toml, go.mod, go.sum and the tests, and the
 // custom stage builds them there with `go test`, against the harness of
 // the release go.mod names (this checkout here, through a replace
-// directive), with the same results as in recipes/.
+// directive), with the same results as in recipes/; or runs the test
+// binary built there.
 func TestCustomStageTestsInTheirOwnModule(t *testing.T) {
 	root := testenv.RepoRoot(t)
 	dir := filepath.Join(t.TempDir(), "recipe-test")
@@ -210,15 +211,28 @@ func TestCustomStageTestsInTheirOwnModule(t *testing.T) {
 	if out, err := tidy.CombinedOutput(); err != nil {
 		t.Fatalf("go mod tidy: %v\n%s", err, out)
 	}
-	res, progress := execute(t, Options{Recipe: filepath.Join(root, "testdata", "recipes", "example"), Enrollment: dir,
-		Stages: []string{StageCustom}})
-	st := wantStage(t, res, "custom", results.Pass)
-	if !strings.Contains(st.Output, "running go test -json in "+dir) || len(st.Tests) != 5 {
-		t.Errorf("custom stage: %+v\n%s", st, progress)
-	}
-	for _, tc := range st.Tests {
-		if tc.Status != results.Pass {
-			t.Errorf("%s: %s %s", tc.Name, tc.Status, tc.Reason)
+	opts := Options{Recipe: filepath.Join(root, "testdata", "recipes", "example"), Enrollment: dir, Stages: []string{StageCustom}}
+	check := func(how string) {
+		t.Helper()
+		res, progress := execute(t, opts)
+		st := wantStage(t, res, "custom", results.Pass)
+		if !strings.Contains(st.Output, how) || len(st.Tests) != 5 {
+			t.Errorf("custom stage, want %q: %+v\n%s", how, st, progress)
+		}
+		for _, tc := range st.Tests {
+			if tc.Status != results.Pass {
+				t.Errorf("%s: %s %s", tc.Name, tc.Status, tc.Reason)
+			}
 		}
 	}
+	check("running go test -json in " + dir)
+	// As a workflow does for the action image, which has no Go: the test
+	// binary built in the tests' module, static, beside recipe.toml.
+	build := exec.CommandContext(t.Context(), "go", "test", "-c", "-trimpath", "-o", "example.test", ".")
+	build.Dir = dir
+	build.Env = append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go test -c: %v\n%s", err, out)
+	}
+	check("running the precompiled tests " + filepath.Join(dir, "example.test"))
 }
