@@ -11,6 +11,11 @@
 // The runner's custom stage writes the facts to a JSON file and names it in
 // $RECIPE_TEST_FACTS when it runs the tests. Run with plain `go test`,
 // without it, every test that asks for its Env skips, saying so.
+//
+// It is the module's public package so that a recipe's tests may also live
+// in the recipe's own repository, as a module that requires a released
+// recipe-test (see docs/enroll-recipe.md); the facts file is the contract
+// between such tests and the runner that runs them.
 package harness
 
 import "github.com/cc-ci/recipe-test/v2/internal/facts"
