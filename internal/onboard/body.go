@@ -199,7 +199,7 @@ func todo(o Options, d *scaffold.Detection) string {
 		fmt.Fprintf(&b, "- [ ] %d lint %s keep the recipe below L5: fix them in the recipe, or declare `[not_applicable] lint` with the reason.\n",
 			d.LintErrors, report.Plural(d.LintErrors, "error", "errors"))
 	}
-	fmt.Fprintf(&b, "- [ ] Replace `TestHomePage` in `%s%s` with tests of what the app is for (`internal/harness`: HTTP, browser, exec in containers); see docs/enroll-recipe.md.\n", dir, scaffold.TestFileName(o.Name))
+	fmt.Fprintf(&b, "- [ ] Replace `TestHomePage` in `%s%s` with tests of what the app is for (`github.com/cc-ci/recipe-test/v2/harness`: HTTP, browser, exec in containers); see docs/enroll-recipe.md.\n", dir, scaffold.TestFileName(o.Name))
 	return b.String()
 }
 

@@ -16,7 +16,7 @@ import (
 	"github.com/jstemmer/go-junit-report/v2/parser/gotest"
 
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
-	"github.com/cc-ci/recipe-test/v2/internal/harness"
+	"github.com/cc-ci/recipe-test/v2/internal/facts"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
 
@@ -72,9 +72,9 @@ func (custom) Run(ctx context.Context, r *Run) error {
 		return err
 	}
 	defer os.Remove(maskFile)
-	facts := r.facts(out)
-	facts.MaskFile = maskFile
-	if err := harness.WriteFacts(factsFile, facts); err != nil {
+	f := r.facts(out)
+	f.MaskFile = maskFile
+	if err := facts.Write(factsFile, f); err != nil {
 		return fmt.Errorf("write the run's facts: %w", err)
 	}
 	defer os.Remove(factsFile)
@@ -101,7 +101,7 @@ func (custom) Run(ctx context.Context, r *Run) error {
 		parse = gotest.NewJSONParser().Parse
 	}
 	cmd.Dir = e.Dir
-	cmd.Env = append(os.Environ(), harness.FactsEnv+"="+factsFile)
+	cmd.Env = append(os.Environ(), facts.EnvVar+"="+factsFile)
 	// The tests print what the app returns: bounded, like every capture.
 	stdout := &cappedBuffer{max: maxTestOutput}
 	stderr := &tailBuffer{max: r.Opts.MaxOutput}
@@ -110,7 +110,7 @@ func (custom) Run(ctx context.Context, r *Run) error {
 	runErr := cmd.Run()
 	// The credentials the tests generated are masked before any of their
 	// output is kept. They come from the mask file, never from the output:
-	// see harness.Facts.MaskFile.
+	// see facts.Facts.MaskFile.
 	if err := r.takeMasks(maskFile); err != nil {
 		return err
 	}
@@ -173,9 +173,9 @@ func (r *Run) recordTests(report gtr.Report, runErr error, output string) error 
 }
 
 // facts are what the recipe's tests get to know about the run.
-func (r *Run) facts(out string) *harness.Facts {
+func (r *Run) facts(out string) *facts.Facts {
 	app := r.App
-	f := &harness.Facts{Recipe: r.Recipe.Name, Version: app.Version, Domain: app.Domain, Stack: app.Stack,
+	f := &facts.Facts{Recipe: r.Recipe.Name, Version: app.Version, Domain: app.Domain, Stack: app.Stack,
 		Services: map[string]string{}, Secrets: map[string]string{}, Env: app.Env, Out: out,
 		Insecure: r.Opts.Insecure, ExecTimeoutS: int(r.Opts.ExecTimeout.Seconds()), MaxReadFile: r.Opts.MaxReadFile}
 	for _, s := range app.Services {

@@ -2,10 +2,12 @@ package runner
 
 import (
 	"encoding/xml"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -163,4 +165,74 @@ func TestCustomStagePrecompiled(t *testing.T) {
 	if !strings.Contains(st.Output, "running the precompiled tests") || len(st.Tests) != 5 {
 		t.Errorf("custom stage: %+v\n%s", st, progress)
 	}
+}
+
+// A recipe may keep its tests in its own repository, as a Go module of
+// their own that requires a released recipe-test: the enrollment folder
+// (--enrollment) holds recipe.toml, go.mod, go.sum and the tests, and the
+// custom stage builds them there with `go test`, against the harness of
+// the release go.mod names (this checkout here, through a replace
+// directive), with the same results as in recipes/; or runs the test
+// binary built there.
+func TestCustomStageTestsInTheirOwnModule(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	dir := filepath.Join(t.TempDir(), "recipe-test")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests, err := os.ReadFile(filepath.Join(root, "recipes", "example", "example_test.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	goMod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	goLine := regexp.MustCompile(`(?m)^go [0-9.]+$`).Find(goMod)
+	if goLine == nil {
+		t.Fatalf("%s/go.mod has no go line", root)
+	}
+	files := map[string]string{
+		"recipe.toml":     "[recipe]\nname = \"example\"\n",
+		"go.mod":          fmt.Sprintf("module example.org/example/recipe-test\n\n%s\n\nrequire github.com/cc-ci/recipe-test/v2 v2.0.0\n\nreplace github.com/cc-ci/recipe-test/v2 => %s\n", goLine, root),
+		"example_test.go": string(tests),
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As the recipe's maintainer does once: go mod tidy writes go.sum
+	// (from the module cache; the replace means this module is not
+	// downloaded).
+	tidy := exec.CommandContext(t.Context(), "go", "mod", "tidy")
+	tidy.Dir = dir
+	tidy.Env = append(os.Environ(), "GOWORK=off")
+	if out, err := tidy.CombinedOutput(); err != nil {
+		t.Fatalf("go mod tidy: %v\n%s", err, out)
+	}
+	opts := Options{Recipe: filepath.Join(root, "testdata", "recipes", "example"), Enrollment: dir, Stages: []string{StageCustom}}
+	check := func(how string) {
+		t.Helper()
+		res, progress := execute(t, opts)
+		st := wantStage(t, res, "custom", results.Pass)
+		if !strings.Contains(st.Output, how) || len(st.Tests) != 5 {
+			t.Errorf("custom stage, want %q: %+v\n%s", how, st, progress)
+		}
+		for _, tc := range st.Tests {
+			if tc.Status != results.Pass {
+				t.Errorf("%s: %s %s", tc.Name, tc.Status, tc.Reason)
+			}
+		}
+	}
+	check("running go test -json in " + dir)
+	// As a workflow does for the action image, which has no Go: the test
+	// binary built in the tests' module, static, beside recipe.toml.
+	build := exec.CommandContext(t.Context(), "go", "test", "-c", "-trimpath", "-o", "example.test", ".")
+	build.Dir = dir
+	build.Env = append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go test -c: %v\n%s", err, out)
+	}
+	check("running the precompiled tests " + filepath.Join(dir, "example.test"))
 }

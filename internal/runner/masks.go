@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
+	"github.com/cc-ci/recipe-test/v2/internal/facts"
 	"github.com/cc-ci/recipe-test/v2/internal/redact"
 )
 
 // The recipe's tests announce the credentials they generate through a mask
-// file (harness.Facts.MaskFile), not through their output: the app's
+// file (facts.Facts.MaskFile), not through their output: the app's
 // output reaches the tests as data and may end up in what they print, so
 // a mask line in the output could be the app's, and it once had the word
 // "fail" masked in every report. The file sits in the run's private work
@@ -21,10 +21,10 @@ import (
 // maskFileName is the mask file's name in the work folder.
 const maskFileName = "masks"
 
-// minMask is the shortest value the mask file may announce: the harness's
-// credentials are 24 characters, and masking a short word would mangle
-// every report.
-const minMask = 12
+// minMask is the shortest value the runner takes as a mask of text the
+// recipe controls (the mask file's lines, a [secrets] command's output):
+// masking a short word would mangle every report.
+const minMask = facts.MinMask
 
 // newMaskFile creates the run's mask file, empty and fresh: whatever was
 // at its path goes first, and O_EXCL makes sure the file is a regular file
@@ -41,17 +41,15 @@ func (r *Run) newMaskFile() (string, error) {
 	return path, f.Close()
 }
 
-// takeMasks registers every value announced in the mask file, one per
-// line, for redaction and (OnSecret) the CI log's masking.
+// takeMasks registers every value announced in the mask file (one per
+// line, none shorter than facts.MinMask) for redaction and (OnSecret) the
+// CI log's masking.
 func (r *Run) takeMasks(path string) error {
-	data, err := os.ReadFile(path)
+	masks, err := facts.ReadMasks(path)
 	if err != nil {
 		return fmt.Errorf("read the run's mask file: %w", err)
 	}
-	for _, v := range strings.Split(string(data), "\n") {
-		if len(v) < minMask {
-			continue
-		}
+	for _, v := range masks {
 		r.Redact.Add(v)
 		if r.Opts.OnSecret != nil {
 			r.Opts.OnSecret(v)

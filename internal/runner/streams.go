@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
-	"github.com/cc-ci/recipe-test/v2/internal/harness"
+	"github.com/cc-ci/recipe-test/v2/internal/facts"
 	"github.com/cc-ci/recipe-test/v2/internal/ingress"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 )
@@ -134,10 +134,10 @@ func dedupe(s []string) []string {
 
 // streamFacts are the app's TCP and UDP ways in, as the recipe's tests
 // reach them: at the ingress's local forwarders.
-func streamFacts(ing ingress.Ingress) []harness.Stream {
-	var out []harness.Stream
+func streamFacts(ing ingress.Ingress) []facts.Stream {
+	var out []facts.Stream
 	for _, s := range ingress.Streams(ing) {
-		out = append(out, harness.Stream{Protocol: s.Protocol, Service: s.Target, Port: s.Port, Route: s.StreamRoute.String(), Addr: s.Local})
+		out = append(out, facts.Stream{Protocol: s.Protocol, Service: s.Target, Port: s.Port, Route: s.StreamRoute.String(), Addr: s.Local})
 	}
 	return out
 }

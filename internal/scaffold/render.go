@@ -268,7 +268,7 @@ package %[1]s
 import (
 	"testing"
 
-	"github.com/cc-ci/recipe-test/v2/internal/harness"
+	"github.com/cc-ci/recipe-test/v2/harness"
 )
 
 // TestHomePage is the scaffold's smoke test: the app answers its home page

@@ -12,8 +12,8 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/cc-ci/recipe-test/v2/harness"
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
-	"github.com/cc-ci/recipe-test/v2/internal/harness"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cc-ci/recipe-test/v2/internal/harness"
+	"github.com/cc-ci/recipe-test/v2/harness"
 )
 
 // Port of the predecessor's health check: the app answers /health over its

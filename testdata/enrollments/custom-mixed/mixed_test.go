@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/cc-ci/recipe-test/v2/internal/harness"
+	"github.com/cc-ci/recipe-test/v2/harness"
 )
 
 func TestPasses(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cc-ci/recipe-test/v2/internal/harness"
+	"github.com/cc-ci/recipe-test/v2/harness"
 )
 
 // readLine reads one line of a TCP stream, failing the test otherwise.

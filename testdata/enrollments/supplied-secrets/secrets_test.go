@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cc-ci/recipe-test/v2/internal/harness"
+	"github.com/cc-ci/recipe-test/v2/harness"
 )
 
 // Each secret the app gets holds what the tests are told it holds, in the

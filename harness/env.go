@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cc-ci/recipe-test/v2/internal/facts"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
 
@@ -45,7 +46,7 @@ func Load(t testing.TB) *Env {
 	if path == "" {
 		t.Skip(skipMessage)
 	}
-	f, err := ReadFacts(path)
+	f, err := facts.Read(path)
 	if err != nil {
 		t.Fatalf("harness: %v", err)
 	}
@@ -140,21 +141,12 @@ func (e *Env) Credential(t testing.TB, name string) string {
 	return v
 }
 
-// announceMask appends v to the run's mask file. One write of one line
-// with O_APPEND: concurrent tests (each with its own Env) never interleave.
+// announceMask appends v to the run's mask file (facts.AppendMask).
 func (e *Env) announceMask(v string) error {
 	if e.MaskFile == "" {
 		return errors.New("the run's facts name no mask file: the credential could not be masked, so it is not made")
 	}
-	f, err := os.OpenFile(e.MaskFile, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(v + "\n")
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return facts.AppendMask(e.MaskFile, v)
 }
 
 // newCredential draws n characters of credentialAlphabet uniformly (bytes

@@ -1,26 +1,25 @@
-// Package harness is what a recipe's own tests import: the facts of the run
-// they test (domain, base URL, stack, services, the ingress, secret
-// values), as a typed Env, and helpers in the style of Terratest's, for
-// this world: an HTTP client through the run's ingress with retries of
-// what is retryable, TCP and UDP connections through the same ingress
-// (DialTCP, DialUDP), waits with deadlines, JSON requests, a cookie jar,
-// exec in a service's container, files from volumes, run-scoped
-// credentials that are never logged, and a browser (chromedp and the system
-// Chromium) through the same ingress.
+// Package facts is the contract between the runner and a recipe's own Go
+// tests: the facts file the custom stage writes (what the run knows about
+// the deployed app, as JSON), the environment variable that names it, and
+// the mask file through which the tests announce the credentials they
+// make. The runner writes the facts and reads the masks; the harness reads
+// the facts and appends masks.
 //
-// The runner's custom stage writes the facts to a JSON file and names it in
-// $RECIPE_TEST_FACTS when it runs the tests. Run with plain `go test`,
-// without it, every test that asks for its Env skips, saying so.
-package harness
+// It is its own package, with nothing but the standard library, so that
+// the recipe-test binary, which only writes the facts, does not link the
+// harness (and with it `testing` and chromedp), which only the tests need.
+package facts
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 )
 
-// FactsEnv names the environment variable holding the facts file's path.
-const FactsEnv = "RECIPE_TEST_FACTS"
+// EnvVar names the environment variable holding the facts file's path.
+const EnvVar = "RECIPE_TEST_FACTS"
 
 // Facts are what the runner knows about the deployed app under test.
 type Facts struct {
@@ -55,17 +54,19 @@ type Facts struct {
 	// it with the run's results.
 	Out string `json:"out"`
 	// ExecTimeoutS bounds each Exec, ExecShell and ReadFile, in seconds;
-	// 0 = DefaultExecTimeout.
+	// 0 = harness.DefaultExecTimeout.
 	ExecTimeoutS int `json:"exec_timeout_s,omitempty"`
-	// MaxReadFile bounds the bytes ReadFile returns; 0 = DefaultMaxReadFile.
+	// MaxReadFile bounds the bytes ReadFile returns; 0 =
+	// harness.DefaultMaxReadFile.
 	MaxReadFile int64 `json:"max_read_file,omitempty"`
-	// MaskFile is where Credential announces each value it generates, one
-	// per line, for the runner to mask in every report. It is a file the
-	// runner created for this run in its private work folder (mode 0600),
-	// not the tests' output: the app's output reaches a test only as data,
-	// and whatever a test prints is never read as a mask, so the app cannot
-	// have a word of its choosing masked (masking "fail" once blanked it in
-	// every report and broke junit.xml).
+	// MaskFile is where the tests announce each credential they generate,
+	// one per line (AppendMask), for the runner to mask in every report
+	// (ReadMasks). It is a file the runner created for this run in its
+	// private work folder (mode 0600), not the tests' output: the app's
+	// output reaches a test only as data, and whatever a test prints is
+	// never read as a mask, so the app cannot have a word of its choosing
+	// masked (masking "fail" once blanked it in every report and broke
+	// junit.xml).
 	MaskFile string `json:"mask_file,omitempty"`
 }
 
@@ -81,8 +82,9 @@ type Stream struct {
 	Addr string `json:"addr"`
 }
 
-// ReadFacts reads a facts file.
-func ReadFacts(path string) (*Facts, error) {
+// Read reads a facts file. Domain, base URL and proxy URL are required:
+// no test can reach the app without them.
+func Read(path string) (*Facts, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("recipe-test facts: %w", err)
@@ -97,12 +99,51 @@ func ReadFacts(path string) (*Facts, error) {
 	return &f, nil
 }
 
-// WriteFacts writes a facts file readable only by its owner (it holds
-// secret values).
-func WriteFacts(path string, f *Facts) error {
+// Write writes a facts file readable only by its owner (it holds secret
+// values).
+func Write(path string, f *Facts) error {
 	data, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(path, data, 0o600)
+}
+
+// MinMask is the shortest value the mask file may announce: the harness's
+// credentials are 24 characters, and masking a short word would mangle
+// every report. ReadMasks leaves shorter lines out.
+const MinMask = 12
+
+// AppendMask announces v in the mask file at path, which must exist (the
+// runner creates it; a missing one is an error, never a new file). One
+// write of one line with O_APPEND: concurrent tests never interleave.
+func AppendMask(path, v string) error {
+	if strings.Contains(v, "\n") {
+		return errors.New("a mask holds no line break")
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(v + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// ReadMasks returns the values announced in the mask file at path, one
+// per line, leaving out those shorter than MinMask.
+func ReadMasks(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, v := range strings.Split(string(data), "\n") {
+		if len(v) >= MinMask {
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }

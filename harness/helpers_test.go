@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/cc-ci/recipe-test/v2/internal/facts"
 )
 
 // recorder is a testing.TB whose failures and skips are recorded instead
@@ -105,7 +107,7 @@ func useFacts(t *testing.T, f *Facts) {
 			t.Fatal(err)
 		}
 	}
-	if err := WriteFacts(path, f); err != nil {
+	if err := facts.Write(path, f); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv(FactsEnv, path)
