@@ -31,7 +31,7 @@ func TestStreamsFromBridgeContainer(t *testing.T) {
 	img := testenv.FixtureImage(t, "streams", "1")
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	api, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+	api, err := client.New(client.FromEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
