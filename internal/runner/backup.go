@@ -58,9 +58,9 @@ func (r *Run) checker(app *recipe.App) datacheck.Checker {
 	logf := datacheck.Logger(r.Logf)
 	if r.Enrollment != nil && r.Enrollment.Hooks.Defined() {
 		h := r.Enrollment.Hooks
-		return &datacheck.Hooks{C: r.Swarm, Service: app.Stack + "_" + h.Service, Short: h.Service, Hooks: h, Log: logf, Timeout: r.Opts.HookTimeout}
+		return &datacheck.Hooks{C: r.Engine, Service: app.Stack + "_" + h.Service, Short: h.Service, Hooks: h, Log: logf, Timeout: r.Opts.HookTimeout}
 	}
-	m := &datacheck.Markers{C: r.Swarm, Log: logf, Timeout: r.Opts.HookTimeout}
+	m := &datacheck.Markers{C: r.Engine, Log: logf, Timeout: r.Opts.HookTimeout}
 	targets, _ := backup.Plan(app)
 	for _, t := range targets {
 		for _, p := range t.Paths {
@@ -136,7 +136,7 @@ func (backupStage) Run(ctx context.Context, r *Run) error {
 			return fmt.Errorf("backup: %w", err)
 		}
 		file := filepath.Join(dir, t.Service+".tar")
-		a, err := backup.Backup(ctx, r.Swarm, t, file, r.backupLimits(), r.Logf)
+		a, err := backup.Backup(ctx, r.Engine, t, file, r.backupLimits(), r.Logf)
 		if err != nil {
 			return fmt.Errorf("backup: %w", err)
 		}
@@ -293,7 +293,7 @@ func restoreFresh(ctx context.Context, r *Run) error {
 func (r *Run) restoreAll(ctx context.Context) error {
 	b := &r.backup
 	for i, t := range b.targets {
-		if err := backup.Restore(ctx, r.Swarm, t, b.archives[i], r.backupLimits(), r.Logf); err != nil {
+		if err := backup.Restore(ctx, r.Engine, t, b.archives[i], r.backupLimits(), r.Logf); err != nil {
 			return fmt.Errorf("restore: %w", err)
 		}
 	}

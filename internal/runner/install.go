@@ -70,7 +70,7 @@ func (r *Run) deploy(ctx context.Context, app *recipe.App) error {
 		r.Ingress = nil
 	}
 	r.Deployed = app
-	dep, err := r.Swarm.Deploy(ctx, app, opts)
+	dep, err := r.Engine.Deploy(ctx, app, opts)
 	if dep != nil {
 		r.Redact.Add(slices.Collect(maps.Values(dep.Secrets))...)
 		if r.Opts.OnSecret != nil {
@@ -85,7 +85,7 @@ func (r *Run) deploy(ctx context.Context, app *recipe.App) error {
 	}
 	t := r.timeout()
 	r.Logf("waiting up to %s for %d services to converge", t, len(app.Services))
-	if err := r.Swarm.Converge(ctx, app, t, func(m string) { r.Logf("%s", m) }); err != nil {
+	if err := r.Engine.Converge(ctx, app, t, func(m string) { r.Logf("%s", m) }); err != nil {
 		return fmt.Errorf("converge: %w", err)
 	}
 	return nil
@@ -129,7 +129,7 @@ func (r *Run) openIngress(ctx context.Context) error {
 			ConnectTo: r.Opts.ConnectTo, CAFile: r.Opts.CAFile, Insecure: r.Opts.Insecure,
 			App: r.Deployed, EntrypointPorts: r.Opts.EntrypointPorts})
 	default:
-		var res ingress.Resolver = r.Swarm
+		var res ingress.Resolver = r.Engine
 		if r.container != "" {
 			if res, err = r.join(ctx); err != nil {
 				return fmt.Errorf("ingress %s: %w", r.Opts.Ingress, err)

@@ -114,7 +114,7 @@ func TestUpgradeKeepsData(t *testing.T) {
 	deployed := map[string]string{} // stage -> the version label of the app service when it ended
 	opts := Options{Recipe: repo, Enrollment: enrollment(t, "upgrade")}
 	opts.afterStage = func(ctx context.Context, stage string, r *Run) {
-		svc, err := r.Swarm.API.ServiceInspect(ctx, r.App.Stack+"_app", client.ServiceInspectOptions{})
+		svc, err := apiOf(t, r).ServiceInspect(ctx, r.App.Stack+"_app", client.ServiceInspectOptions{})
 		if err == nil {
 			deployed[stage] = svc.Service.Spec.Labels["coop-cloud."+r.App.Stack+".version"]
 		}

@@ -88,6 +88,9 @@ type Options struct {
 	// Redact lists further values (tokens) to mask in every output.
 	Redact []string
 
+	// Connect opens the engine the run deploys on; nil = ConnectSwarm.
+	Connect Connector
+
 	Progress io.Writer // human progress lines (stderr); nil = discard
 	Log      *slog.Logger
 	WorkDir  string // where git URLs are cloned; "" = a temporary folder

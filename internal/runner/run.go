@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,7 +31,7 @@ type Run struct {
 	Recipe     *recipe.Recipe
 	App        *recipe.App
 	Result     *results.Run
-	Swarm      *swarm.Client
+	Engine     Engine // nil when no selected stage deploys (lint alone)
 	Deployment *swarm.Deployment
 	Ingress    ingress.Ingress
 	Redact     *redact.Redactor
@@ -144,7 +145,7 @@ func Execute(ctx context.Context, opts Options) (*results.Run, error) {
 }
 
 // plan loads and resolves the recipe for a fresh run domain and connects to
-// the swarm. Nothing is created.
+// the engine (when a stage deploys). Nothing is created.
 func (r *Run) plan(ctx context.Context) error {
 	location, ref, err := r.locate()
 	if err != nil {
@@ -221,28 +222,52 @@ func (r *Run) plan(ctx context.Context) error {
 	if err := r.planSecrets(facts); err != nil {
 		return &PlanError{err}
 	}
-	r.Swarm, err = swarm.Connect(ctx, r.Opts.Log)
-	if err != nil {
-		return &PlanError{err}
-	}
-	if err := r.findContainer(ctx); err != nil {
-		r.Swarm.Close()
+	if err := r.connect(ctx); err != nil {
 		return &PlanError{err}
 	}
 	if r.Opts.OnPlanned != nil {
 		if err := r.Opts.OnPlanned(ctx, r.Result); err != nil {
-			r.Swarm.Close()
+			r.closeEngine()
 			return &PlanError{err}
 		}
 	}
 	return nil
 }
 
+// connect opens the engine when a selected stage deploys (every stage but
+// lint does): a run of lint alone touches no engine, and needs none.
+func (r *Run) connect(ctx context.Context) error {
+	if !slices.ContainsFunc(r.Opts.Stages, func(s string) bool { return s != StageLint }) {
+		return nil
+	}
+	connect := r.Opts.Connect
+	if connect == nil {
+		connect = ConnectSwarm
+	}
+	e, err := connect(ctx, r.Opts.Log)
+	if err != nil {
+		return err
+	}
+	r.Engine = e
+	if err := r.findContainer(ctx); err != nil {
+		r.closeEngine()
+		return err
+	}
+	return nil
+}
+
+func (r *Run) closeEngine() {
+	if r.Engine != nil {
+		r.Engine.Close()
+		r.Engine = nil
+	}
+}
+
 // execute runs the janitor, takes the run lock and runs the stages, with
 // teardown deferred so that it runs whatever happens.
 func (r *Run) execute(ctx context.Context) (err error) {
-	defer r.Swarm.Close()
-	if !r.Opts.NoJanitor {
+	defer r.closeEngine()
+	if !r.Opts.NoJanitor && r.Engine != nil {
 		r.reapOrphans(ctx)
 	}
 	lockDir := r.Opts.LockDir
@@ -254,20 +279,22 @@ func (r *Run) execute(ctx context.Context) (err error) {
 		return &PlanError{fmt.Errorf("run lock: %w", err)}
 	}
 	defer lock.Release()
-	// The run's liveness in the swarm, for janitors on other runners.
-	held, err := lease.Acquire(ctx, r.Swarm.API, r.App.Stack, r.Result.RunID, lease.Options{TTL: r.Opts.LeaseTTL, Log: r.Opts.Log})
-	if err != nil {
-		return &PlanError{fmt.Errorf("run lease: %w", err)}
-	}
-	defer func() {
-		// After teardown (deferred below, so it runs first), even when
-		// the run was cancelled.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if err := held.Release(rctx); err != nil {
-			r.Logf("warning: %v", err)
+	if r.Engine != nil {
+		// The run's liveness in the swarm, for janitors on other runners.
+		held, err := lease.Acquire(ctx, r.Engine.Leases(), r.App.Stack, r.Result.RunID, lease.Options{TTL: r.Opts.LeaseTTL, Log: r.Opts.Log})
+		if err != nil {
+			return &PlanError{fmt.Errorf("run lease: %w", err)}
 		}
-	}()
+		defer func() {
+			// After teardown (deferred below, so it runs first), even when
+			// the run was cancelled.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if err := held.Release(rctx); err != nil {
+				r.Logf("warning: %v", err)
+			}
+		}()
+	}
 	defer func() {
 		// Teardown always runs: after failures, panics and cancellation,
 		// under a fresh bounded context when ctx is already done.
@@ -330,7 +357,7 @@ func stageByName(name string) Stage {
 func (r *Run) reapOrphans(ctx context.Context) {
 	// A run only reaps orphans under its own domain suffix: runners that
 	// share a swarm with other suffixes never touch each other's stacks.
-	rep, err := janitor.Run(ctx, r.Swarm, janitor.Options{LockDir: r.Opts.LockDir, Grace: r.Opts.JanitorGrace, LeaseSkew: janitor.DefaultLeaseSkew,
+	rep, err := janitor.Run(ctx, r.Engine, janitor.Options{LockDir: r.Opts.LockDir, Grace: r.Opts.JanitorGrace, LeaseSkew: janitor.DefaultLeaseSkew,
 		Log: r.Opts.Log, Match: janitor.SuffixMatcher(r.App.Domain[strings.IndexByte(r.App.Domain, '.')+1:])})
 	for _, s := range rep.Reaped {
 		r.Logf("janitor: reaped orphaned stack %s", s.Stack)

@@ -195,6 +195,10 @@ func TestLeakIsResidue(t *testing.T) {
 // Two runs of the same recipe at the same time get their own domains and
 // stacks, and both pass.
 func TestConcurrentRuns(t *testing.T) {
+	// The gates skip (or fail) here, on the test's goroutine: a skip from
+	// one of the run goroutines below would only end that goroutine.
+	testenv.Swarm(t)
+	testenv.FixtureImage(t, "webapp", "1")
 	var wg sync.WaitGroup
 	runs := make([]*results.Run, 2)
 	for i := range runs {
@@ -203,7 +207,10 @@ func TestConcurrentRuns(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if t.Failed() {
+	if t.Failed() || t.Skipped() || runs[0] == nil || runs[1] == nil {
+		if !t.Failed() && !t.Skipped() {
+			t.Fatal("a run ended without results")
+		}
 		return
 	}
 	if runs[0].Stack == runs[1].Stack {
@@ -312,3 +319,16 @@ func TestInstallFromGitURL(t *testing.T) {
 		t.Fatalf("status %s commit %q ref %q stages %+v\n%s", res.Status, res.Commit, res.Ref, res.Stages, progress)
 	}
 }
+
+// swarmOf is the run's engine as the swarm client the real-swarm tests
+// look through, independently of the Engine interface.
+func swarmOf(t *testing.T, r *Run) *swarm.Client {
+	t.Helper()
+	c, ok := r.Engine.(*swarm.Client)
+	if !ok {
+		t.Fatalf("the run's engine is a %T, not a *swarm.Client", r.Engine)
+	}
+	return c
+}
+
+func apiOf(t *testing.T, r *Run) *client.Client { return swarmOf(t, r).API }
