@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cc-ci/recipe-test/v2/internal/lifecycle"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
@@ -236,4 +237,13 @@ func lintFailing(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// Every stage of the lifecycle has what runs it, under its own name.
+func TestEveryStageImplemented(t *testing.T) {
+	for _, name := range lifecycle.Names() {
+		if got := implementation(name).Name(); got != name {
+			t.Errorf("stage %s runs as %s", name, got)
+		}
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/ingress"
 	"github.com/cc-ci/recipe-test/v2/internal/janitor"
 	"github.com/cc-ci/recipe-test/v2/internal/lease"
+	"github.com/cc-ci/recipe-test/v2/internal/lifecycle"
 	"github.com/cc-ci/recipe-test/v2/internal/naming"
 	"github.com/cc-ci/recipe-test/v2/internal/outdir"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
@@ -234,10 +235,10 @@ func (r *Run) plan(ctx context.Context) error {
 	return nil
 }
 
-// connect opens the engine when a selected stage deploys (every stage but
-// lint does): a run of lint alone touches no engine, and needs none.
+// connect opens the engine when a selected stage deploys (lifecycle's
+// Deploys: every stage but lint): a run of lint alone needs no engine.
 func (r *Run) connect(ctx context.Context) error {
-	if !slices.ContainsFunc(r.Opts.Stages, func(s string) bool { return s != StageLint }) {
+	if !slices.ContainsFunc(r.Opts.Stages, func(s string) bool { st, _ := lifecycle.Lookup(s); return st.Deploys }) {
 		return nil
 	}
 	connect := r.Opts.Connect
@@ -313,7 +314,7 @@ func (r *Run) execute(ctx context.Context) (err error) {
 	}()
 	failed := ""
 	for _, name := range r.Opts.Stages {
-		st := stageByName(name)
+		st := implementation(name)
 		if failed != "" || ctx.Err() != nil {
 			reason := "not run: " + failed + " failed"
 			if ctx.Err() != nil {
@@ -325,7 +326,7 @@ func (r *Run) execute(ctx context.Context) (err error) {
 		res := r.runStage(ctx, st)
 		r.markDeadline(ctx, &res)
 		r.Result.Stages = append(r.Result.Stages, res)
-		if res.Status == results.Fail && name != StageLint { // lint findings do not stop the lifecycle
+		if desc, _ := lifecycle.Lookup(name); res.Status == results.Fail && desc.Stops {
 			failed = name
 		}
 		if r.Opts.afterStage != nil {
@@ -335,22 +336,16 @@ func (r *Run) execute(ctx context.Context) (err error) {
 	return nil
 }
 
-func stageByName(name string) Stage {
-	switch name {
-	case StageLint:
-		return lintStage{}
-	case StageInstall:
-		return install{}
-	case StageUpgrade:
-		return upgrade{}
-	case StageBackup:
-		return backupStage{}
-	case StageRestore:
-		return restoreStage{}
-	case StageCustom:
-		return custom{}
+// implementation returns what runs the lifecycle's stage name: the
+// lifecycle (internal/lifecycle) says which stages there are, in which
+// order and what each brings; these say what each does.
+func implementation(name string) Stage {
+	for _, st := range []Stage{lintStage{}, install{}, upgrade{}, backupStage{}, restoreStage{}, custom{}} {
+		if st.Name() == name {
+			return st
+		}
 	}
-	panic("runner: no stage " + name) // normalize rejects unknown names
+	panic("runner: no stage " + name) // normalize rejects unknown names; TestEveryStageImplemented
 }
 
 // reapOrphans runs the janitor; its failures are reported, never fatal.

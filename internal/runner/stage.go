@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cc-ci/recipe-test/v2/internal/lifecycle"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
 
@@ -62,10 +63,10 @@ func (r *Run) runStage(ctx context.Context, st Stage) results.Stage {
 		r.Logf("error: %s", res.Reason)
 	}
 	// The release the stage ran, as the report shows it: what is deployed
-	// when it ends (and, for the upgrade, what it started from). Lint
-	// reads files and teardown removes: neither runs a release, nor does a
-	// stage that skipped.
-	if st.Name() != StageLint && st.Name() != StageTeardown && res.Status != results.Skip {
+	// when it ends (and, for the upgrade, what it started from). Only a
+	// stage that deploys runs a release (not lint, which reads files, nor
+	// teardown, which removes), and not when it skipped.
+	if desc, _ := lifecycle.Lookup(st.Name()); desc.Deploys && res.Status != results.Skip {
 		res.Release = r.releaseOf(r.Deployed)
 		if st.Name() == StageUpgrade {
 			res.From = r.upgrade.version
