@@ -314,22 +314,19 @@ func (r *Run) execute(ctx context.Context) (err error) {
 	}()
 	failed := ""
 	for _, name := range r.Opts.Stages {
-		st := implementation(name)
-		if failed != "" || ctx.Err() != nil {
-			reason := "not run: " + failed + " failed"
-			if ctx.Err() != nil {
-				reason = "not run: " + r.stopped(ctx)
-			}
-			r.Result.Stages = append(r.Result.Stages, results.Stage{Name: name, Status: results.Skip, Reason: reason})
-			continue
+		ran := false
+		run := func(ctx context.Context, r *Run) results.Stage {
+			ran = true
+			res := r.runStage(ctx, implementation(name))
+			r.markDeadline(ctx, &res)
+			return res
 		}
-		res := r.runStage(ctx, st)
-		r.markDeadline(ctx, &res)
+		res := unlessStopped(name, failed, run)(ctx, r)
 		r.Result.Stages = append(r.Result.Stages, res)
 		if desc, _ := lifecycle.Lookup(name); res.Status == results.Fail && desc.Stops {
 			failed = name
 		}
-		if r.Opts.afterStage != nil {
+		if ran && r.Opts.afterStage != nil {
 			r.Opts.afterStage(ctx, name, r)
 		}
 	}
