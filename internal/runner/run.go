@@ -52,9 +52,7 @@ type Run struct {
 	container string       // the container joined to the reach network; "" on a host
 	reach     *swarm.Reach // its membership, while joined
 
-	extraEnv        []string       // env assignments on top of .env.sample: recipe.toml's, then --env
-	note            string         // the running stage's note, see Note
-	tests           []results.Test // the running stage's test cases
+	extraEnv        []string // env assignments on top of .env.sample: recipe.toml's, then --env
 	deployAttempted bool
 	deadlineStage   string    // the stage during which the run's deadline passed
 	progress        io.Writer // redacted progress stream
@@ -66,20 +64,11 @@ func (r *Run) Logf(format string, args ...any) {
 	fmt.Fprintf(r.stageOut, format+"\n", args...)
 }
 
-// Note records a note for the running stage's result.
-func (r *Run) Note(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if r.note != "" {
-		r.note += "; "
-	}
-	r.note += msg
-}
-
 // noteOnce records a note for the running stage, and logs it, unless the
 // stage already has it.
-func (r *Run) noteOnce(msg string) {
-	if !strings.Contains(r.note, msg) {
-		r.Note("%s", msg)
+func (r *Run) noteOnce(rec *Record, msg string) {
+	if !strings.Contains(rec.note, msg) {
+		rec.Note("%s", msg)
 		r.Logf("%s", msg)
 	}
 }

@@ -18,8 +18,29 @@ import (
 // middleware).
 type Stage interface {
 	Name() string
-	Run(ctx context.Context, r *Run) error
+	// Run runs the stage on r; what it has to say beside its error
+	// (notes, test cases) goes into rec, its own.
+	Run(ctx context.Context, r *Run, rec *Record) error
 }
+
+// Record is what one stage keeps for its result beside its error: its
+// notes and test cases. Each stage gets a fresh one from the middleware
+// (classified), so nothing of a stage's result lives on the Run.
+type Record struct {
+	note  string
+	Tests []results.Test
+}
+
+// Note adds a note to the stage's result.
+func (rec *Record) Note(format string, args ...any) {
+	if rec.note != "" {
+		rec.note += "; "
+	}
+	rec.note += fmt.Sprintf(format, args...)
+}
+
+// Add adds a test case to the stage's result.
+func (rec *Record) Add(t results.Test) { rec.Tests = append(rec.Tests, t) }
 
 // SkipError says a stage did not apply; it is not a failure.
 type SkipError struct{ Reason string }
@@ -127,14 +148,13 @@ func released(name string, next step) step {
 }
 
 // classified turns the stage's error into its status and reason (a
-// SkipError is a skip, not a failure), and takes the note and tests the
-// stage recorded.
-func classified(name string, run func(context.Context, *Run) error) step {
+// SkipError is a skip, not a failure), with the note and tests the stage
+// recorded in its own Record.
+func classified(name string, run func(context.Context, *Run, *Record) error) step {
 	return func(ctx context.Context, r *Run) results.Stage {
-		err := run(ctx, r)
-		res := results.Stage{Name: name, Note: r.Redact.String(r.note)}
-		r.note = ""
-		res.Tests, r.tests = r.tests, nil
+		rec := &Record{}
+		err := run(ctx, r, rec)
+		res := results.Stage{Name: name, Note: r.Redact.String(rec.note), Tests: rec.Tests}
 		switch reason, skipped := IsSkip(err); {
 		case err == nil:
 			res.Status = results.Pass
@@ -150,14 +170,14 @@ func classified(name string, run func(context.Context, *Run) error) step {
 }
 
 // recovered turns a panic of the stage into its error, with the stack.
-func recovered(st Stage) func(context.Context, *Run) error {
-	return func(ctx context.Context, r *Run) (err error) {
+func recovered(st Stage) func(context.Context, *Run, *Record) error {
+	return func(ctx context.Context, r *Run, rec *Record) (err error) {
 		defer func() {
 			if p := recover(); p != nil {
 				err = fmt.Errorf("panic in stage %s: %v\n%s", st.Name(), p, debug.Stack())
 			}
 		}()
-		return st.Run(ctx, r)
+		return st.Run(ctx, r, rec)
 	}
 }
 

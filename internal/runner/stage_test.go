@@ -16,11 +16,13 @@ import (
 // stageFunc is a Stage made of a function, for the middleware's tests.
 type stageFunc struct {
 	name string
-	run  func(ctx context.Context, r *Run) error
+	run  func(ctx context.Context, r *Run, rec *Record) error
 }
 
-func (s stageFunc) Name() string                          { return s.name }
-func (s stageFunc) Run(ctx context.Context, r *Run) error { return s.run(ctx, r) }
+func (s stageFunc) Name() string { return s.name }
+func (s stageFunc) Run(ctx context.Context, r *Run, rec *Record) error {
+	return s.run(ctx, r, rec)
+}
 
 // bareRun is the least of a Run the middleware needs: progress into out,
 // "hunter2" masked.
@@ -47,28 +49,28 @@ func TestClassified(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := bareRun(new(bytes.Buffer))
-			res := classified("x", func(_ context.Context, r *Run) error {
-				r.Note("noted hunter2")
-				r.tests = append(r.tests, results.Test{Name: "t1", Status: results.Pass})
+			res := classified("x", func(_ context.Context, r *Run, rec *Record) error {
+				rec.Note("noted %s", "hunter2")
+				rec.Add(results.Test{Name: "t1", Status: results.Pass})
 				return tc.err
 			})(context.Background(), r)
 			if res.Name != "x" || res.Status != tc.status || res.Reason != tc.reason {
 				t.Errorf("got %s %s %q, want %s %q", res.Name, res.Status, res.Reason, tc.status, tc.reason)
 			}
-			if res.Note != "noted ***" || len(res.Tests) != 1 || r.note != "" || r.tests != nil {
-				t.Errorf("note %q tests %v; left on the run: note %q tests %v", res.Note, res.Tests, r.note, r.tests)
+			if res.Note != "noted ***" || len(res.Tests) != 1 {
+				t.Errorf("note %q tests %v", res.Note, res.Tests)
 			}
 		})
 	}
 }
 
 func TestRecovered(t *testing.T) {
-	err := recovered(stageFunc{"x", func(context.Context, *Run) error { panic("boom") }})(context.Background(), bareRun(new(bytes.Buffer)))
+	err := recovered(stageFunc{"x", func(context.Context, *Run, *Record) error { panic("boom") }})(context.Background(), bareRun(new(bytes.Buffer)), &Record{})
 	if err == nil || !strings.HasPrefix(err.Error(), "panic in stage x: boom\n") || !strings.Contains(err.Error(), "goroutine") {
 		t.Errorf("err = %v", err)
 	}
 	want := errors.New("plain")
-	if err := recovered(stageFunc{"x", func(context.Context, *Run) error { return want }})(context.Background(), nil); err != want {
+	if err := recovered(stageFunc{"x", func(context.Context, *Run, *Record) error { return want }})(context.Background(), nil, &Record{}); err != want {
 		t.Errorf("err = %v, want the stage's own", err)
 	}
 }

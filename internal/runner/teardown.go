@@ -19,7 +19,7 @@ type teardown struct{}
 
 func (teardown) Name() string { return StageTeardown }
 
-func (teardown) Run(ctx context.Context, r *Run) error {
+func (teardown) Run(ctx context.Context, r *Run, rec *Record) error {
 	if r.Engine == nil {
 		// No selected stage deploys (lint alone): no engine was opened,
 		// so nothing can have been created.
