@@ -97,9 +97,6 @@ type Options struct {
 	WorkDir  string // where git URLs are cloned; "" = a temporary folder
 
 	stagesGiven bool // Stages came from the caller, not the default
-
-	// afterStage, for tests, runs after each selected stage.
-	afterStage func(ctx context.Context, stage string, r *Run)
 }
 
 // Stage names, as the lifecycle declares them (internal/lifecycle).

@@ -196,8 +196,30 @@ func TestPipelineConnectFails(t *testing.T) {
 	}
 }
 
-// runFake executes a run against f, its app served by app.
-func runFake(ctx context.Context, t *testing.T, f *fakeEngine, recipe func(*testing.T) string, opts Options, app string) (*results.Run, string, error) {
+// A panic outside any stage (a bug of ours) still gets its teardown, then
+// fails the run with an internal error.
+func TestPipelinePanicOutsideStage(t *testing.T) {
+	f := &fakeEngine{}
+	res, progress, err := runFake(context.Background(), t, f, nil, Options{Stages: []string{"install", "custom"}}, serveApp(t),
+		func(context.Context, string, *Run) { panic("boom") })
+	if err == nil || !strings.Contains(err.Error(), "internal error: panic: boom") || res.Status != results.Fail {
+		t.Fatalf("err = %v, status %s\n%s", err, res.Status, progress)
+	}
+	var got []string
+	for _, st := range res.Stages {
+		got = append(got, st.Name+" "+string(st.Status))
+	}
+	if want := []string{"install pass", "teardown pass"}; !slices.Equal(got, want) {
+		t.Errorf("stages %q, want %q", got, want)
+	}
+	if want := []string{"Connect", "Objects", "Deploy", "Converge", "Remove", "Inventory", "Close"}; !slices.Equal(f.Calls(), want) {
+		t.Errorf("engine calls %q, want %q", f.Calls(), want)
+	}
+}
+
+// runFake executes a run against f, its app served by app, observed by
+// observe (if any).
+func runFake(ctx context.Context, t *testing.T, f *fakeEngine, recipe func(*testing.T) string, opts Options, app string, observe ...stageObserver) (*results.Run, string, error) {
 	t.Helper()
 	opts.Recipe = fixture(t, "example")
 	if recipe != nil {
@@ -209,7 +231,11 @@ func runFake(ctx context.Context, t *testing.T, f *fakeEngine, recipe func(*test
 	opts.DomainSuffix, opts.Out, opts.LockDir, opts.RecipesDir, opts.WorkDir = suffix, t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
 	var progress bytes.Buffer
 	opts.Progress = &syncWriter{w: &progress}
-	res, err := Execute(ctx, opts)
+	var obs stageObserver
+	if len(observe) > 0 {
+		obs = observe[0]
+	}
+	res, err := executeObserved(ctx, opts, obs)
 	return res, progress.String(), err
 }
 

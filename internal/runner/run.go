@@ -86,6 +86,17 @@ func (e *PlanError) Unwrap() error { return e.Err }
 // results could not be written. A run whose stages failed is not an error:
 // read Result.Status.
 func Execute(ctx context.Context, opts Options) (*results.Run, error) {
+	return executeObserved(ctx, opts, nil)
+}
+
+// stageObserver sees the run after each selected stage that ran. Only
+// tests observe (to inspect or disturb a deployment between stages): it is
+// a parameter here, not an option, so that no test hook sits in Options.
+type stageObserver func(ctx context.Context, stage string, r *Run)
+
+// executeObserved is Execute, with observe (nil: none) called after each
+// selected stage that ran.
+func executeObserved(ctx context.Context, opts Options, observe stageObserver) (*results.Run, error) {
 	if err := opts.normalize(); err != nil {
 		return nil, &PlanError{err}
 	}
@@ -118,7 +129,7 @@ func Execute(ctx context.Context, opts Options) (*results.Run, error) {
 	}
 	err = r.plan(ctx)
 	if err == nil {
-		err = r.execute(ctx)
+		err = r.execute(ctx, observe)
 	}
 	r.Result.DurationS = time.Since(r.Result.Started).Seconds()
 	if err != nil {
@@ -255,7 +266,7 @@ func (r *Run) closeEngine() {
 
 // execute runs the janitor, takes the run lock and runs the stages, with
 // teardown deferred so that it runs whatever happens.
-func (r *Run) execute(ctx context.Context) (err error) {
+func (r *Run) execute(ctx context.Context, observe stageObserver) (err error) {
 	defer r.closeEngine()
 	if !r.Opts.NoJanitor && r.Engine != nil {
 		r.reapOrphans(ctx)
@@ -315,8 +326,8 @@ func (r *Run) execute(ctx context.Context) (err error) {
 		if desc, _ := lifecycle.Lookup(name); res.Status == results.Fail && desc.Stops {
 			failed = name
 		}
-		if ran && r.Opts.afterStage != nil {
-			r.Opts.afterStage(ctx, name, r)
+		if ran && observe != nil {
+			observe(ctx, name, r)
 		}
 	}
 	return nil

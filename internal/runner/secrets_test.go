@@ -33,7 +33,7 @@ func TestSuppliedSecretsInstall(t *testing.T) {
 		Stages: []string{StageInstall, StageCustom}}
 	var announced []string // what the action would mask in the CI log
 	opts.OnSecret = func(v string) { announced = append(announced, v) }
-	opts.afterStage = func(ctx context.Context, stage string, r *Run) {
+	observe := func(ctx context.Context, stage string, r *Run) {
 		if stage != StageInstall {
 			return
 		}
@@ -61,7 +61,7 @@ func TestSuppliedSecretsInstall(t *testing.T) {
 			leftovers = append(leftovers, strings.Join(c.Names, ","))
 		}
 	}
-	res, progress := execute(t, opts)
+	res, progress := execute(t, opts, observe)
 	if res.Status != results.Pass || hookErr != nil {
 		t.Fatalf("status %s (%v) stages %+v\n%s", res.Status, hookErr, res.Stages, progress)
 	}
