@@ -13,6 +13,7 @@ import (
 
 	"github.com/cc-ci/recipe-test/v2/internal/buildinfo"
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/exitcode"
 	"github.com/cc-ci/recipe-test/v2/internal/ingress"
 	"github.com/cc-ci/recipe-test/v2/internal/janitor"
 	"github.com/cc-ci/recipe-test/v2/internal/lease"
@@ -79,6 +80,9 @@ type PlanError struct{ Err error }
 
 func (e *PlanError) Error() string { return e.Err.Error() }
 func (e *PlanError) Unwrap() error { return e.Err }
+
+// ExitCode makes it an exitcode.Coder.
+func (e *PlanError) ExitCode() int { return exitcode.Input }
 
 // Execute plans and runs a recipe test and writes results.json and
 // junit.xml into opts.Out. It returns the results, and an error only when
