@@ -1,40 +1,33 @@
 package main
 
 import (
-	"errors"
 	"strings"
 
-	"github.com/cc-ci/recipe-test/v2/internal/recipe"
+	"github.com/cc-ci/recipe-test/v2/internal/exitcode"
 )
 
-// Exit codes, documented in the README.
+// Exit codes, documented in the README (see exitcode).
 const (
-	exitOK     = 0 // everything passed
-	exitFailed = 1 // a stage failed, or something was left behind
-	exitConfig = 2 // usage or configuration error: nothing was deployed
+	exitOK     = exitcode.OK
+	exitFailed = exitcode.Failed
+	exitConfig = exitcode.Input
 )
 
 // usageError marks a bad command line.
 type usageError struct{ error }
 
 func (e usageError) Unwrap() error { return e.error }
+func (e usageError) ExitCode() int { return exitcode.Input }
 
 // failedError marks a run that completed but whose checks failed.
 type failedError struct{ error }
 
 func (e failedError) Unwrap() error { return e.error }
+func (e failedError) ExitCode() int { return exitcode.Failed }
 
-func exitCode(err error) int {
-	var ue usageError
-	var fe failedError
-	switch {
-	case errors.As(err, &fe):
-		return exitFailed
-	case errors.As(err, &ue), recipe.IsInputError(err):
-		return exitConfig
-	}
-	return exitFailed
-}
+// exitCode is the code err calls for: each error type carries its own
+// (exitcode.Coder), read here once.
+func exitCode(err error) int { return exitcode.Of(err) }
 
 // cobraUsage recognises the usage errors cobra makes itself (an unknown
 // command, a missing argument), which it returns as plain errors.

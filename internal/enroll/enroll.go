@@ -23,6 +23,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/cc-ci/recipe-test/v2/internal/lifecycle"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 )
 
@@ -48,7 +49,7 @@ type Enrollment struct {
 	Env     map[string]string `toml:"env"`
 	Upgrade Upgrade           `toml:"upgrade"`
 	Hooks   Hooks             `toml:"hooks"`
-	// NotApplicable maps a rung (see Rungs) to the reason it does not
+	// NotApplicable maps a rung (see lifecycle.Rungs) to the reason it does not
 	// apply to the recipe; such a rung counts as passed, with its note.
 	NotApplicable map[string]string `toml:"not_applicable"`
 	// Parity compares the recipe's tests with upstream ones, row by row.
@@ -187,10 +188,6 @@ func (h Hooks) Defined() bool {
 	return h.Seed != "" || h.Mutate != "" || h.Verify != "" || h.Service != ""
 }
 
-// Rungs maps the rung names recipe.toml uses to ladder levels. Install
-// (L1) is never optional.
-var Rungs = map[string]int{"upgrade": 2, "backup_restore": 3, "functional": 4, "lint": 5}
-
 // Load reads dir/recipe.toml. A missing file is an error: callers only
 // load enrollments they were pointed at.
 func Load(dir string) (*Enrollment, error) {
@@ -284,8 +281,8 @@ func (e *Enrollment) check() error {
 		}
 	}
 	for _, name := range sortedKeys(e.NotApplicable) {
-		if _, ok := Rungs[name]; !ok {
-			return &recipe.ConfigError{File: e.File, Key: "not_applicable." + name, Msg: "is not a rung that can be declared not applicable (use upgrade, backup_restore, functional or lint)"}
+		if _, ok := lifecycle.RungKeys()[name]; !ok {
+			return &recipe.ConfigError{File: e.File, Key: "not_applicable." + name, Msg: "is not a rung that can be declared not applicable (use " + rungKeyList() + ")"}
 		}
 		if strings.TrimSpace(e.NotApplicable[name]) == "" {
 			return &recipe.ConfigError{File: e.File, Key: "not_applicable." + name, Msg: "needs a reason"}
@@ -298,8 +295,8 @@ func (e *Enrollment) check() error {
 		return &recipe.ConfigError{File: e.File, Key: "recipe.mirror", Msg: "is a mirror of upstream: set upstream too"}
 	}
 	for _, st := range e.Stages {
-		if !slices.Contains(StageNames, st) {
-			return &recipe.ConfigError{File: e.File, Key: "stages", Msg: fmt.Sprintf("unknown stage %q (stages are %s)", st, strings.Join(StageNames, ", "))}
+		if _, ok := lifecycle.Lookup(st); !ok {
+			return &recipe.ConfigError{File: e.File, Key: "stages", Msg: fmt.Sprintf("unknown stage %q (stages are %s)", st, strings.Join(lifecycle.Names(), ", "))}
 		}
 	}
 	for key, p := range map[string]struct {
@@ -354,8 +351,18 @@ func (e *Enrollment) check() error {
 	return nil
 }
 
-// StageNames are the stages recipe.toml may name.
-var StageNames = []string{"lint", "install", "upgrade", "backup", "restore", "custom"}
+// rungKeyList names the rungs recipe.toml can declare not applicable,
+// lowest first: "upgrade, backup_restore, functional or lint". Install
+// (L1) is never optional.
+func rungKeyList() string {
+	var keys []string
+	for _, r := range lifecycle.Rungs() {
+		if r.Key != "" {
+			keys = append(keys, r.Key)
+		}
+	}
+	return strings.Join(keys[:len(keys)-1], ", ") + " or " + keys[len(keys)-1]
+}
 
 // vagueReasons are deferral reasons that say nothing technical.
 var vagueReasons = []string{"needs sso", "todo", "later", "too hard", "complex", "not yet", "tbd", "wip"}
@@ -418,7 +425,7 @@ func (e *Enrollment) NotApplicableLevels() map[int]string {
 		return out
 	}
 	for name, reason := range e.NotApplicable {
-		out[Rungs[name]] = reason
+		out[lifecycle.RungKeys()[name]] = reason
 	}
 	return out
 }

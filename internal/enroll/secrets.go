@@ -39,9 +39,9 @@ type RandomSecret struct {
 	Charset string `toml:"charset"` // alnum (the default) or hex
 }
 
-// Charsets are the character sets a random secret may draw from, as
+// Charsets returns the character sets a random secret may draw from, as
 // .env.sample's `charset=` hint names them.
-var Charsets = []string{"alnum", "hex"}
+func Charsets() []string { return []string{"alnum", "hex"} }
 
 // MaxSecretLength is the longest random secret recipe.toml may ask for,
 // as .env.sample's `length=` hint.
@@ -81,8 +81,8 @@ func (s SecretSupply) check() error {
 		if s.Random.Length < 1 || s.Random.Length > MaxSecretLength {
 			return fmt.Errorf("random.length %d: give a length from 1 to %d", s.Random.Length, MaxSecretLength)
 		}
-		if s.Random.Charset != "" && !slices.Contains(Charsets, s.Random.Charset) {
-			return fmt.Errorf("random.charset %q: use %s", s.Random.Charset, strings.Join(Charsets, " or "))
+		if s.Random.Charset != "" && !slices.Contains(Charsets(), s.Random.Charset) {
+			return fmt.Errorf("random.charset %q: use %s", s.Random.Charset, strings.Join(Charsets(), " or "))
 		}
 	default:
 		if len(s.Command) == 0 || strings.TrimSpace(s.Command[0]) == "" {

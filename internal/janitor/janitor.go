@@ -18,6 +18,18 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
 
+// Engine is what the janitor needs of the engine the stacks live on: every
+// object with its stack, a stack's inventory, its removal, and the leases
+// that say whose run is alive. *swarm.Client is one.
+type Engine interface {
+	Objects(ctx context.Context) ([]swarm.Object, error)
+	Inventory(ctx context.Context, stack string) ([]swarm.Resource, error)
+	Remove(ctx context.Context, stack string, progress func(string)) error
+	Leases() lease.API
+}
+
+var _ Engine = (*swarm.Client)(nil)
+
 // Options tune a janitor run.
 type Options struct {
 	// LockDir holds the runs' locks; "" means runlock.DefaultDir().
@@ -70,7 +82,7 @@ type Skipped struct {
 // for the rules. The lock of a stack being reaped is held meanwhile, so no
 // run can start on it. The error joins the stacks that could not be reaped
 // completely; the report says what happened to each.
-func Run(ctx context.Context, c *swarm.Client, opts Options) (Report, error) {
+func Run(ctx context.Context, c Engine, opts Options) (Report, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -87,7 +99,7 @@ func Run(ctx context.Context, c *swarm.Client, opts Options) (Report, error) {
 	}
 	// Without the leases nobody's liveness is known: then no stack is
 	// judged by its lease, only by the grace period and the local locks.
-	leases, err := lease.List(ctx, c.API)
+	leases, err := lease.List(ctx, c.Leases())
 	if err != nil {
 		return rep, fmt.Errorf("janitor: %w", err)
 	}
@@ -150,7 +162,7 @@ func diedHere(lockDir, stack, runID string) bool {
 
 // dropStaleLeases removes the expired leases of stacks that are gone: a
 // run killed after its teardown, before it released its lease.
-func dropStaleLeases(ctx context.Context, c *swarm.Client, leases map[string]lease.Info, stacks map[string][]swarm.Object, opts Options) error {
+func dropStaleLeases(ctx context.Context, c Engine, leases map[string]lease.Info, stacks map[string][]swarm.Object, opts Options) error {
 	var errs []error
 	for stack, l := range leases {
 		if _, there := stacks[stack]; there || opts.DryRun || !l.Expired(opts.Now(), opts.LeaseSkew) {
@@ -159,7 +171,7 @@ func dropStaleLeases(ctx context.Context, c *swarm.Client, leases map[string]lea
 		if opts.Match != nil && !opts.Match(stack) {
 			continue
 		}
-		held, err := lease.Acquire(ctx, c.API, stack, "janitor", lease.Options{Skew: opts.LeaseSkew})
+		held, err := lease.Acquire(ctx, c.Leases(), stack, "janitor", lease.Options{Skew: opts.LeaseSkew})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("janitor: stale lease of %s: %w", stack, err))
 			continue
@@ -171,7 +183,7 @@ func dropStaleLeases(ctx context.Context, c *swarm.Client, leases map[string]lea
 }
 
 // reap removes stack under its lock, or returns why it must be spared.
-func reap(ctx context.Context, c *swarm.Client, stack, deadRun string, opts Options) (Reaped, string, error) {
+func reap(ctx context.Context, c Engine, stack, deadRun string, opts Options) (Reaped, string, error) {
 	r := Reaped{Stack: stack}
 	if opts.DryRun {
 		held, err := runlock.Held(opts.LockDir, stack)
@@ -193,7 +205,7 @@ func reap(ctx context.Context, c *swarm.Client, stack, deadRun string, opts Opti
 		defer lock.Release()
 		// Hold the stack's lease while reaping, so no other janitor reaps
 		// it at the same time and no run takes it for free.
-		held, err := lease.Acquire(ctx, c.API, stack, "janitor", lease.Options{Skew: opts.LeaseSkew, TakeOver: deadRun})
+		held, err := lease.Acquire(ctx, c.Leases(), stack, "janitor", lease.Options{Skew: opts.LeaseSkew, TakeOver: deadRun})
 		if he := (*lease.HeldError)(nil); errors.As(err, &he) {
 			return r, he.Error(), nil
 		}

@@ -32,6 +32,7 @@ import (
 	git "github.com/go-git/go-git/v5"
 
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/exitcode"
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
@@ -98,6 +99,9 @@ type InputError struct{ Err error }
 
 func (e *InputError) Error() string { return e.Err.Error() }
 func (e *InputError) Unwrap() error { return e.Err }
+
+// ExitCode makes it an exitcode.Coder.
+func (e *InputError) ExitCode() int { return exitcode.Input }
 
 // Run enrolls o.Name; see the package documentation.
 func Run(ctx context.Context, o Options) (*Result, error) {

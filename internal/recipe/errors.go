@@ -3,6 +3,8 @@ package recipe
 import (
 	"errors"
 	"fmt"
+
+	"github.com/cc-ci/recipe-test/v2/internal/exitcode"
 )
 
 // ConfigError is a problem with the recipe's own files: it names the file, the
@@ -31,6 +33,9 @@ func (e *ConfigError) Error() string {
 }
 
 func (e *ConfigError) Unwrap() error { return e.Err }
+
+// ExitCode makes it an exitcode.Coder: bad input, nothing was deployed.
+func (e *ConfigError) ExitCode() int { return exitcode.Input }
 
 // IsConfigError reports whether err is, or wraps, a *ConfigError.
 func IsConfigError(err error) bool {

@@ -17,14 +17,24 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	"github.com/go-git/go-git/v5/plumbing/transport/server"
 
+	"github.com/cc-ci/recipe-test/v2/internal/exitcode"
 	"github.com/cc-ci/recipe-test/v2/internal/redact"
 )
 
-// Errors wrapped by Fetch, for errors.Is.
-var (
-	ErrRepositoryNotFound = errors.New("repository not found or unreachable")
-	ErrRefNotFound        = errors.New("ref not found")
+// Errors wrapped by Fetch, for errors.Is: the user's input's fault.
+const (
+	ErrRepositoryNotFound = inputError("repository not found or unreachable")
+	ErrRefNotFound        = inputError("ref not found")
 )
+
+// inputError is a sentinel error that is the user's input's fault: the
+// command exits with exitcode.Input.
+type inputError string
+
+func (e inputError) Error() string { return string(e) }
+
+// ExitCode makes it an exitcode.Coder.
+func (inputError) ExitCode() int { return exitcode.Input }
 
 // go-git's own file:// transport runs the git-upload-pack binary. Serve local
 // repositories in-process instead, so cloning a local path or file:// URL

@@ -1,5 +1,7 @@
 package results
 
+import "github.com/cc-ci/recipe-test/v2/internal/lifecycle"
+
 // RungState is how far a rung of the level ladder got.
 type RungState string
 
@@ -19,20 +21,8 @@ type Rung struct {
 	Reason string    `json:"reason,omitempty"`
 }
 
-// rungStages are the stages each rung needs, in ladder order.
-var rungStages = []struct {
-	name   string
-	stages []string
-}{
-	{"installs", []string{"install"}},
-	{"upgrades", []string{"upgrade"}},
-	{"backs up and restores", []string{"backup", "restore"}},
-	{"functional tests pass", []string{"custom"}},
-	{"lint clean", []string{"lint"}},
-}
-
 // MaxLevel is the top of the ladder.
-const MaxLevel = 5
+const MaxLevel = lifecycle.MaxLevel
 
 // ComputeLadder fills r.Ladder and r.Level from the stages. notApplicable
 // maps a rung's level to the reason the recipe declared it not applicable.
@@ -44,12 +34,12 @@ func (r *Run) ComputeLadder(notApplicable map[int]string) {
 	r.Ladder = r.Ladder[:0]
 	r.Level = 0
 	climbing := true
-	for i, rs := range rungStages {
-		rung := Rung{Level: i + 1, Name: rs.name, State: RungPassed}
+	for i, rs := range lifecycle.Rungs() {
+		rung := Rung{Level: rs.Level, Name: rs.Name, State: RungPassed}
 		if reason, ok := notApplicable[i+1]; ok {
 			rung.State, rung.Reason = RungNotApplicable, reason
 		} else {
-			for _, name := range rs.stages {
+			for _, name := range lifecycle.RungStages(rs.Level) {
 				st, ok := r.Stage(name)
 				switch {
 				case !ok:

@@ -58,9 +58,9 @@ func (r *Run) checker(app *recipe.App) datacheck.Checker {
 	logf := datacheck.Logger(r.Logf)
 	if r.Enrollment != nil && r.Enrollment.Hooks.Defined() {
 		h := r.Enrollment.Hooks
-		return &datacheck.Hooks{C: r.Swarm, Service: app.Stack + "_" + h.Service, Short: h.Service, Hooks: h, Log: logf, Timeout: r.Opts.HookTimeout}
+		return &datacheck.Hooks{C: r.Engine, Service: app.Stack + "_" + h.Service, Short: h.Service, Hooks: h, Log: logf, Timeout: r.Opts.HookTimeout}
 	}
-	m := &datacheck.Markers{C: r.Swarm, Log: logf, Timeout: r.Opts.HookTimeout}
+	m := &datacheck.Markers{C: r.Engine, Log: logf, Timeout: r.Opts.HookTimeout}
 	targets, _ := backup.Plan(app)
 	for _, t := range targets {
 		for _, p := range t.Paths {
@@ -86,14 +86,14 @@ func newMarker(runID string) string {
 
 // ensureHead deploys the ref under test when something else (or nothing)
 // is deployed, for stages run without install or upgrade.
-func (r *Run) ensureHead(ctx context.Context) error {
+func (r *Run) ensureHead(ctx context.Context, rec *Record) error {
 	if r.Deployed == r.App {
 		return nil
 	}
-	if err := r.deploy(ctx, r.App); err != nil {
+	if err := r.deploy(ctx, rec, r.App); err != nil {
 		return err
 	}
-	return r.ready(ctx)
+	return r.ready(ctx, rec)
 }
 
 // backupStage seeds data, then backs up every service the recipe's
@@ -103,7 +103,7 @@ type backupStage struct{}
 
 func (backupStage) Name() string { return StageBackup }
 
-func (backupStage) Run(ctx context.Context, r *Run) error {
+func (backupStage) Run(ctx context.Context, r *Run, rec *Record) error {
 	b := &r.backup
 	targets, warnings := backup.Plan(r.App)
 	for _, w := range warnings {
@@ -113,7 +113,7 @@ func (backupStage) Run(ctx context.Context, r *Run) error {
 		b.skip = "no service has backupbot.backup=true: the recipe declares nothing to back up"
 		return Skip("%s", b.skip)
 	}
-	if err := r.ensureHead(ctx); err != nil {
+	if err := r.ensureHead(ctx, rec); err != nil {
 		return err
 	}
 	b.targets, b.check, b.marker = targets, r.checker(r.App), newMarker(r.Result.RunID)
@@ -136,7 +136,7 @@ func (backupStage) Run(ctx context.Context, r *Run) error {
 			return fmt.Errorf("backup: %w", err)
 		}
 		file := filepath.Join(dir, t.Service+".tar")
-		a, err := backup.Backup(ctx, r.Swarm, t, file, r.backupLimits(), r.Logf)
+		a, err := backup.Backup(ctx, r.Engine, t, file, r.backupLimits(), r.Logf)
 		if err != nil {
 			return fmt.Errorf("backup: %w", err)
 		}
@@ -154,7 +154,7 @@ func (backupStage) Run(ctx context.Context, r *Run) error {
 	for _, a := range b.archives {
 		files = append(files, a.File)
 	}
-	r.Note("saved %s", strings.Join(files, ", "))
+	rec.Note("saved %s", strings.Join(files, ", "))
 	return nil
 }
 
@@ -202,7 +202,7 @@ type restoreStage struct{}
 
 func (restoreStage) Name() string { return StageRestore }
 
-func (restoreStage) Run(ctx context.Context, r *Run) error {
+func (restoreStage) Run(ctx context.Context, r *Run, rec *Record) error {
 	b := &r.backup
 	if len(b.archives) == 0 {
 		reason := b.skip
@@ -214,21 +214,21 @@ func (restoreStage) Run(ctx context.Context, r *Run) error {
 	var failed []string
 	for _, tc := range []struct {
 		name string
-		run  func(context.Context, *Run) error
+		run  func(context.Context, *Run, *Record) error
 	}{{"in-place restore", restoreInPlace}, {"fresh restore", restoreFresh}} {
 		if ctx.Err() != nil {
 			break
 		}
 		r.Logf("%s:", tc.name)
 		start := time.Now()
-		err := tc.run(ctx, r)
+		err := tc.run(ctx, r, rec)
 		t := results.Test{Name: tc.name, Status: results.Pass, DurationS: time.Since(start).Seconds()}
 		if err != nil {
 			t.Status, t.Reason = results.Fail, r.Redact.String(err.Error())
 			failed = append(failed, tc.name+": "+err.Error())
 			r.Logf("%s failed: %v", tc.name, err)
 		}
-		r.tests = append(r.tests, t)
+		rec.Add(t)
 	}
 	if len(failed) > 0 {
 		return errors.New(strings.Join(failed, "; "))
@@ -239,12 +239,12 @@ func (restoreStage) Run(ctx context.Context, r *Run) error {
 	if b.unverified != "" {
 		return Skip("the restores ran, but %s", b.unverified)
 	}
-	r.Note("in place and onto a fresh deployment; data checked with %s", b.check.Describe())
+	rec.Note("in place and onto a fresh deployment; data checked with %s", b.check.Describe())
 	return nil
 }
 
 // restoreInPlace mutates the data, restores and verifies.
-func restoreInPlace(ctx context.Context, r *Run) error {
+func restoreInPlace(ctx context.Context, r *Run, rec *Record) error {
 	b := &r.backup
 	if b.unverified == "" {
 		if err := b.check.Mutate(ctx); err != nil {
@@ -260,22 +260,22 @@ func restoreInPlace(ctx context.Context, r *Run) error {
 	if err := r.restoreAll(ctx); err != nil {
 		return err
 	}
-	return r.verifyRestored(ctx)
+	return r.verifyRestored(ctx, rec)
 }
 
 // restoreFresh removes the deployment with its volumes, redeploys the ref
 // under test with the same secrets, restores and verifies.
-func restoreFresh(ctx context.Context, r *Run) error {
+func restoreFresh(ctx context.Context, r *Run, rec *Record) error {
 	b := &r.backup
 	r.Logf("removing stack %s with its volumes", r.App.Stack)
 	if err := r.removeStack(ctx); err != nil {
 		return fmt.Errorf("remove: %w", err)
 	}
 	r.Deployed = nil
-	if err := r.deploy(ctx, r.App); err != nil {
+	if err := r.deploy(ctx, rec, r.App); err != nil {
 		return fmt.Errorf("redeploy: %w", err)
 	}
-	if err := r.ready(ctx); err != nil {
+	if err := r.ready(ctx, rec); err != nil {
 		return fmt.Errorf("redeploy: %w", err)
 	}
 	if b.unverified == "" {
@@ -287,13 +287,13 @@ func restoreFresh(ctx context.Context, r *Run) error {
 	if err := r.restoreAll(ctx); err != nil {
 		return err
 	}
-	return r.verifyRestored(ctx)
+	return r.verifyRestored(ctx, rec)
 }
 
 func (r *Run) restoreAll(ctx context.Context) error {
 	b := &r.backup
 	for i, t := range b.targets {
-		if err := backup.Restore(ctx, r.Swarm, t, b.archives[i], r.backupLimits(), r.Logf); err != nil {
+		if err := backup.Restore(ctx, r.Engine, t, b.archives[i], r.backupLimits(), r.Logf); err != nil {
 			return fmt.Errorf("restore: %w", err)
 		}
 	}
@@ -317,7 +317,7 @@ func missingLoadHint(targets []backup.Target) string {
 }
 
 // verifyRestored checks the data is the original and the app still ready.
-func (r *Run) verifyRestored(ctx context.Context) error {
+func (r *Run) verifyRestored(ctx context.Context, rec *Record) error {
 	b := &r.backup
 	if b.unverified == "" {
 		if err := b.check.Verify(ctx, b.marker); err != nil {
@@ -325,5 +325,5 @@ func (r *Run) verifyRestored(ctx context.Context) error {
 		}
 		r.Logf("data check: the original data came back and the mutation is gone (%s)", b.check.Describe())
 	}
-	return r.ready(ctx)
+	return r.ready(ctx, rec)
 }

@@ -35,7 +35,7 @@ type custom struct{}
 
 func (custom) Name() string { return StageCustom }
 
-func (custom) Run(ctx context.Context, r *Run) error {
+func (custom) Run(ctx context.Context, r *Run, rec *Record) error {
 	e := r.Enrollment
 	if e == nil {
 		return Skip("recipe %s is not enrolled: no recipes/%s/recipe.toml with tests", r.Recipe.Name, r.Recipe.Name)
@@ -49,7 +49,7 @@ func (custom) Run(ctx context.Context, r *Run) error {
 	if len(names) == 0 && binErr != nil {
 		return Skip("%s has no Go tests (*_test.go)", e.Dir)
 	}
-	if err := r.ensureHead(ctx); err != nil {
+	if err := r.ensureHead(ctx, rec); err != nil {
 		return err
 	}
 	// A real folder of ours in the output folder (see outdir): the
@@ -123,12 +123,12 @@ func (custom) Run(ctx context.Context, r *Run) error {
 		return fmt.Errorf("read the test output: %w", err)
 	}
 	r.Logf("%s", r.Redact.String(strings.TrimSpace(stderr.String())))
-	return r.recordTests(report, runErr, output)
+	return r.recordTests(rec, report, runErr, output)
 }
 
 // recordTests turns the parsed report into the stage's test cases and its
 // outcome.
-func (r *Run) recordTests(report gtr.Report, runErr error, output string) error {
+func (r *Run) recordTests(rec *Record, report gtr.Report, runErr error, output string) error {
 	var failed, skipped []string
 	passed := 0
 	for _, pkg := range report.Packages {
@@ -149,7 +149,7 @@ func (r *Run) recordTests(report gtr.Report, runErr error, output string) error 
 				tc.Status, tc.Reason = results.Fail, firstLines(out, 5)
 				failed = append(failed, t.Name)
 			}
-			r.tests = append(r.tests, tc)
+			rec.Add(tc)
 			r.Logf("%s %s (%.1fs)", tc.Status, t.Name, t.Duration.Seconds())
 		}
 		if pkg.RunError.Name != "" && len(failed) == 0 {
@@ -158,7 +158,7 @@ func (r *Run) recordTests(report gtr.Report, runErr error, output string) error 
 	}
 	switch {
 	case len(failed) > 0:
-		return fmt.Errorf("%d of %d recipe tests failed: %s", len(failed), len(r.tests), strings.Join(failed, ", "))
+		return fmt.Errorf("%d of %d recipe tests failed: %s", len(failed), len(rec.Tests), strings.Join(failed, ", "))
 	case runErr != nil && passed == 0:
 		return fmt.Errorf("the recipe's tests did not run: %v: %s", runErr, r.Redact.String(lastLine(output)))
 	case runErr != nil && !errors.As(runErr, new(*exec.ExitError)):
@@ -168,7 +168,7 @@ func (r *Run) recordTests(report gtr.Report, runErr error, output string) error 
 	case passed == 0:
 		return Skip("no recipe test ran")
 	}
-	r.Note("%d recipe tests passed", passed)
+	rec.Note("%d recipe tests passed", passed)
 	return nil
 }
 

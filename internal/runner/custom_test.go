@@ -112,13 +112,13 @@ func TestRecordTestsSkipNeverPasses(t *testing.T) {
 		}
 		return rep
 	}
-	r := &Run{Redact: &redact.Redactor{}, stageOut: io.Discard}
-	err := r.recordTests(parse("=== RUN   TestA\n--- PASS: TestA (0.01s)\n=== RUN   TestB\n    b_test.go:9: needs a GPU\n--- SKIP: TestB (0.00s)\nPASS\nok  \tx\t0.02s\n"), nil, "")
-	if reason, ok := IsSkip(err); !ok || !strings.Contains(reason, "TestB") || len(r.tests) != 2 || r.tests[1].Reason != "b_test.go:9: needs a GPU" {
-		t.Errorf("pass + skip: %v, tests %+v", err, r.tests)
+	r, rec := &Run{Redact: &redact.Redactor{}, stageOut: io.Discard}, &Record{}
+	err := r.recordTests(rec, parse("=== RUN   TestA\n--- PASS: TestA (0.01s)\n=== RUN   TestB\n    b_test.go:9: needs a GPU\n--- SKIP: TestB (0.00s)\nPASS\nok  \tx\t0.02s\n"), nil, "")
+	if reason, ok := IsSkip(err); !ok || !strings.Contains(reason, "TestB") || len(rec.Tests) != 2 || rec.Tests[1].Reason != "b_test.go:9: needs a GPU" {
+		t.Errorf("pass + skip: %v, tests %+v", err, rec.Tests)
 	}
 	r = &Run{Redact: &redact.Redactor{}, stageOut: io.Discard}
-	if reason, ok := IsSkip(r.recordTests(parse("testing: warning: no tests to run\nPASS\nok  \tx\t0.01s\n"), nil, "")); !ok || !strings.Contains(reason, "no recipe test ran") {
+	if reason, ok := IsSkip(r.recordTests(&Record{}, parse("testing: warning: no tests to run\nPASS\nok  \tx\t0.01s\n"), nil, "")); !ok || !strings.Contains(reason, "no recipe test ran") {
 		t.Errorf("no tests: %q", reason)
 	}
 	// Masks come from the mask file (a value too short to be a credential
@@ -136,9 +136,10 @@ func TestRecordTestsSkipNeverPasses(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := "=== RUN   TestC\n::recipe-test-mask::failing-word\n    c_test.go:3: pw generated-cred-5678 and s3cr3t-value-1234 fail\n--- PASS: TestC (0.00s)\nPASS\n"
-	if err := r.recordTests(parse(out), nil, out); err != nil || strings.Contains(r.tests[0].Output, "generated-cred-5678") || strings.Contains(r.tests[0].Output, "s3cr3t") ||
-		!strings.Contains(r.tests[0].Output, "::recipe-test-mask::failing-word") || !strings.Contains(r.tests[0].Output, "*** fail") {
-		t.Errorf("masking: %v %+v", err, r.tests)
+	rec = &Record{}
+	if err := r.recordTests(rec, parse(out), nil, out); err != nil || strings.Contains(rec.Tests[0].Output, "generated-cred-5678") || strings.Contains(rec.Tests[0].Output, "s3cr3t") ||
+		!strings.Contains(rec.Tests[0].Output, "::recipe-test-mask::failing-word") || !strings.Contains(rec.Tests[0].Output, "*** fail") {
+		t.Errorf("masking: %v %+v", err, rec.Tests)
 	}
 }
 

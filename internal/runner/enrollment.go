@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/lifecycle"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
@@ -74,7 +75,7 @@ func (r *Run) findEnrollment(name string) error {
 func (r *Run) applyEnrollment() {
 	e := r.Enrollment
 	if !r.Opts.stagesGiven && len(e.Stages) > 0 {
-		if stages, err := parseStages(e.Stages); err == nil { // checked when loaded
+		if stages, err := lifecycle.Select(e.Stages); err == nil { // checked when loaded
 			r.Opts.Stages = stages
 		}
 	}

@@ -21,17 +21,17 @@ type install struct{}
 
 func (install) Name() string { return StageInstall }
 
-func (install) Run(ctx context.Context, r *Run) error {
-	if err := r.deploy(ctx, r.App); err != nil {
+func (install) Run(ctx context.Context, r *Run, rec *Record) error {
+	if err := r.deploy(ctx, rec, r.App); err != nil {
 		return err
 	}
-	return r.ready(ctx)
+	return r.ready(ctx, rec)
 }
 
 // timeout is recipe.toml's deploy timeout, else the recipe's timeout
 // label, else the option. What the recipe asks for is capped at
 // MaxTimeout, and the stage's note says so.
-func (r *Run) timeout() time.Duration {
+func (r *Run) timeout(rec *Record) time.Duration {
 	app := r.Deployed
 	if app == nil {
 		app = r.App
@@ -44,7 +44,7 @@ func (r *Run) timeout() time.Duration {
 		t, from = app.Timeout, "the recipe's timeout label coop-cloud.${STACK_NAME}.timeout"
 	}
 	if from != "" && t > r.Opts.MaxTimeout {
-		r.noteOnce(fmt.Sprintf("%s asks for %s: capped at the maximum timeout, %s", from, t, r.Opts.MaxTimeout))
+		r.noteOnce(rec, fmt.Sprintf("%s asks for %s: capped at the maximum timeout, %s", from, t, r.Opts.MaxTimeout))
 		t = r.Opts.MaxTimeout
 	}
 	return t
@@ -53,7 +53,7 @@ func (r *Run) timeout() time.Duration {
 // deploy deploys (or updates, on a redeploy or an upgrade) app and waits
 // for it to converge. Secrets are reused across deploys; generated ones are
 // registered for redaction before anything could print them.
-func (r *Run) deploy(ctx context.Context, app *recipe.App) error {
+func (r *Run) deploy(ctx context.Context, rec *Record, app *recipe.App) error {
 	r.deployAttempted = true
 	opts := swarm.DeployOptions{RunID: r.Result.RunID, Progress: func(m string) { r.Logf("%s", m) }, Reach: r.container != ""}
 	// recipe.toml's secret commands run before the first deploy, in a
@@ -70,7 +70,7 @@ func (r *Run) deploy(ctx context.Context, app *recipe.App) error {
 		r.Ingress = nil
 	}
 	r.Deployed = app
-	dep, err := r.Swarm.Deploy(ctx, app, opts)
+	dep, err := r.Engine.Deploy(ctx, app, opts)
 	if dep != nil {
 		r.Redact.Add(slices.Collect(maps.Values(dep.Secrets))...)
 		if r.Opts.OnSecret != nil {
@@ -83,9 +83,9 @@ func (r *Run) deploy(ctx context.Context, app *recipe.App) error {
 	if err != nil {
 		return fmt.Errorf("deploy: %w", err)
 	}
-	t := r.timeout()
+	t := r.timeout(rec)
 	r.Logf("waiting up to %s for %d services to converge", t, len(app.Services))
-	if err := r.Swarm.Converge(ctx, app, t, func(m string) { r.Logf("%s", m) }); err != nil {
+	if err := r.Engine.Converge(ctx, app, t, func(m string) { r.Logf("%s", m) }); err != nil {
 		return fmt.Errorf("converge: %w", err)
 	}
 	return nil
@@ -93,32 +93,32 @@ func (r *Run) deploy(ctx context.Context, app *recipe.App) error {
 
 // ready probes the app over its domain through the run's ingress, then
 // its TCP and UDP ways in (readyStreams).
-func (r *Run) ready(ctx context.Context) error {
-	if err := r.openIngress(ctx); err != nil {
+func (r *Run) ready(ctx context.Context, rec *Record) error {
+	if err := r.openIngress(ctx, rec); err != nil {
 		// No router this ingress can serve is the app not being reachable:
 		// a readiness failure of a deployed app, not bad input.
 		return fmt.Errorf("readiness: %w", err)
 	}
 	if !r.probesHTTP() {
-		return r.readyStreams(ctx)
+		return r.readyStreams(ctx, rec)
 	}
 	path := r.Opts.ProbePath
 	if path == "" {
 		path = ingress.DefaultProbePath(r.Deployed)
 	}
 	res, err := ingress.Probe(ctx, r.Ingress, ingress.ProbeOptions{
-		Path: path, Accept: r.Opts.ProbeStatuses, Timeout: r.timeout(),
+		Path: path, Accept: r.Opts.ProbeStatuses, Timeout: r.timeout(rec),
 		Progress: func(m string) { r.Logf("%s", m) },
 	})
 	if err != nil {
 		return fmt.Errorf("readiness: %w", err)
 	}
 	r.Logf("ready: GET %s%s answered %d", r.Ingress.BaseURL(), path, res.Status)
-	return r.readyStreams(ctx)
+	return r.readyStreams(ctx, rec)
 }
 
 // openIngress creates the run's ingress once; later stages reuse it.
-func (r *Run) openIngress(ctx context.Context) error {
+func (r *Run) openIngress(ctx context.Context, rec *Record) error {
 	if r.Ingress != nil {
 		return nil
 	}
@@ -129,7 +129,7 @@ func (r *Run) openIngress(ctx context.Context) error {
 			ConnectTo: r.Opts.ConnectTo, CAFile: r.Opts.CAFile, Insecure: r.Opts.Insecure,
 			App: r.Deployed, EntrypointPorts: r.Opts.EntrypointPorts})
 	default:
-		var res ingress.Resolver = r.Swarm
+		var res ingress.Resolver = r.Engine
 		if r.container != "" {
 			if res, err = r.join(ctx); err != nil {
 				return fmt.Errorf("ingress %s: %w", r.Opts.Ingress, err)
@@ -150,7 +150,7 @@ func (r *Run) openIngress(ctx context.Context) error {
 		if len(notes) > 1 {
 			more = fmt.Sprintf(" (and %d more in the log)", len(notes)-1)
 		}
-		r.Note("ingress: %s%s", notes[0], more)
+		rec.Note("ingress: %s%s", notes[0], more)
 	}
 	return nil
 }

@@ -113,13 +113,13 @@ func TestUpgradeKeepsData(t *testing.T) {
 	repo := testenv.TaggedRecipe(t, fixture(t, "upgrade"))
 	deployed := map[string]string{} // stage -> the version label of the app service when it ended
 	opts := Options{Recipe: repo, Enrollment: enrollment(t, "upgrade")}
-	opts.afterStage = func(ctx context.Context, stage string, r *Run) {
-		svc, err := r.Swarm.API.ServiceInspect(ctx, r.App.Stack+"_app", client.ServiceInspectOptions{})
+	observe := func(ctx context.Context, stage string, r *Run) {
+		svc, err := apiOf(t, r).ServiceInspect(ctx, r.App.Stack+"_app", client.ServiceInspectOptions{})
 		if err == nil {
 			deployed[stage] = svc.Service.Spec.Labels["coop-cloud."+r.App.Stack+".version"]
 		}
 	}
-	res, progress := execute(t, opts)
+	res, progress := execute(t, opts, observe)
 	if res.Status != results.Pass || res.Level != 3 || res.BaseVersion != "1.0.0+1.0" || res.Version != "2.0.0+2.0" {
 		t.Fatalf("status %s level %d base %q version %q stages %+v\n%s", res.Status, res.Level, res.BaseVersion, res.Version, res.Stages, progress)
 	}

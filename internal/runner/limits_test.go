@@ -163,12 +163,13 @@ func TestTimeoutCap(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := &Run{Opts: o, App: &recipe.App{Timeout: tc.label}, stageOut: io.Discard}
-			if got := r.timeout(); got != tc.want {
+			var rec Record
+			if got := r.timeout(&rec); got != tc.want {
 				t.Errorf("timeout = %s, want %s", got, tc.want)
 			}
-			r.timeout()
-			if capped := strings.Contains(r.note, "capped at the maximum timeout"); capped != tc.capped || strings.Count(r.note, "capped") > 1 {
-				t.Errorf("note %q, capped want %v (once)", r.note, tc.capped)
+			r.timeout(&rec)
+			if capped := strings.Contains(rec.note, "capped at the maximum timeout"); capped != tc.capped || strings.Count(rec.note, "capped") > 1 {
+				t.Errorf("note %q, capped want %v (once)", rec.note, tc.capped)
 			}
 		})
 	}
@@ -231,8 +232,9 @@ func TestTestOutputBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &Run{Redact: &redact.Redactor{}, stageOut: io.Discard, Opts: Options{Limits: Limits{MaxOutput: 4096}}}
-	r.recordTests(rep, nil, out.String())
-	if len(r.tests) != 1 || len(r.tests[0].Output) > 4096+len("[...]\n") || !strings.HasSuffix(r.tests[0].Output, "last words") {
-		t.Errorf("test output of %d bytes kept: %.80q", len(r.tests[0].Output), r.tests[0].Output)
+	var rec Record
+	r.recordTests(&rec, rep, nil, out.String())
+	if len(rec.Tests) != 1 || len(rec.Tests[0].Output) > 4096+len("[...]\n") || !strings.HasSuffix(rec.Tests[0].Output, "last words") {
+		t.Errorf("test output of %d bytes kept: %.80q", len(rec.Tests[0].Output), rec.Tests[0].Output)
 	}
 }

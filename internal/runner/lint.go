@@ -20,7 +20,7 @@ type lintStage struct{}
 
 func (lintStage) Name() string { return StageLint }
 
-func (lintStage) Run(_ context.Context, r *Run) error {
+func (lintStage) Run(_ context.Context, r *Run, rec *Record) error {
 	rep := lint.Check(&lint.Input{Recipe: r.Recipe, App: r.App})
 	var warnings []string
 	for _, res := range rep.Results {
@@ -37,10 +37,10 @@ func (lintStage) Run(_ context.Context, r *Run) error {
 			warnings = append(warnings, res.Summary())
 			r.Logf("warning %s", res.Summary())
 		}
-		r.tests = append(r.tests, t)
+		rec.Add(t)
 	}
 	if len(warnings) > 0 {
-		r.Note("%d %s: %s", len(warnings), report.Plural(len(warnings), "warning", "warnings"), strings.Join(warnings, " | "))
+		rec.Note("%d %s: %s", len(warnings), report.Plural(len(warnings), "warning", "warnings"), strings.Join(warnings, " | "))
 	}
 	if errs := rep.Failed(lint.Error); len(errs) > 0 {
 		var lines []string

@@ -85,10 +85,10 @@ func TestSecretCommandCannotMaskAWord(t *testing.T) {
 		"[secrets.plc_key]\ncommand = [\"/bin/busybox\", \"echo\", \"fail\"]\n"
 	var masksFail bool
 	opts := Options{Recipe: fixture(t, "supplied-secrets"), Enrollment: writeEnrollment(t, toml), Stages: []string{StageInstall}}
-	opts.afterStage = func(_ context.Context, stage string, r *Run) {
+	observe := func(_ context.Context, stage string, r *Run) {
 		masksFail = masksFail || r.Redact.String("a fail") != "a fail"
 	}
-	res, progress := execute(t, opts)
+	res, progress := execute(t, opts, observe)
 	wantStage(t, res, StageInstall, results.Fail, "secrets.plc_key.command", "printed a value of 4 characters")
 	if masksFail || strings.Contains(progress, "***") {
 		t.Errorf("the word the image printed is masked:\n%s", progress)

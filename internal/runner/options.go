@@ -15,6 +15,7 @@ import (
 
 	"github.com/cc-ci/recipe-test/v2/internal/backup"
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/lifecycle"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
 
@@ -22,7 +23,7 @@ import (
 type Options struct {
 	Recipe       string        // folder or git URL
 	Ref          string        // branch, tag or commit; "" = as found
-	Stages       []string      // stages to run, in any order; "" = DefaultStages
+	Stages       []string      // stages to run, in any order; "" = DefaultStages()
 	Deployer     string        // auto | swarm
 	Ingress      string        // direct | traefik
 	DomainSuffix string        // the run domain is <abbrev>-<6 hex>.<suffix>
@@ -88,36 +89,34 @@ type Options struct {
 	// Redact lists further values (tokens) to mask in every output.
 	Redact []string
 
+	// Connect opens the engine the run deploys on; nil = ConnectSwarm.
+	Connect Connector
+
 	Progress io.Writer // human progress lines (stderr); nil = discard
 	Log      *slog.Logger
 	WorkDir  string // where git URLs are cloned; "" = a temporary folder
 
 	stagesGiven bool // Stages came from the caller, not the default
-
-	// afterStage, for tests, runs after each selected stage.
-	afterStage func(ctx context.Context, stage string, r *Run)
 }
 
-// Stage names in lifecycle order. Teardown is not selectable: it always runs.
+// Stage names, as the lifecycle declares them (internal/lifecycle).
+// Teardown is not selectable: it always runs.
 const (
-	StageLint     = "lint"
-	StageInstall  = "install"
-	StageUpgrade  = "upgrade"
-	StageBackup   = "backup"
-	StageRestore  = "restore"
-	StageCustom   = "custom"
-	StageTeardown = "teardown"
+	StageLint     = lifecycle.Lint
+	StageInstall  = lifecycle.Install
+	StageUpgrade  = lifecycle.Upgrade
+	StageBackup   = lifecycle.Backup
+	StageRestore  = lifecycle.Restore
+	StageCustom   = lifecycle.Custom
+	StageTeardown = lifecycle.Teardown
 )
 
-// DefaultStages are the stages run when none are named.
-var DefaultStages = []string{StageLint, StageInstall, StageUpgrade, StageBackup, StageRestore, StageCustom}
-
-// implemented lists the selectable stages, in the order they run.
-var implemented = []string{StageLint, StageInstall, StageUpgrade, StageBackup, StageRestore, StageCustom}
+// DefaultStages returns the stages run when none are named: all of them.
+func DefaultStages() []string { return lifecycle.Names() }
 
 // SelectableStages returns the stages a run can be asked for, in the order
 // they run (teardown always runs and is not among them).
-func SelectableStages() []string { return slices.Clone(implemented) }
+func SelectableStages() []string { return lifecycle.Names() }
 
 // Defaults used for zero options.
 const (
@@ -198,45 +197,20 @@ func (o *Options) normalize() error {
 	}
 	o.stagesGiven = len(o.Stages) > 0
 	if len(o.Stages) == 0 {
-		o.Stages = DefaultStages
+		o.Stages = DefaultStages()
 	}
-	stages, err := parseStages(o.Stages)
+	stages, err := lifecycle.Select(o.Stages)
 	if err != nil {
 		return err
 	}
 	if len(stages) == 0 {
-		return fmt.Errorf("nothing to test: the stages named (%s) hold no stage but teardown, which always runs; name at least one of %s", strings.Join(o.Stages, ","), strings.Join(implemented, ", "))
+		return fmt.Errorf("nothing to test: the stages named (%s) hold no stage but teardown, which always runs; name at least one of %s", strings.Join(o.Stages, ","), strings.Join(lifecycle.Names(), ", "))
 	}
 	o.Stages = stages
 	if o.RecipesDir == "" {
 		o.RecipesDir = enroll.DefaultRecipesDir()
 	}
 	return o.normalizeRest()
-}
-
-// parseStages checks and orders stage names (comma lists allowed);
-// restore brings backup.
-func parseStages(in []string) ([]string, error) {
-	var stages []string
-	for _, s := range in {
-		for _, name := range strings.Split(s, ",") {
-			name = strings.TrimSpace(name)
-			switch {
-			case name == "" || name == StageTeardown:
-				continue // teardown always runs
-			case !slices.Contains(implemented, name):
-				return nil, fmt.Errorf("unknown stage %q: stages are %s (teardown always runs)", name, strings.Join(implemented, ", "))
-			case !slices.Contains(stages, name):
-				stages = append(stages, name)
-			}
-		}
-	}
-	// A restore restores a backup: selecting it selects backup too.
-	if slices.Contains(stages, StageRestore) && !slices.Contains(stages, StageBackup) {
-		stages = append(stages, StageBackup)
-	}
-	slices.SortFunc(stages, func(a, b string) int { return slices.Index(implemented, a) - slices.Index(implemented, b) })
-	return stages, nil
 }
 
 func (o *Options) normalizeRest() error {

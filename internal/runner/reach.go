@@ -18,7 +18,7 @@ func (r *Run) findContainer(ctx context.Context) error {
 	case "none":
 		return nil
 	case "auto":
-		id, err := r.Swarm.NetworkContainer(ctx)
+		id, err := r.Engine.NetworkContainer(ctx)
 		if err != nil {
 			return fmt.Errorf("container: %w", err)
 		}
@@ -38,7 +38,7 @@ func (r *Run) join(ctx context.Context) (*swarm.Reach, error) {
 	if r.reach != nil {
 		return r.reach, nil
 	}
-	reach, err := r.Swarm.Join(ctx, r.container, r.App.Stack)
+	reach, err := r.Engine.Join(ctx, r.container, r.App.Stack)
 	if err != nil {
 		return nil, err
 	}
@@ -61,5 +61,5 @@ func (r *Run) removeStack(ctx context.Context) error {
 		}
 		r.reach = nil
 	}
-	return r.Swarm.Remove(ctx, r.App.Stack, func(m string) { r.Logf("%s", m) })
+	return r.Engine.Remove(ctx, r.App.Stack, func(m string) { r.Logf("%s", m) })
 }

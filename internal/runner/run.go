@@ -7,14 +7,17 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/cc-ci/recipe-test/v2/internal/buildinfo"
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/exitcode"
 	"github.com/cc-ci/recipe-test/v2/internal/ingress"
 	"github.com/cc-ci/recipe-test/v2/internal/janitor"
 	"github.com/cc-ci/recipe-test/v2/internal/lease"
+	"github.com/cc-ci/recipe-test/v2/internal/lifecycle"
 	"github.com/cc-ci/recipe-test/v2/internal/naming"
 	"github.com/cc-ci/recipe-test/v2/internal/outdir"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
@@ -30,7 +33,7 @@ type Run struct {
 	Recipe     *recipe.Recipe
 	App        *recipe.App
 	Result     *results.Run
-	Swarm      *swarm.Client
+	Engine     Engine // nil when no selected stage deploys (lint alone)
 	Deployment *swarm.Deployment
 	Ingress    ingress.Ingress
 	Redact     *redact.Redactor
@@ -50,9 +53,7 @@ type Run struct {
 	container string       // the container joined to the reach network; "" on a host
 	reach     *swarm.Reach // its membership, while joined
 
-	extraEnv        []string       // env assignments on top of .env.sample: recipe.toml's, then --env
-	note            string         // the running stage's note, see Note
-	tests           []results.Test // the running stage's test cases
+	extraEnv        []string // env assignments on top of .env.sample: recipe.toml's, then --env
 	deployAttempted bool
 	deadlineStage   string    // the stage during which the run's deadline passed
 	progress        io.Writer // redacted progress stream
@@ -64,20 +65,11 @@ func (r *Run) Logf(format string, args ...any) {
 	fmt.Fprintf(r.stageOut, format+"\n", args...)
 }
 
-// Note records a note for the running stage's result.
-func (r *Run) Note(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if r.note != "" {
-		r.note += "; "
-	}
-	r.note += msg
-}
-
 // noteOnce records a note for the running stage, and logs it, unless the
 // stage already has it.
-func (r *Run) noteOnce(msg string) {
-	if !strings.Contains(r.note, msg) {
-		r.Note("%s", msg)
+func (r *Run) noteOnce(rec *Record, msg string) {
+	if !strings.Contains(rec.note, msg) {
+		rec.Note("%s", msg)
 		r.Logf("%s", msg)
 	}
 }
@@ -89,12 +81,26 @@ type PlanError struct{ Err error }
 func (e *PlanError) Error() string { return e.Err.Error() }
 func (e *PlanError) Unwrap() error { return e.Err }
 
+// ExitCode makes it an exitcode.Coder.
+func (e *PlanError) ExitCode() int { return exitcode.Input }
+
 // Execute plans and runs a recipe test and writes results.json and
 // junit.xml into opts.Out. It returns the results, and an error only when
 // the run could not start (a *PlanError: nothing was deployed) or the
 // results could not be written. A run whose stages failed is not an error:
 // read Result.Status.
 func Execute(ctx context.Context, opts Options) (*results.Run, error) {
+	return executeObserved(ctx, opts, nil)
+}
+
+// stageObserver sees the run after each selected stage that ran. Only
+// tests observe (to inspect or disturb a deployment between stages): it is
+// a parameter here, not an option, so that no test hook sits in Options.
+type stageObserver func(ctx context.Context, stage string, r *Run)
+
+// executeObserved is Execute, with observe (nil: none) called after each
+// selected stage that ran.
+func executeObserved(ctx context.Context, opts Options, observe stageObserver) (*results.Run, error) {
 	if err := opts.normalize(); err != nil {
 		return nil, &PlanError{err}
 	}
@@ -127,7 +133,7 @@ func Execute(ctx context.Context, opts Options) (*results.Run, error) {
 	}
 	err = r.plan(ctx)
 	if err == nil {
-		err = r.execute(ctx)
+		err = r.execute(ctx, observe)
 	}
 	r.Result.DurationS = time.Since(r.Result.Started).Seconds()
 	if err != nil {
@@ -144,7 +150,7 @@ func Execute(ctx context.Context, opts Options) (*results.Run, error) {
 }
 
 // plan loads and resolves the recipe for a fresh run domain and connects to
-// the swarm. Nothing is created.
+// the engine (when a stage deploys). Nothing is created.
 func (r *Run) plan(ctx context.Context) error {
 	location, ref, err := r.locate()
 	if err != nil {
@@ -221,28 +227,52 @@ func (r *Run) plan(ctx context.Context) error {
 	if err := r.planSecrets(facts); err != nil {
 		return &PlanError{err}
 	}
-	r.Swarm, err = swarm.Connect(ctx, r.Opts.Log)
-	if err != nil {
-		return &PlanError{err}
-	}
-	if err := r.findContainer(ctx); err != nil {
-		r.Swarm.Close()
+	if err := r.connect(ctx); err != nil {
 		return &PlanError{err}
 	}
 	if r.Opts.OnPlanned != nil {
 		if err := r.Opts.OnPlanned(ctx, r.Result); err != nil {
-			r.Swarm.Close()
+			r.closeEngine()
 			return &PlanError{err}
 		}
 	}
 	return nil
 }
 
+// connect opens the engine when a selected stage deploys (lifecycle's
+// Deploys: every stage but lint): a run of lint alone needs no engine.
+func (r *Run) connect(ctx context.Context) error {
+	if !slices.ContainsFunc(r.Opts.Stages, func(s string) bool { st, _ := lifecycle.Lookup(s); return st.Deploys }) {
+		return nil
+	}
+	connect := r.Opts.Connect
+	if connect == nil {
+		connect = ConnectSwarm
+	}
+	e, err := connect(ctx, r.Opts.Log)
+	if err != nil {
+		return err
+	}
+	r.Engine = e
+	if err := r.findContainer(ctx); err != nil {
+		r.closeEngine()
+		return err
+	}
+	return nil
+}
+
+func (r *Run) closeEngine() {
+	if r.Engine != nil {
+		r.Engine.Close()
+		r.Engine = nil
+	}
+}
+
 // execute runs the janitor, takes the run lock and runs the stages, with
 // teardown deferred so that it runs whatever happens.
-func (r *Run) execute(ctx context.Context) (err error) {
-	defer r.Swarm.Close()
-	if !r.Opts.NoJanitor {
+func (r *Run) execute(ctx context.Context, observe stageObserver) (err error) {
+	defer r.closeEngine()
+	if !r.Opts.NoJanitor && r.Engine != nil {
 		r.reapOrphans(ctx)
 	}
 	lockDir := r.Opts.LockDir
@@ -254,20 +284,22 @@ func (r *Run) execute(ctx context.Context) (err error) {
 		return &PlanError{fmt.Errorf("run lock: %w", err)}
 	}
 	defer lock.Release()
-	// The run's liveness in the swarm, for janitors on other runners.
-	held, err := lease.Acquire(ctx, r.Swarm.API, r.App.Stack, r.Result.RunID, lease.Options{TTL: r.Opts.LeaseTTL, Log: r.Opts.Log})
-	if err != nil {
-		return &PlanError{fmt.Errorf("run lease: %w", err)}
-	}
-	defer func() {
-		// After teardown (deferred below, so it runs first), even when
-		// the run was cancelled.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if err := held.Release(rctx); err != nil {
-			r.Logf("warning: %v", err)
+	if r.Engine != nil {
+		// The run's liveness in the swarm, for janitors on other runners.
+		held, err := lease.Acquire(ctx, r.Engine.Leases(), r.App.Stack, r.Result.RunID, lease.Options{TTL: r.Opts.LeaseTTL, Log: r.Opts.Log})
+		if err != nil {
+			return &PlanError{fmt.Errorf("run lease: %w", err)}
 		}
-	}()
+		defer func() {
+			// After teardown (deferred below, so it runs first), even when
+			// the run was cancelled.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if err := held.Release(rctx); err != nil {
+				r.Logf("warning: %v", err)
+			}
+		}()
+	}
 	defer func() {
 		// Teardown always runs: after failures, panics and cancellation,
 		// under a fresh bounded context when ctx is already done.
@@ -286,51 +318,42 @@ func (r *Run) execute(ctx context.Context) (err error) {
 	}()
 	failed := ""
 	for _, name := range r.Opts.Stages {
-		st := stageByName(name)
-		if failed != "" || ctx.Err() != nil {
-			reason := "not run: " + failed + " failed"
-			if ctx.Err() != nil {
-				reason = "not run: " + r.stopped(ctx)
-			}
-			r.Result.Stages = append(r.Result.Stages, results.Stage{Name: name, Status: results.Skip, Reason: reason})
-			continue
+		ran := false
+		run := func(ctx context.Context, r *Run) results.Stage {
+			ran = true
+			res := r.runStage(ctx, implementation(name))
+			r.markDeadline(ctx, &res)
+			return res
 		}
-		res := r.runStage(ctx, st)
-		r.markDeadline(ctx, &res)
+		res := unlessStopped(name, failed, run)(ctx, r)
 		r.Result.Stages = append(r.Result.Stages, res)
-		if res.Status == results.Fail && name != StageLint { // lint findings do not stop the lifecycle
+		if desc, _ := lifecycle.Lookup(name); res.Status == results.Fail && desc.Stops {
 			failed = name
 		}
-		if r.Opts.afterStage != nil {
-			r.Opts.afterStage(ctx, name, r)
+		if ran && observe != nil {
+			observe(ctx, name, r)
 		}
 	}
 	return nil
 }
 
-func stageByName(name string) Stage {
-	switch name {
-	case StageLint:
-		return lintStage{}
-	case StageInstall:
-		return install{}
-	case StageUpgrade:
-		return upgrade{}
-	case StageBackup:
-		return backupStage{}
-	case StageRestore:
-		return restoreStage{}
-	case StageCustom:
-		return custom{}
+// implementation returns what runs the lifecycle's stage name: the
+// lifecycle (internal/lifecycle) says which stages there are, in which
+// order and what each brings; these say what each does.
+func implementation(name string) Stage {
+	for _, st := range []Stage{lintStage{}, install{}, upgrade{}, backupStage{}, restoreStage{}, custom{}} {
+		if st.Name() == name {
+			return st
+		}
 	}
-	panic("runner: no stage " + name) // normalize rejects unknown names
+	panic("runner: no stage " + name) // normalize rejects unknown names; TestEveryStageImplemented
 }
 
 // reapOrphans runs the janitor; its failures are reported, never fatal.
 func (r *Run) reapOrphans(ctx context.Context) {
 	// A run only reaps orphans under its own domain suffix: runners that
 	// share a swarm with other suffixes never touch each other's stacks.
-	rep, err := janitor.Run(ctx, r.Swarm, janitor.Options{LockDir: r.Opts.LockDir, Grace: r.Opts.JanitorGrace, LeaseSkew: janitor.DefaultLeaseSkew,
+	rep, err := janitor.Run(ctx, r.Engine, janitor.Options{LockDir: r.Opts.LockDir, Grace: r.Opts.JanitorGrace, LeaseSkew: janitor.DefaultLeaseSkew,
 		Log: r.Opts.Log, Match: janitor.SuffixMatcher(r.App.Domain[strings.IndexByte(r.App.Domain, '.')+1:])})
 	for _, s := range rep.Reaped {
 		r.Logf("janitor: reaped orphaned stack %s", s.Stack)

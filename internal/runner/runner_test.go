@@ -42,7 +42,8 @@ func apiClient(t *testing.T) *client.Client {
 
 // execute runs a recipe test and checks, independently of the code under
 // test, that nothing of its stack is left afterwards.
-func execute(t *testing.T, opts Options) (*results.Run, string) {
+// observe, when given, sees the run after each stage (executeObserved).
+func execute(t *testing.T, opts Options, observe ...stageObserver) (*results.Run, string) {
 	t.Helper()
 	testenv.Swarm(t)
 	testenv.FixtureImage(t, "webapp", "1")
@@ -58,7 +59,11 @@ func execute(t *testing.T, opts Options) (*results.Run, string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	res, err := Execute(ctx, opts)
+	var obs stageObserver
+	if len(observe) > 0 {
+		obs = observe[0]
+	}
+	res, err := executeObserved(ctx, opts, obs)
 	if err != nil {
 		t.Fatalf("Execute: %v\n%s", err, progress.String())
 	}
@@ -141,7 +146,8 @@ func TestInstallFailures(t *testing.T) {
 func TestLeakIsResidue(t *testing.T) {
 	var leakVolume, leakContainer string
 	api := apiClient(t)
-	opts := Options{Recipe: fixture(t, "example"), Stages: []string{StageInstall}, afterStage: func(ctx context.Context, _ string, r *Run) {
+	opts := Options{Recipe: fixture(t, "example"), Stages: []string{StageInstall}}
+	inject := func(ctx context.Context, _ string, r *Run) {
 		leakVolume = r.App.Stack + "_leak"
 		if _, err := api.VolumeCreate(ctx, client.VolumeCreateOptions{Name: leakVolume,
 			Labels: map[string]string{swarm.LabelNamespace: r.App.Stack}}); err != nil {
@@ -156,7 +162,7 @@ func TestLeakIsResidue(t *testing.T) {
 			return
 		}
 		leakContainer = c.ID
-	}}
+	}
 	testenv.Swarm(t)
 	t.Cleanup(func() {
 		ctx := context.Background()
@@ -171,7 +177,7 @@ func TestLeakIsResidue(t *testing.T) {
 	})
 	// execute's own residue check would fail by design here, so call Execute directly.
 	opts.DomainSuffix, opts.Out, opts.LockDir, opts.Timeout = suffix, t.TempDir(), t.TempDir(), 90*time.Second
-	res, err := Execute(context.Background(), opts)
+	res, err := executeObserved(context.Background(), opts, inject)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,6 +201,10 @@ func TestLeakIsResidue(t *testing.T) {
 // Two runs of the same recipe at the same time get their own domains and
 // stacks, and both pass.
 func TestConcurrentRuns(t *testing.T) {
+	// The gates skip (or fail) here, on the test's goroutine: a skip from
+	// one of the run goroutines below would only end that goroutine.
+	testenv.Swarm(t)
+	testenv.FixtureImage(t, "webapp", "1")
 	var wg sync.WaitGroup
 	runs := make([]*results.Run, 2)
 	for i := range runs {
@@ -203,7 +213,10 @@ func TestConcurrentRuns(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if t.Failed() {
+	if t.Failed() || t.Skipped() || runs[0] == nil || runs[1] == nil {
+		if !t.Failed() && !t.Skipped() {
+			t.Fatal("a run ended without results")
+		}
 		return
 	}
 	if runs[0].Stack == runs[1].Stack {
@@ -244,9 +257,8 @@ func TestBadInputDeploysNothing(t *testing.T) {
 func TestPanicStillTearsDown(t *testing.T) {
 	testenv.Swarm(t)
 	var stack string
-	opts := Options{Recipe: fixture(t, "example"), DomainSuffix: suffix, Out: t.TempDir(), LockDir: t.TempDir(),
-		afterStage: func(_ context.Context, _ string, r *Run) { stack = r.App.Stack; panic("boom") }}
-	res, err := Execute(context.Background(), opts)
+	opts := Options{Recipe: fixture(t, "example"), DomainSuffix: suffix, Out: t.TempDir(), LockDir: t.TempDir()}
+	res, err := executeObserved(context.Background(), opts, func(_ context.Context, _ string, r *Run) { stack = r.App.Stack; panic("boom") })
 	if err == nil || !strings.Contains(err.Error(), "panic: boom") || res.Status != results.Fail {
 		t.Fatalf("err = %v, status %s", err, res.Status)
 	}
@@ -312,3 +324,16 @@ func TestInstallFromGitURL(t *testing.T) {
 		t.Fatalf("status %s commit %q ref %q stages %+v\n%s", res.Status, res.Commit, res.Ref, res.Stages, progress)
 	}
 }
+
+// swarmOf is the run's engine as the swarm client the real-swarm tests
+// look through, independently of the Engine interface.
+func swarmOf(t *testing.T, r *Run) *swarm.Client {
+	t.Helper()
+	c, ok := r.Engine.(*swarm.Client)
+	if !ok {
+		t.Fatalf("the run's engine is a %T, not a *swarm.Client", r.Engine)
+	}
+	return c
+}
+
+func apiOf(t *testing.T, r *Run) *client.Client { return swarmOf(t, r).API }

@@ -209,7 +209,7 @@ func (r *Run) runSecretCommands(ctx context.Context) error {
 		sup, _ := r.Enrollment.SecretSupply(name)
 		key := "secrets." + name + ".command"
 		r.Logf("secret %s: running %s's command in a throwaway container of image %s", name, r.Enrollment.File, s.image[name])
-		res, err := r.Swarm.RunOnce(ctx, swarm.OneShot{Stack: r.App.Stack, RunID: r.Result.RunID, Name: "secret",
+		res, err := r.Engine.RunOnce(ctx, swarm.OneShot{Stack: r.App.Stack, RunID: r.Result.RunID, Name: "secret",
 			Image: s.image[name], Cmd: sup.Command, Timeout: r.Opts.HookTimeout})
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", r.Enrollment.File, key, err)

@@ -33,26 +33,26 @@ func TestSuppliedSecretsInstall(t *testing.T) {
 		Stages: []string{StageInstall, StageCustom}}
 	var announced []string // what the action would mask in the CI log
 	opts.OnSecret = func(v string) { announced = append(announced, v) }
-	opts.afterStage = func(ctx context.Context, stage string, r *Run) {
+	observe := func(ctx context.Context, stage string, r *Run) {
 		if stage != StageInstall {
 			return
 		}
 		supplied = r.secrets.values
 		svc, _ := r.App.Service("app")
-		id, err := r.Swarm.ServiceContainer(ctx, svc.FullName)
+		id, err := r.Engine.ServiceContainer(ctx, svc.FullName)
 		if err != nil {
 			hookErr = err
 			return
 		}
 		for _, name := range []string{"api_key", "salt", "plc_key"} {
-			res, err := r.Swarm.Exec(ctx, id, []string{"/bin/busybox", "cat", "/run/secrets/" + name}, nil)
+			res, err := swarmOf(t, r).Exec(ctx, id, []string{"/bin/busybox", "cat", "/run/secrets/" + name}, nil)
 			if err != nil || res.ExitCode != 0 {
 				hookErr = errors.Join(hookErr, err, errors.New(res.Output()))
 				continue
 			}
 			deployed[name] = res.Stdout
 		}
-		list, err := r.Swarm.API.ContainerList(ctx, client.ContainerListOptions{All: true,
+		list, err := apiOf(t, r).ContainerList(ctx, client.ContainerListOptions{All: true,
 			Filters: make(client.Filters).Add("name", r.App.Stack+"_recipe-test-secret")})
 		if err != nil {
 			hookErr = errors.Join(hookErr, err)
@@ -61,7 +61,7 @@ func TestSuppliedSecretsInstall(t *testing.T) {
 			leftovers = append(leftovers, strings.Join(c.Names, ","))
 		}
 	}
-	res, progress := execute(t, opts)
+	res, progress := execute(t, opts, observe)
 	if res.Status != results.Pass || hookErr != nil {
 		t.Fatalf("status %s (%v) stages %+v\n%s", res.Status, hookErr, res.Stages, progress)
 	}

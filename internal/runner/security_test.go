@@ -242,11 +242,11 @@ func TestEnvFileGetsNothingFromTheRunner(t *testing.T) {
 	})
 	api := apiClient(t)
 	checked := false
-	opts := Options{Recipe: dir, Stages: []string{StageInstall}, afterStage: func(ctx context.Context, _ string, r *Run) {
+	opts := Options{Recipe: dir, Stages: []string{StageInstall}}
+	res, _ := execute(t, opts, func(ctx context.Context, _ string, r *Run) {
 		checked = true
 		inspectEnv(t, ctx, api, r.App.Stack, r.App.Domain, tokens)
-	}}
-	res, _ := execute(t, opts)
+	})
 	if st := stage(t, res, StageInstall); st.Status != results.Pass {
 		t.Fatalf("install: %+v", st)
 	}

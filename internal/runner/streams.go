@@ -29,7 +29,7 @@ func (r *Run) probesHTTP() bool {
 // answers what recipe.toml's [[probe.tcp]] expects; a UDP stream is probed
 // only when [[probe.udp]] says what to send, since UDP has no connection
 // that could prove anything.
-func (r *Run) readyStreams(ctx context.Context) error {
+func (r *Run) readyStreams(ctx context.Context, rec *Record) error {
 	streams := ingress.Streams(r.Ingress)
 	probed := 0
 	for _, s := range streams {
@@ -45,11 +45,11 @@ func (r *Run) readyStreams(ctx context.Context) error {
 			continue
 		case s.Protocol == recipe.UDP && sp.Send == "":
 			r.Logf("readiness: %s not probed: UDP has no connection, only an answer proves the app is up ([[probe.udp]] in recipe.toml says what to send and expect)", what)
-			r.noteOnce(fmt.Sprintf("%s not probed: no [[probe.udp]] in recipe.toml", what))
+			r.noteOnce(rec, fmt.Sprintf("%s not probed: no [[probe.udp]] in recipe.toml", what))
 			continue
 		}
 		res, err := ingress.ProbeStream(ctx, s, ingress.StreamProbeOptions{Send: sp.Send, Expect: sp.Expect,
-			Timeout: r.timeout(), Progress: func(m string) { r.Logf("%s", m) }})
+			Timeout: r.timeout(rec), Progress: func(m string) { r.Logf("%s", m) }})
 		if err != nil {
 			return fmt.Errorf("readiness: %s: %w", what, err)
 		}
@@ -62,7 +62,7 @@ func (r *Run) readyStreams(ctx context.Context) error {
 		}
 	}
 	if probed == 0 && !r.probesHTTP() {
-		r.noteOnce("readiness: nothing could be probed: the app has no HTTP router and no TCP/UDP way in that answers a probe")
+		r.noteOnce(rec, "readiness: nothing could be probed: the app has no HTTP router and no TCP/UDP way in that answers a probe")
 	}
 	return nil
 }

@@ -76,8 +76,9 @@ func TestReadyStreamsDecisions(t *testing.T) {
 		var out bytes.Buffer
 		r := &Run{Opts: Options{Ingress: "direct", Timeout: time.Second}, App: app, Deployed: app,
 			Ingress: ing, Enrollment: e, stageOut: &out}
-		err = r.readyStreams(context.Background())
-		return out.String() + "note: " + r.note, err
+		var rec Record
+		err = r.readyStreams(context.Background(), &rec)
+		return out.String() + "note: " + rec.note, err
 	}
 	e := &enroll.Enrollment{File: "recipe.toml", Probe: enroll.Probe{TCP: []enroll.StreamProbe{
 		{Service: "app", Expect: "hello"}, {Service: "skipped", Skip: "answers only after a login"}}}}

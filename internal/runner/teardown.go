@@ -19,9 +19,12 @@ type teardown struct{}
 
 func (teardown) Name() string { return StageTeardown }
 
-func (teardown) Run(ctx context.Context, r *Run) error {
-	if r.Swarm == nil {
-		return Skip("nothing was deployed")
+func (teardown) Run(ctx context.Context, r *Run, rec *Record) error {
+	if r.Engine == nil {
+		// No selected stage deploys (lint alone): no engine was opened,
+		// so nothing can have been created.
+		r.Logf("nothing to remove: a run of lint alone opens no engine")
+		return nil
 	}
 	// Cancellation must not stop the cleanup: detach from ctx, but bound it.
 	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
@@ -36,7 +39,7 @@ func (teardown) Run(ctx context.Context, r *Run) error {
 	if r.deployAttempted {
 		removeErr = r.removeStack(tctx)
 	}
-	left, err := r.Swarm.Inventory(tctx, stack)
+	left, err := r.Engine.Inventory(tctx, stack)
 	if err != nil {
 		return fmt.Errorf("inventory of %s: %w", stack, err)
 	}

@@ -134,7 +134,7 @@ type upgrade struct{}
 
 func (upgrade) Name() string { return StageUpgrade }
 
-func (upgrade) Run(ctx context.Context, r *Run) error {
+func (upgrade) Run(ctx context.Context, r *Run, rec *Record) error {
 	u := r.upgrade
 	if u.skip != "" {
 		return Skip("%s", u.skip)
@@ -152,10 +152,10 @@ func (upgrade) Run(ctx context.Context, r *Run) error {
 		r.Deployed = nil
 	}
 	r.Logf("deploying release %s", u.version)
-	if err := r.deploy(ctx, u.app); err != nil {
+	if err := r.deploy(ctx, rec, u.app); err != nil {
 		return fmt.Errorf("base deploy: %w", err)
 	}
-	if err := r.ready(ctx); err != nil {
+	if err := r.ready(ctx, rec); err != nil {
 		return fmt.Errorf("base %w", err)
 	}
 	check := r.checker(u.app)
@@ -164,16 +164,16 @@ func (upgrade) Run(ctx context.Context, r *Run) error {
 	if err := check.Seed(ctx, marker); errors.Is(err, datacheck.ErrUnverifiable) {
 		verifiable = false
 		r.Logf("no data check: %v", err)
-		r.Note("no data check: %v", err)
+		rec.Note("no data check: %v", err)
 	} else if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
 	head := orUnknown(r.App.Version, r.Recipe.Commit)
 	r.Logf("upgrading in place from release %s to %s", u.version, head)
-	if err := r.deploy(ctx, r.App); err != nil {
+	if err := r.deploy(ctx, rec, r.App); err != nil {
 		return fmt.Errorf("upgrade %w", err)
 	}
-	if err := r.ready(ctx); err != nil {
+	if err := r.ready(ctx, rec); err != nil {
 		return err
 	}
 	if verifiable {
@@ -181,9 +181,9 @@ func (upgrade) Run(ctx context.Context, r *Run) error {
 			return fmt.Errorf("data check: the data seeded into release %s is not there after the upgrade to %s: %w", u.version, head, err)
 		}
 		r.Logf("data check: the data seeded into %s survived the upgrade (%s)", u.version, check.Describe())
-		r.Note("upgraded from %s to %s; data checked with %s", u.version, head, check.Describe())
+		rec.Note("upgraded from %s to %s; data checked with %s", u.version, head, check.Describe())
 	} else {
-		r.Note("upgraded from %s to %s", u.version, head)
+		rec.Note("upgraded from %s to %s", u.version, head)
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 
 	"github.com/moby/moby/client"
+
+	"github.com/cc-ci/recipe-test/v2/internal/lease"
 )
 
 // Labels we put on everything a run creates, besides Docker's own
@@ -51,6 +53,11 @@ func Connect(ctx context.Context, log *slog.Logger) (*Client, error) {
 	}
 	return &Client{API: api, Log: log}, nil
 }
+
+// Leases is where the swarm keeps run leases (its configs): see
+// internal/lease. A method, not only the API field, so that an engine
+// interface can ask for it.
+func (c *Client) Leases() lease.API { return c.API }
 
 // Close closes the API connection.
 func (c *Client) Close() error { return c.API.Close() }
