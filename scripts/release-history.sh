@@ -2,7 +2,8 @@
 # Makes a git repository with a recipe's release history from a folder that
 # holds one subfolder per release, named by its tag (testdata/recipes/upgrade
 # has 1.0.0+1.0/ and 2.0.0+2.0/): oldest first, each release's files become a
-# commit tagged with the folder's name. HEAD is the newest release.
+# commit tagged with the folder's name (an annotated tag, as abra recipe
+# release makes: lint's R014 wants them). HEAD is the newest release.
 #
 # Usage: scripts/release-history.sh SRC DEST   (DEST is replaced)
 set -euo pipefail
@@ -21,6 +22,6 @@ for tag in "${releases[@]}"; do
 	cp -a "$src/$tag/." "$dest/"
 	git_ add -A
 	git_ commit -q -m "release $tag"
-	git_ tag "$tag"
+	git_ tag -a -m "release $tag" "$tag" # annotated, as abra recipe release makes them
 done
 echo "$dest: releases ${releases[*]}" >&2
