@@ -3,6 +3,7 @@ package main
 import (
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -195,5 +196,27 @@ func TestFetchingCommandsCloneTimeout(t *testing.T) {
 		if d := time.Since(start); d > 30*time.Second {
 			t.Errorf("%s took %s with a 1s clone timeout", cmd, d)
 		}
+	}
+}
+
+// The main job (scripts/example.sh) lints the upgrade fixture made into a
+// repository by scripts/release-history.sh: its tags must pass as abra's
+// would (annotated, R014), or the main job fails.
+func TestReleaseHistoryScriptLintClean(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git binary for scripts/release-history.sh")
+	}
+	root := testenv.RepoRoot(t)
+	dest := filepath.Join(t.TempDir(), "upgrade")
+	out, err := exec.Command("bash", filepath.Join(root, "scripts", "release-history.sh"), filepath.Join(root, "testdata", "recipes", "upgrade"), dest).CombinedOutput()
+	if err != nil {
+		t.Fatalf("release-history.sh: %v\n%s", err, out)
+	}
+	code, stdout, stderr := runCLI(t, "lint", dest)
+	if code != exitOK {
+		t.Errorf("lint of the release history: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if v, _ := lintLine(t, stdout, "R014", "annotated-tags"); v != "pass" {
+		t.Errorf("R014 annotated-tags: %s", v)
 	}
 }
