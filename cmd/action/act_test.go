@@ -20,18 +20,7 @@ import (
 // actBinary is act as scripts/setup-act.sh caches it.
 func actBinary(t *testing.T) string {
 	t.Helper()
-	cache, err := testenv.CacheDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(cache, "act-0.2.89", "act")
-	if _, err := os.Stat(bin); err != nil {
-		if testenv.Required() {
-			t.Fatalf("act not built: run scripts/setup-act.sh (%v)", err)
-		}
-		t.Skipf("act not built: run scripts/setup-act.sh (%v)", err)
-	}
-	return bin
+	return testenv.CachedTool(t, "act-0.2.89/act", "scripts/setup-act.sh")
 }
 
 // The action, under a real Actions runner: act runs

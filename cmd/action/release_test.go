@@ -171,18 +171,7 @@ func keepActToolcache(t *testing.T) {
 // caches it.
 func registryBinary(t *testing.T) string {
 	t.Helper()
-	cache, err := testenv.CacheDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(cache, "registry-3.1.2", "registry")
-	if _, err := os.Stat(bin); err != nil {
-		if testenv.Required() {
-			t.Fatalf("registry not built: run scripts/setup-registry.sh (%v)", err)
-		}
-		t.Skipf("registry not built: run scripts/setup-registry.sh (%v)", err)
-	}
-	return bin
+	return testenv.CachedTool(t, "registry-3.1.2/registry", "scripts/setup-registry.sh")
 }
 
 // startRegistry runs a registry on a free port of 127.0.0.1 (Docker pushes

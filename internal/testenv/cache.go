@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"testing"
 )
 
 // CacheEnv overrides the folder where the set-up scripts cache what they
@@ -21,4 +22,20 @@ func CacheDir() (string, error) {
 		return "", fmt.Errorf("no home folder for the cache (%v): set $%s", err, CacheEnv)
 	}
 	return filepath.Join(home, ".cache", "recipe-test"), nil
+}
+
+// CachedTool returns the path of a tool a set-up script builds into the
+// cache (rel inside CacheDir, e.g. "act-0.2.89/act"); without it, t skips,
+// or fails when resources are required, naming the script to run.
+func CachedTool(t testing.TB, rel, script string) string {
+	t.Helper()
+	cache, err := CacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(cache, filepath.FromSlash(rel))
+	if _, err := os.Stat(bin); err != nil {
+		unavailable(t, "%s not built: run %s (%v)", rel, script, err)
+	}
+	return bin
 }
