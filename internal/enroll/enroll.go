@@ -23,6 +23,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/cc-ci/recipe-test/v2/internal/deps"
 	"github.com/cc-ci/recipe-test/v2/internal/lifecycle"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 )
@@ -60,8 +61,20 @@ type Enrollment struct {
 	// Secrets supplies secret values the run must not generate, by the
 	// compose secret's name (see SecretSupply).
 	Secrets map[string]SecretSupply `toml:"secrets"`
+	// Requires are the recipes deployed beside this one, with how they
+	// are wired into its env and secrets (see package deps).
+	Requires []deps.Require `toml:"requires"`
 
-	timeouts timeouts // Timeouts, parsed
+	timeouts timeouts   // Timeouts, parsed
+	lines    deps.Lines // where each key is written, for errors found after decoding
+}
+
+// Lines tells where each key of the file is written.
+func (e *Enrollment) Lines() deps.Lines {
+	if e == nil {
+		return nil
+	}
+	return e.lines
 }
 
 // Source says where the recipe's repository is, for `--recipe <name>`.
@@ -205,7 +218,7 @@ func Load(dir string) (*Enrollment, error) {
 // Parse decodes recipe.toml content strictly and checks it. file names it
 // in errors.
 func Parse(file string, data []byte) (*Enrollment, error) {
-	e := &Enrollment{File: file, Dir: filepath.Dir(file)}
+	e := &Enrollment{File: file, Dir: filepath.Dir(file), lines: deps.IndexLines(data)}
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(e); err != nil {
 		return nil, decodeError(file, err)
@@ -237,7 +250,7 @@ func knownKeys(key []string) string {
 	var keys []string
 	switch {
 	case len(key) == 1:
-		keys = []string{"recipe", "stages", "timeouts", "probe", "env", "upgrade", "hooks", "not_applicable", "parity", "policy", "secrets"}
+		keys = []string{"recipe", "stages", "timeouts", "probe", "env", "upgrade", "hooks", "not_applicable", "parity", "policy", "secrets", "requires"}
 	case key[0] == "recipe":
 		keys = []string{"name", "upstream", "mirror", "path", "ref"}
 	case key[0] == "timeouts":
@@ -258,6 +271,10 @@ func knownKeys(key []string) string {
 		keys = []string{"length", "charset"}
 	case key[0] == "secrets" && len(key) == 3:
 		keys = []string{"value", "random", "command", "service"}
+	case key[0] == "requires" && len(key) > 2 && key[1] == "setup":
+		keys = []string{"service", "run", "outputs"}
+	case key[0] == "requires":
+		keys = []string{"name", "upstream", "ref", "as", "for", "env", "secrets", "setup"}
 	case key[0] == "hooks":
 		keys = []string{"service", "seed", "mutate", "verify"}
 	}
@@ -342,6 +359,9 @@ func (e *Enrollment) check() error {
 		if err := e.Secrets[name].check(); err != nil {
 			return &recipe.ConfigError{File: e.File, Key: "secrets." + name, Msg: err.Error()}
 		}
+	}
+	if err := deps.Check(e.File, e.lines, e.Requires); err != nil {
+		return err
 	}
 	if e.Upgrade.Base != "" {
 		if _, err := recipe.ParseVersion(e.Upgrade.Base); err != nil {

@@ -84,6 +84,9 @@ func TestParseErrors(t *testing.T) {
 		"probe bad port":       {"[[probe.tcp]]\nservice = \"app\"\nport = 70000\n", 0, "probe.tcp[0].port", "70000 is not a port"},
 		"probe twice":          {"[[probe.tcp]]\nservice = \"app\"\n[[probe.tcp]]\nservice = \"app\"\nexpect = \"x\"\n", 0, "probe.tcp[1]", "a second probe of tcp app:0"},
 		"skip and expect":      {"[[probe.tcp]]\nservice = \"app\"\nskip = \"r\"\nexpect = \"x\"\n", 0, "probe.tcp[0].skip", "would be ignored"},
+		"requires typo":        {"[[requires]]\nname = \"kc\"\nfro = \"app\"\n", 3, "requires.fro", "known here: name, upstream, ref, as, for, env, secrets, setup"},
+		"setup typo":           {"[[requires]]\nname = \"kc\"\n[[requires.setup]]\nservice = \"kc\"\ncmd = \"x\"\n", 5, "requires.setup.cmd", "known here: service, run, outputs"},
+		"requires bad purpose": {"[[requires]]\nname = \"kc\"\n\nfor = \"always\"\n", 4, "requires[0].for", "use \"app\" or \"tests\""},
 		"unknown status":       {"[[parity]]\nupstream = \"tests/a.py\"\nstatus = \"done\"\nverifies = \"x\"\n", 0, "parity[0]", "ported, deferred, not-applicable or todo"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -187,5 +190,29 @@ skip = "answers only a real client's handshake"
 	}
 	if sp, ok := e.Probe.StreamProbe("udp", "voice", 9, true); !ok || sp.Skip == "" {
 		t.Errorf("voice = %+v, %v", sp, ok)
+	}
+}
+
+func TestParseRequires(t *testing.T) {
+	doc := `[recipe]
+name = "sso-app"
+
+[[requires]]
+name = "oidc-provider"
+env.OIDC_ISSUER = "{{ .Deps.oidc_provider.URL }}"
+[[requires.setup]]
+service = "op"
+run = "op-admin client"
+outputs = ["client_id"]
+`
+	e, err := Parse("recipes/sso-app/recipe.toml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Requires) != 1 || e.Requires[0].Key() != "oidc_provider" || e.Requires[0].Env["OIDC_ISSUER"] == "" || e.Requires[0].Setup[0].Outputs[0] != "client_id" {
+		t.Errorf("requires = %+v", e.Requires)
+	}
+	if got := e.Lines().Line("requires[0].setup[0].run"); got != 9 {
+		t.Errorf("line of requires[0].setup[0].run = %d, want 9", got)
 	}
 }
