@@ -22,7 +22,8 @@ import (
 type direct struct {
 	*proxy
 	domain   string
-	table    *routeTable
+	table    *routeTable   // the app's
+	also     []*routeTable // its dependencies', see NewDirect
 	tasks    *taskCache
 	dialer   net.Dialer
 	upstream *http.Transport
@@ -41,9 +42,15 @@ const taskCacheTTL = 2 * time.Second
 // the proxy. It fails for a recipe that declares no traefik router (HTTP,
 // TCP or UDP) and publishes no port.
 //
+// The proxy routes the domains of the apps in also too (a run's
+// dependencies, such as the identity provider a browser is sent to and
+// back from when it logs in): each by its own traefik labels, to its own
+// tasks; a host both name is the app's. Their TCP and UDP ways in are
+// not served.
+//
 // It returns the interface, not its type, so that `ing, err = NewDirect(...)`
 // into an Ingress variable leaves it nil on error.
-func NewDirect(ctx context.Context, app *recipe.App, resolver Resolver, log *slog.Logger) (Ingress, error) {
+func NewDirect(ctx context.Context, app *recipe.App, resolver Resolver, log *slog.Logger, also ...*recipe.App) (Ingress, error) {
 	if app == nil || resolver == nil {
 		return nil, errors.New("direct ingress: an app and a resolver are required")
 	}
@@ -68,6 +75,18 @@ func NewDirect(ctx context.Context, app *recipe.App, resolver Resolver, log *slo
 	}
 	table.notes = append(table.notes, streamNotes...)
 	d.domain, d.table, d.streams = table.domain, table, streams
+	for _, dep := range also {
+		t, err := newRouteTable(dep)
+		if err != nil {
+			closeStreams(streams)
+			return nil, fmt.Errorf("direct ingress for %s (of %s): %w", dep.Domain, app.Domain, err)
+		}
+		for i, n := range t.notes {
+			t.notes[i] = dep.Domain + ": " + n
+		}
+		table.notes = append(table.notes, t.notes...)
+		d.also = append(d.also, t)
+	}
 	d.upstream = &http.Transport{
 		Proxy:               nil, // never HTTP_PROXY: we talk to a local task
 		DialContext:         d.dialTask,
@@ -111,7 +130,8 @@ func (d *direct) Close() error {
 
 func (d *direct) handle(w http.ResponseWriter, r *http.Request) {
 	host, port := splitHost(r.Host)
-	if !d.table.knows(host) {
+	table := d.tableOf(host)
+	if table == nil {
 		fail(w, d.log, http.StatusForbidden, "%s is not a domain of this run (%s): refused", r.Host, d.domain)
 		return
 	}
@@ -123,7 +143,7 @@ func (d *direct) handle(w http.ResponseWriter, r *http.Request) {
 		d.tunnel(w)
 		return
 	}
-	rt, ok := d.table.route(r)
+	rt, ok := table.route(r)
 	if !ok {
 		fail(w, d.log, http.StatusNotFound, "no traefik router of this recipe serves %s %s%s", r.Method, host, r.URL.RequestURI())
 		return
@@ -133,6 +153,20 @@ func (d *direct) handle(w http.ResponseWriter, r *http.Request) {
 	rt.handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.forward(w, r, *rt, sent)
 	})).ServeHTTP(w, r)
+}
+
+// tableOf returns the route table of the app, or dependency, host is a
+// domain of; nil for any other host.
+func (d *direct) tableOf(host string) *routeTable {
+	if d.table.knows(host) {
+		return d.table
+	}
+	for _, t := range d.also {
+		if t.knows(host) {
+			return t
+		}
+	}
+	return nil
 }
 
 // Notes says what the ingress cannot do as Traefik would for this recipe:

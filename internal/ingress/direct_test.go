@@ -2,9 +2,11 @@ package ingress
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -185,5 +187,50 @@ func TestBrowserFlagsDirect(t *testing.T) {
 	want := []string{"--proxy-server=" + d.ProxyURL().String(), "--proxy-bypass-list=<-loopback>"}
 	if got := d.BrowserFlags(); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("BrowserFlags = %q, want %q", got, want)
+	}
+}
+
+// A run's dependencies are reached by their own domains through the same
+// proxy: a browser sent from the app to its identity provider and back
+// follows both hops, each to the right tasks; other hosts stay refused.
+func TestDirectRoutesDependencies(t *testing.T) {
+	idpPort := backend(t, "idp")
+	app := testApp("app.test", service("web", recipe.Router{Name: "web", Rule: "Host(`app.test`)", Hosts: []string{"app.test"}, Port: backend(t, "web")}))
+	// The app sends /login to the provider, which sends the browser back.
+	loginSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://idp.test/authorize?redirect_uri=http://app.test/callback", http.StatusFound)
+	}))
+	t.Cleanup(loginSrv.Close)
+	app.Services = append(app.Services, service("login", recipe.Router{Name: "login", Rule: "Host(`app.test`) && Path(`/login`)",
+		Hosts: []string{"app.test"}, Paths: []string{"/login"}, Port: loginSrv.Listener.Addr().(*net.TCPAddr).Port}))
+	idp := &recipe.App{Recipe: "idp", Domain: "idp.test", Stack: "idpstack", Services: []recipe.Service{
+		{Name: "op", FullName: "idpstack_op", Labels: map[string]string{}, Routers: []recipe.Router{{Name: "op", Rule: "Host(`idp.test`)", Hosts: []string{"idp.test"}, Port: idpPort}}},
+	}}
+	res := loopback()
+	d, err := NewDirect(context.Background(), app, res, slog.New(slog.DiscardHandler), idp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if d.BaseURL() != "http://app.test" {
+		t.Errorf("BaseURL = %q: the app's, not a dependency's", d.BaseURL())
+	}
+	code, body := get(t, d, "http://app.test/login")
+	if code != http.StatusOK || !strings.HasPrefix(body, "backend=idp host=idp.test path=/authorize") {
+		t.Errorf("GET /login, followed = %d %q, want the provider's answer", code, body)
+	}
+	if code, body := get(t, d, "http://app.test/"); code != http.StatusOK || !strings.HasPrefix(body, "backend=web") {
+		t.Errorf("GET app.test = %d %q", code, body)
+	}
+	if n := res.count("idpstack_op"); n != 1 {
+		t.Errorf("the provider's service was resolved %d times, want 1", n)
+	}
+	if code, _ := get(t, d, "http://other.test/"); code != http.StatusForbidden {
+		t.Errorf("a host of neither app: %d, want 403", code)
+	}
+	// A dependency this ingress cannot route to is an error naming it.
+	bare := &recipe.App{Recipe: "db", Domain: "db.test", Stack: "dbstack", Services: []recipe.Service{{Name: "db", FullName: "dbstack_db", Labels: map[string]string{}}}}
+	if _, err := NewDirect(context.Background(), app, res, nil, bare); err == nil || !strings.Contains(err.Error(), "db.test (of app.test)") {
+		t.Errorf("a dependency without routers: err = %v", err)
 	}
 }
