@@ -119,7 +119,9 @@ func (a *Authentik) CreateRealm(_ context.Context, name string) (*Realm, error) 
 var slugRe = regexp.MustCompile(`[^a-z0-9-]+`)
 
 // slug makes s a slug: lower case, other characters as '-'.
-func slug(s string) string { return strings.Trim(slugRe.ReplaceAllString(strings.ToLower(s), "-"), "-") }
+func slug(s string) string {
+	return strings.Trim(slugRe.ReplaceAllString(strings.ToLower(s), "-"), "-")
+}
 
 // CreateClient makes an OAuth2 provider and its application
 // <realm>-<client id>; the client's issuer is the application's.

@@ -22,7 +22,7 @@ type fakeKeycloak struct {
 	adminUser, adminPassword string
 
 	mu     sync.Mutex
-	tokens map[string]bool                // access tokens handed out
+	tokens map[string]bool               // access tokens handed out
 	realms map[string]*fakeKeycloakRealm // by realm name
 	// requests logs "METHOD path" of every request.
 	requests []string
@@ -128,8 +128,8 @@ func (f *fakeKeycloak) discovery(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer": iss, "authorization_endpoint": oidc + "/auth", "token_endpoint": oidc + "/token",
 		"userinfo_endpoint": oidc + "/userinfo", "end_session_endpoint": oidc + "/logout", "jwks_uri": oidc + "/certs",
-		"grant_types_supported":            []string{"authorization_code", "implicit", "refresh_token", "password", "client_credentials"},
-		"code_challenge_methods_supported": []string{"plain", "S256"},
+		"grant_types_supported":                 []string{"authorization_code", "implicit", "refresh_token", "password", "client_credentials"},
+		"code_challenge_methods_supported":      []string{"plain", "S256"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 	})
 }
