@@ -2,8 +2,6 @@ package sso
 
 import (
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,18 +14,7 @@ import (
 // the browser goes straight to the provider (no proxy flags).
 func localEnv(t *testing.T, base string) *harness.Env {
 	t.Helper()
-	dir := t.TempDir()
-	f := &facts.Facts{Recipe: "oidc-provider", Domain: "127.0.0.1", BaseURL: base, ProxyURL: "http://127.0.0.1:9",
-		Out: dir, MaskFile: filepath.Join(dir, "masks")}
-	if err := os.WriteFile(f.MaskFile, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "facts.json")
-	if err := facts.Write(path, f); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(harness.FactsEnv, path)
-	return harness.Load(t)
+	return loadEnv(t, &facts.Facts{Recipe: "oidc-provider", Domain: "127.0.0.1", BaseURL: base, ProxyURL: "http://127.0.0.1:9", Out: t.TempDir()})
 }
 
 // The authorization-code flow with PKCE in real Chromium, through the
