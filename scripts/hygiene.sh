@@ -20,6 +20,7 @@ for mod in testdata/images/*/go.mod; do
 	[[ -f "$mod" ]] || continue
 	dir=$(dirname "$mod")
 	(cd "$dir" && go vet ./...) || fail "go vet found problems in $dir"
+	(cd "$dir" && go run "$STATICCHECK" ./...) || fail "staticcheck found problems in $dir"
 	(cd "$dir" && go mod tidy -diff >/dev/null 2>&1) || { (cd "$dir" && go mod tidy -diff >&2); fail "$dir/go.mod or go.sum is not tidy (run go mod tidy there)"; }
 done
 ((status == 0)) && echo "hygiene: gofmt, vet, staticcheck, tidy: clean" >&2

@@ -88,8 +88,7 @@ func (f *Fixture) CreateUser(ctx context.Context, r *Realm, u User) error {
 	if u.Username == "" || u.Password == "" {
 		return fmt.Errorf("sso: fixture: user %q needs a username and a password", u.Username)
 	}
-	in := fxUser{Username: u.Username, Password: u.Password, Email: u.Email, GivenName: u.GivenName, FamilyName: u.FamilyName}
-	if _, err := f.api.do(ctx, http.MethodPost, "/users", in, nil, http.StatusCreated); err != nil {
+	if _, err := f.api.do(ctx, http.MethodPost, "/users", fxUser(u), nil, http.StatusCreated); err != nil {
 		return err
 	}
 	r.made(func(ctx context.Context) error {

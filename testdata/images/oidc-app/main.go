@@ -57,9 +57,9 @@ func configFromEnv() (config, error) {
 		c.clientSecret = strings.TrimSpace(string(b))
 	}
 	var missing []string
-	for name, v := range map[string]string{"ISSUER": c.issuer, "CLIENT_ID": c.clientID, "BASE_URL": c.baseURL} {
-		if v == "" {
-			missing = append(missing, name)
+	for _, v := range [][2]string{{"ISSUER", c.issuer}, {"CLIENT_ID", c.clientID}, {"BASE_URL", c.baseURL}} {
+		if v[1] == "" {
+			missing = append(missing, v[0])
 		}
 	}
 	if len(missing) > 0 {
