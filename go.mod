@@ -104,7 +104,11 @@ require (
 
 require (
 	github.com/Masterminds/semver/v3 v3.5.0
+	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/docker/cli v29.9.3+incompatible
 	github.com/go-git/go-git/v5 v5.19.3
 	github.com/jstemmer/go-junit-report/v2 v2.1.0
+	golang.org/x/oauth2 v0.38.0
 )
+
+require github.com/go-jose/go-jose/v4 v4.1.4 // indirect

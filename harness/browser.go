@@ -455,3 +455,42 @@ func fileName(name string) string {
 	}
 	return s
 }
+
+// locationPoll is how often WaitLocation looks at the page's URL.
+const locationPoll = 100 * time.Millisecond
+
+// Location returns the URL of the page the browser shows.
+func (b *Browser) Location(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := b.actionContext(t)
+	defer cancel()
+	u, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatalf("harness: browser: location: %v", b.timeoutError(ctx, err))
+	}
+	return u
+}
+
+// WaitLocation waits, within Timeout, until the URL of the page the
+// browser shows starts with prefix (after a form's submission and the
+// redirects it leads to, as in a login), and returns it.
+func (b *Browser) WaitLocation(t testing.TB, prefix string) string {
+	t.Helper()
+	ctx, cancel := b.actionContext(t)
+	defer cancel()
+	last := ""
+	for {
+		// A page that is being replaced cannot answer: look again.
+		if u, err := chromedp.Run(ctx, chromedp.Location()); err == nil {
+			if strings.HasPrefix(u, prefix) {
+				return u
+			}
+			last = u
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("harness: browser: the page did not reach %s within %s (it shows %s)", prefix, b.Timeout, last)
+		case <-time.After(locationPoll):
+		}
+	}
+}

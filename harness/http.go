@@ -76,6 +76,14 @@ func (e *Env) Session() *Client {
 	return e.newClient(jar)
 }
 
+// HTTPClient returns a plain *http.Client through the ingress, for
+// libraries that take one (an OAuth 2.0 or OpenID Connect client, such as
+// harness/sso's): no retries, no cookies, each request bounded like one
+// attempt of a Client.
+func (e *Env) HTTPClient() *http.Client {
+	return &http.Client{Transport: e.httpTransport(), Timeout: attemptTimeout}
+}
+
 func (e *Env) newClient(jar http.CookieJar) *Client {
 	return &Client{
 		base:     strings.TrimRight(e.BaseURL, "/"),

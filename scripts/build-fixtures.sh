@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the fixture images listed in testdata/images/fixtures.txt from the Go
-# sources in testdata/images/<name>/, without any registry: the static binary
+# sources in testdata/images/<name>/ (a package of the main module, or a module
+# of its own when the folder has a go.mod), without any registry: the static binary
 # is built on the host, copied with the static /bin/busybox into a temporary
 # context and built FROM scratch with the classic builder.
 #
@@ -85,8 +86,13 @@ build() {
 	trap "rm -rf '$ctx'" RETURN
 	local build_tags=()
 	[[ $tags == - ]] || build_tags=(-tags "$tags")
-	(cd "$root" && CGO_ENABLED=0 GOOS=linux go build -trimpath "${build_tags[@]}" \
-		-ldflags "-s -w -X main.imageTag=$tag" -o "$ctx/$name" "./testdata/images/$name") ||
+	# A fixture that needs third-party modules (which no package of
+	# recipe-test imports, so the main module's go mod tidy would drop them)
+	# is a module of its own, with its go.mod in its folder: built there.
+	local dir=$root pkg=./testdata/images/$name
+	[[ -f "$images_dir/$name/go.mod" ]] && dir=$images_dir/$name pkg=.
+	(cd "$dir" && CGO_ENABLED=0 GOOS=linux go build -trimpath "${build_tags[@]}" \
+		-ldflags "-s -w -X main.imageTag=$tag" -o "$ctx/$name" "$pkg") ||
 		die "go build of testdata/images/$name failed"
 	cp "$BUSYBOX" "$ctx/busybox"
 	cp "$images_dir/$name/Dockerfile" "$ctx/Dockerfile"

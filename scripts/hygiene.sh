@@ -14,5 +14,14 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' 
 go vet ./... || fail "go vet found problems"
 go run "$STATICCHECK" ./... || fail "staticcheck found problems"
 go mod tidy -diff >/dev/null 2>&1 || { go mod tidy -diff >&2; fail "go.mod or go.sum is not tidy (run go mod tidy)"; }
+# Fixtures that are modules of their own (./... and the main module's tidy
+# leave them out): vetted and tidy too.
+for mod in testdata/images/*/go.mod; do
+	[[ -f "$mod" ]] || continue
+	dir=$(dirname "$mod")
+	(cd "$dir" && go vet ./...) || fail "go vet found problems in $dir"
+	(cd "$dir" && go run "$STATICCHECK" ./...) || fail "staticcheck found problems in $dir"
+	(cd "$dir" && go mod tidy -diff >/dev/null 2>&1) || { (cd "$dir" && go mod tidy -diff >&2); fail "$dir/go.mod or go.sum is not tidy (run go mod tidy there)"; }
+done
 ((status == 0)) && echo "hygiene: gofmt, vet, staticcheck, tidy: clean" >&2
 exit "$status"

@@ -4,7 +4,7 @@
 # test cannot pass by skipping. Extra arguments replace the package list
 # (e.g. scripts/test.sh -run TestX ./internal/testenv/). By default the
 # fixture web app's own tests run too, in both of its builds (./... skips
-# testdata/, and release 2 is the v2 build tag).
+# testdata/, and release 2 is the v2 build tag), and the OIDC fixture app's.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
@@ -24,7 +24,7 @@ if (($#)); then
 fi
 status=0
 bash scripts/hygiene.sh || status=$?
-go test -count=1 -timeout 60m ./... ./testdata/images/webapp/ || status=$?
+go test -count=1 -timeout 60m ./... ./testdata/images/webapp/ ./testdata/images/oidc-app/ || status=$?
 go test -count=1 -tags v2 ./testdata/images/webapp/ || status=$?
 # Every fuzz target also fuzzes briefly (FUZZTIME each, 5s by default): its
 # seeds ran above as plain tests; this tries new inputs against the
