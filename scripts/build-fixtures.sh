@@ -140,5 +140,7 @@ if [[ $mode == check ]]; then
 	exit 0
 fi
 # Replaced fixture images that containers still used at rebuild time are left
-# untagged; drop those no container uses any more (fixture images only).
-docker image prune --force --filter "label=recipe-test.fixture" >/dev/null 2>&1 || true
+# untagged; drop those no container uses any more, each by its ID (fixture
+# images only: never a prune, which would take others' dangling images too).
+docker image ls --quiet --no-trunc --filter dangling=true --filter "label=recipe-test.fixture" |
+	while read -r id; do docker image rm "$id" >/dev/null 2>&1 || true; done
