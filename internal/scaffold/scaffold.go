@@ -21,7 +21,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 )
 
 // Options say what to scaffold.
@@ -62,18 +62,18 @@ func Files(d *Detection, o Options) (map[string][]byte, error) {
 	}
 	testFile := TestFileName(o.Name)
 	toml := renderTOML(d, o, testFile)
-	e, err := enroll.Parse(filepath.Join("recipes", o.Name, enroll.FileName), toml)
+	e, err := enrollment.Parse(filepath.Join("recipes", o.Name, enrollment.FileName), toml)
 	if err != nil {
-		return nil, fmt.Errorf("scaffold %s: the generated %s does not load: %w", o.Name, enroll.FileName, err)
+		return nil, fmt.Errorf("scaffold %s: the generated %s does not load: %w", o.Name, enrollment.FileName, err)
 	}
 	goSrc, err := format.Source(renderTest(o.Name))
 	if err != nil {
 		return nil, fmt.Errorf("scaffold %s: format %s: %w", o.Name, testFile, err)
 	}
 	return map[string][]byte{
-		enroll.FileName:   toml,
-		enroll.ParityFile: []byte(e.ParityMarkdown(o.Name)),
-		testFile:          goSrc,
+		enrollment.FileName:   toml,
+		enrollment.ParityFile: []byte(e.ParityMarkdown(o.Name)),
+		testFile:              goSrc,
 	}, nil
 }
 

@@ -13,7 +13,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/cc-ci/recipe-test/v2/harness"
-	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
@@ -68,7 +68,7 @@ func opts(name string) Options {
 
 // scaffoldInto renders d as the enrollment name and writes it into dir,
 // then loads it back and checks its parity table.
-func scaffoldInto(t *testing.T, d *Detection, o Options, dir string) (*enroll.Enrollment, map[string][]byte) {
+func scaffoldInto(t *testing.T, d *Detection, o Options, dir string) (*enrollment.Enrollment, map[string][]byte) {
 	t.Helper()
 	files, err := Files(d, o)
 	if err != nil {
@@ -77,9 +77,9 @@ func scaffoldInto(t *testing.T, d *Detection, o Options, dir string) (*enroll.En
 	if err := Write(dir, files); err != nil {
 		t.Fatal(err)
 	}
-	e, err := enroll.Load(dir)
+	e, err := enrollment.Load(dir)
 	if err != nil {
-		t.Fatalf("load the written %s:\n%s\n%v", o.Name, files[enroll.FileName], err)
+		t.Fatalf("load the written %s:\n%s\n%v", o.Name, files[enrollment.FileName], err)
 	}
 	if err := e.CheckParity(o.Name); err != nil {
 		t.Errorf("parity check of %s: %v", o.Name, err)
@@ -260,7 +260,7 @@ func TestDetectBonfire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	toml := string(files[enroll.FileName])
+	toml := string(files[enrollment.FileName])
 	for _, want := range []string{
 		"#   secret_key_base: length 128\n",
 		"#   postgres_password: no length hint (32 characters)\n",
@@ -278,7 +278,7 @@ func TestDetectBonfire(t *testing.T) {
 	if strings.Contains(toml, "[[parity]]\n") {
 		t.Errorf("recipe.toml has parity rows without upstream tests:\n%s", toml)
 	}
-	e, err := enroll.Parse("recipe.toml", files[enroll.FileName])
+	e, err := enrollment.Parse("recipe.toml", files[enrollment.FileName])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +341,7 @@ func TestDetectLlamenos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	toml := string(files[enroll.FileName])
+	toml := string(files[enrollment.FileName])
 	for _, want := range []string{"# service = \"db\"\n", "#   hmac_secret: length 64, charset hex\n", "# Releases: none yet"} {
 		if !strings.Contains(toml, want) {
 			t.Errorf("recipe.toml lacks %q:\n%s", want, toml)
@@ -366,7 +366,7 @@ func TestDetectRoutersWithoutBackup(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if toml := string(files[enroll.FileName]); strings.Contains(toml, "[hooks]\n") {
+			if toml := string(files[enrollment.FileName]); strings.Contains(toml, "[hooks]\n") {
 				t.Errorf("recipe.toml proposes hooks without a backed-up service:\n%s", toml)
 			}
 		})
@@ -400,11 +400,11 @@ func TestUpstreamTests(t *testing.T) {
 		t.Fatalf("parity rows %+v", e.Parity)
 	}
 	for i, row := range e.Parity {
-		if row.Upstream != want[i] || row.Status != enroll.Todo || row.Test != "" {
+		if row.Upstream != want[i] || row.Status != enrollment.Todo || row.Test != "" {
 			t.Errorf("parity row %d = %+v", i, row)
 		}
 	}
-	md := string(files[enroll.ParityFile])
+	md := string(files[enrollment.ParityFile])
 	for _, w := range want {
 		if row := "| `" + w + "` | — | TODO | TODO: not looked at yet |"; !strings.Contains(md, row) {
 			t.Errorf("PARITY.md lacks %q:\n%s", row, md)
@@ -501,7 +501,7 @@ func TestNoRouter(t *testing.T) {
 		t.Errorf("warnings %q", d.Warnings)
 	}
 	e, files := scaffoldInto(t, d, Options{Name: "mini"}, t.TempDir())
-	toml := string(files[enroll.FileName])
+	toml := string(files[enrollment.FileName])
 	if strings.Contains(toml, "\n[probe]") || !strings.Contains(toml, "# No [probe]: no service has a traefik HTTP router") || e.Probe.Path != "" {
 		t.Errorf("recipe.toml:\n%s", toml)
 	}
@@ -518,7 +518,7 @@ func TestDetectPolicyRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, files := scaffoldInto(t, d, Options{Name: "hostile-host"}, t.TempDir())
-	toml := string(files[enroll.FileName])
+	toml := string(files[enrollment.FileName])
 	flat := strings.Join(strings.Fields(strings.ReplaceAll(toml, "#", " ")), " ") // the comments are wrapped
 	for _, want := range []string{"runs are refused until a maintainer adds the grant", "services.app.cap_add: adds capability SYS_ADMIN", `[[policy.grant]] service = "app", key = "cap_add", value = "SYS_ADMIN"`} {
 		if !strings.Contains(flat, want) {
@@ -546,12 +546,12 @@ func TestReleasesComment(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		toml := unwrap(string(files[enroll.FileName]))
+		toml := unwrap(string(files[enrollment.FileName]))
 		if !strings.Contains(toml, want) {
-			t.Errorf("%d releases: recipe.toml lacks %q:\n%s", n, want, files[enroll.FileName])
+			t.Errorf("%d releases: recipe.toml lacks %q:\n%s", n, want, files[enrollment.FileName])
 		}
 		if n == 1 && !strings.Contains(toml, "until there are two releases") {
-			t.Errorf("one release: recipe.toml does not say the release itself skips the upgrade:\n%s", files[enroll.FileName])
+			t.Errorf("one release: recipe.toml does not say the release itself skips the upgrade:\n%s", files[enrollment.FileName])
 		}
 	}
 }
@@ -640,9 +640,9 @@ func TestTOMLRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := enroll.Parse("recipe.toml", files[enroll.FileName])
+	e, err := enrollment.Parse("recipe.toml", files[enrollment.FileName])
 	if err != nil {
-		t.Fatalf("%v\n%s", err, files[enroll.FileName])
+		t.Fatalf("%v\n%s", err, files[enrollment.FileName])
 	}
 	if e.Recipe.Upstream != o.Upstream || e.Recipe.Mirror != o.Mirror || e.Probe.Path != d.Probe.Path {
 		t.Errorf("round trip: recipe %+v probe %+v", e.Recipe, e.Probe)
@@ -654,8 +654,8 @@ func TestTOMLRoundTrip(t *testing.T) {
 	if !slices.Equal(got, d.UpstreamTests) {
 		t.Errorf("parity upstreams %q, want %q", got, d.UpstreamTests)
 	}
-	if strings.Contains(string(files[enroll.FileName]), "\n[evil]") {
-		t.Errorf("a value broke out of its comment:\n%s", files[enroll.FileName])
+	if strings.Contains(string(files[enrollment.FileName]), "\n[evil]") {
+		t.Errorf("a value broke out of its comment:\n%s", files[enrollment.FileName])
 	}
 
 	for _, s := range []string{"", `"`, `\`, `\u0041`, "a\x00b", "\x1f\x7f", "tab\there", "é ü 中 😀", "'''", `"""`, "\u2028"} {
@@ -744,7 +744,7 @@ func TestScaffoldStreams(t *testing.T) {
 		t.Errorf("warnings %q", d.Warnings)
 	}
 	e, files := scaffoldInto(t, d, Options{Name: "mini"}, t.TempDir())
-	toml := string(files[enroll.FileName])
+	toml := string(files[enrollment.FileName])
 	for _, want := range []string{"# tcp router line -> app:7000:", "# [[probe.tcp]]\n# service = \"app\"\n# port = 7000\n",
 		"# udp router voice -> app:7001:", "# [[probe.udp]]\n# service = \"app\"\n# port = 7001\n# send = ", "env.DialTCP"} {
 		if !strings.Contains(toml, want) {

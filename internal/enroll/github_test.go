@@ -1,4 +1,4 @@
-package onboard_test
+package enroll_test
 
 import (
 	"context"
@@ -17,8 +17,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
-	"github.com/cc-ci/recipe-test/v2/internal/onboard"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
 
@@ -225,11 +225,11 @@ func TestEnrollGitHub(t *testing.T) {
 	if err := r.Storer.SetReference(plumbing.NewHashReference("refs/heads/feature", head.Hash())); err != nil {
 		t.Fatal(err)
 	}
-	opts := func() onboard.Options {
-		return onboard.Options{Name: name, Upstream: "file://" + upDir, Forge: f.enroller(t),
+	opts := func() enroll.Options {
+		return enroll.Options{Name: name, Upstream: "file://" + upDir, Forge: f.enroller(t),
 			Repo: forge.Repo{Owner: ghOrg, Name: "recipe-test"}, RecipesDir: t.TempDir(), WorkDir: t.TempDir()}
 	}
-	res, err := onboard.Run(ctx, opts())
+	res, err := enroll.Run(ctx, opts())
 	if err != nil {
 		t.Fatalf("enroll: %v", err)
 	}
@@ -251,11 +251,11 @@ func TestEnrollGitHub(t *testing.T) {
 	if got := lsRemote(t, ci, nil)["refs/heads/enroll/"+name]; got != res.Commit {
 		t.Errorf("enroll/%s on the CI repository = %q, want %s", name, got, res.Commit)
 	}
-	if len(f.pulls) != 1 || f.pulls[0]["head"].(map[string]any)["ref"] != "enroll/"+name || !strings.Contains(f.pulls[0]["body"].(string), onboard.Marker(name)) {
+	if len(f.pulls) != 1 || f.pulls[0]["head"].(map[string]any)["ref"] != "enroll/"+name || !strings.Contains(f.pulls[0]["body"].(string), enroll.Marker(name)) {
 		t.Fatalf("pull requests: %v", f.pulls)
 	}
 
-	again, err := onboard.Run(ctx, opts())
+	again, err := enroll.Run(ctx, opts())
 	if err != nil {
 		t.Fatalf("enroll again: %v", err)
 	}
@@ -267,7 +267,7 @@ func TestEnrollGitHub(t *testing.T) {
 	f.mu.Lock()
 	f.stalePulls = true
 	f.mu.Unlock()
-	raced, err := onboard.Run(ctx, opts())
+	raced, err := enroll.Run(ctx, opts())
 	if err != nil {
 		t.Fatalf("enroll after a stale listing: %v", err)
 	}
@@ -296,7 +296,7 @@ func TestEnrollGitHub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	third, err := onboard.Run(ctx, opts())
+	third, err := enroll.Run(ctx, opts())
 	if err != nil {
 		t.Fatalf("enroll after an upstream commit: %v", err)
 	}
@@ -310,8 +310,8 @@ func TestEnrollGitHub(t *testing.T) {
 	if third.Commit == "" || len(f.pulls) != 1 || !strings.Contains(f.pulls[0]["body"].(string), "tests/test_smoke.py") {
 		t.Errorf("third enrollment: %+v; body:\n%s", third, f.pulls[0]["body"])
 	}
-	e, err := enroll.Parse("recipe.toml", third.Files["recipe.toml"])
-	if err != nil || len(e.Parity) != 1 || e.Parity[0].Status != enroll.Todo {
+	e, err := enrollment.Parse("recipe.toml", third.Files["recipe.toml"])
+	if err != nil || len(e.Parity) != 1 || e.Parity[0].Status != enrollment.Todo {
 		t.Errorf("recipe.toml after the upstream test appeared: %v %+v", err, e)
 	}
 }
@@ -321,7 +321,7 @@ func TestEnrollGitHub(t *testing.T) {
 func TestEnrollGitHubOtherUsersMirror(t *testing.T) {
 	upDir, name, _ := testenv.RecipeRepo(t, "bonfire")
 	f := newFakeGitHub(t, ciRepo(t))
-	_, err := onboard.Run(context.Background(), onboard.Options{Name: name, Upstream: upDir, Forge: f.enroller(t),
+	_, err := enroll.Run(context.Background(), enroll.Options{Name: name, Upstream: upDir, Forge: f.enroller(t),
 		Repo: forge.Repo{Owner: ghOrg, Name: "recipe-test"}, MirrorOwner: "someone-else", WorkDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "someone-else is a user other than the token's (ci-bot)") {
 		t.Fatalf("error %v", err)
@@ -335,7 +335,7 @@ func TestEnrollGitHubWithoutCreatePermission(t *testing.T) {
 	upDir, name, _ := testenv.RecipeRepo(t, "bonfire")
 	f := newFakeGitHub(t, ciRepo(t))
 	f.canCreate = false
-	_, err := onboard.Run(context.Background(), onboard.Options{Name: name, Upstream: upDir, Forge: f.enroller(t),
+	_, err := enroll.Run(context.Background(), enroll.Options{Name: name, Upstream: upDir, Forge: f.enroller(t),
 		Repo: forge.Repo{Owner: ghOrg, Name: "recipe-test"}, WorkDir: t.TempDir()})
 	if err == nil {
 		t.Fatal("enrollment succeeded without permission to create the mirror")
@@ -348,7 +348,7 @@ func TestEnrollGitHubWithoutCreatePermission(t *testing.T) {
 	if strings.Contains(err.Error(), f.token) {
 		t.Error("the error shows the token")
 	}
-	var ie *onboard.InputError
+	var ie *enroll.InputError
 	if errors.As(err, &ie) {
 		t.Error("a failed creation is reported as found before anything was tried")
 	}

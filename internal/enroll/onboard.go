@@ -1,4 +1,4 @@
-// Package onboard enrolls a recipe that has no recipes/<name>/ folder yet,
+// Package enroll enrolls a recipe that has no recipes/<name>/ folder yet,
 // so that testing it beyond the generic floor is one review away:
 //
 //  1. it makes sure the CI's forge organisation has a mirror of the
@@ -16,7 +16,7 @@
 // to it, an existing repository of the mirror's name. Running it again
 // updates what exists and never duplicates it; a maintainer's commits on
 // the branch are never overwritten.
-package onboard
+package enroll
 
 import (
 	"context"
@@ -31,7 +31,7 @@ import (
 
 	git "github.com/go-git/go-git/v5"
 
-	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/exitcode"
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
@@ -245,7 +245,7 @@ func (o *Options) check() error {
 		return fmt.Errorf("enroll %s: --repo is required (the CI repository on the forge, OWNER/NAME)", o.Name)
 	}
 	if o.RecipesDir != "" {
-		if e, ok, err := enroll.Find(o.RecipesDir, o.Name); err != nil {
+		if e, ok, err := enrollment.Find(o.RecipesDir, o.Name); err != nil {
 			return fmt.Errorf("enroll %s: %w", o.Name, err)
 		} else if ok {
 			return fmt.Errorf("enroll %s: recipe %s is already enrolled (%s): pick another name, or edit that enrollment", o.Name, o.Name, e.File)
@@ -364,13 +364,13 @@ func (o Options) openCI(ctx context.Context, work string) (*ciClone, error) {
 	if err != nil {
 		return nil, fmt.Errorf("enroll %s: %w", o.Name, err)
 	}
-	enrolled, err := ci.baseHas(Folder + "/" + o.Name + "/" + enroll.FileName)
+	enrolled, err := ci.baseHas(Folder + "/" + o.Name + "/" + enrollment.FileName)
 	if err != nil {
 		return nil, fmt.Errorf("enroll %s: read %s: %w", o.Name, o.Repo, err)
 	}
 	if enrolled {
 		return nil, fmt.Errorf("enroll %s: recipe %s is already enrolled in %s (%s/%s/%s on %s): pick another name, or edit that enrollment",
-			o.Name, o.Name, o.Repo, Folder, o.Name, enroll.FileName, info.DefaultBranch)
+			o.Name, o.Name, o.Repo, Folder, o.Name, enrollment.FileName, info.DefaultBranch)
 	}
 	return ci, nil
 }
