@@ -34,6 +34,7 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/exitcode"
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
+	"github.com/cc-ci/recipe-test/v2/internal/mirror"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 	"github.com/cc-ci/recipe-test/v2/internal/scaffold"
@@ -49,10 +50,11 @@ type Options struct {
 	// MirrorOwner is the organisation (or user) the mirror goes to;
 	// "" = Repo's owner. The mirror is MirrorOwner/Name.
 	MirrorOwner string
-	// MirrorInterval is a Gitea pull mirror's sync interval; 0 = 8h.
+	// MirrorInterval is a pull mirror's sync interval; 0 =
+	// mirror.DefaultInterval.
 	MirrorInterval time.Duration
 	// SyncTimeout bounds the wait for the mirror to show upstream's refs;
-	// 0 = 2 minutes.
+	// 0 = mirror.DefaultTimeout.
 	SyncTimeout time.Duration
 	// CloneTimeout bounds each clone (the upstream, the CI repository):
 	// an upstream that accepts and never answers must not hang the job;
@@ -115,14 +117,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 // prepared is what preflight found.
 type prepared struct {
-	work         string
-	up           *upstream
-	det          *scaffold.Detection
-	mirrorRepo   forge.Repo
-	mirror       forge.RepoInfo
-	mirrorExists bool
-	ci           *ciClone
-	foreign      []string
+	work    string
+	up      *upstream
+	det     *scaffold.Detection
+	mirror  *mirror.Mirror
+	ci      *ciClone
+	foreign []string
 }
 
 // preflight checks everything that can be checked without creating
@@ -134,14 +134,8 @@ func (o *Options) preflight(ctx context.Context) (_ *prepared, err error) {
 	if o.MirrorOwner == "" {
 		o.MirrorOwner = o.Repo.Owner
 	}
-	if o.MirrorInterval == 0 {
-		o.MirrorInterval = 8 * time.Hour
-	}
 	if o.CloneTimeout == 0 {
 		o.CloneTimeout = 5 * time.Minute
-	}
-	if o.SyncTimeout == 0 {
-		o.SyncTimeout = 2 * time.Minute
 	}
 	if err := o.check(); err != nil {
 		return nil, err
@@ -170,14 +164,10 @@ func (o *Options) preflight(ctx context.Context) (_ *prepared, err error) {
 	if mirrorRepo == o.Repo {
 		return nil, fmt.Errorf("enroll %s: the mirror %s would be the CI repository itself: choose another mirror owner", o.Name, mirrorRepo)
 	}
-	mirror, mirrorExists, err := o.Forge.Repository(ctx, mirrorRepo)
+	m, err := mirror.Find(ctx, o.Forge, mirror.Spec{Repo: mirrorRepo, Upstream: o.Upstream,
+		Interval: o.MirrorInterval, Timeout: o.SyncTimeout, Log: o.Log})
 	if err != nil {
 		return nil, fmt.Errorf("enroll %s: %w", o.Name, err)
-	}
-	if mirrorExists {
-		if err := o.checkMirror(mirror); err != nil {
-			return nil, err
-		}
 	}
 	ci, err := o.openCI(ctx, work)
 	if err != nil {
@@ -187,7 +177,7 @@ func (o *Options) preflight(ctx context.Context) (_ *prepared, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("enroll %s: read branch %s: %w", o.Name, Branch(o.Name), err)
 	}
-	return &prepared{work: work, up: up, det: det, mirrorRepo: mirrorRepo, mirror: mirror, mirrorExists: mirrorExists, ci: ci, foreign: foreign}, nil
+	return &prepared{work: work, up: up, det: det, mirror: m, ci: ci, foreign: foreign}, nil
 }
 
 // apply makes the mirror, the branch and the pull request.
@@ -195,9 +185,10 @@ func (o Options) apply(ctx context.Context, p *prepared) (*Result, error) {
 	res := &Result{Detection: p.det, Branch: Branch(o.Name), Foreign: p.foreign}
 	ci := p.ci
 	var err error
-	if res.Mirror, res.MirrorCreated, err = o.ensureMirror(ctx, p.mirrorRepo, p.mirror, p.mirrorExists, p.up); err != nil {
-		return nil, err
+	if res.MirrorCreated, err = p.mirror.Sync(ctx, p.up.repo); err != nil {
+		return nil, fmt.Errorf("enroll %s: %w", o.Name, err)
 	}
+	res.Mirror = p.mirror.Info
 
 	// The scaffold, on the branch.
 	if res.Files, err = scaffold.Files(p.det, scaffold.Options{Name: o.Name, Upstream: o.Upstream, Mirror: res.Mirror.CloneURL}); err != nil {
@@ -257,7 +248,6 @@ func (o *Options) check() error {
 type upstream struct {
 	repo     *git.Repository
 	dir      string
-	refs     Refs
 	versions []recipe.Version
 }
 
@@ -286,29 +276,10 @@ func (o Options) fetchUpstream(ctx context.Context, work string) (*upstream, err
 		return nil, fmt.Errorf("enroll %s: open clone of %s: %w", o.Name, o.Upstream, err)
 	}
 	up := &upstream{repo: repo, dir: src.Dir}
-	if up.refs, err = upstreamRefs(repo); err != nil {
-		return nil, fmt.Errorf("enroll %s: refs of %s: %w", o.Name, o.Upstream, err)
-	}
 	if up.versions, err = recipe.ListVersions(src.Dir); err != nil {
 		return nil, fmt.Errorf("enroll %s: versions of %s: %w", o.Name, o.Upstream, err)
 	}
 	return up, nil
-}
-
-// checkMirror refuses a repository of the mirror's name that is not a
-// mirror of this upstream: it is someone else's.
-func (o Options) checkMirror(m forge.RepoInfo) error {
-	kind := "a mirror"
-	if !o.Forge.PullMirrors() {
-		kind = "a mirror made by recipe-test enroll (its homepage names the upstream)"
-	} else if !m.Mirror {
-		return fmt.Errorf("enroll %s: %s exists and is not a pull mirror: rename or remove it, or choose another mirror owner", o.Name, m.Repo)
-	}
-	if !sameRepoURL(m.OriginalURL, o.Upstream) {
-		return fmt.Errorf("enroll %s: %s exists but is not %s of %s (it names %q): rename or remove it, or choose another mirror owner",
-			o.Name, m.Repo, kind, o.Upstream, m.OriginalURL)
-	}
-	return nil
 }
 
 // hasCredentials reports whether a URL names a password or token
@@ -320,22 +291,6 @@ func hasCredentials(raw string) bool {
 	}
 	_, ok := u.User.Password()
 	return ok
-}
-
-func sameRepoURL(a, b string) bool {
-	norm := func(s string) string {
-		s = strings.TrimSpace(strings.ToLower(s))
-		s = strings.TrimSuffix(strings.TrimRight(s, "/"), ".git")
-		if i := strings.Index(s, "://"); i >= 0 {
-			rest := s[i+3:]
-			if at := strings.LastIndex(rest[:max(strings.Index(rest, "/"), 0)], "@"); at >= 0 {
-				rest = rest[at+1:] // credentials
-			}
-			s = s[:i+3] + rest
-		}
-		return s
-	}
-	return norm(a) == norm(b)
 }
 
 // openCI checks the CI repository and the token's push access, clones its
@@ -375,66 +330,6 @@ func (o Options) openCI(ctx context.Context, work string) (*ciClone, error) {
 	return ci, nil
 }
 
-// ensureMirror creates or syncs the mirror and waits until it shows every
-// upstream branch and tag.
-func (o Options) ensureMirror(ctx context.Context, repo forge.Repo, info forge.RepoInfo, exists bool, up *upstream) (forge.RepoInfo, bool, error) {
-	created := false
-	desc := "Mirror of " + o.Upstream + " (recipe-test)"
-	switch {
-	case !exists:
-		var err error
-		if info, err = o.Forge.CreateMirror(ctx, repo, o.Upstream, o.MirrorInterval, desc); err != nil {
-			return info, false, fmt.Errorf("enroll %s: %w", o.Name, err)
-		}
-		created = true
-		o.Log.Info("enroll: mirror created", "mirror", repo, "upstream", o.Upstream)
-	case o.Forge.PullMirrors():
-		if err := o.Forge.SyncMirror(ctx, repo); err != nil {
-			return info, false, fmt.Errorf("enroll %s: %w", o.Name, err)
-		}
-		o.Log.Info("enroll: mirror sync requested", "mirror", repo)
-	}
-	user, pass, err := o.Forge.GitAuth(info.CloneURL)
-	if err != nil {
-		return info, created, fmt.Errorf("enroll %s: %w", o.Name, err)
-	}
-	auth := basicAuth(info.CloneURL, user, pass)
-	if !o.Forge.PullMirrors() {
-		if err := pushMirror(ctx, up.repo, info.CloneURL, auth, up.refs); err != nil {
-			return info, created, fmt.Errorf("enroll %s: push upstream's branches and tags to the mirror %s: %w", o.Name, repo, err)
-		}
-	}
-	// A forge queues sync requests and folds one that arrives while a sync
-	// of the same mirror is under way into it, which may have fetched
-	// before upstream's newest change: ask again while waiting.
-	deadline, asked := time.Now().Add(o.SyncTimeout), time.Now()
-	for {
-		have, err := lsRemote(ctx, info.CloneURL, auth)
-		if err != nil {
-			return info, created, fmt.Errorf("enroll %s: list refs of the mirror %s: %w", o.Name, repo, err)
-		}
-		missing, extra := up.refs.diff(have)
-		if len(missing) == 0 && len(extra) == 0 {
-			return info, created, nil
-		}
-		if time.Now().After(deadline) {
-			return info, created, fmt.Errorf("enroll %s: the mirror %s differs from upstream after %s: %d refs missing or behind (%s), %d upstream no longer has (%s): check the forge's mirror log",
-				o.Name, repo, o.SyncTimeout, len(missing), strings.Join(first(missing, 5), ", "), len(extra), strings.Join(first(extra, 5), ", "))
-		}
-		if o.Forge.PullMirrors() && time.Since(asked) > resyncAfter {
-			if err := o.Forge.SyncMirror(ctx, repo); err != nil {
-				return info, created, fmt.Errorf("enroll %s: %w", o.Name, err)
-			}
-			asked = time.Now()
-		}
-		select {
-		case <-ctx.Done():
-			return info, created, fmt.Errorf("enroll %s: waiting for the mirror %s: %w", o.Name, repo, ctx.Err())
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-}
-
 // inClone names the files of a clone relative to it in an error: the
 // temporary folder means nothing to the reader.
 type inClone struct {
@@ -449,12 +344,6 @@ func (e inClone) Error() string {
 }
 
 func (e inClone) Unwrap() error { return e.err }
-
-// resyncAfter is how long enroll waits for a mirror to catch up before it
-// asks the forge to sync again.
-const resyncAfter = 10 * time.Second
-
-func first(s []string, n int) []string { return s[:min(n, len(s))] }
 
 func pushHint(err error) error {
 	if errors.Is(err, git.ErrNonFastForwardUpdate) {
