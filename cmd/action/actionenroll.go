@@ -77,8 +77,8 @@ func actionEnroll(ctx context.Context, a *githubactions.Action, getenv func(stri
 	}
 	fo, repo, err := ff.options(env)
 	if err == nil {
-		var f forge.Enroller
-		if f, err = forge.NewEnroller(ctx, fo); err == nil {
+		var f forge.Forge
+		if f, err = forge.New(ctx, fo); err == nil {
 			var r *enroll.Result
 			r, err = enroll.Run(ctx, enroll.Options{Name: res.Recipe, Upstream: upstream, Forge: f, Repo: repo,
 				MirrorOwner: in("enroll-mirror-owner"), RecipesDir: enrollment.DefaultRecipesDir(), Floor: res,

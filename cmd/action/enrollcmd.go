@@ -87,7 +87,7 @@ second one, and never rewrites a branch a maintainer has committed to.`,
 
 // runEnroll connects to the forge and enrolls; it prints what it did.
 func runEnroll(cmd *cobra.Command, fo forge.Options, o enroll.Options) error {
-	f, err := forge.NewEnroller(cmd.Context(), fo)
+	f, err := forge.New(cmd.Context(), fo)
 	if err != nil {
 		return usageError{err}
 	}

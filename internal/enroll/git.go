@@ -14,16 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 )
-
-// basicAuth is HTTP basic auth for http(s) URLs; nil for others.
-func basicAuth(url, user, password string) transport.AuthMethod {
-	if (strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "http://")) && password != "" {
-		return &githttp.BasicAuth{Username: user, Password: password}
-	}
-	return nil
-}
 
 // ciClone is the CI repository cloned at its base branch, with the
 // enrollment branch fetched when it exists.

@@ -53,9 +53,9 @@ func newGiteaSetup(t *testing.T) *giteaSetup {
 	return s
 }
 
-func (s *giteaSetup) enroller(t *testing.T, token string) forge.Enroller {
+func (s *giteaSetup) enroller(t *testing.T, token string) forge.Forge {
 	t.Helper()
-	f, err := forge.NewEnroller(context.Background(), forge.Options{Kind: "gitea", BaseURL: s.g.URL, Token: token, TokenSource: "$TEST_TOKEN"})
+	f, err := forge.New(context.Background(), forge.Options{Kind: "gitea", BaseURL: s.g.URL, Token: token, TokenSource: "$TEST_TOKEN"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestEnrollGitea(t *testing.T) {
 		t.Fatalf("enroll: %v", err)
 	}
 	mirror := forge.Repo{Owner: s.org, Name: s.name}
-	if !res.MirrorCreated || res.Mirror.Repo != mirror || res.Commit == "" || !res.PullRequest.Created || res.Branch != "enroll/"+s.name {
+	if !res.MirrorCreated || !res.MirrorPulls || res.Mirror.Repo != mirror || res.Commit == "" || !res.PullRequest.Created || res.Branch != "enroll/"+s.name {
 		t.Fatalf("first enrollment: %+v", res)
 	}
 
@@ -191,7 +191,7 @@ func TestEnrollGitea(t *testing.T) {
 	if len(prs) != 1 || prs[0].Number != res.PullRequest.Number || prs[0].Head.Ref != "enroll/"+s.name || prs[0].Base.Ref != "main" || prs[0].State != "open" {
 		t.Fatalf("pull requests: %+v", prs)
 	}
-	for _, want := range []string{enroll.Marker(s.name), "### Detected", "- **Lint:**", "### To fill in", "### Generic floor", "cannot be pulled", s.upstream, s.tags[len(s.tags)-1]} {
+	for _, want := range []string{enroll.Marker(s.name), "### Detected", "- **Lint:**", "### To fill in", "### Generic floor", "cannot be pulled", s.upstream, "kept in sync by the forge", s.tags[len(s.tags)-1]} {
 		if !strings.Contains(prs[0].Body, want) {
 			t.Errorf("pull request body lacks %q:\n%s", want, prs[0].Body)
 		}

@@ -1,10 +1,11 @@
-// Package enroll enrolls a recipe that has no recipes/<name>/ folder yet,
-// so that testing it beyond the generic floor is one review away:
+// Package enroll is the flow of `recipe-test enroll`: it enrolls a recipe
+// that has no recipes/<name>/ folder yet, so that testing it beyond the
+// generic floor is one review away:
 //
 //  1. it makes sure the CI's forge organisation has a mirror of the
-//     upstream recipe repository (a Gitea pull mirror made by the migrate
-//     API, synced when it exists; on GitHub a repository recipe-test
-//     creates and pushes every branch and tag to);
+//     upstream recipe repository that shows every upstream branch and tag
+//     (internal/mirror: a Gitea pull mirror, synced when it exists; on
+//     GitHub a repository recipe-test creates and pushes to);
 //  2. it scaffolds recipes/<name>/ from what the recipe says of itself
 //     (internal/scaffold);
 //  3. it commits the scaffold on a branch named after the recipe in the
@@ -40,11 +41,20 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/scaffold"
 )
 
+// Forge is what enrolling needs of a forge: the mirror's capabilities,
+// the CI repository's (which mirror.Forge includes) and its pull request.
+type Forge interface {
+	mirror.Forge
+	forge.PullRequests
+	// Name names the forge in errors.
+	Name() string
+}
+
 // Options say what to enroll and where.
 type Options struct {
 	Name     string // the recipe's name: recipes/<Name>, branch enroll/<Name>
 	Upstream string // the recipe's git repository (URL or local path)
-	Forge    forge.Enroller
+	Forge    Forge
 	// Repo is the CI's own repository on the forge, which holds recipes/.
 	Repo forge.Repo
 	// MirrorOwner is the organisation (or user) the mirror goes to;
@@ -77,7 +87,10 @@ type Result struct {
 	Mirror    forge.RepoInfo
 	// MirrorCreated: the mirror is new; else it existed and was synced.
 	MirrorCreated bool
-	Branch        string
+	// MirrorPulls: the forge keeps the mirror up to date itself (a pull
+	// mirror); else each enrollment pushes upstream's refs to it.
+	MirrorPulls bool
+	Branch      string
 	// Commit is the scaffold commit pushed this time; "" when the branch
 	// already held exactly this scaffold or was left alone.
 	Commit string
@@ -188,7 +201,7 @@ func (o Options) apply(ctx context.Context, p *prepared) (*Result, error) {
 	if res.MirrorCreated, err = p.mirror.Sync(ctx, p.up.repo); err != nil {
 		return nil, fmt.Errorf("enroll %s: %w", o.Name, err)
 	}
-	res.Mirror = p.mirror.Info
+	res.Mirror, res.MirrorPulls = p.mirror.Info, p.mirror.Pulls()
 
 	// The scaffold, on the branch.
 	if res.Files, err = scaffold.Files(p.det, scaffold.Options{Name: o.Name, Upstream: o.Upstream, Mirror: res.Mirror.CloneURL}); err != nil {
@@ -309,13 +322,13 @@ func (o Options) openCI(ctx context.Context, work string) (*ciClone, error) {
 	if info.Empty || info.DefaultBranch == "" {
 		return nil, fmt.Errorf("enroll %s: the CI repository %s is empty: it needs a default branch to open a pull request against", o.Name, o.Repo)
 	}
-	user, pass, err := o.Forge.GitAuth(info.CloneURL)
+	auth, err := o.Forge.GitAuth(info.CloneURL)
 	if err != nil {
 		return nil, fmt.Errorf("enroll %s: %w", o.Name, err)
 	}
 	cctx, cancel := context.WithTimeout(ctx, o.CloneTimeout)
 	defer cancel()
-	ci, err := cloneCI(cctx, filepath.Join(work, "ci"), info.CloneURL, basicAuth(info.CloneURL, user, pass), info.DefaultBranch, Branch(o.Name))
+	ci, err := cloneCI(cctx, filepath.Join(work, "ci"), info.CloneURL, auth, info.DefaultBranch, Branch(o.Name))
 	if err != nil {
 		return nil, fmt.Errorf("enroll %s: %w", o.Name, err)
 	}

@@ -35,7 +35,7 @@ func newGiteaUpstream(t *testing.T) *giteaUpstream {
 	u.owner = "up-" + u.org
 	g.User(t, u.owner, "read:user")
 	u.url = g.Import(t, u.owner, u.name, upstreamSource(t))
-	f, err := forge.NewEnroller(context.Background(), forge.Options{Kind: "gitea", BaseURL: g.URL, Token: g.Token, TokenSource: "$TEST_TOKEN"})
+	f, err := forge.New(context.Background(), forge.Options{Kind: "gitea", BaseURL: g.URL, Token: g.Token, TokenSource: "$TEST_TOKEN"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,21 +20,16 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
 )
 
-// Forge is what keeping a mirror needs of a forge.
+// Forge is what keeping a mirror needs of a forge: to read and create
+// repositories and to reach them with git. A forge that is also a
+// forge.MirrorSyncer keeps its mirrors up to date itself.
 type Forge interface {
-	// Repository returns a repository's facts; ok is false when it does
-	// not exist (or the token cannot see it).
-	Repository(ctx context.Context, repo forge.Repo) (info forge.RepoInfo, ok bool, err error)
-	// CreateMirror creates repo as a mirror of upstream: a pull mirror
-	// that syncs every interval, or an empty repository to push to.
-	CreateMirror(ctx context.Context, repo forge.Repo, upstream string, interval time.Duration, description string) (forge.RepoInfo, error)
-	// SyncMirror asks a pull mirror to fetch from its upstream now.
-	SyncMirror(ctx context.Context, repo forge.Repo) error
-	// PullMirrors is true when the forge keeps mirrors up to date itself.
-	PullMirrors() bool
-	// GitAuth is the user name and password for git over HTTP(S) to gitURL.
-	GitAuth(gitURL string) (user, password string, err error)
+	forge.Repositories
+	forge.Mirrors
 }
+
+// Both forges are mirror forges.
+var _ Forge = forge.Forge(nil)
 
 // Spec is a mirror of an upstream repository.
 type Spec struct {
@@ -93,13 +88,17 @@ func Find(ctx context.Context, f Forge, spec Spec) (*Mirror, error) {
 	return m, nil
 }
 
-// Pulls says whether the forge keeps the mirror up to date by itself.
-func (m *Mirror) Pulls() bool { return m.f.PullMirrors() }
+// Pulls says whether the forge keeps the mirror up to date by itself (a
+// pull mirror), rather than each Sync pushing to it.
+func (m *Mirror) Pulls() bool {
+	_, ok := m.f.(forge.MirrorSyncer)
+	return ok
+}
 
 // check refuses a repository that does not follow this upstream.
 func (m *Mirror) check() error {
 	kind := "a mirror"
-	if !m.f.PullMirrors() {
+	if !m.Pulls() {
 		kind = "a mirror made by recipe-test enroll (its homepage names the upstream)"
 	} else if !m.Info.Mirror {
 		return fmt.Errorf("%s exists and is not a pull mirror: rename or remove it, or choose another owner for the mirror", m.spec.Repo)
@@ -120,7 +119,8 @@ func (m *Mirror) Sync(ctx context.Context, clone *git.Repository) (created bool,
 	if err != nil {
 		return false, fmt.Errorf("refs of %s: %w", m.spec.Upstream, err)
 	}
-	repo, pulls := m.spec.Repo, m.f.PullMirrors()
+	repo := m.spec.Repo
+	syncer, pulls := m.f.(forge.MirrorSyncer)
 	switch {
 	case !m.Exists:
 		desc := "Mirror of " + m.spec.Upstream + " (recipe-test)"
@@ -130,22 +130,22 @@ func (m *Mirror) Sync(ctx context.Context, clone *git.Repository) (created bool,
 		m.Exists, created = true, true
 		m.spec.Log.Info("mirror created", "mirror", repo, "upstream", m.spec.Upstream)
 	case pulls:
-		if err := m.f.SyncMirror(ctx, repo); err != nil {
+		if err := syncer.SyncMirror(ctx, repo); err != nil {
 			return false, err
 		}
 		m.spec.Log.Info("mirror sync requested", "mirror", repo)
 	}
-	user, pass, err := m.f.GitAuth(m.Info.CloneURL)
+	auth, err := m.f.GitAuth(m.Info.CloneURL)
 	if err != nil {
 		return created, err
 	}
-	r := remote{url: m.Info.CloneURL, auth: basicAuth(m.Info.CloneURL, user, pass)}
+	r := remote{url: m.Info.CloneURL, auth: auth}
 	if !pulls {
 		if err := r.push(ctx, clone, want); err != nil {
 			return created, fmt.Errorf("push upstream's branches and tags to the mirror %s: %w", repo, err)
 		}
 	}
-	return created, m.wait(ctx, r, want)
+	return created, m.wait(ctx, r, want, syncer)
 }
 
 // resyncAfter is how long a pull mirror may take to catch up before it is
@@ -158,8 +158,8 @@ const (
 // wait lists the mirror's refs until they are want. A forge queues sync
 // requests and folds one that arrives while a sync of the same mirror is
 // under way into it, which may have fetched before upstream's newest
-// change: a pull mirror is asked again while waiting.
-func (m *Mirror) wait(ctx context.Context, r remote, want Refs) error {
+// change: a pull mirror (syncer not nil) is asked again while waiting.
+func (m *Mirror) wait(ctx context.Context, r remote, want Refs, syncer forge.MirrorSyncer) error {
 	repo := m.spec.Repo
 	deadline, asked := time.Now().Add(m.spec.Timeout), time.Now()
 	t := time.NewTimer(0)
@@ -182,8 +182,8 @@ func (m *Mirror) wait(ctx context.Context, r remote, want Refs) error {
 			return fmt.Errorf("the mirror %s differs from upstream after %s: %d refs missing or behind (%s), %d upstream no longer has (%s): check the forge's mirror log",
 				repo, m.spec.Timeout, len(missing), strings.Join(first(missing, 5), ", "), len(extra), strings.Join(first(extra, 5), ", "))
 		}
-		if m.f.PullMirrors() && time.Since(asked) > resyncAfter {
-			if err := m.f.SyncMirror(ctx, repo); err != nil {
+		if syncer != nil && time.Since(asked) > resyncAfter {
+			if err := syncer.SyncMirror(ctx, repo); err != nil {
 				return err
 			}
 			asked = time.Now()

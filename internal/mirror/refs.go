@@ -10,7 +10,6 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 )
 
 // Refs are a repository's branches and tags by full ref name
@@ -114,12 +113,4 @@ func (r remote) push(ctx context.Context, clone *git.Repository, want Refs) erro
 		return nil
 	}
 	return err
-}
-
-// basicAuth is HTTP basic auth for http(s) URLs; nil for others.
-func basicAuth(url, user, password string) transport.AuthMethod {
-	if (strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "http://")) && password != "" {
-		return &githttp.BasicAuth{Username: user, Password: password}
-	}
-	return nil
 }
