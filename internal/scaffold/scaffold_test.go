@@ -1,7 +1,6 @@
 package scaffold
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -74,9 +73,7 @@ func scaffoldInto(t *testing.T, d *Detection, o Options, dir string) (*enrollmen
 	if err != nil {
 		t.Fatalf("files %s: %v", o.Name, err)
 	}
-	if err := Write(dir, files); err != nil {
-		t.Fatal(err)
-	}
+	writeFiles(t, dir, files)
 	e, err := enrollment.Load(dir)
 	if err != nil {
 		t.Fatalf("load the written %s:\n%s\n%v", o.Name, files[enrollment.FileName], err)
@@ -85,6 +82,19 @@ func scaffoldInto(t *testing.T, d *Detection, o Options, dir string) (*enrollmen
 		t.Errorf("parity check of %s: %v", o.Name, err)
 	}
 	return e, files
+}
+
+// writeFiles writes a scaffold's files into dir, creating it.
+func writeFiles(t *testing.T, dir string, files map[string][]byte) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // goCommand runs the go tool in the module root, outside any recipe-test
@@ -171,9 +181,7 @@ func TestScaffoldBuilds(t *testing.T) {
 		if e.Hooks.Defined() {
 			t.Errorf("%s: the scaffold declares hooks %+v; they must stay commented out", name, e.Hooks)
 		}
-		if err := Write(filepath.Join(gen, name), files); err != nil {
-			t.Fatal(err)
-		}
+		writeFiles(t, filepath.Join(gen, name), files)
 		names, last = append(names, name), d
 	}
 	for _, name := range []string{"2fa-auth", "go", "relay-linux", "x.y_z"} {
@@ -181,9 +189,7 @@ func TestScaffoldBuilds(t *testing.T) {
 		if err != nil {
 			t.Fatalf("files %s: %v", name, err)
 		}
-		if err := Write(filepath.Join(gen, name), files); err != nil {
-			t.Fatal(err)
-		}
+		writeFiles(t, filepath.Join(gen, name), files)
 		names = append(names, name)
 	}
 	pattern := "./" + filepath.ToSlash(must(filepath.Rel(root, gen))) + "/..."
@@ -695,35 +701,6 @@ func TestNames(t *testing.T) {
 		if got := PackageName(name); got != want[1] {
 			t.Errorf("PackageName(%q) = %q, want %q", name, got, want[1])
 		}
-	}
-}
-
-func TestWrite(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "recipes", "x")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, data := range map[string]string{"recipe.toml": "old", "keep.md": "mine"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := Write(dir, map[string][]byte{"recipe.toml": []byte("new"), "PARITY.md": []byte("p")}); err != nil {
-		t.Fatal(err)
-	}
-	for name, want := range map[string]string{"recipe.toml": "new", "keep.md": "mine", "PARITY.md": "p"} {
-		if got, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(got) != want {
-			t.Errorf("%s = %q, %v; want %q", name, got, err, want)
-		}
-	}
-	for _, bad := range []string{"../escape", "a/b", "..", ""} {
-		err := Write(dir, map[string][]byte{bad: []byte("x")})
-		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", bad)) {
-			t.Errorf("file name %q: error %v", bad, err)
-		}
-	}
-	if _, err := os.Stat(filepath.Join(filepath.Dir(dir), "escape")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("Write wrote outside its folder: %v", err)
 	}
 }
 
