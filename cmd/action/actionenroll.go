@@ -9,8 +9,8 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
-	"github.com/cc-ci/recipe-test/v2/internal/onboard"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
 
@@ -77,11 +77,11 @@ func actionEnroll(ctx context.Context, a *githubactions.Action, getenv func(stri
 	}
 	fo, repo, err := ff.options(env)
 	if err == nil {
-		var f forge.Enroller
-		if f, err = forge.NewEnroller(ctx, fo); err == nil {
-			var r *onboard.Result
-			r, err = onboard.Run(ctx, onboard.Options{Name: res.Recipe, Upstream: upstream, Forge: f, Repo: repo,
-				MirrorOwner: in("enroll-mirror-owner"), RecipesDir: enroll.DefaultRecipesDir(), Floor: res,
+		var f forge.Forge
+		if f, err = forge.New(ctx, fo); err == nil {
+			var r *enroll.Result
+			r, err = enroll.Run(ctx, enroll.Options{Name: res.Recipe, Upstream: upstream, Forge: f, Repo: repo,
+				MirrorOwner: in("enroll-mirror-owner"), RecipesDir: enrollment.DefaultRecipesDir(), Floor: res,
 				Log: slog.New(slog.DiscardHandler)})
 			if err == nil {
 				a.Noticef("recipe %s is not enrolled yet: enrollment pull request %s", res.Recipe, r.PullRequest.URL)
@@ -90,7 +90,7 @@ func actionEnroll(ctx context.Context, a *githubactions.Action, getenv func(stri
 		}
 	}
 	msg := "not enrolled: " + oneLineOf(err.Error())
-	var ie *onboard.InputError
+	var ie *enroll.InputError
 	if ownToken && errors.As(err, &ie) {
 		msg += " (the workflow's own token usually cannot write to another repository: give enroll-token)"
 	}

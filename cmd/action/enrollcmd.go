@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
-	"github.com/cc-ci/recipe-test/v2/internal/onboard"
 	"github.com/cc-ci/recipe-test/v2/internal/report"
 )
 
@@ -56,7 +56,7 @@ second one, and never rewrites a branch a maintainer has committed to.`,
 			if err != nil {
 				return usageError{err}
 			}
-			o := onboard.Options{Name: args[0], Upstream: ef.upstream, Repo: repo, MirrorOwner: ef.mirrorOwner,
+			o := enroll.Options{Name: args[0], Upstream: ef.upstream, Repo: repo, MirrorOwner: ef.mirrorOwner,
 				MirrorInterval: ef.interval, SyncTimeout: ef.syncTimeout, CloneTimeout: ef.cloneTimeout, RecipesDir: ef.recipesDir,
 				Log: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))}
 			if ef.floor != "" {
@@ -74,7 +74,7 @@ second one, and never rewrites a branch a maintainer has committed to.`,
 	cmd.Flags().DurationVar(&ef.syncTimeout, "sync-timeout", 2*time.Minute, "how long to wait for the mirror to show every upstream branch and tag")
 	cloneTimeoutFlag(cmd.Flags(), &ef.cloneTimeout)
 	cmd.Flags().StringVar(&ef.floor, "floor", "", "results.json of a generic floor run of the recipe, summarised in the pull request")
-	cmd.Flags().StringVar(&ef.recipesDir, "recipes-dir", enroll.DefaultRecipesDir(), "local enrollments a new name must not clash with (default $RECIPE_TEST_RECIPES, else ./recipes)")
+	cmd.Flags().StringVar(&ef.recipesDir, "recipes-dir", enrollment.DefaultRecipesDir(), "local enrollments a new name must not clash with (default $RECIPE_TEST_RECIPES, else ./recipes)")
 	for _, name := range []string{"pr", "sha", "run-url", "comment-author"} {
 		_ = cmd.Flags().MarkHidden(name) // a run's flags; enroll opens its own pull request
 	}
@@ -86,14 +86,14 @@ second one, and never rewrites a branch a maintainer has committed to.`,
 }
 
 // runEnroll connects to the forge and enrolls; it prints what it did.
-func runEnroll(cmd *cobra.Command, fo forge.Options, o onboard.Options) error {
-	f, err := forge.NewEnroller(cmd.Context(), fo)
+func runEnroll(cmd *cobra.Command, fo forge.Options, o enroll.Options) error {
+	f, err := forge.New(cmd.Context(), fo)
 	if err != nil {
 		return usageError{err}
 	}
 	o.Forge = f
-	res, err := onboard.Run(cmd.Context(), o)
-	var ie *onboard.InputError
+	res, err := enroll.Run(cmd.Context(), o)
+	var ie *enroll.InputError
 	if errors.As(err, &ie) {
 		return usageError{err}
 	}
@@ -104,7 +104,7 @@ func runEnroll(cmd *cobra.Command, fo forge.Options, o onboard.Options) error {
 	return nil
 }
 
-func printEnrollment(cmd *cobra.Command, o onboard.Options, res *onboard.Result) {
+func printEnrollment(cmd *cobra.Command, o enroll.Options, res *enroll.Result) {
 	w := cmd.OutOrStdout()
 	mirror := "synced"
 	if res.MirrorCreated {

@@ -45,7 +45,7 @@ func TestSavedPullRequestFollowsNoSymlink(t *testing.T) {
 	if err != nil || !st.Mode().IsRegular() {
 		t.Fatalf("event.json: %v %v", st, err)
 	}
-	if ev, err := forge.ReadEvent(filepath.Join(out, "event.json")); err != nil || ev.PR != 7 {
+	if ev, err := forge.ReadEvent(filepath.Join(out, "event.json")); err != nil || ev.PR != 7 || ev.HeadSHA != "0123456789abcdef0123456789abcdef01234567" {
 		t.Errorf("saved event: %+v %v", ev, err)
 	}
 }

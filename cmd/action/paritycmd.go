@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 )
 
@@ -29,21 +29,21 @@ the recipe's test files do not define.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			e, ok, err := enroll.Find(dir, name)
+			e, ok, err := enrollment.Find(dir, name)
 			if err != nil {
 				return err
 			}
 			if !ok {
-				return usageError{&recipe.ConfigError{File: filepath.Join(dir, name, enroll.FileName), Msg: "not found: no enrolled recipe of that name"}}
+				return usageError{&recipe.ConfigError{File: filepath.Join(dir, name, enrollment.FileName), Msg: "not found: no enrolled recipe of that name"}}
 			}
 			if check {
 				if err := e.CheckParity(name); err != nil {
 					return failedError{err}
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: up to date\n", filepath.Join(e.Dir, enroll.ParityFile))
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: up to date\n", filepath.Join(e.Dir, enrollment.ParityFile))
 				return nil
 			}
-			path := filepath.Join(e.Dir, enroll.ParityFile)
+			path := filepath.Join(e.Dir, enrollment.ParityFile)
 			if err := os.WriteFile(path, []byte(e.ParityMarkdown(name)), 0o644); err != nil {
 				return err
 			}
@@ -51,7 +51,7 @@ the recipe's test files do not define.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dir, "recipes-dir", enroll.DefaultRecipesDir(), "folder of enrolled recipes (default $RECIPE_TEST_RECIPES, else ./recipes)")
+	cmd.Flags().StringVar(&dir, "recipes-dir", enrollment.DefaultRecipesDir(), "folder of enrolled recipes (default $RECIPE_TEST_RECIPES, else ./recipes)")
 	cmd.Flags().BoolVar(&check, "check", false, "write nothing; fail when PARITY.md is stale or names a missing test")
 	return cmd
 }

@@ -191,12 +191,8 @@ func savePullRequest(getenv func(string) string, out string) error {
 	if err != nil || ev.PR == 0 || ev.WorkflowRun {
 		return err
 	}
-	type ref struct {
-		SHA string `json:"sha,omitempty"`
-		Ref string `json:"ref,omitempty"`
-	}
 	data, err := json.Marshal(map[string]any{"number": ev.PR, "pull_request": map[string]any{
-		"number": ev.PR, "head": ref{SHA: ev.HeadSHA}, "base": ref{Ref: ev.BaseRef}}})
+		"number": ev.PR, "head": map[string]string{"sha": ev.HeadSHA}}})
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
 
@@ -59,7 +59,7 @@ type Hooks struct {
 	C       Containers
 	Service string // full swarm service name
 	Short   string // the compose service name, for messages
-	Hooks   enroll.Hooks
+	Hooks   enrollment.Hooks
 	Log     Logger
 	// Timeout bounds each hook; 0 = DefaultTimeout.
 	Timeout time.Duration

@@ -10,7 +10,7 @@ import (
 
 	"github.com/moby/moby/client"
 
-	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm/swarmtest"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
@@ -87,7 +87,7 @@ func TestHooks(t *testing.T) {
 	c, svc := deploy(t)
 	ctx := t.Context()
 	var log strings.Builder
-	h := &Hooks{C: c, Service: svc, Short: "app", Log: func(f string, a ...any) { log.WriteString(strings.TrimSpace(f) + "\n") }, Hooks: enroll.Hooks{
+	h := &Hooks{C: c, Service: svc, Short: "app", Log: func(f string, a ...any) { log.WriteString(strings.TrimSpace(f) + "\n") }, Hooks: enrollment.Hooks{
 		Service: "app",
 		Seed:    `/webapp item put k "$RECIPE_TEST_MARKER"`,
 		Mutate:  `/webapp item rm k`,
@@ -108,7 +108,7 @@ func TestHooks(t *testing.T) {
 	}
 	// A hook that never returns fails once its timeout is up, naming the
 	// hook and the timeout, instead of holding the run.
-	hang := &Hooks{C: c, Service: svc, Short: "app", Log: t.Logf, Timeout: 2 * time.Second, Hooks: enroll.Hooks{Seed: "/bin/busybox sleep 3600"}}
+	hang := &Hooks{C: c, Service: svc, Short: "app", Log: t.Logf, Timeout: 2 * time.Second, Hooks: enrollment.Hooks{Seed: "/bin/busybox sleep 3600"}}
 	start := time.Now()
 	err = hang.Seed(ctx, "x")
 	var te *swarm.TimeoutError

@@ -1,6 +1,6 @@
 // Package exitcode holds the command's exit codes and reads them from
 // errors. An error that calls for a code says so itself, where it is
-// defined (Coder: recipe.ConfigError, runner.PlanError, onboard.InputError,
+// defined (Coder: recipe.ConfigError, runner.PlanError, enroll.InputError,
 // the command's usage errors); the command reads it in one place (Of).
 package exitcode
 

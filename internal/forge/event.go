@@ -12,7 +12,6 @@ import (
 type Event struct {
 	PR      int    // the pull request number; 0 when the event is not about one
 	HeadSHA string // the pull request's head commit
-	BaseRef string
 	// WorkflowRun is set for a workflow_run event, which a job that
 	// publishes another run's results gets: HeadSHA is then the completed
 	// run's commit, PR its pull request when the forge names one (never
@@ -47,9 +46,6 @@ func ReadEvent(path string) (Event, error) {
 			Head   struct {
 				SHA string `json:"sha"`
 			} `json:"head"`
-			Base struct {
-				Ref string `json:"ref"`
-			} `json:"base"`
 		} `json:"pull_request"`
 	}
 	if err := json.Unmarshal(data, &p); err != nil {
@@ -68,7 +64,7 @@ func ReadEvent(path string) (Event, error) {
 	if p.PullRequest == nil {
 		return Event{}, nil
 	}
-	e := Event{PR: p.PullRequest.Number, HeadSHA: p.PullRequest.Head.SHA, BaseRef: p.PullRequest.Base.Ref}
+	e := Event{PR: p.PullRequest.Number, HeadSHA: p.PullRequest.Head.SHA}
 	if e.PR == 0 {
 		e.PR = p.Number
 	}

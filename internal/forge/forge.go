@@ -1,8 +1,9 @@
 // Package forge posts a run's report where maintainers look: one sticky
 // comment per recipe on the pull request (found again by a hidden marker
 // and edited in place) and a commit status per recipe, on GitHub (through
-// go-github) and Gitea/Forgejo (through the Gitea SDK), behind one small
-// interface. Requests are retried on 5xx, 429 and rate limits, boundedly;
+// go-github) and Gitea/Forgejo (through the Gitea SDK), behind small
+// capability interfaces; for enrollment, repositories, mirrors and pull
+// requests. Requests are retried on 5xx, 429 and rate limits, boundedly;
 // 401, 403 and 404 become errors that say which token permission or which
 // repository is wrong. Tokens are never part of an error or a log line.
 package forge
@@ -63,18 +64,16 @@ type Comment struct {
 	Created bool // false: an existing comment was edited
 }
 
-// Forge is what a run needs of a forge.
+// Forge is a forge client: GitHub or Gitea, with every capability both
+// have. Callers take the capabilities they use (capabilities.go).
 type Forge interface {
 	// Name is "github" or "gitea".
 	Name() string
-	// UpsertComment edits the pull request's comment that contains marker,
-	// or creates one, so that re-running leaves one comment.
-	UpsertComment(ctx context.Context, repo Repo, pr int, marker, body string) (Comment, error)
-	// SetStatus sets a commit status on sha.
-	SetStatus(ctx context.Context, repo Repo, sha string, st Status) error
-	// PullRequestHead returns the head commit of a pull request, where
-	// its statuses belong.
-	PullRequestHead(ctx context.Context, repo Repo, pr int) (string, error)
+	Commenter
+	StatusSetter
+	PullRequests
+	Repositories
+	Mirrors
 }
 
 // Options configure a forge client.

@@ -18,9 +18,9 @@ type giteaForge struct {
 }
 
 var (
-	_ Forge    = (*giteaForge)(nil)
-	_ Enroller = (*giteaForge)(nil)
-	_ comments = (*giteaForge)(nil)
+	_ Forge        = (*giteaForge)(nil)
+	_ MirrorSyncer = (*giteaForge)(nil)
+	_ comments     = (*giteaForge)(nil)
 )
 
 func newGitea(ctx context.Context, o Options, hc *http.Client) (Forge, error) {

@@ -7,12 +7,11 @@ import (
 	"time"
 
 	"code.gitea.io/sdk/gitea"
+	"github.com/go-git/go-git/v5/plumbing/transport"
 )
 
-func (g *giteaForge) PullMirrors() bool { return true }
-
 // GitAuth: Gitea takes a token as the password of any user name.
-func (g *giteaForge) GitAuth(gitURL string) (string, string, error) {
+func (g *giteaForge) GitAuth(gitURL string) (transport.AuthMethod, error) {
 	return gitAuth(g.o, "recipe-test", gitURL)
 }
 

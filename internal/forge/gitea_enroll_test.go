@@ -34,7 +34,7 @@ func TestGiteaUpsertPullRequestRace(t *testing.T) {
 	g := testenv.GiteaServer(t)
 	repoName, pr, _ := g.PullRequest(t)
 	stale := &staleList{base: http.DefaultTransport}
-	f, err := NewEnroller(context.Background(), Options{Kind: "gitea", BaseURL: g.URL, Token: g.Token, HTTPClient: &http.Client{Transport: stale}})
+	f, err := New(context.Background(), Options{Kind: "gitea", BaseURL: g.URL, Token: g.Token, HTTPClient: &http.Client{Transport: stale}})
 	if err != nil {
 		t.Fatal(err)
 	}

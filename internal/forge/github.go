@@ -22,7 +22,6 @@ type gitHub struct {
 
 var (
 	_ Forge    = (*gitHub)(nil)
-	_ Enroller = (*gitHub)(nil)
 	_ comments = (*gitHub)(nil)
 )
 

@@ -8,14 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/google/go-github/v62/github"
 )
 
-// PullMirrors: GitHub has no pull mirrors; the caller pushes.
-func (g *gitHub) PullMirrors() bool { return false }
-
 // GitAuth: GitHub takes a token as the password of x-access-token.
-func (g *gitHub) GitAuth(gitURL string) (string, string, error) {
+func (g *gitHub) GitAuth(gitURL string) (transport.AuthMethod, error) {
 	return gitAuth(g.o, "x-access-token", gitURL)
 }
 
@@ -39,8 +37,9 @@ func gitHubRepoInfo(repo Repo, r *github.Repository) RepoInfo {
 		CanPush: p["push"] || p["admin"] || p["maintain"], Empty: r.GetSize() == 0 && r.GetDefaultBranch() == ""}
 }
 
-// CreateMirror creates an empty public repository; the interval is
-// unused (the action's runs are what keeps a GitHub mirror current).
+// CreateMirror creates an empty public repository whose homepage names
+// upstream; the interval is unused (GitHub has no pull mirrors: the
+// enrollments' pushes are what keeps a GitHub mirror current).
 func (g *gitHub) CreateMirror(ctx context.Context, repo Repo, upstream string, _ time.Duration, description string) (RepoInfo, error) {
 	owner, _, err := g.c.Users.Get(ctx, repo.Owner)
 	if err != nil {
@@ -68,11 +67,6 @@ func (g *gitHub) CreateMirror(ctx context.Context, repo Repo, upstream string, _
 		return RepoInfo{}, g.err(fmt.Sprintf("create repository %s for the mirror of %s", repo, upstream), err, needCreate, repo)
 	}
 	return gitHubRepoInfo(repo, r), nil
-}
-
-// SyncMirror is not a GitHub operation: the caller pushes.
-func (g *gitHub) SyncMirror(context.Context, Repo) error {
-	return errors.New("github: repositories are not pull mirrors; push upstream's refs instead")
 }
 
 func (g *gitHub) UpsertPullRequest(ctx context.Context, repo Repo, spec PullRequestSpec) (PullRequest, error) {

@@ -6,10 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+
+	"github.com/cc-ci/recipe-test/v2/internal/forge/forgetest"
 )
 
 var commentsKey = fmt.Sprintf("POST /repos/%s/%s/issues/%d/comments", fakeOwner, fakeRepo, fakePR)
@@ -21,12 +26,12 @@ var commentsKey = fmt.Sprintf("POST /repos/%s/%s/issues/%d/comments", fakeOwner,
 // as 1.5 s (recorded as asked).
 func TestRetryAfterLongerThanAnAttempt(t *testing.T) {
 	f := newFakeGitHub(t)
-	f.fault(commentsKey, fault{status: http.StatusTooManyRequests, headers: map[string]string{"Retry-After": "45"}, body: "API rate limit exceeded"})
+	f.Fail(commentsKey, forgetest.Fault{Status: http.StatusTooManyRequests, Header: map[string]string{"Retry-After": "45"}, Message: "API rate limit exceeded"})
 	// An attempt that hangs is cut at the attempt's timeout and retried.
-	f.fault("GET /repos/coop-cloud/example/pulls/3", fault{delay: 10 * time.Second})
+	f.Fail("GET /repos/coop-cloud/example/pulls/3", forgetest.Fault{Delay: 10 * time.Second})
 	var mu sync.Mutex
 	var waits []time.Duration
-	fg, err := New(context.Background(), Options{Kind: "github", BaseURL: f.srv.URL, Token: f.token,
+	fg, err := New(context.Background(), Options{Kind: "github", BaseURL: f.URL, Token: installationToken,
 		HTTPClient: &http.Client{Timeout: time.Second},
 		Retry: RetryPolicy{Sleep: func(ctx context.Context, d time.Duration) error {
 			mu.Lock()
@@ -60,26 +65,26 @@ func TestCommentAfter502NotDuplicated(t *testing.T) {
 	for name, applied := range map[string]bool{"done, then 502": true, "not done, 502": false} {
 		t.Run(name, func(t *testing.T) {
 			f := newFakeGitHub(t)
-			f.fault(commentsKey, fault{status: http.StatusBadGateway, body: "Server Error", apply: applied})
-			fg, waits := f.client(t, f.token)
+			f.Fail(commentsKey, forgetest.Fault{Status: http.StatusBadGateway, Message: "Server Error", Apply: applied})
+			fg, waits := gitHubClient(t, f, installationToken)
 			marker := Marker("example")
 			c, err := fg.UpsertComment(context.Background(), fakeRepoRef, fakePR, marker, marker+"\nrun 1")
 			if err != nil || !c.Created {
 				t.Fatalf("%+v, %v", c, err)
 			}
-			posts := strings.Count(strings.Join(f.requests, "\n"), "POST ")
+			posts := strings.Count(strings.Join(f.Requests(), "\n"), "POST ")
 			wantPosts := map[bool]int{true: 1, false: 2}[applied]
-			if len(f.comments) != 1 || f.comments[0].Body != marker+"\nrun 1" || posts != wantPosts || len(*waits) != 1 {
-				t.Errorf("%d comments %+v, %d POSTs (want %d), waits %v\n%s", len(f.comments), f.comments, posts, wantPosts, *waits, strings.Join(f.requests, "\n"))
+			if cs := f.Comments(fakeFull, fakePR); len(cs) != 1 || cs[0].Body != marker+"\nrun 1" || posts != wantPosts || len(*waits) != 1 {
+				t.Errorf("%d comments %+v, %d POSTs (want %d), waits %v\n%s", len(cs), cs, posts, wantPosts, *waits, strings.Join(f.Requests(), "\n"))
 			}
 		})
 	}
 	// A status may be set again after a 502: the same state results.
 	f := newFakeGitHub(t)
-	f.fault("POST /repos/coop-cloud/example/statuses/"+fakeHead, fault{status: http.StatusBadGateway, body: "Server Error"})
-	fg, waits := f.client(t, f.token)
-	if err := fg.SetStatus(context.Background(), fakeRepoRef, fakeHead, Status{Context: "recipe-test/x", State: Pending}); err != nil || len(f.statuses) != 1 || len(*waits) != 1 {
-		t.Errorf("status after a 502: %v, %d statuses, waits %v", err, len(f.statuses), *waits)
+	f.Fail("POST /repos/coop-cloud/example/statuses/"+fakeHead, forgetest.Fault{Status: http.StatusBadGateway, Message: "Server Error"})
+	fg, waits := gitHubClient(t, f, installationToken)
+	if err := fg.SetStatus(context.Background(), fakeRepoRef, fakeHead, Status{Context: "recipe-test/x", State: Pending}); err != nil || len(f.Statuses(fakeFull, fakeHead)) != 1 || len(*waits) != 1 {
+		t.Errorf("status after a 502: %v, statuses %+v, waits %v", err, f.Statuses(fakeFull, fakeHead), *waits)
 	}
 }
 
@@ -90,17 +95,17 @@ func TestStickyCommentIsTheTokensOwn(t *testing.T) {
 	for _, tc := range []struct {
 		name, token, author string
 	}{
-		{"workflow token", "ghs_fake-token-value", ""},
-		{"personal token", "ghp_personal-token-value", "recipe-bot"},
+		{"workflow token", installationToken, forgetest.WorkflowBot},
+		{"personal token", personalToken, "recipe-bot"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeGitHub(t)
 			bait := marker + "\nmallory's text"
-			f.comments = []ghComment{{ID: 1, Body: bait, Author: "mallory"}}
-			if tc.author != "" { // the workflow's bot is not this token's user
-				f.comments = append(f.comments, ghComment{ID: 2, Body: marker + "\nthe bot's", Author: ""})
+			seeded := []int64{f.AddComment(t, fakeFull, fakePR, "mallory", bait)}
+			if tc.author != forgetest.WorkflowBot { // the workflow's bot is not this token's user
+				seeded = append(seeded, f.AddComment(t, fakeFull, fakePR, forgetest.WorkflowBot, marker+"\nthe bot's"))
 			}
-			fg, _ := f.client(t, tc.token)
+			fg, _ := gitHubClient(t, f, tc.token)
 			var first Comment
 			for i := range 2 {
 				c, err := fg.UpsertComment(context.Background(), fakeRepoRef, fakePR, marker, fmt.Sprintf("%s\nrun %d", marker, i))
@@ -110,14 +115,15 @@ func TestStickyCommentIsTheTokensOwn(t *testing.T) {
 				if i == 0 {
 					first = c
 				}
-				if c.Created != (i == 0) || c.ID != first.ID || c.ID <= 2 {
-					t.Errorf("run %d: %+v", i, c)
+				if c.Created != (i == 0) || c.ID != first.ID || slices.Contains(seeded, c.ID) {
+					t.Errorf("run %d: %+v (seeded %v)", i, c, seeded)
 				}
 			}
-			if f.comments[0].Body != bait || f.comments[len(f.comments)-1].Author != tc.author || !strings.HasSuffix(f.comments[len(f.comments)-1].Body, "run 1") {
-				t.Errorf("comments %+v", f.comments)
+			cs := f.Comments(fakeFull, fakePR)
+			if len(cs) != len(seeded)+1 || cs[0].Body != bait || cs[len(cs)-1].Author != tc.author || !strings.HasSuffix(cs[len(cs)-1].Body, "run 1") {
+				t.Errorf("comments %+v", cs)
 			}
-			if n := strings.Count(strings.Join(f.requests, "\n"), "GET /user"); n != 1 {
+			if n := strings.Count(strings.Join(f.Requests(), "\n"), "GET /user"); n != 1 {
 				t.Errorf("GET /user %d times, want once per client", n)
 			}
 		})
@@ -129,16 +135,18 @@ func TestStickyCommentIsTheTokensOwn(t *testing.T) {
 func TestCommentAuthorOption(t *testing.T) {
 	f := newFakeGitHub(t)
 	marker := Marker("example")
-	f.comments = []ghComment{{ID: 1, Body: marker + "\nold", Author: "mallory"}, {ID: 2, Body: marker + "\nold", Author: "my-app[bot]"}}
-	fg, err := New(context.Background(), Options{Kind: "github", BaseURL: f.srv.URL, Token: f.token, CommentAuthor: "my-app[bot]"})
+	f.AddComment(t, fakeFull, fakePR, "mallory", marker+"\nold")
+	app := f.AddComment(t, fakeFull, fakePR, "my-app[bot]", marker+"\nold")
+	fg, err := New(context.Background(), Options{Kind: "github", BaseURL: f.URL, Token: installationToken, CommentAuthor: "my-app[bot]"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, err := fg.UpsertComment(context.Background(), fakeRepoRef, fakePR, marker, marker+"\nnew")
-	if err != nil || c.ID != 2 || c.Created || f.comments[1].Body != marker+"\nnew" || f.comments[0].Body != marker+"\nold" {
-		t.Errorf("%+v, %v, comments %+v", c, err, f.comments)
+	cs := f.Comments(fakeFull, fakePR)
+	if err != nil || c.ID != app || c.Created || len(cs) != 2 || cs[1].Body != marker+"\nnew" || cs[0].Body != marker+"\nold" {
+		t.Errorf("%+v, %v, comments %+v", c, err, cs)
 	}
-	if strings.Contains(strings.Join(f.requests, "\n"), "GET /user") {
+	if strings.Contains(strings.Join(f.Requests(), "\n"), "GET /user") {
 		t.Error("asked /user although the author was given")
 	}
 }
@@ -158,10 +166,10 @@ func TestRedirectKeepsTheToken(t *testing.T) {
 	f := newFakeGitHub(t)
 	pulls := "GET /repos/coop-cloud/example/pulls/3"
 	for _, status := range []int{http.StatusFound, http.StatusTemporaryRedirect} {
-		f.fault(pulls, fault{status: status, headers: map[string]string{"Location": other.URL + "/repos/coop-cloud/example/pulls/3"}})
+		f.Fail(pulls, forgetest.Fault{Status: status, Header: map[string]string{"Location": other.URL + "/repos/coop-cloud/example/pulls/3"}})
 	}
-	f.fault(commentsKey, fault{status: http.StatusPermanentRedirect, headers: map[string]string{"Location": other.URL + "/steal"}})
-	fg, _ := f.client(t, f.token)
+	f.Fail(commentsKey, forgetest.Fault{Status: http.StatusPermanentRedirect, Header: map[string]string{"Location": other.URL + "/steal"}})
+	fg, _ := gitHubClient(t, f, installationToken)
 	ctx := context.Background()
 	for i := range 2 {
 		_, err := fg.PullRequestHead(ctx, fakeRepoRef, fakePR)
@@ -176,11 +184,11 @@ func TestRedirectKeepsTheToken(t *testing.T) {
 	if len(seen) != 0 {
 		t.Errorf("the other host was asked: %v", seen)
 	}
-	if strings.Count(strings.Join(f.requests, "\n"), "POST ") != 1 {
-		t.Errorf("a refused redirect was retried:\n%s", strings.Join(f.requests, "\n"))
+	if strings.Count(strings.Join(f.Requests(), "\n"), "POST ") != 1 {
+		t.Errorf("a refused redirect was retried:\n%s", strings.Join(f.Requests(), "\n"))
 	}
 	// A move on the forge itself (a renamed repository) is followed.
-	f.fault(pulls, fault{status: http.StatusMovedPermanently, headers: map[string]string{"Location": f.srv.URL + "/repos/coop-cloud/example/pulls/3"}})
+	f.Fail(pulls, forgetest.Fault{Status: http.StatusMovedPermanently, Header: map[string]string{"Location": f.URL + "/repos/coop-cloud/example/pulls/3"}})
 	if sha, err := fg.PullRequestHead(ctx, fakeRepoRef, fakePR); err != nil || sha != fakeHead {
 		t.Errorf("same-host redirect: %q, %v", sha, err)
 	}
@@ -222,7 +230,13 @@ func TestForgeURLChecks(t *testing.T) {
 		{"file:///tmp/x.git", "", ""},
 		{"git@github.com:cc-ci/x.git", "", ""},
 	} {
-		user, pass, err := gitAuth(Options{Kind: "github", Token: "tok"}, "x-access-token", tc.url)
+		auth, err := gitAuth(Options{Kind: "github", Token: "tok"}, "x-access-token", tc.url)
+		var user, pass string
+		if ba, ok := auth.(*githttp.BasicAuth); ok {
+			user, pass = ba.Username, ba.Password
+		} else if auth != nil {
+			t.Errorf("gitAuth(%s) = %T", tc.url, auth)
+		}
 		if pass != tc.wantPass || (pass != "" && user != "x-access-token") || (tc.wantErr == "") != (err == nil) ||
 			(err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
 			t.Errorf("gitAuth(%s) = %q, %q, %v", tc.url, user, pass, err)

@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 )
 
 // checkURL checks a forge's URL before a token is sent to it, and returns
@@ -27,17 +30,17 @@ func checkURL(kind, what, raw string, allowHTTP bool) (string, error) {
 	return origin(u), nil
 }
 
-// gitAuth is the token as git's HTTP password, for gitURL: a plain http://
-// URL is checked as the forge's own; other transports (ssh, file) get no
-// credentials, which are not theirs.
-func gitAuth(o Options, user, gitURL string) (string, string, error) {
+// gitAuth is the token as git's HTTP password of user, for gitURL: a
+// plain http:// URL is checked as the forge's own; other transports (ssh,
+// file) get no credentials, which are not theirs.
+func gitAuth(o Options, user, gitURL string) (transport.AuthMethod, error) {
 	if !strings.HasPrefix(gitURL, "http://") && !strings.HasPrefix(gitURL, "https://") {
-		return "", "", nil
+		return nil, nil
 	}
 	if _, err := checkURL(o.Kind, "clone URL", gitURL, o.AllowHTTP); err != nil {
-		return "", "", err
+		return nil, err
 	}
-	return user, o.Token, nil
+	return &githttp.BasicAuth{Username: user, Password: o.Token}, nil
 }
 
 func isLoopback(host string) bool {

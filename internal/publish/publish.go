@@ -16,9 +16,15 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
 
+// Forge is what publishing needs of a forge.
+type Forge interface {
+	forge.Commenter
+	forge.StatusSetter
+}
+
 // Target is where a run reports.
 type Target struct {
-	Forge  forge.Forge
+	Forge  Forge
 	Repo   forge.Repo
 	PR     int    // 0: no comment
 	SHA    string // "": no statuses

@@ -15,7 +15,7 @@ import (
 	"github.com/jstemmer/go-junit-report/v2/gtr"
 	"github.com/jstemmer/go-junit-report/v2/parser/gotest"
 
-	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/facts"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
@@ -222,7 +222,7 @@ func (r *Run) parityResults() {
 		}
 		row := results.ParityRow{Feature: feature, Check: p.Test}
 		switch p.Status {
-		case enroll.Ported:
+		case enrollment.Ported:
 			row.Check = "custom/" + p.Test
 			row.Status = results.Skip
 			row.Note = "not run"
@@ -233,11 +233,11 @@ func (r *Run) parityResults() {
 					}
 				}
 			}
-		case enroll.Deferred:
+		case enrollment.Deferred:
 			row.Check, row.Note = "—", "deferred: "+p.Reason
-		case enroll.NotApplicable:
+		case enrollment.NotApplicable:
 			row.Check, row.Note = "—", "not applicable: "+p.Reason
-		case enroll.Todo:
+		case enrollment.Todo:
 			row.Check, row.Status, row.Note = "—", results.Skip, "TODO: not ported yet"
 		}
 		r.Result.Parity = append(r.Result.Parity, row)

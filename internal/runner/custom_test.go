@@ -78,7 +78,7 @@ func TestCustomStageEnrolledExample(t *testing.T) {
 // still parses.
 func TestCustomStageFailSkipMask(t *testing.T) {
 	out := t.TempDir()
-	res, progress := execute(t, Options{Recipe: fixture(t, "example"), Enrollment: enrollment(t, "custom-mixed"),
+	res, progress := execute(t, Options{Recipe: fixture(t, "example"), Enrollment: enrollmentDir(t, "custom-mixed"),
 		Stages: []string{StageCustom}, Out: out})
 	st := wantStage(t, res, "custom", results.Fail, "1 of 4 recipe tests failed: TestFails")
 	byName := map[string]results.Test{}

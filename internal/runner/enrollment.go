@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/lifecycle"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
@@ -25,7 +25,7 @@ func (r *Run) locate() (string, string, error) {
 	if _, err := os.Stat(loc); err == nil {
 		return loc, ref, nil
 	}
-	e, ok, err := enroll.Find(r.Opts.RecipesDir, loc)
+	e, ok, err := enrollment.Find(r.Opts.RecipesDir, loc)
 	if err != nil {
 		return "", "", err
 	}
@@ -58,10 +58,10 @@ func (r *Run) findEnrollment(name string) error {
 	var err error
 	switch {
 	case r.Opts.Enrollment != "":
-		r.Enrollment, err = enroll.Load(r.Opts.Enrollment)
+		r.Enrollment, err = enrollment.Load(r.Opts.Enrollment)
 	case r.Enrollment == nil:
 		var ok bool
-		if r.Enrollment, ok, err = enroll.Find(r.Opts.RecipesDir, name); ok {
+		if r.Enrollment, ok, err = enrollment.Find(r.Opts.RecipesDir, name); ok {
 			r.Logf("plan: enrollment %s", r.Enrollment.File)
 		} else if err == nil {
 			r.Logf("plan: recipe %s is not enrolled: the generic floor only (`recipe-test enroll %s --upstream GIT-URL ...` proposes an enrollment)", name, name)

@@ -17,7 +17,7 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
 
-func enrollment(t *testing.T, name string) string {
+func enrollmentDir(t *testing.T, name string) string {
 	return filepath.Join(testenv.RepoRoot(t), "testdata", "enrollments", name)
 }
 
@@ -112,7 +112,7 @@ func TestUpgradeKeepsData(t *testing.T) {
 	testenv.FixtureImage(t, "webapp", "2")
 	repo := testenv.TaggedRecipe(t, fixture(t, "upgrade"))
 	deployed := map[string]string{} // stage -> the version label of the app service when it ended
-	opts := Options{Recipe: repo, Enrollment: enrollment(t, "upgrade")}
+	opts := Options{Recipe: repo, Enrollment: enrollmentDir(t, "upgrade")}
 	observe := func(ctx context.Context, stage string, r *Run) {
 		svc, err := apiOf(t, r).ServiceInspect(ctx, r.App.Stack+"_app", client.ServiceInspectOptions{})
 		if err == nil {
@@ -160,7 +160,7 @@ func TestUpgradeKeepsData(t *testing.T) {
 func TestUpgradeLosesData(t *testing.T) {
 	testenv.FixtureImage(t, "webapp", "2")
 	repo := testenv.TaggedRecipe(t, fixture(t, "upgrade"))
-	res, progress := execute(t, Options{Recipe: repo, Enrollment: enrollment(t, "upgrade"),
+	res, progress := execute(t, Options{Recipe: repo, Enrollment: enrollmentDir(t, "upgrade"),
 		Env: []string{"MIGRATE=off"}, Stages: []string{StageUpgrade}})
 	if res.Status != results.Fail || res.Level != 0 {
 		t.Fatalf("status %s level %d\n%s", res.Status, res.Level, progress)
@@ -185,7 +185,7 @@ func TestUpgradeFirstReleaseSkips(t *testing.T) {
 // restore post-hook restores its live data, in place and fresh.
 func TestBackupHooksRestore(t *testing.T) {
 	out := t.TempDir()
-	res, progress := execute(t, Options{Recipe: fixture(t, "backup-hooks"), Enrollment: enrollment(t, "backup-hooks"),
+	res, progress := execute(t, Options{Recipe: fixture(t, "backup-hooks"), Enrollment: enrollmentDir(t, "backup-hooks"),
 		Stages: []string{StageBackup, StageRestore}, Out: out})
 	if res.Status != results.Pass {
 		t.Fatalf("status %s stages %+v\n%s", res.Status, res.Stages, progress)
@@ -207,7 +207,7 @@ func TestBackupHooksRestore(t *testing.T) {
 // dump comes back but the live data stays as it was. The restore must fail
 // and say the data was not the original.
 func TestRestoreWithoutPostHookFails(t *testing.T) {
-	res, progress := execute(t, Options{Recipe: fixture(t, "backup-no-restore-hook"), Enrollment: enrollment(t, "backup-no-restore-hook"),
+	res, progress := execute(t, Options{Recipe: fixture(t, "backup-no-restore-hook"), Enrollment: enrollmentDir(t, "backup-no-restore-hook"),
 		Stages: []string{StageBackup, StageRestore}})
 	if res.Status != results.Fail {
 		t.Fatalf("status %s\n%s", res.Status, progress)

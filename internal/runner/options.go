@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/cc-ci/recipe-test/v2/internal/backup"
-	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/lifecycle"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
@@ -37,7 +37,7 @@ type Options struct {
 	// when there is one.
 	Enrollment string
 	// RecipesDir holds the enrolled recipes, recipes/<name>/recipe.toml;
-	// "" = enroll.DefaultRecipesDir(). Recipe may then be just a name.
+	// "" = enrollment.DefaultRecipesDir(). Recipe may then be just a name.
 	RecipesDir string
 	// NoGrantsFrom are folders an enrollment's policy grants are refused
 	// from (besides the recipe's own): the workspace of a pull request
@@ -208,7 +208,7 @@ func (o *Options) normalize() error {
 	}
 	o.Stages = stages
 	if o.RecipesDir == "" {
-		o.RecipesDir = enroll.DefaultRecipesDir()
+		o.RecipesDir = enrollment.DefaultRecipesDir()
 	}
 	return o.normalizeRest()
 }

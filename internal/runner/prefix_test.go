@@ -16,7 +16,7 @@ import (
 // back through the router) and the recipe's tests pass through the prefix.
 func TestInstallUnderPathPrefix(t *testing.T) {
 	testenv.FixtureImage(t, "backend", "1")
-	res, progress := execute(t, Options{Recipe: fixture(t, "prefix"), Enrollment: enrollment(t, "prefix"),
+	res, progress := execute(t, Options{Recipe: fixture(t, "prefix"), Enrollment: enrollmentDir(t, "prefix"),
 		Stages: []string{StageInstall, StageCustom}})
 	if res.Status != results.Pass {
 		t.Fatalf("status %s stages %+v\n%s", res.Status, res.Stages, progress)

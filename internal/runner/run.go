@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/cc-ci/recipe-test/v2/internal/buildinfo"
-	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/exitcode"
 	"github.com/cc-ci/recipe-test/v2/internal/ingress"
 	"github.com/cc-ci/recipe-test/v2/internal/janitor"
@@ -37,7 +37,7 @@ type Run struct {
 	Deployment *swarm.Deployment
 	Ingress    ingress.Ingress
 	Redact     *redact.Redactor
-	Enrollment *enroll.Enrollment // nil without one
+	Enrollment *enrollment.Enrollment // nil without one
 	// Out is the output folder, open for the whole run: every output is
 	// written through it (see outdir).
 	Out *outdir.Dir

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
@@ -111,9 +111,9 @@ func (r *Run) missingSupplies(apps []*recipe.App) error {
 			name += " (of release " + r.upgrade.version + ", which the upgrade starts from)"
 		}
 		names = append(names, name)
-		lines = append(lines, enroll.SupplyExample(s))
+		lines = append(lines, enrollment.SupplyExample(s))
 	}
-	where := "an enrollment, " + filepath.Join("recipes", r.Recipe.Name, enroll.FileName) + " (see docs/enroll-recipe.md)"
+	where := "an enrollment, " + filepath.Join("recipes", r.Recipe.Name, enrollment.FileName) + " (see docs/enroll-recipe.md)"
 	if r.Enrollment != nil {
 		where = r.Enrollment.File
 	}

@@ -29,7 +29,7 @@ func TestSuppliedSecretsInstall(t *testing.T) {
 	var leftovers []string
 	var hookErr error
 	out := t.TempDir()
-	opts := Options{Recipe: fixture(t, "supplied-secrets"), Enrollment: enrollment(t, "supplied-secrets"), Out: out,
+	opts := Options{Recipe: fixture(t, "supplied-secrets"), Enrollment: enrollmentDir(t, "supplied-secrets"), Out: out,
 		Stages: []string{StageInstall, StageCustom}}
 	var announced []string // what the action would mask in the CI log
 	opts.OnSecret = func(v string) { announced = append(announced, v) }

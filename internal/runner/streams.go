@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/facts"
 	"github.com/cc-ci/recipe-test/v2/internal/ingress"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
@@ -68,9 +68,9 @@ func (r *Run) readyStreams(ctx context.Context, rec *Record) error {
 }
 
 // streamProbe is recipe.toml's probe for the stream, if any.
-func (r *Run) streamProbe(s *ingress.Stream, all []*ingress.Stream) (enroll.StreamProbe, bool) {
+func (r *Run) streamProbe(s *ingress.Stream, all []*ingress.Stream) (enrollment.StreamProbe, bool) {
 	if r.Enrollment == nil {
-		return enroll.StreamProbe{}, false
+		return enrollment.StreamProbe{}, false
 	}
 	only := true
 	for _, o := range all {
@@ -83,14 +83,14 @@ func (r *Run) streamProbe(s *ingress.Stream, all []*ingress.Stream) (enroll.Stre
 
 // checkStreamProbes refuses, at plan time, a [[probe.tcp]] or
 // [[probe.udp]] of recipe.toml that names no TCP or UDP way into the app.
-func checkStreamProbes(e *enroll.Enrollment, app *recipe.App) error {
+func checkStreamProbes(e *enrollment.Enrollment, app *recipe.App) error {
 	if e == nil {
 		return nil
 	}
 	streams := app.Streams()
 	for _, p := range []struct {
 		proto  string
-		probes []enroll.StreamProbe
+		probes []enrollment.StreamProbe
 	}{{recipe.TCP, e.Probe.TCP}, {recipe.UDP, e.Probe.UDP}} {
 		for i, sp := range p.probes {
 			var ports []string

@@ -23,7 +23,7 @@ import (
 // stream through the harness.
 func TestInstallOverTCPAndUDP(t *testing.T) {
 	testenv.FixtureImage(t, "streams", "1")
-	res, progress := execute(t, Options{Recipe: fixture(t, "streams"), Enrollment: enrollment(t, "streams"),
+	res, progress := execute(t, Options{Recipe: fixture(t, "streams"), Enrollment: enrollmentDir(t, "streams"),
 		Stages: []string{StageInstall, StageCustom}})
 	if res.Status != results.Pass {
 		t.Fatalf("status %s stages %+v\n%s", res.Status, res.Stages, progress)
@@ -129,7 +129,7 @@ func TestInstallStreamsThroughTraefikIngress(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res, progress := execute(t, Options{Recipe: dir, Enrollment: enrollment(t, "streams"), Stages: []string{StageInstall, StageCustom},
+	res, progress := execute(t, Options{Recipe: dir, Enrollment: enrollmentDir(t, "streams"), Stages: []string{StageInstall, StageCustom},
 		Ingress: "traefik", ConnectTo: "127.0.0.1:443", EntrypointPorts: map[string]int{"streams-line": tcpPort, "streams-dgram": udpPort}})
 	if res.Status != results.Pass {
 		t.Fatalf("status %s stages %+v\n%s", res.Status, res.Stages, progress)

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/ingress"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 )
@@ -67,7 +67,7 @@ func TestReadyStreamsDecisions(t *testing.T) {
 		svc("idle", 0, nil, recipe.Port{Target: dead, Protocol: "tcp", Mode: "host"}),
 		svc("skipped", 1, nil, recipe.Port{Target: dead, Protocol: "tcp", Mode: "host"}),
 	}}
-	run := func(e *enroll.Enrollment) (string, error) {
+	run := func(e *enrollment.Enrollment) (string, error) {
 		ing, err := ingress.NewDirect(context.Background(), app, loopbackTasks{}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -80,7 +80,7 @@ func TestReadyStreamsDecisions(t *testing.T) {
 		err = r.readyStreams(context.Background(), &rec)
 		return out.String() + "note: " + rec.note, err
 	}
-	e := &enroll.Enrollment{File: "recipe.toml", Probe: enroll.Probe{TCP: []enroll.StreamProbe{
+	e := &enrollment.Enrollment{File: "recipe.toml", Probe: enrollment.Probe{TCP: []enrollment.StreamProbe{
 		{Service: "app", Expect: "hello"}, {Service: "skipped", Skip: "answers only after a login"}}}}
 	out, err := run(e)
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
@@ -149,7 +149,7 @@ func writeSecrets(w *tomlWriter, d *Detection) {
 		} else {
 			w.b.WriteString("\n")
 		}
-		w.b.WriteString(enroll.SupplyExample(recipe.Secret{Name: s.Name, Length: s.Length, Charset: s.Charset}))
+		w.b.WriteString(enrollment.SupplyExample(recipe.Secret{Name: s.Name, Length: s.Length, Charset: s.Charset}))
 	}
 }
 

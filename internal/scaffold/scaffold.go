@@ -2,11 +2,11 @@
 // folder: a recipe.toml holding what could be guessed (the readiness probe,
 // one todo parity row per upstream test) and, as comments, what the
 // maintainer should look at (services, backups, secrets, releases); the
-// PARITY.md the enroll package generates from it; and a Go test file with
-// one smoke test to replace with the app's real checks.
+// PARITY.md the enrollment package generates from it; and a Go test file
+// with one smoke test to replace with the app's real checks.
 //
-// Detect reads the recipe, Files renders the folder, Write writes it. The
-// recipe's own files are read, never executed.
+// Detect reads the recipe and Files renders the folder (the enroll flow
+// commits it). The recipe's own files are read, never executed.
 package scaffold
 
 import (
@@ -15,13 +15,11 @@ import (
 	"go/format"
 	"go/token"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 
-	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 )
 
 // Options say what to scaffold.
@@ -62,42 +60,19 @@ func Files(d *Detection, o Options) (map[string][]byte, error) {
 	}
 	testFile := TestFileName(o.Name)
 	toml := renderTOML(d, o, testFile)
-	e, err := enroll.Parse(filepath.Join("recipes", o.Name, enroll.FileName), toml)
+	e, err := enrollment.Parse(filepath.Join("recipes", o.Name, enrollment.FileName), toml)
 	if err != nil {
-		return nil, fmt.Errorf("scaffold %s: the generated %s does not load: %w", o.Name, enroll.FileName, err)
+		return nil, fmt.Errorf("scaffold %s: the generated %s does not load: %w", o.Name, enrollment.FileName, err)
 	}
 	goSrc, err := format.Source(renderTest(o.Name))
 	if err != nil {
 		return nil, fmt.Errorf("scaffold %s: format %s: %w", o.Name, testFile, err)
 	}
 	return map[string][]byte{
-		enroll.FileName:   toml,
-		enroll.ParityFile: []byte(e.ParityMarkdown(o.Name)),
-		testFile:          goSrc,
+		enrollment.FileName:   toml,
+		enrollment.ParityFile: []byte(e.ParityMarkdown(o.Name)),
+		testFile:              goSrc,
 	}, nil
-}
-
-// Write writes files into dir, creating it. Files of those names are
-// overwritten; other files in dir are left alone. Names must be plain file
-// names.
-func Write(dir string, files map[string][]byte) error {
-	names := make([]string, 0, len(files))
-	for name := range files {
-		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) {
-			return fmt.Errorf("scaffold: write %s: %q is not a plain file name", dir, name)
-		}
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("scaffold: create %s: %w", dir, err)
-	}
-	for _, name := range names {
-		if err := os.WriteFile(filepath.Join(dir, name), files[name], 0o644); err != nil {
-			return fmt.Errorf("scaffold: write %s: %w", filepath.Join(dir, name), err)
-		}
-	}
-	return nil
 }
 
 // TestFileName is the Go test file of the enrollment called name: the name

@@ -1,7 +1,6 @@
 package scaffold
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,7 +12,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/cc-ci/recipe-test/v2/harness"
-	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
@@ -68,23 +67,34 @@ func opts(name string) Options {
 
 // scaffoldInto renders d as the enrollment name and writes it into dir,
 // then loads it back and checks its parity table.
-func scaffoldInto(t *testing.T, d *Detection, o Options, dir string) (*enroll.Enrollment, map[string][]byte) {
+func scaffoldInto(t *testing.T, d *Detection, o Options, dir string) (*enrollment.Enrollment, map[string][]byte) {
 	t.Helper()
 	files, err := Files(d, o)
 	if err != nil {
 		t.Fatalf("files %s: %v", o.Name, err)
 	}
-	if err := Write(dir, files); err != nil {
-		t.Fatal(err)
-	}
-	e, err := enroll.Load(dir)
+	writeFiles(t, dir, files)
+	e, err := enrollment.Load(dir)
 	if err != nil {
-		t.Fatalf("load the written %s:\n%s\n%v", o.Name, files[enroll.FileName], err)
+		t.Fatalf("load the written %s:\n%s\n%v", o.Name, files[enrollment.FileName], err)
 	}
 	if err := e.CheckParity(o.Name); err != nil {
 		t.Errorf("parity check of %s: %v", o.Name, err)
 	}
 	return e, files
+}
+
+// writeFiles writes a scaffold's files into dir, creating it.
+func writeFiles(t *testing.T, dir string, files map[string][]byte) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // goCommand runs the go tool in the module root, outside any recipe-test
@@ -171,9 +181,7 @@ func TestScaffoldBuilds(t *testing.T) {
 		if e.Hooks.Defined() {
 			t.Errorf("%s: the scaffold declares hooks %+v; they must stay commented out", name, e.Hooks)
 		}
-		if err := Write(filepath.Join(gen, name), files); err != nil {
-			t.Fatal(err)
-		}
+		writeFiles(t, filepath.Join(gen, name), files)
 		names, last = append(names, name), d
 	}
 	for _, name := range []string{"2fa-auth", "go", "relay-linux", "x.y_z"} {
@@ -181,9 +189,7 @@ func TestScaffoldBuilds(t *testing.T) {
 		if err != nil {
 			t.Fatalf("files %s: %v", name, err)
 		}
-		if err := Write(filepath.Join(gen, name), files); err != nil {
-			t.Fatal(err)
-		}
+		writeFiles(t, filepath.Join(gen, name), files)
 		names = append(names, name)
 	}
 	pattern := "./" + filepath.ToSlash(must(filepath.Rel(root, gen))) + "/..."
@@ -260,7 +266,7 @@ func TestDetectBonfire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	toml := string(files[enroll.FileName])
+	toml := string(files[enrollment.FileName])
 	for _, want := range []string{
 		"#   secret_key_base: length 128\n",
 		"#   postgres_password: no length hint (32 characters)\n",
@@ -278,7 +284,7 @@ func TestDetectBonfire(t *testing.T) {
 	if strings.Contains(toml, "[[parity]]\n") {
 		t.Errorf("recipe.toml has parity rows without upstream tests:\n%s", toml)
 	}
-	e, err := enroll.Parse("recipe.toml", files[enroll.FileName])
+	e, err := enrollment.Parse("recipe.toml", files[enrollment.FileName])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +347,7 @@ func TestDetectLlamenos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	toml := string(files[enroll.FileName])
+	toml := string(files[enrollment.FileName])
 	for _, want := range []string{"# service = \"db\"\n", "#   hmac_secret: length 64, charset hex\n", "# Releases: none yet"} {
 		if !strings.Contains(toml, want) {
 			t.Errorf("recipe.toml lacks %q:\n%s", want, toml)
@@ -366,7 +372,7 @@ func TestDetectRoutersWithoutBackup(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if toml := string(files[enroll.FileName]); strings.Contains(toml, "[hooks]\n") {
+			if toml := string(files[enrollment.FileName]); strings.Contains(toml, "[hooks]\n") {
 				t.Errorf("recipe.toml proposes hooks without a backed-up service:\n%s", toml)
 			}
 		})
@@ -400,11 +406,11 @@ func TestUpstreamTests(t *testing.T) {
 		t.Fatalf("parity rows %+v", e.Parity)
 	}
 	for i, row := range e.Parity {
-		if row.Upstream != want[i] || row.Status != enroll.Todo || row.Test != "" {
+		if row.Upstream != want[i] || row.Status != enrollment.Todo || row.Test != "" {
 			t.Errorf("parity row %d = %+v", i, row)
 		}
 	}
-	md := string(files[enroll.ParityFile])
+	md := string(files[enrollment.ParityFile])
 	for _, w := range want {
 		if row := "| `" + w + "` | — | TODO | TODO: not looked at yet |"; !strings.Contains(md, row) {
 			t.Errorf("PARITY.md lacks %q:\n%s", row, md)
@@ -501,7 +507,7 @@ func TestNoRouter(t *testing.T) {
 		t.Errorf("warnings %q", d.Warnings)
 	}
 	e, files := scaffoldInto(t, d, Options{Name: "mini"}, t.TempDir())
-	toml := string(files[enroll.FileName])
+	toml := string(files[enrollment.FileName])
 	if strings.Contains(toml, "\n[probe]") || !strings.Contains(toml, "# No [probe]: no service has a traefik HTTP router") || e.Probe.Path != "" {
 		t.Errorf("recipe.toml:\n%s", toml)
 	}
@@ -518,7 +524,7 @@ func TestDetectPolicyRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, files := scaffoldInto(t, d, Options{Name: "hostile-host"}, t.TempDir())
-	toml := string(files[enroll.FileName])
+	toml := string(files[enrollment.FileName])
 	flat := strings.Join(strings.Fields(strings.ReplaceAll(toml, "#", " ")), " ") // the comments are wrapped
 	for _, want := range []string{"runs are refused until a maintainer adds the grant", "services.app.cap_add: adds capability SYS_ADMIN", `[[policy.grant]] service = "app", key = "cap_add", value = "SYS_ADMIN"`} {
 		if !strings.Contains(flat, want) {
@@ -546,12 +552,12 @@ func TestReleasesComment(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		toml := unwrap(string(files[enroll.FileName]))
+		toml := unwrap(string(files[enrollment.FileName]))
 		if !strings.Contains(toml, want) {
-			t.Errorf("%d releases: recipe.toml lacks %q:\n%s", n, want, files[enroll.FileName])
+			t.Errorf("%d releases: recipe.toml lacks %q:\n%s", n, want, files[enrollment.FileName])
 		}
 		if n == 1 && !strings.Contains(toml, "until there are two releases") {
-			t.Errorf("one release: recipe.toml does not say the release itself skips the upgrade:\n%s", files[enroll.FileName])
+			t.Errorf("one release: recipe.toml does not say the release itself skips the upgrade:\n%s", files[enrollment.FileName])
 		}
 	}
 }
@@ -640,9 +646,9 @@ func TestTOMLRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := enroll.Parse("recipe.toml", files[enroll.FileName])
+	e, err := enrollment.Parse("recipe.toml", files[enrollment.FileName])
 	if err != nil {
-		t.Fatalf("%v\n%s", err, files[enroll.FileName])
+		t.Fatalf("%v\n%s", err, files[enrollment.FileName])
 	}
 	if e.Recipe.Upstream != o.Upstream || e.Recipe.Mirror != o.Mirror || e.Probe.Path != d.Probe.Path {
 		t.Errorf("round trip: recipe %+v probe %+v", e.Recipe, e.Probe)
@@ -654,8 +660,8 @@ func TestTOMLRoundTrip(t *testing.T) {
 	if !slices.Equal(got, d.UpstreamTests) {
 		t.Errorf("parity upstreams %q, want %q", got, d.UpstreamTests)
 	}
-	if strings.Contains(string(files[enroll.FileName]), "\n[evil]") {
-		t.Errorf("a value broke out of its comment:\n%s", files[enroll.FileName])
+	if strings.Contains(string(files[enrollment.FileName]), "\n[evil]") {
+		t.Errorf("a value broke out of its comment:\n%s", files[enrollment.FileName])
 	}
 
 	for _, s := range []string{"", `"`, `\`, `\u0041`, "a\x00b", "\x1f\x7f", "tab\there", "é ü 中 😀", "'''", `"""`, "\u2028"} {
@@ -698,35 +704,6 @@ func TestNames(t *testing.T) {
 	}
 }
 
-func TestWrite(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "recipes", "x")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, data := range map[string]string{"recipe.toml": "old", "keep.md": "mine"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := Write(dir, map[string][]byte{"recipe.toml": []byte("new"), "PARITY.md": []byte("p")}); err != nil {
-		t.Fatal(err)
-	}
-	for name, want := range map[string]string{"recipe.toml": "new", "keep.md": "mine", "PARITY.md": "p"} {
-		if got, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(got) != want {
-			t.Errorf("%s = %q, %v; want %q", name, got, err, want)
-		}
-	}
-	for _, bad := range []string{"../escape", "a/b", "..", ""} {
-		err := Write(dir, map[string][]byte{bad: []byte("x")})
-		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", bad)) {
-			t.Errorf("file name %q: error %v", bad, err)
-		}
-	}
-	if _, err := os.Stat(filepath.Join(filepath.Dir(dir), "escape")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("Write wrote outside its folder: %v", err)
-	}
-}
-
 // An app reached over TCP and UDP only gets no HTTP probe and no warning
 // for it, but a commented probe for each way in, and its recipe.toml
 // still loads strictly.
@@ -744,7 +721,7 @@ func TestScaffoldStreams(t *testing.T) {
 		t.Errorf("warnings %q", d.Warnings)
 	}
 	e, files := scaffoldInto(t, d, Options{Name: "mini"}, t.TempDir())
-	toml := string(files[enroll.FileName])
+	toml := string(files[enrollment.FileName])
 	for _, want := range []string{"# tcp router line -> app:7000:", "# [[probe.tcp]]\n# service = \"app\"\n# port = 7000\n",
 		"# udp router voice -> app:7001:", "# [[probe.udp]]\n# service = \"app\"\n# port = 7001\n# send = ", "env.DialTCP"} {
 		if !strings.Contains(toml, want) {

@@ -1,11 +1,11 @@
-// Package enroll reads a recipe's enrollment: the recipe.toml in
+// Package enrollment reads a recipe's enrollment: the recipe.toml in
 // recipes/<name>/ that tells recipe-test what the generic floor cannot
 // guess: how to seed and check the app's data, which release to upgrade
 // from, which rungs of the level ladder do not apply and why.
 //
 // recipe.toml is decoded strictly: an unknown key is an error naming the
 // file, line and key, so a typo never silently disables a check.
-package enroll
+package enrollment
 
 import (
 	"bytes"

@@ -1,10 +1,11 @@
-// Package onboard enrolls a recipe that has no recipes/<name>/ folder yet,
-// so that testing it beyond the generic floor is one review away:
+// Package enroll is the flow of `recipe-test enroll`: it enrolls a recipe
+// that has no recipes/<name>/ folder yet, so that testing it beyond the
+// generic floor is one review away:
 //
 //  1. it makes sure the CI's forge organisation has a mirror of the
-//     upstream recipe repository (a Gitea pull mirror made by the migrate
-//     API, synced when it exists; on GitHub a repository recipe-test
-//     creates and pushes every branch and tag to);
+//     upstream recipe repository that shows every upstream branch and tag
+//     (internal/mirror: a Gitea pull mirror, synced when it exists; on
+//     GitHub a repository recipe-test creates and pushes to);
 //  2. it scaffolds recipes/<name>/ from what the recipe says of itself
 //     (internal/scaffold);
 //  3. it commits the scaffold on a branch named after the recipe in the
@@ -16,7 +17,7 @@
 // to it, an existing repository of the mirror's name. Running it again
 // updates what exists and never duplicates it; a maintainer's commits on
 // the branch are never overwritten.
-package onboard
+package enroll
 
 import (
 	"context"
@@ -31,28 +32,39 @@ import (
 
 	git "github.com/go-git/go-git/v5"
 
-	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/exitcode"
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
+	"github.com/cc-ci/recipe-test/v2/internal/mirror"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 	"github.com/cc-ci/recipe-test/v2/internal/scaffold"
 )
 
+// Forge is what enrolling needs of a forge: the mirror's capabilities,
+// the CI repository's (which mirror.Forge includes) and its pull request.
+type Forge interface {
+	mirror.Forge
+	forge.PullRequests
+	// Name names the forge in errors.
+	Name() string
+}
+
 // Options say what to enroll and where.
 type Options struct {
 	Name     string // the recipe's name: recipes/<Name>, branch enroll/<Name>
 	Upstream string // the recipe's git repository (URL or local path)
-	Forge    forge.Enroller
+	Forge    Forge
 	// Repo is the CI's own repository on the forge, which holds recipes/.
 	Repo forge.Repo
 	// MirrorOwner is the organisation (or user) the mirror goes to;
 	// "" = Repo's owner. The mirror is MirrorOwner/Name.
 	MirrorOwner string
-	// MirrorInterval is a Gitea pull mirror's sync interval; 0 = 8h.
+	// MirrorInterval is a pull mirror's sync interval; 0 =
+	// mirror.DefaultInterval.
 	MirrorInterval time.Duration
 	// SyncTimeout bounds the wait for the mirror to show upstream's refs;
-	// 0 = 2 minutes.
+	// 0 = mirror.DefaultTimeout.
 	SyncTimeout time.Duration
 	// CloneTimeout bounds each clone (the upstream, the CI repository):
 	// an upstream that accepts and never answers must not hang the job;
@@ -75,7 +87,10 @@ type Result struct {
 	Mirror    forge.RepoInfo
 	// MirrorCreated: the mirror is new; else it existed and was synced.
 	MirrorCreated bool
-	Branch        string
+	// MirrorPulls: the forge keeps the mirror up to date itself (a pull
+	// mirror); else each enrollment pushes upstream's refs to it.
+	MirrorPulls bool
+	Branch      string
 	// Commit is the scaffold commit pushed this time; "" when the branch
 	// already held exactly this scaffold or was left alone.
 	Commit string
@@ -115,14 +130,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 // prepared is what preflight found.
 type prepared struct {
-	work         string
-	up           *upstream
-	det          *scaffold.Detection
-	mirrorRepo   forge.Repo
-	mirror       forge.RepoInfo
-	mirrorExists bool
-	ci           *ciClone
-	foreign      []string
+	work    string
+	up      *upstream
+	det     *scaffold.Detection
+	mirror  *mirror.Mirror
+	ci      *ciClone
+	foreign []string
 }
 
 // preflight checks everything that can be checked without creating
@@ -134,14 +147,8 @@ func (o *Options) preflight(ctx context.Context) (_ *prepared, err error) {
 	if o.MirrorOwner == "" {
 		o.MirrorOwner = o.Repo.Owner
 	}
-	if o.MirrorInterval == 0 {
-		o.MirrorInterval = 8 * time.Hour
-	}
 	if o.CloneTimeout == 0 {
 		o.CloneTimeout = 5 * time.Minute
-	}
-	if o.SyncTimeout == 0 {
-		o.SyncTimeout = 2 * time.Minute
 	}
 	if err := o.check(); err != nil {
 		return nil, err
@@ -170,14 +177,10 @@ func (o *Options) preflight(ctx context.Context) (_ *prepared, err error) {
 	if mirrorRepo == o.Repo {
 		return nil, fmt.Errorf("enroll %s: the mirror %s would be the CI repository itself: choose another mirror owner", o.Name, mirrorRepo)
 	}
-	mirror, mirrorExists, err := o.Forge.Repository(ctx, mirrorRepo)
+	m, err := mirror.Find(ctx, o.Forge, mirror.Spec{Repo: mirrorRepo, Upstream: o.Upstream,
+		Interval: o.MirrorInterval, Timeout: o.SyncTimeout, Log: o.Log})
 	if err != nil {
 		return nil, fmt.Errorf("enroll %s: %w", o.Name, err)
-	}
-	if mirrorExists {
-		if err := o.checkMirror(mirror); err != nil {
-			return nil, err
-		}
 	}
 	ci, err := o.openCI(ctx, work)
 	if err != nil {
@@ -187,7 +190,7 @@ func (o *Options) preflight(ctx context.Context) (_ *prepared, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("enroll %s: read branch %s: %w", o.Name, Branch(o.Name), err)
 	}
-	return &prepared{work: work, up: up, det: det, mirrorRepo: mirrorRepo, mirror: mirror, mirrorExists: mirrorExists, ci: ci, foreign: foreign}, nil
+	return &prepared{work: work, up: up, det: det, mirror: m, ci: ci, foreign: foreign}, nil
 }
 
 // apply makes the mirror, the branch and the pull request.
@@ -195,9 +198,10 @@ func (o Options) apply(ctx context.Context, p *prepared) (*Result, error) {
 	res := &Result{Detection: p.det, Branch: Branch(o.Name), Foreign: p.foreign}
 	ci := p.ci
 	var err error
-	if res.Mirror, res.MirrorCreated, err = o.ensureMirror(ctx, p.mirrorRepo, p.mirror, p.mirrorExists, p.up); err != nil {
-		return nil, err
+	if res.MirrorCreated, err = p.mirror.Sync(ctx, p.up.repo); err != nil {
+		return nil, fmt.Errorf("enroll %s: %w", o.Name, err)
 	}
+	res.Mirror, res.MirrorPulls = p.mirror.Info, p.mirror.Pulls()
 
 	// The scaffold, on the branch.
 	if res.Files, err = scaffold.Files(p.det, scaffold.Options{Name: o.Name, Upstream: o.Upstream, Mirror: res.Mirror.CloneURL}); err != nil {
@@ -245,7 +249,7 @@ func (o *Options) check() error {
 		return fmt.Errorf("enroll %s: --repo is required (the CI repository on the forge, OWNER/NAME)", o.Name)
 	}
 	if o.RecipesDir != "" {
-		if e, ok, err := enroll.Find(o.RecipesDir, o.Name); err != nil {
+		if e, ok, err := enrollment.Find(o.RecipesDir, o.Name); err != nil {
 			return fmt.Errorf("enroll %s: %w", o.Name, err)
 		} else if ok {
 			return fmt.Errorf("enroll %s: recipe %s is already enrolled (%s): pick another name, or edit that enrollment", o.Name, o.Name, e.File)
@@ -257,7 +261,6 @@ func (o *Options) check() error {
 type upstream struct {
 	repo     *git.Repository
 	dir      string
-	refs     Refs
 	versions []recipe.Version
 }
 
@@ -286,29 +289,10 @@ func (o Options) fetchUpstream(ctx context.Context, work string) (*upstream, err
 		return nil, fmt.Errorf("enroll %s: open clone of %s: %w", o.Name, o.Upstream, err)
 	}
 	up := &upstream{repo: repo, dir: src.Dir}
-	if up.refs, err = upstreamRefs(repo); err != nil {
-		return nil, fmt.Errorf("enroll %s: refs of %s: %w", o.Name, o.Upstream, err)
-	}
 	if up.versions, err = recipe.ListVersions(src.Dir); err != nil {
 		return nil, fmt.Errorf("enroll %s: versions of %s: %w", o.Name, o.Upstream, err)
 	}
 	return up, nil
-}
-
-// checkMirror refuses a repository of the mirror's name that is not a
-// mirror of this upstream: it is someone else's.
-func (o Options) checkMirror(m forge.RepoInfo) error {
-	kind := "a mirror"
-	if !o.Forge.PullMirrors() {
-		kind = "a mirror made by recipe-test enroll (its homepage names the upstream)"
-	} else if !m.Mirror {
-		return fmt.Errorf("enroll %s: %s exists and is not a pull mirror: rename or remove it, or choose another mirror owner", o.Name, m.Repo)
-	}
-	if !sameRepoURL(m.OriginalURL, o.Upstream) {
-		return fmt.Errorf("enroll %s: %s exists but is not %s of %s (it names %q): rename or remove it, or choose another mirror owner",
-			o.Name, m.Repo, kind, o.Upstream, m.OriginalURL)
-	}
-	return nil
 }
 
 // hasCredentials reports whether a URL names a password or token
@@ -320,22 +304,6 @@ func hasCredentials(raw string) bool {
 	}
 	_, ok := u.User.Password()
 	return ok
-}
-
-func sameRepoURL(a, b string) bool {
-	norm := func(s string) string {
-		s = strings.TrimSpace(strings.ToLower(s))
-		s = strings.TrimSuffix(strings.TrimRight(s, "/"), ".git")
-		if i := strings.Index(s, "://"); i >= 0 {
-			rest := s[i+3:]
-			if at := strings.LastIndex(rest[:max(strings.Index(rest, "/"), 0)], "@"); at >= 0 {
-				rest = rest[at+1:] // credentials
-			}
-			s = s[:i+3] + rest
-		}
-		return s
-	}
-	return norm(a) == norm(b)
 }
 
 // openCI checks the CI repository and the token's push access, clones its
@@ -354,85 +322,25 @@ func (o Options) openCI(ctx context.Context, work string) (*ciClone, error) {
 	if info.Empty || info.DefaultBranch == "" {
 		return nil, fmt.Errorf("enroll %s: the CI repository %s is empty: it needs a default branch to open a pull request against", o.Name, o.Repo)
 	}
-	user, pass, err := o.Forge.GitAuth(info.CloneURL)
+	auth, err := o.Forge.GitAuth(info.CloneURL)
 	if err != nil {
 		return nil, fmt.Errorf("enroll %s: %w", o.Name, err)
 	}
 	cctx, cancel := context.WithTimeout(ctx, o.CloneTimeout)
 	defer cancel()
-	ci, err := cloneCI(cctx, filepath.Join(work, "ci"), info.CloneURL, basicAuth(info.CloneURL, user, pass), info.DefaultBranch, Branch(o.Name))
+	ci, err := cloneCI(cctx, filepath.Join(work, "ci"), info.CloneURL, auth, info.DefaultBranch, Branch(o.Name))
 	if err != nil {
 		return nil, fmt.Errorf("enroll %s: %w", o.Name, err)
 	}
-	enrolled, err := ci.baseHas(Folder + "/" + o.Name + "/" + enroll.FileName)
+	enrolled, err := ci.baseHas(Folder + "/" + o.Name + "/" + enrollment.FileName)
 	if err != nil {
 		return nil, fmt.Errorf("enroll %s: read %s: %w", o.Name, o.Repo, err)
 	}
 	if enrolled {
 		return nil, fmt.Errorf("enroll %s: recipe %s is already enrolled in %s (%s/%s/%s on %s): pick another name, or edit that enrollment",
-			o.Name, o.Name, o.Repo, Folder, o.Name, enroll.FileName, info.DefaultBranch)
+			o.Name, o.Name, o.Repo, Folder, o.Name, enrollment.FileName, info.DefaultBranch)
 	}
 	return ci, nil
-}
-
-// ensureMirror creates or syncs the mirror and waits until it shows every
-// upstream branch and tag.
-func (o Options) ensureMirror(ctx context.Context, repo forge.Repo, info forge.RepoInfo, exists bool, up *upstream) (forge.RepoInfo, bool, error) {
-	created := false
-	desc := "Mirror of " + o.Upstream + " (recipe-test)"
-	switch {
-	case !exists:
-		var err error
-		if info, err = o.Forge.CreateMirror(ctx, repo, o.Upstream, o.MirrorInterval, desc); err != nil {
-			return info, false, fmt.Errorf("enroll %s: %w", o.Name, err)
-		}
-		created = true
-		o.Log.Info("enroll: mirror created", "mirror", repo, "upstream", o.Upstream)
-	case o.Forge.PullMirrors():
-		if err := o.Forge.SyncMirror(ctx, repo); err != nil {
-			return info, false, fmt.Errorf("enroll %s: %w", o.Name, err)
-		}
-		o.Log.Info("enroll: mirror sync requested", "mirror", repo)
-	}
-	user, pass, err := o.Forge.GitAuth(info.CloneURL)
-	if err != nil {
-		return info, created, fmt.Errorf("enroll %s: %w", o.Name, err)
-	}
-	auth := basicAuth(info.CloneURL, user, pass)
-	if !o.Forge.PullMirrors() {
-		if err := pushMirror(ctx, up.repo, info.CloneURL, auth, up.refs); err != nil {
-			return info, created, fmt.Errorf("enroll %s: push upstream's branches and tags to the mirror %s: %w", o.Name, repo, err)
-		}
-	}
-	// A forge queues sync requests and folds one that arrives while a sync
-	// of the same mirror is under way into it, which may have fetched
-	// before upstream's newest change: ask again while waiting.
-	deadline, asked := time.Now().Add(o.SyncTimeout), time.Now()
-	for {
-		have, err := lsRemote(ctx, info.CloneURL, auth)
-		if err != nil {
-			return info, created, fmt.Errorf("enroll %s: list refs of the mirror %s: %w", o.Name, repo, err)
-		}
-		missing, extra := up.refs.diff(have)
-		if len(missing) == 0 && len(extra) == 0 {
-			return info, created, nil
-		}
-		if time.Now().After(deadline) {
-			return info, created, fmt.Errorf("enroll %s: the mirror %s differs from upstream after %s: %d refs missing or behind (%s), %d upstream no longer has (%s): check the forge's mirror log",
-				o.Name, repo, o.SyncTimeout, len(missing), strings.Join(first(missing, 5), ", "), len(extra), strings.Join(first(extra, 5), ", "))
-		}
-		if o.Forge.PullMirrors() && time.Since(asked) > resyncAfter {
-			if err := o.Forge.SyncMirror(ctx, repo); err != nil {
-				return info, created, fmt.Errorf("enroll %s: %w", o.Name, err)
-			}
-			asked = time.Now()
-		}
-		select {
-		case <-ctx.Done():
-			return info, created, fmt.Errorf("enroll %s: waiting for the mirror %s: %w", o.Name, repo, ctx.Err())
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
 }
 
 // inClone names the files of a clone relative to it in an error: the
@@ -449,12 +357,6 @@ func (e inClone) Error() string {
 }
 
 func (e inClone) Unwrap() error { return e.err }
-
-// resyncAfter is how long enroll waits for a mirror to catch up before it
-// asks the forge to sync again.
-const resyncAfter = 10 * time.Second
-
-func first(s []string, n int) []string { return s[:min(n, len(s))] }
 
 func pushHint(err error) error {
 	if errors.Is(err, git.ErrNonFastForwardUpdate) {

@@ -1,4 +1,4 @@
-package onboard_test
+package enroll_test
 
 import (
 	"context"

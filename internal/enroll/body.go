@@ -1,4 +1,4 @@
-package onboard
+package enroll
 
 import (
 	"fmt"
@@ -20,7 +20,7 @@ func Body(o Options, r *Result) string {
 	fmt.Fprintf(&b, "This pull request adds `%s/%s/`, scaffolded by `recipe-test enroll` from %s", Folder, o.Name, link(o.Upstream, o.Upstream))
 	if r.Mirror.HTMLURL != "" {
 		verb := "kept in sync by the forge"
-		if !o.Forge.PullMirrors() {
+		if !r.MirrorPulls {
 			verb = "updated by each enrollment run"
 		}
 		fmt.Fprintf(&b, ", mirrored at %s (%s)", link(r.Mirror.Repo.String(), r.Mirror.HTMLURL), verb)

@@ -1,4 +1,4 @@
-package onboard_test
+package enroll_test
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
-	"github.com/cc-ci/recipe-test/v2/internal/onboard"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
@@ -53,17 +53,17 @@ func newGiteaSetup(t *testing.T) *giteaSetup {
 	return s
 }
 
-func (s *giteaSetup) enroller(t *testing.T, token string) forge.Enroller {
+func (s *giteaSetup) enroller(t *testing.T, token string) forge.Forge {
 	t.Helper()
-	f, err := forge.NewEnroller(context.Background(), forge.Options{Kind: "gitea", BaseURL: s.g.URL, Token: token, TokenSource: "$TEST_TOKEN"})
+	f, err := forge.New(context.Background(), forge.Options{Kind: "gitea", BaseURL: s.g.URL, Token: token, TokenSource: "$TEST_TOKEN"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return f
 }
 
-func (s *giteaSetup) options(t *testing.T, name, upstream string) onboard.Options {
-	return onboard.Options{Name: name, Upstream: upstream, Forge: s.enroller(t, s.g.Token), Repo: s.ci, RecipesDir: t.TempDir(), WorkDir: t.TempDir()}
+func (s *giteaSetup) options(t *testing.T, name, upstream string) enroll.Options {
+	return enroll.Options{Name: name, Upstream: upstream, Forge: s.enroller(t, s.g.Token), Repo: s.ci, RecipesDir: t.TempDir(), WorkDir: t.TempDir()}
 }
 
 func (s *giteaSetup) auth() *githttp.BasicAuth {
@@ -128,12 +128,12 @@ func TestEnrollGitea(t *testing.T) {
 
 	upRepo := "/repos/" + s.upstreamOwn + "/" + s.name
 	s.g.Do(t, http.MethodPost, upRepo+"/branches", map[string]any{"new_branch_name": "feature", "old_branch_name": "main"}, nil, http.StatusCreated)
-	res, err := onboard.Run(ctx, o)
+	res, err := enroll.Run(ctx, o)
 	if err != nil {
 		t.Fatalf("enroll: %v", err)
 	}
 	mirror := forge.Repo{Owner: s.org, Name: s.name}
-	if !res.MirrorCreated || res.Mirror.Repo != mirror || res.Commit == "" || !res.PullRequest.Created || res.Branch != "enroll/"+s.name {
+	if !res.MirrorCreated || !res.MirrorPulls || res.Mirror.Repo != mirror || res.Commit == "" || !res.PullRequest.Created || res.Branch != "enroll/"+s.name {
 		t.Fatalf("first enrollment: %+v", res)
 	}
 
@@ -163,7 +163,7 @@ func TestEnrollGitea(t *testing.T) {
 	if !ok {
 		t.Fatal("recipes/" + s.name + "/recipe.toml is not on the branch")
 	}
-	e, err := enroll.Parse("recipe.toml", []byte(toml))
+	e, err := enrollment.Parse("recipe.toml", []byte(toml))
 	if err != nil {
 		t.Fatalf("scaffold recipe.toml: %v\n%s", err, toml)
 	}
@@ -191,7 +191,7 @@ func TestEnrollGitea(t *testing.T) {
 	if len(prs) != 1 || prs[0].Number != res.PullRequest.Number || prs[0].Head.Ref != "enroll/"+s.name || prs[0].Base.Ref != "main" || prs[0].State != "open" {
 		t.Fatalf("pull requests: %+v", prs)
 	}
-	for _, want := range []string{onboard.Marker(s.name), "### Detected", "- **Lint:**", "### To fill in", "### Generic floor", "cannot be pulled", s.upstream, s.tags[len(s.tags)-1]} {
+	for _, want := range []string{enroll.Marker(s.name), "### Detected", "- **Lint:**", "### To fill in", "### Generic floor", "cannot be pulled", s.upstream, "kept in sync by the forge", s.tags[len(s.tags)-1]} {
 		if !strings.Contains(prs[0].Body, want) {
 			t.Errorf("pull request body lacks %q:\n%s", want, prs[0].Body)
 		}
@@ -202,7 +202,7 @@ func TestEnrollGitea(t *testing.T) {
 	}
 
 	// Again: the mirror is synced, nothing is committed, the same PR is updated.
-	again, err := onboard.Run(ctx, s.options(t, s.name, s.upstream))
+	again, err := enroll.Run(ctx, s.options(t, s.name, s.upstream))
 	if err != nil {
 		t.Fatalf("enroll again: %v", err)
 	}
@@ -231,7 +231,7 @@ func TestEnrollGitea(t *testing.T) {
 	newHead := lsRemote(t, s.upstream, s.auth())["refs/heads/main"]
 	o3 := s.options(t, s.name, s.upstream)
 	o3.Floor = &results.Run{Status: results.Pass, Recipe: s.name, Level: 1, Stages: []results.Stage{{Name: "install", Status: results.Pass, Note: "installed at the new head"}}}
-	third, err := onboard.Run(ctx, o3)
+	third, err := enroll.Run(ctx, o3)
 	if err != nil {
 		t.Fatalf("enroll after an upstream commit: %v", err)
 	}
@@ -246,10 +246,10 @@ func TestEnrollGitea(t *testing.T) {
 		t.Errorf("enrollment after an upstream change: %+v", third)
 	}
 	toml, _ = s.raw(t, s.ci, "recipes/"+s.name+"/recipe.toml", res.Branch)
-	if e, err = enroll.Parse("recipe.toml", []byte(toml)); err != nil {
+	if e, err = enrollment.Parse("recipe.toml", []byte(toml)); err != nil {
 		t.Fatal(err)
 	}
-	if len(e.Parity) != 1 || e.Parity[0].Upstream != "tests/test_smoke.py" || e.Parity[0].Status != enroll.Todo {
+	if len(e.Parity) != 1 || e.Parity[0].Upstream != "tests/test_smoke.py" || e.Parity[0].Status != enrollment.Todo {
 		t.Errorf("parity rows after upstream added a test: %+v", e.Parity)
 	}
 	prs = s.pulls(t)
@@ -262,7 +262,7 @@ func TestEnrollGitea(t *testing.T) {
 	s.g.Do(t, http.MethodPost, "/repos/"+s.ci.String()+"/contents/recipes/"+s.name+"/notes.md",
 		map[string]any{"content": base64.StdEncoding.EncodeToString([]byte("hooks: todo\n")), "message": "Maintainer notes", "branch": res.Branch}, nil, http.StatusCreated)
 	tip, _ = s.branchTip(t, res.Branch)
-	fourth, err := onboard.Run(ctx, s.options(t, s.name, s.upstream))
+	fourth, err := enroll.Run(ctx, s.options(t, s.name, s.upstream))
 	if err != nil {
 		t.Fatalf("enroll after a maintainer's commit: %v", err)
 	}
@@ -278,7 +278,7 @@ func TestEnrollGitea(t *testing.T) {
 
 	// A closed pull request is reopened, not duplicated.
 	s.g.Do(t, http.MethodPatch, fmt.Sprintf("/repos/%s/pulls/%d", s.ci, res.PullRequest.Number), map[string]any{"state": "closed"}, nil, http.StatusCreated)
-	fifth, err := onboard.Run(ctx, s.options(t, s.name, s.upstream))
+	fifth, err := enroll.Run(ctx, s.options(t, s.name, s.upstream))
 	if err != nil {
 		t.Fatalf("enroll after the pull request was closed: %v", err)
 	}
@@ -297,8 +297,8 @@ func (s *giteaSetup) nothingCreated(t *testing.T, name string) {
 	if repos := s.orgRepos(t); len(repos) != 1 {
 		t.Errorf("organisation repositories: %v; want only recipe-test", repos)
 	}
-	if _, ok := s.branchTip(t, onboard.Branch(name)); ok {
-		t.Errorf("branch %s was created", onboard.Branch(name))
+	if _, ok := s.branchTip(t, enroll.Branch(name)); ok {
+		t.Errorf("branch %s was created", enroll.Branch(name))
 	}
 	if prs := s.pulls(t); len(prs) != 0 {
 		t.Errorf("pull requests were opened: %+v", prs)
@@ -326,26 +326,26 @@ func TestEnrollGiteaBadInput(t *testing.T) {
 
 	cases := []struct {
 		name   string
-		opts   func() onboard.Options
+		opts   func() enroll.Options
 		wants  []string
 		record string
 	}{
-		{"upstream missing", func() onboard.Options { return s.options(t, "ghost", s.g.URL+"/nobody/ghost.git") },
+		{"upstream missing", func() enroll.Options { return s.options(t, "ghost", s.g.URL+"/nobody/ghost.git") },
 			[]string{"upstream " + s.g.URL + "/nobody/ghost.git cannot be cloned"}, "ghost"},
-		{"not a recipe", func() onboard.Options { return s.options(t, "notes", notRecipeURL) },
+		{"not a recipe", func() enroll.Options { return s.options(t, "notes", notRecipeURL) },
 			[]string{"/notes.git is not a recipe: compose.yml: missing: every recipe has a compose.yml"}, "notes"},
-		{"clash with the CI repository's enrollment", func() onboard.Options { return s.options(t, "example", s.upstream) },
+		{"clash with the CI repository's enrollment", func() enroll.Options { return s.options(t, "example", s.upstream) },
 			[]string{"already enrolled", "recipes/example/recipe.toml"}, "example"},
-		{"clash with a local enrollment", func() onboard.Options {
+		{"clash with a local enrollment", func() enroll.Options {
 			o := s.options(t, s.name, s.upstream)
 			o.RecipesDir = localRecipes
 			return o
 		}, []string{"already enrolled", localRecipes}, s.name},
-		{"bad name", func() onboard.Options { return s.options(t, "Bon Fire", s.upstream) }, []string{`recipe name "Bon Fire"`}, "Bon Fire"},
-		{"credentials in the upstream URL", func() onboard.Options {
+		{"bad name", func() enroll.Options { return s.options(t, "Bon Fire", s.upstream) }, []string{`recipe name "Bon Fire"`}, "Bon Fire"},
+		{"credentials in the upstream URL", func() enroll.Options {
 			return s.options(t, s.name, strings.Replace(s.upstream, "://", "://"+s.g.Admin+":"+s.g.Token+"@", 1))
 		}, []string{"--upstream carries credentials"}, s.name},
-		{"token cannot create repositories", func() onboard.Options {
+		{"token cannot create repositories", func() enroll.Options {
 			o := s.options(t, s.name, s.upstream)
 			o.Forge = s.enroller(t, botToken)
 			return o
@@ -353,7 +353,7 @@ func TestEnrollGiteaBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := onboard.Run(ctx, c.opts())
+			_, err := enroll.Run(ctx, c.opts())
 			if err == nil {
 				t.Fatal("enrollment succeeded")
 			}
@@ -363,7 +363,7 @@ func TestEnrollGiteaBadInput(t *testing.T) {
 				}
 			}
 			if c.name != "token cannot create repositories" {
-				var ie *onboard.InputError
+				var ie *enroll.InputError
 				if !errors.As(err, &ie) {
 					t.Errorf("error %T is not an input error", err)
 				}
@@ -387,12 +387,12 @@ func TestEnrollGiteaMirrorNameTaken(t *testing.T) {
 	writeFiles(t, other, map[string]string{"README.md": "# someone's project\n"})
 	testenv.CommitAll(t, other, "theirs")
 	s.g.Import(t, s.org, s.name, other)
-	_, err := onboard.Run(context.Background(), s.options(t, s.name, s.upstream))
-	var ie *onboard.InputError
+	_, err := enroll.Run(context.Background(), s.options(t, s.name, s.upstream))
+	var ie *enroll.InputError
 	if !errors.As(err, &ie) || !strings.Contains(err.Error(), s.org+"/"+s.name+" exists and is not a pull mirror") {
 		t.Fatalf("error %v", err)
 	}
-	if _, ok := s.branchTip(t, onboard.Branch(s.name)); ok {
+	if _, ok := s.branchTip(t, enroll.Branch(s.name)); ok {
 		t.Error("the enrollment branch was pushed")
 	}
 	if prs := s.pulls(t); len(prs) != 0 {

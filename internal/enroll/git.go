@@ -1,4 +1,4 @@
-package onboard
+package enroll
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -15,112 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 )
-
-// Refs are a repository's branches and tags by full ref name
-// (refs/heads/main, refs/tags/1.0.0+2.3) and the object each names.
-type Refs map[string]string
-
-// upstreamRefs lists the branches and tags of a fresh clone: its remote
-// branches become refs/heads/, as they are upstream.
-func upstreamRefs(repo *git.Repository) (Refs, error) {
-	iter, err := repo.References()
-	if err != nil {
-		return nil, err
-	}
-	out := Refs{}
-	err = iter.ForEach(func(r *plumbing.Reference) error {
-		if r.Type() != plumbing.HashReference {
-			return nil
-		}
-		name := r.Name().String()
-		switch {
-		case strings.HasPrefix(name, "refs/remotes/origin/"):
-			out["refs/heads/"+strings.TrimPrefix(name, "refs/remotes/origin/")] = r.Hash().String()
-		case strings.HasPrefix(name, "refs/tags/"):
-			out[name] = r.Hash().String()
-		}
-		return nil
-	})
-	return out, err
-}
-
-// lsRemote lists a remote repository's branches and tags.
-func lsRemote(ctx context.Context, url string, auth transport.AuthMethod) (Refs, error) {
-	rem := git.NewRemote(nil, &config.RemoteConfig{Name: "origin", URLs: []string{url}})
-	refs, err := rem.ListContext(ctx, &git.ListOptions{Auth: auth})
-	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
-		return Refs{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := Refs{}
-	for _, r := range refs {
-		name := r.Name().String()
-		if r.Type() == plumbing.HashReference && (strings.HasPrefix(name, "refs/heads/") || strings.HasPrefix(name, "refs/tags/")) &&
-			!strings.HasSuffix(name, "^{}") {
-			out[name] = r.Hash().String()
-		}
-	}
-	return out, nil
-}
-
-// diff lists the refs of want that have lacks or points elsewhere, and
-// the refs have holds that want does not.
-func (want Refs) diff(have Refs) (missing, extra []string) {
-	for name, h := range want {
-		if have[name] != h {
-			missing = append(missing, name)
-		}
-	}
-	for name := range have {
-		if _, ok := want[name]; !ok {
-			extra = append(extra, name)
-		}
-	}
-	sort.Strings(missing)
-	sort.Strings(extra)
-	return missing, extra
-}
-
-// pushMirror pushes every upstream branch and tag to url, forced, so the
-// mirror follows upstream even when its history was rewritten, and
-// deletes the mirror's branches and tags that upstream no longer has.
-func pushMirror(ctx context.Context, repo *git.Repository, url string, auth transport.AuthMethod, refs Refs) error {
-	have, err := lsRemote(ctx, url, auth)
-	if err != nil {
-		return err
-	}
-	var specs []config.RefSpec
-	_, extra := refs.diff(have)
-	for _, name := range extra {
-		specs = append(specs, config.RefSpec(":"+name))
-	}
-	for name := range refs {
-		src := name
-		if b, ok := strings.CutPrefix(name, "refs/heads/"); ok {
-			src = "refs/remotes/origin/" + b
-		}
-		specs = append(specs, config.RefSpec("+"+src+":"+name))
-	}
-	sort.Slice(specs, func(i, j int) bool { return specs[i] < specs[j] })
-	rem := git.NewRemote(repo.Storer, &config.RemoteConfig{Name: "mirror", URLs: []string{url}})
-	err = rem.PushContext(ctx, &git.PushOptions{RemoteName: "mirror", RefSpecs: specs, Auth: auth, Force: true})
-	if errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return nil
-	}
-	return err
-}
-
-// basicAuth is HTTP basic auth for http(s) URLs; nil for others.
-func basicAuth(url, user, password string) transport.AuthMethod {
-	if (strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "http://")) && password != "" {
-		return &githttp.BasicAuth{Username: user, Password: password}
-	}
-	return nil
-}
 
 // ciClone is the CI repository cloned at its base branch, with the
 // enrollment branch fetched when it exists.
