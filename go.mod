@@ -108,3 +108,5 @@ require (
 	github.com/go-git/go-git/v5 v5.19.3
 	github.com/jstemmer/go-junit-report/v2 v2.1.0
 )
+
+require github.com/creack/pty v1.1.24
