@@ -72,7 +72,7 @@ func (d *Deployer) ArchivePaths(ctx context.Context, containerID string, paths [
 		if err := os.MkdirAll(parent, 0o700); err != nil {
 			return n, err
 		}
-		res, err := d.r.run(ctx, d.quiet(), []string{"app", "cp", a.domain, service + ":" + p, parent})
+		res, err := d.r.run(ctx, d.copyProgress(), []string{"app", "cp", a.domain, service + ":" + p, parent})
 		if err != nil {
 			if strings.Contains(res.Transcript, "Could not find the file") || strings.Contains(res.Transcript, "No such container:path") {
 				return n, fmt.Errorf("archive %s from service %s: %w", p, service, swarm.ErrPathNotFound)
@@ -87,9 +87,6 @@ func (d *Deployer) ArchivePaths(ctx context.Context, containerID string, paths [
 	}
 	return n, nil
 }
-
-// quiet logs copies at debug level: a backup copies many paths.
-func (d *Deployer) quiet() func(string) { return func(m string) { d.log.Debug(m) } }
 
 // tarTree writes the tree at base/rel into tw, entries named by their path
 // below base, symlinks as symlinks.
@@ -159,7 +156,7 @@ func (d *Deployer) RestoreArchive(ctx context.Context, containerID string, archi
 	}
 	for _, top := range tops {
 		dst := "/" + path.Dir(top)
-		if _, err := d.r.run(ctx, d.quiet(), []string{"app", "cp", a.domain, filepath.Join(scratch, filepath.FromSlash(top)), service + ":" + dst}); err != nil {
+		if _, err := d.r.run(ctx, d.copyProgress(), []string{"app", "cp", a.domain, filepath.Join(scratch, filepath.FromSlash(top)), service + ":" + dst}); err != nil {
 			return fmt.Errorf("restore /%s into service %s: %w", top, service, err)
 		}
 	}

@@ -26,6 +26,9 @@ import (
 // those abra printed when it generated them.
 func (d *Deployer) Deploy(ctx context.Context, app *recipe.App, opts swarm.DeployOptions) (*swarm.Deployment, error) {
 	progress := progressOr(opts.Progress, d.log)
+	d.mu.Lock()
+	d.progress = opts.Progress
+	d.mu.Unlock()
 	for _, v := range opts.Secrets {
 		d.r.red.Add(v)
 	}

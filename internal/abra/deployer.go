@@ -24,6 +24,9 @@ type Deployer struct {
 
 	mu   sync.Mutex
 	apps map[string]*appState // by stack: the apps this deployer created
+	// progress is the last deploy's progress, where the copies of a
+	// backup (which the engine interface gives none) are logged too.
+	progress func(string)
 }
 
 // appState is one app abra knows in the private ABRA_DIR.
@@ -102,6 +105,13 @@ func (d *Deployer) setApp(stack string, a *appState) {
 
 func (a *appState) envFile(dir string) string {
 	return filepath.Join(dir, "servers", a.server, a.domain+".env")
+}
+
+// copyProgress is where `abra app cp` logs: the last deploy's progress.
+func (d *Deployer) copyProgress() func(string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return progressOr(d.progress, d.log)
 }
 
 func progressOr(p func(string), log *slog.Logger) func(string) {
