@@ -8,7 +8,6 @@
 package abra
 
 import (
-	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -59,10 +58,10 @@ func Choose(deployer string, c Config, lookPath func(string) (string, error)) (s
 	}
 	path, err := lookPath(bin)
 	if err != nil {
-		missing = append(missing, fmt.Sprintf("an abra binary (--abra PATH, or abra on PATH: %v)", unwrapAll(err)))
+		missing = append(missing, fmt.Sprintf("an abra binary (--abra PATH or input abra, else abra on PATH: %v)", err))
 	}
 	if strings.TrimSpace(c.Server) == "" {
-		missing = append(missing, "a server context (--abra-server NAME)")
+		missing = append(missing, "a server context (--abra-server NAME or input abra-server)")
 	}
 	switch deployer {
 	case Swarm:
@@ -80,14 +79,4 @@ func Choose(deployer string, c Config, lookPath func(string) (string, error)) (s
 	}
 	c.Binary = path
 	return Abra, c, nil
-}
-
-func unwrapAll(err error) error {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			return err
-		}
-		err = u
-	}
 }

@@ -16,7 +16,9 @@ import (
 
 func TestChoose(t *testing.T) {
 	found := func(string) (string, error) { return "/usr/local/bin/abra", nil }
-	absent := func(name string) (string, error) { return "", errors.New(`exec: "` + name + `": executable file not found in $PATH`) }
+	absent := func(name string) (string, error) {
+		return "", errors.New(`exec: "` + name + `": executable file not found in $PATH`)
+	}
 	for _, tc := range []struct {
 		deployer string
 		cfg      Config
@@ -30,8 +32,8 @@ func TestChoose(t *testing.T) {
 		{"auto", Config{Server: "default"}, absent, Swarm, nil},
 		{"swarm", Config{Server: "default"}, found, Swarm, nil},
 		{"abra", Config{Server: "default"}, found, Abra, nil},
-		{"abra", Config{}, found, "", []string{"--deployer abra needs", "a server context (--abra-server NAME)"}},
-		{"abra", Config{Server: "default"}, absent, "", []string{"an abra binary (--abra PATH, or abra on PATH", "not found"}},
+		{"abra", Config{}, found, "", []string{"--deployer abra needs", "a server context (--abra-server NAME or input abra-server)"}},
+		{"abra", Config{Server: "default"}, absent, "", []string{"an abra binary (--abra PATH or input abra, else abra on PATH", "not found"}},
 		{"abra", Config{}, absent, "", []string{"abra binary", " and a server context"}},
 		{"helm", Config{}, found, "", []string{`unknown deployer "helm"`}},
 	} {
