@@ -205,20 +205,26 @@ func testNames(st *results.Stage) string {
 }
 
 func TestAbraDeployFailureNamesCommand(t *testing.T) {
-	t.Setenv("ABRA_STANDIN_FAIL", "deploy")
-	res, progress, _ := abraRun(t, fixture(t, "example"), "install")
-	install, _ := res.Stage("install")
-	if res.Status != results.Fail || install.Status != results.Fail {
-		t.Fatalf("status %s install %+v", res.Status, install)
-	}
-	for _, want := range []string{"deploy " + res.Stack + " with abra", "abra app deploy " + res.Domain + " --chaos", "exited with status 1", "did not converge in time"} {
-		if !strings.Contains(install.Reason, want) {
-			t.Errorf("install error lacks %q: %s", want, install.Reason)
-		}
-	}
-	t.Logf("install failed: %s", install.Reason)
-	if td, _ := res.Stage("teardown"); td.Status != results.Pass || len(res.Residue) != 0 {
-		t.Errorf("teardown %+v residue %v\n%s", td, res.Residue, progress)
+	for mode, want := range map[string]string{
+		"deploy":       "did not converge in time", // the stack deployed, then abra failed
+		"deploy-early": "failed to create config",  // only its network made: abra cannot undeploy it
+	} {
+		t.Run(mode, func(t *testing.T) {
+			t.Setenv("ABRA_STANDIN_FAIL", mode)
+			res, progress, _ := abraRun(t, fixture(t, "example"), "install")
+			install, _ := res.Stage("install")
+			if res.Status != results.Fail || install.Status != results.Fail {
+				t.Fatalf("status %s install %+v", res.Status, install)
+			}
+			for _, w := range []string{"deploy " + res.Stack + " with abra", "abra app deploy " + res.Domain + " --chaos", "exited with status 1", want} {
+				if !strings.Contains(install.Reason, w) {
+					t.Errorf("install error lacks %q: %s", w, install.Reason)
+				}
+			}
+			if td, _ := res.Stage("teardown"); td.Status != results.Pass || len(res.Residue) != 0 {
+				t.Errorf("teardown %+v residue %v\n%s", td, res.Residue, progress)
+			}
+		})
 	}
 }
 

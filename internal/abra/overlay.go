@@ -19,7 +19,8 @@ import (
 // OverlayFile is the compose file recipe-test adds to the recipe's
 // COMPOSE_FILE in the private ABRA_DIR, as an operator adds an override:
 // it puts the run label (swarm.LabelRun) on every service, its containers
-// and its volumes, so that the janitor recognises the stack as a run's,
+// and its volumes (stack deploy's configs and networks go with the stack;
+// abra's own secrets carry none), so that the janitor recognises the stack as a run's,
 // and, when recipe-test runs in a container, attaches the routed services
 // to the run's reach network (swarm.ReachNetwork), which abra then creates
 // with the stack.
@@ -45,13 +46,7 @@ func writeOverlay(file string, app *recipe.App, opts swarm.DeployOptions) error 
 		services[s.Name] = svc
 	}
 	doc := map[string]any{"version": "3.8", "services": services}
-	vols := map[string]any{}
-	for _, v := range app.Volumes {
-		if !v.External {
-			vols[v.Name] = map[string]any{"labels": run}
-		}
-	}
-	if len(vols) > 0 {
+	if vols := volumes(app, run); len(vols) > 0 {
 		doc["volumes"] = vols
 	}
 	if opts.Reach {
@@ -62,6 +57,41 @@ func writeOverlay(file string, app *recipe.App, opts swarm.DeployOptions) error 
 		return fmt.Errorf("overlay %s: %w", OverlayFile, err)
 	}
 	return os.WriteFile(file, data, 0o644)
+}
+
+// volumes are the app's own volumes with the run label added. A top-level
+// entry of a later compose file replaces the earlier one whole (the loader
+// merges services field by field, not volumes), so each is written out in
+// full: its name, driver, driver options and labels. A volume with more
+// than that (a cluster volume, extension fields) is left as it is, without
+// the label, rather than changed.
+func volumes(app *recipe.App, run map[string]string) map[string]any {
+	out := map[string]any{}
+	if app.Compose == nil {
+		return out
+	}
+	for key, v := range app.Compose.Volumes {
+		if v.External.External || v.Spec != nil || len(v.Extras) > 0 {
+			continue
+		}
+		labels := maps.Clone(map[string]string(v.Labels))
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		maps.Copy(labels, run)
+		e := map[string]any{"labels": labels}
+		if v.Name != "" {
+			e["name"] = v.Name
+		}
+		if v.Driver != "" {
+			e["driver"] = v.Driver
+		}
+		if len(v.DriverOpts) > 0 {
+			e["driver_opts"] = v.DriverOpts
+		}
+		out[key] = e
+	}
+	return out
 }
 
 // serviceNetworks are the networks the merged compose model gives service

@@ -34,9 +34,24 @@ func (d *Deployer) Remove(ctx context.Context, stack string, progress func(strin
 	if err != nil {
 		return fmt.Errorf("remove %s: %w", stack, err)
 	}
-	if deployed {
+	switch {
+	case deployed:
 		if _, err := d.r.run(ctx, progress, []string{"app", "undeploy", a.domain}, yes("Continue with undeploy\\?")); err != nil {
 			errs = append(errs, err)
+		}
+	default:
+		// A deploy that failed before any service was made (a network or
+		// config created, then an error) is not deployed to abra, and
+		// abra has no command for what it left: the Engine API removes it.
+		left, err := d.Inventory(ctx, stack)
+		if err != nil {
+			return fmt.Errorf("remove %s: %w", stack, err)
+		}
+		if len(left) > 0 {
+			progress(fmt.Sprintf("%s is not deployed, as abra sees it, but left %v: removing them through the Docker Engine API", stack, left))
+			if err := d.Client.Remove(ctx, stack, progress); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	if err := d.waitGone(ctx, stack); err != nil {

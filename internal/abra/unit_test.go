@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	composetypes "github.com/docker/cli/cli/compose/types"
+
 	"github.com/cc-ci/recipe-test/v2/internal/lint"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
@@ -161,14 +163,18 @@ func TestOverlay(t *testing.T) {
 			{Name: "app", Labels: map[string]string{"traefik.enable": "true"}},
 			{Name: "db"},
 		},
-		Volumes: []recipe.Volume{{Name: "data"}, {Name: "shared", External: true}}}
+		Compose: &composetypes.Config{Volumes: map[string]composetypes.VolumeConfig{
+			"data":   {Driver: "local", DriverOpts: map[string]string{"type": "tmpfs"}, Labels: composetypes.Labels{"keep": "me"}},
+			"shared": {External: composetypes.External{External: true}},
+		}}}
 	file := filepath.Join(t.TempDir(), OverlayFile)
 	if err := writeOverlay(file, app, swarm.DeployOptions{RunID: "abc123", Reach: true}); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(file)
 	got := string(b)
-	for _, want := range []string{"version: \"3.8\"", swarm.LabelRun + ": abc123", "recipe-test:\n", "attachable: true", "data:\n"} {
+	for _, want := range []string{"version: \"3.8\"", swarm.LabelRun + ": abc123", "recipe-test:\n", "attachable: true", "data:\n",
+		"driver: local", "type: tmpfs", "keep: me"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("overlay lacks %q:\n%s", want, got)
 		}

@@ -100,6 +100,13 @@ func appDeploy(c *cli, args []string) error {
 		argv = append(argv, "-c", f)
 	}
 	info("deploying %s to %s", a.stack(), a.server)
+	if os.Getenv("ABRA_STANDIN_FAIL") == "deploy-early" {
+		// As a stack deploy that fails after making the stack's network.
+		if err := docker("", nil, "", "network", "create", "--driver", "overlay", "--label", "com.docker.stack.namespace="+a.stack(), a.stack()+"_internal"); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s: failed to create config %s_app_conf: permission denied", a.stack(), a.stack())
+	}
 	if err := docker(dir, c.deployEnv(a), "", append(argv, a.stack())...); err != nil {
 		return err
 	}

@@ -11,9 +11,11 @@
 // known, the wording here is plausible, and recipe-test's deployer must
 // not depend on it beyond what the README documents.
 //
-// One failure can be injected, for tests of the caller's error handling:
+// Failures can be injected, for tests of the caller's error handling:
 // ABRA_STANDIN_FAIL=deploy makes `app deploy` deploy the stack and then
-// fail as abra does when the deployment does not converge.
+// fail as abra does when the deployment does not converge;
+// ABRA_STANDIN_FAIL=deploy-early makes it fail after creating only the
+// stack's network, as a stack deploy that breaks half-way.
 package main
 
 import (
