@@ -224,6 +224,9 @@ func TestAbraDeployFailureNamesCommand(t *testing.T) {
 			if td, _ := res.Stage("teardown"); td.Status != results.Pass || len(res.Residue) != 0 {
 				t.Errorf("teardown %+v residue %v\n%s", td, res.Residue, progress)
 			}
+			if mode == "deploy-early" && (!strings.Contains(progress, "is not deployed, as abra sees it, but left [") || !strings.Contains(progress, "network "+res.Stack+"_internal]: removing them")) {
+				t.Errorf("the half-made stack was not removed through the Engine API:\n%s", progress)
+			}
 		})
 	}
 }
