@@ -88,6 +88,11 @@ func (s *syncBuffer) String() string {
 // returning the results, the progress, and the private ABRA_DIRs the run
 // made (each must be gone by then).
 func abraRun(t *testing.T, recipeDir string, stages ...string) (*results.Run, string, []string) {
+	return abraRunWith(t, recipeDir, nil, stages...)
+}
+
+// abraRunWith is abraRun with mod applied to the options.
+func abraRunWith(t *testing.T, recipeDir string, mod func(*runner.Options), stages ...string) (*results.Run, string, []string) {
 	t.Helper()
 	testenv.Swarm(t)
 	testenv.FixtureImage(t, "webapp", "1")
@@ -110,6 +115,9 @@ func abraRun(t *testing.T, recipeDir string, stages ...string) (*results.Run, st
 			return d, nil
 		},
 		Linter: abra.Linter(cfg),
+	}
+	if mod != nil {
+		mod(&opts)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
@@ -193,6 +201,42 @@ func TestAbraDeployerEndToEnd(t *testing.T) {
 	lint, _ := res.Stage("lint")
 	if !strings.Contains(testNames(lint), "R009 app-service") || !strings.Contains(testNames(lint), "ours ") {
 		t.Errorf("lint tests: %s", testNames(lint))
+	}
+}
+
+// The upgrade with abra: release 1 deployed afresh, its data seeded by
+// the recipe's hooks, release 2 deployed over it with abra (the same app,
+// its env file rewritten), the data checked.
+func TestAbraUpgradeKeepsData(t *testing.T) {
+	testenv.FixtureImage(t, "webapp", "2")
+	repo := testenv.TaggedRecipe(t, fixture(t, "upgrade"))
+	enrollment := filepath.Join(testenv.RepoRoot(t), "testdata", "enrollments", "upgrade")
+	res, progress, _ := abraRunWith(t, repo, func(o *runner.Options) { o.Enrollment = enrollment }, "install", "upgrade")
+	if res.Status != results.Pass || res.BaseVersion != "1.0.0+1.0" || res.Version != "2.0.0+2.0" {
+		t.Fatalf("status %s base %q version %q stages %+v\n%s", res.Status, res.BaseVersion, res.Version, res.Stages, progress)
+	}
+	up, _ := res.Stage("upgrade")
+	if !strings.Contains(up.Output, "survived the upgrade") || strings.Count(up.Output, "$ abra app deploy "+res.Domain) != 2 {
+		t.Errorf("upgrade output:\n%s", up.Output)
+	}
+}
+
+// Secrets the operator supplies (generate=false, made as recipe.toml
+// says) go in with abra app secret insert before abra generates the rest,
+// and their values never reach the log.
+func TestAbraSuppliedSecrets(t *testing.T) {
+	enrollment := filepath.Join(testenv.RepoRoot(t), "testdata", "enrollments", "supplied-secrets")
+	res, progress, _ := abraRunWith(t, fixture(t, "supplied-secrets"), func(o *runner.Options) { o.Enrollment = enrollment }, "install")
+	if res.Status != results.Pass {
+		t.Fatalf("status %s stages %+v\n%s", res.Status, res.Stages, progress)
+	}
+	for _, name := range []string{"api_key", "salt", "plc_key"} {
+		if !strings.Contains(progress, "$ abra app secret insert "+res.Domain+" "+name+" ") {
+			t.Errorf("%s not inserted with abra:\n%s", name, progress)
+		}
+	}
+	if strings.Contains(progress, "key-"+res.RunID) {
+		t.Errorf("a supplied secret's value is in the log:\n%s", progress)
 	}
 }
 
