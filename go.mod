@@ -112,3 +112,5 @@ require (
 )
 
 require github.com/go-jose/go-jose/v4 v4.1.4 // indirect
+
+require github.com/creack/pty v1.1.24

@@ -86,6 +86,9 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 	if err := runInputs(in, &o); err != nil {
 		return usageError{err}
 	}
+	if err := useDeployer(&o, abraFlags{binary: in("abra"), server: in("abra-server")}); err != nil {
+		return usageError{err}
+	}
 	if s := in("stages"); s != "" {
 		o.Stages = []string{s}
 	}

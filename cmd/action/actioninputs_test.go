@@ -345,3 +345,23 @@ func TestCheckoutGitDir(t *testing.T) {
 		t.Errorf("looked above the workspace: %q", got)
 	}
 }
+
+// The deployer input abra without its configuration is a usage error
+// naming what is missing, before anything is planned.
+func TestActionAbraDeployerNeedsServer(t *testing.T) {
+	env := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": t.TempDir(),
+		"INPUT_RECIPE": filepath.Join(testenv.RepoRoot(t), "testdata", "recipes", "example"),
+		"INPUT_OUT":    t.TempDir(), "INPUT_DEPLOYER": "abra", "INPUT_ABRA": "/bin/true",
+		"RECIPE_TEST_RECIPES": t.TempDir(),
+	}
+	var stdout bytes.Buffer
+	cmd := newActionCmd()
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stdout)
+	cmd.SetContext(context.Background())
+	err := runAction(cmd, func(k string) string { return env[k] })
+	if exitCode(err) != exitConfig || !strings.Contains(err.Error(), "input abra-server") {
+		t.Fatalf("err %v (exit %d)\n%s", err, exitCode(err), stdout.String())
+	}
+}

@@ -110,6 +110,9 @@ func TestRunBadLifecycleInputExit2(t *testing.T) {
 		"missing release":         {[]string{"--upgrade-from", "0.9.0"}, []string{"--upgrade-from", `"0.9.0"`, "releases: none"}},
 		"unknown stage":           {[]string{"--stages", "install,lint-ish"}, []string{`"lint-ish"`, "install, upgrade, backup, restore"}},
 		"only teardown":           {[]string{"--stages", "teardown"}, []string{"nothing to test", "teardown, which always runs"}},
+		"abra without a server":   {[]string{"--deployer", "abra", "--abra", "/bin/true"}, []string{"--deployer abra needs", "a server context (--abra-server NAME"}},
+		"abra without abra":       {[]string{"--deployer", "abra", "--abra", "/nonexistent/abra", "--abra-server", "default"}, []string{"an abra binary (--abra PATH", "/nonexistent/abra"}},
+		"unknown deployer":        {[]string{"--deployer", "helm"}, []string{`unknown deployer "helm"`, "auto, swarm or abra"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			args := append([]string{"run", "--recipe", example, "--out", t.TempDir(), "--no-janitor", "--lock-dir", t.TempDir()}, tc.args...)

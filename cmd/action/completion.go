@@ -14,7 +14,7 @@ func flagValues() map[string][]string {
 	return map[string][]string{
 		"stages":    runner.SelectableStages(),
 		"ingress":   {"direct", "traefik"},
-		"deployer":  {"auto", "swarm"},
+		"deployer":  {"auto", "swarm", "abra"},
 		"forge":     {"github", "gitea", "none"},
 		"format":    {"markdown", "junit", "json"},
 		"container": {"auto", "none"},

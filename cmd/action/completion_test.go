@@ -15,7 +15,7 @@ func TestFlagCompletions(t *testing.T) {
 		{[]string{"run", "--stages", ""}, []string{"lint", "install", "upgrade", "backup", "restore", "custom"}},
 		{[]string{"run", "--stages", "install,up"}, []string{"install,upgrade", "install,custom"}},
 		{[]string{"run", "--ingress", ""}, []string{"direct", "traefik"}},
-		{[]string{"run", "--deployer", ""}, []string{"auto", "swarm"}},
+		{[]string{"run", "--deployer", ""}, []string{"auto", "swarm", "abra"}},
 		{[]string{"run", "--forge", ""}, []string{"github", "gitea", "none"}},
 		{[]string{"publish", "--forge", ""}, []string{"github", "gitea"}},
 		{[]string{"report", "--format", ""}, []string{"markdown", "junit", "json"}},

@@ -24,6 +24,7 @@ func newRunCmd() *cobra.Command {
 	var o runner.Options
 	var stages []string
 	var ff forgeFlags
+	var af abraFlags
 	cmd := &cobra.Command{
 		Use:   "run --recipe PATH|GIT-URL",
 		Short: "Test a recipe on a swarm: install, lifecycle stages, teardown",
@@ -54,6 +55,9 @@ failed or something was left behind; 2 usage or configuration error
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Stages = stages
+			if err := useDeployer(&o, af); err != nil {
+				return usageError{err}
+			}
 			o.Progress = cmd.ErrOrStderr()
 			o.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 			res, _, perr, err := runAndPublish(cmd.Context(), o, ff, os.Getenv, cmd.ErrOrStderr(), publishHooks{})
@@ -73,6 +77,7 @@ failed or something was left behind; 2 usage or configuration error
 	}
 	f := cmd.Flags()
 	registerRunFlags(f, &o, &stages, &ff)
+	af.register(f)
 	return cmd
 }
 
@@ -150,7 +155,7 @@ func registerRunFlags(f *pflag.FlagSet, o *runner.Options, stages *[]string, ff 
 	f.StringVar(&o.Enrollment, "enrollment", "", "folder holding the recipe's recipe.toml (default: RECIPES-DIR/<name> when it exists)")
 	f.StringVar(&o.RecipesDir, "recipes-dir", "", "folder of enrolled recipes, recipes/<name>/recipe.toml (default $RECIPE_TEST_RECIPES, else ./recipes)")
 	f.StringVar(&o.UpgradeFrom, "upgrade-from", "", "release tag the upgrade starts from (default: recipe.toml's upgrade.base, else the newest release older than the ref)")
-	f.StringVar(&o.Deployer, "deployer", "auto", "how to deploy: auto or swarm (the Docker Engine API)")
+	f.StringVar(&o.Deployer, "deployer", "auto", "how to deploy: swarm (the Docker Engine API), abra (the abra CLI: needs --abra-server), or auto (abra when configured, else swarm)")
 	f.StringVar(&o.Ingress, "ingress", "direct", "how to reach the app: traefik (HTTPS on its domain) or direct (straight to the task the traefik labels name; no proxy or DNS needed)")
 	f.StringVar(&o.DomainSuffix, "domain-suffix", "", "suffix of the run domain (default recipe-test.test)")
 	f.StringVar(&o.Out, "out", runner.DefaultOut, "folder for results.json, junit.xml, report.md and backup archives")

@@ -10,6 +10,10 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
 
+// Linter checks a recipe as the lint stage does, logging through progress:
+// another tool's lint (abra recipe lint) read into the same report.
+type Linter func(ctx context.Context, in *lint.Input, progress func(string)) (lint.Report, error)
+
 // lintStage checks the recipe against Co-op Cloud's conventions
 // (internal/lint: abra's rules R001-R015 and ours) before anything is
 // deployed: one stage test per rule, named with abra's id ("R003
@@ -20,8 +24,17 @@ type lintStage struct{}
 
 func (lintStage) Name() string { return StageLint }
 
-func (lintStage) Run(_ context.Context, r *Run, rec *Record) error {
-	rep := lint.Check(&lint.Input{Recipe: r.Recipe, App: r.App})
+func (lintStage) Run(ctx context.Context, r *Run, rec *Record) error {
+	in := &lint.Input{Recipe: r.Recipe, App: r.App}
+	rep := lint.Report{}
+	if r.Opts.Linter != nil {
+		var err error
+		if rep, err = r.Opts.Linter(ctx, in, func(m string) { r.Logf("%s", m) }); err != nil {
+			return fmt.Errorf("lint: %w", err)
+		}
+	} else {
+		rep = lint.Check(in)
+	}
 	var warnings []string
 	for _, res := range rep.Results {
 		t := results.Test{Name: res.Rule.Title(), Status: results.Pass}

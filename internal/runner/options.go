@@ -24,7 +24,7 @@ type Options struct {
 	Recipe       string        // folder or git URL
 	Ref          string        // branch, tag or commit; "" = as found
 	Stages       []string      // stages to run, in any order; "" = DefaultStages()
-	Deployer     string        // auto | swarm
+	Deployer     string        // auto | swarm | abra (abra: Connect and Linter run abra; the caller resolves auto)
 	Ingress      string        // direct | traefik
 	DomainSuffix string        // the run domain is <abbrev>-<6 hex>.<suffix>
 	Out          string        // folder for results.json and junit.xml
@@ -91,6 +91,9 @@ type Options struct {
 
 	// Connect opens the engine the run deploys on; nil = ConnectSwarm.
 	Connect Connector
+	// Linter checks the recipe in the lint stage; nil = internal/lint's
+	// rules (the abra deployer runs `abra recipe lint` instead).
+	Linter Linter
 
 	Progress io.Writer // human progress lines (stderr); nil = discard
 	Log      *slog.Logger
@@ -216,9 +219,15 @@ func (o *Options) normalize() error {
 func (o *Options) normalizeRest() error {
 	switch o.Deployer {
 	case "", "auto", "swarm":
-		o.Deployer = "swarm" // auto picks abra only when configured; it is not, so swarm
+		// The caller resolves auto (internal/abra's Choose): here it was
+		// not, so abra is not configured and swarm it is.
+		o.Deployer = "swarm"
+	case "abra":
+		if o.Connect == nil {
+			return fmt.Errorf("deployer abra: no abra engine was configured (an abra binary and a server context)")
+		}
 	default:
-		return fmt.Errorf("unknown deployer %q: use auto or swarm", o.Deployer)
+		return fmt.Errorf("unknown deployer %q: use auto, swarm or abra", o.Deployer)
 	}
 	switch o.Ingress {
 	case "":

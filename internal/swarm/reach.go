@@ -33,12 +33,12 @@ import (
 // stack's namespace, so teardown removes it and the inventory sees it.
 func ReachNetwork(stack string) string { return stack + "_recipe-test" }
 
-// routed reports whether recipe-test reaches the service: Traefik would
+// Routed reports whether recipe-test reaches the service: Traefik would
 // route to it (it has traefik labels and does not disable them), or it
 // publishes a port. A published port is reached, like a router, at the
 // task's container port: from a container, the host's published port is
 // behind the same bridge isolation as the task's gateway address.
-func routed(s recipe.Service) bool {
+func Routed(s recipe.Service) bool {
 	if len(s.Ports) > 0 {
 		return true
 	}
@@ -79,7 +79,7 @@ func (d *deployer) attachReach(spec *swarm.ServiceSpec) {
 		return
 	}
 	i := slices.IndexFunc(d.app.Services, func(s recipe.Service) bool { return s.FullName == spec.Name })
-	if i < 0 || !routed(d.app.Services[i]) {
+	if i < 0 || !Routed(d.app.Services[i]) {
 		return
 	}
 	name := ReachNetwork(d.app.Stack)

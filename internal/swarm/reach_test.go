@@ -186,7 +186,7 @@ func TestRouted(t *testing.T) {
 		"disabled, publishing": {recipe.Service{Labels: map[string]string{"traefik.enable": "false"}, Ports: []recipe.Port{{Target: 53, Protocol: "udp", Mode: "host"}}}, true},
 		"neither":              {recipe.Service{Labels: map[string]string{"coop-cloud.x.version": "1"}}, false},
 	} {
-		if got := routed(tc.s); got != tc.want {
+		if got := Routed(tc.s); got != tc.want {
 			t.Errorf("%s: routed = %v, want %v", name, got, tc.want)
 		}
 	}
