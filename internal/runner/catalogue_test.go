@@ -94,3 +94,33 @@ func TestCatalogueCustomHTML(t *testing.T) {
 		t.Errorf("parity %+v", res.Parity)
 	}
 }
+
+// mumble, verified on the real app: Debian's Mumble server under the
+// recipe's image name and tag, reached over its Traefik TCP and UDP
+// routers. Readiness needs the UDP ping's echo; the backup of the data
+// volume (the server's database) restores the generic markers; the
+// recipe's own tests speak the Mumble protocol: a login that sees the
+// channel tree, a channel the SuperUser (the recipe's secret) creates and
+// another client reads back, a wrong password refused, the UDP ping.
+func TestCatalogueMumble(t *testing.T) {
+	res := catalogueRun(t, "mumble", "mumblevoip/mumble-server:v1.5.735")
+	install := stage(t, res, "install")
+	for _, w := range []string{"tcp router", "accepted a connection", "udp router", `rt-probe`} {
+		if !strings.Contains(install.Output, w) {
+			t.Errorf("install output lacks %q:\n%s", w, install.Output)
+		}
+	}
+	custom := stage(t, res, "custom")
+	names := map[string]bool{}
+	for _, tc := range custom.Tests {
+		names[tc.Name] = tc.Status == results.Pass
+	}
+	for _, want := range []string{"TestUDPPing", "TestClientSeesRootChannel", "TestChannelRoundTrip", "TestSuperUserWrongPasswordRejected", "TestStateOnDataVolume"} {
+		if !names[want] {
+			t.Errorf("%s did not pass (tests %v)", want, names)
+		}
+	}
+	if len(res.Parity) != 3 {
+		t.Errorf("parity %+v", res.Parity)
+	}
+}
