@@ -45,6 +45,13 @@ func apiClient(t *testing.T) *client.Client {
 // observe, when given, sees the run after each stage (executeObserved).
 func execute(t *testing.T, opts Options, observe ...stageObserver) (*results.Run, string) {
 	t.Helper()
+	return executeWithin(t, 5*time.Minute, opts, observe...)
+}
+
+// executeWithin is execute with another bound on the whole run (a real
+// app's three deploys and browser tests take longer than a fixture's).
+func executeWithin(t *testing.T, limit time.Duration, opts Options, observe ...stageObserver) (*results.Run, string) {
+	t.Helper()
 	testenv.Swarm(t)
 	testenv.FixtureImage(t, "webapp", "1")
 	var progress bytes.Buffer
@@ -57,7 +64,7 @@ func execute(t *testing.T, opts Options, observe ...stageObserver) (*results.Run
 	if opts.Timeout == 0 {
 		opts.Timeout = 90 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	var obs stageObserver
 	if len(observe) > 0 {

@@ -76,9 +76,17 @@ func copyEntries(tw *tar.Writer, tr *tar.Reader, parent string) (int, error) {
 // container at the same absolute paths, keeping the files' owners and
 // modes. Files in the archive overwrite the container's; files the archive
 // does not hold are left alone (as restic restore does).
+//
+// The engine extracts as root, giving each file the owner its archive
+// entry names: the owner it had when it was backed up. CopyUIDGID (docker
+// cp -a) would instead chown every file to the container's configured
+// user, looked up by name in the engine host's passwd database: an image
+// whose USER is a name only it knows (mumble, node, ...) then fails
+// every restore ("getent unable to find entry"), and a root-owned file
+// restored into a non-root container would change owner.
 func (c *Client) RestoreArchive(ctx context.Context, containerID string, archive io.Reader) error {
 	_, err := c.API.CopyToContainer(ctx, containerID, client.CopyToContainerOptions{
-		DestinationPath: "/", Content: archive, CopyUIDGID: true,
+		DestinationPath: "/", Content: archive,
 	})
 	if err != nil {
 		return fmt.Errorf("restore into container %.12s: %w", containerID, err)
