@@ -69,19 +69,20 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 		a.AddMask(token)
 	}
 	o := runner.Options{
-		Recipe: in("recipe"), Ref: in("ref"), Deployer: in("deployer"), Ingress: in("ingress"),
-		DomainSuffix: in("domain-suffix"), Out: in("out"), Enrollment: in("enrollment"),
-		Progress: text,
-		Log:      slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn})),
-		OnSecret: a.AddMask,
+		Source:  runner.Source{Recipe: in("recipe"), Ref: in("ref"), Enrollment: in("enrollment")},
+		Deploy:  runner.Deploy{Deployer: in("deployer")},
+		Ingress: runner.Ingress{Kind: in("ingress"), DomainSuffix: in("domain-suffix")},
+		Hooks:   runner.Hooks{OnSecret: a.AddMask},
+		Output: runner.Output{Dir: in("out"), Progress: text,
+			Log: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))},
 	}
-	if o.Recipe == "" {
+	if o.Source.Recipe == "" {
 		return usageError{errors.New("input recipe is required: an enrolled recipe's name, a path or a git URL")}
 	}
 	// A pull request run's workspace is the pull request's: an enrollment
 	// there grants nothing (see the deploy policy).
 	if ws := getenv("GITHUB_WORKSPACE"); ws != "" && strings.HasPrefix(getenv("GITHUB_EVENT_NAME"), "pull_request") {
-		o.NoGrantsFrom = []string{ws}
+		o.Source.NoGrantsFrom = []string{ws}
 	}
 	if err := runInputs(in, &o); err != nil {
 		return usageError{err}
@@ -94,19 +95,19 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 		if err != nil {
 			return usageError{fmt.Errorf("input timeout %q: %w", s, err)}
 		}
-		o.Timeout = d
+		o.Deploy.Timeout = d
 	}
 	if h := in("docker-host"); h != "" {
 		os.Setenv("DOCKER_HOST", h)
 	}
-	if o.Out == "" {
-		o.Out = runner.DefaultOut
+	if o.Output.Dir == "" {
+		o.Output.Dir = runner.DefaultOut
 	}
 	// Whatever happens next, what lands in the workspace is its owner's:
 	// the results, and what fetching a shallow checkout's tags wrote.
 	defer func() {
 		ws := getenv("GITHUB_WORKSPACE")
-		if err := giveToWorkspaceOwner(ws, o.Out, checkoutGitDir(ws, o.Recipe)); err != nil {
+		if err := giveToWorkspaceOwner(ws, o.Output.Dir, checkoutGitDir(ws, o.Source.Recipe)); err != nil {
 			a.Warningf("%s", oneLineOf(err.Error()))
 		}
 	}()
@@ -130,7 +131,7 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 		a.Warningf("no token input: the report is not posted to the pull request (set token: ${{ github.token }}, or publish it from a workflow_run job with recipe-test publish)")
 	}
 	var open string
-	o.OnStage = func(name string, res *results.Stage) {
+	o.Hooks.OnStage = func(name string, res *results.Stage) {
 		if res == nil {
 			a.Group(name)
 			open = name
@@ -152,7 +153,7 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 	// An unenrolled recipe's enrollment is proposed before the report is
 	// posted, so that the comment links to it.
 	enroll := func(ctx context.Context, res *results.Run) {
-		res.EnrollmentPR = actionEnroll(ctx, a, getenv, res, o.Recipe)
+		res.EnrollmentPR = actionEnroll(ctx, a, getenv, res, o.Source.Recipe)
 	}
 	warn := func(format string, args ...any) { a.Warningf("%s", oneLineOf(fmt.Sprintf(format, args...))) }
 	res, pub, perr, err := runAndPublish(cmd.Context(), o, ff, env, text, publishHooks{beforePublish: enroll, warnf: warn})
@@ -160,10 +161,10 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 		for _, w := range res.Warnings {
 			warn("%s", w) // a shallow checkout that hid the releases, say
 		}
-		if err := savePullRequest(getenv, o.Out); err != nil {
+		if err := savePullRequest(getenv, o.Output.Dir); err != nil {
 			a.Warningf("saving the pull request for recipe-test publish: %s", oneLineOf(err.Error()))
 		}
-		writeActionOutputs(a, getenv, o.Out, res, pub)
+		writeActionOutputs(a, getenv, o.Output.Dir, res, pub)
 	}
 	if err != nil {
 		a.Errorf("%s", oneLineOf(err.Error()))

@@ -61,7 +61,7 @@ func (custom) Run(ctx context.Context, r *Run, rec *Record) error {
 	if out, err = filepath.Abs(out); err != nil {
 		return err
 	}
-	factsFile := filepath.Join(r.Opts.WorkDir, "facts.json")
+	factsFile := filepath.Join(r.cfg.output.WorkDir, "facts.json")
 	// Whatever is at the facts path goes first: the facts hold the run's
 	// secrets, and a symlink there would carry them elsewhere.
 	if err := os.Remove(factsFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -104,7 +104,7 @@ func (custom) Run(ctx context.Context, r *Run, rec *Record) error {
 	cmd.Env = append(os.Environ(), facts.EnvVar+"="+factsFile)
 	// The tests print what the app returns: bounded, like every capture.
 	stdout := &cappedBuffer{max: maxTestOutput}
-	stderr := &tailBuffer{max: r.Opts.MaxOutput}
+	stderr := &tailBuffer{max: r.cfg.limits.MaxOutput}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.WaitDelay = 10 * time.Second
 	runErr := cmd.Run()
@@ -136,7 +136,7 @@ func (r *Run) recordTests(rec *Record, report gtr.Report, runErr error, output s
 			return fmt.Errorf("the recipe's tests do not build: %s", r.Redact.String(strings.Join(pkg.BuildError.Output, "\n")))
 		}
 		for _, t := range pkg.Tests {
-			out := r.Redact.String(tail(strings.Join(t.Output, "\n"), r.Opts.MaxOutput))
+			out := r.Redact.String(tail(strings.Join(t.Output, "\n"), r.cfg.limits.MaxOutput))
 			tc := results.Test{Name: t.Name, DurationS: t.Duration.Seconds(), Output: out}
 			switch t.Result {
 			case gtr.Pass:
@@ -177,7 +177,7 @@ func (r *Run) facts(out string) *facts.Facts {
 	app := r.App
 	f := &facts.Facts{Recipe: r.Recipe.Name, Version: app.Version, Domain: app.Domain, Stack: app.Stack,
 		Services: map[string]string{}, Secrets: map[string]string{}, Env: app.Env, Out: out,
-		Insecure: r.Opts.Insecure, ExecTimeoutS: int(r.Opts.ExecTimeout.Seconds()), MaxReadFile: r.Opts.MaxReadFile}
+		Insecure: r.cfg.ingress.Traefik.Insecure, ExecTimeoutS: int(r.cfg.limits.ExecTimeout.Seconds()), MaxReadFile: r.cfg.limits.MaxReadFile}
 	for _, s := range app.Services {
 		f.Services[s.Name] = s.FullName
 	}

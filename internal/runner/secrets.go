@@ -193,8 +193,8 @@ func (r *Run) keepSecret(name, v, key string) error {
 			Msg: fmt.Sprintf("makes a value of %d bytes: a swarm secret holds at most %d", len(v), maxSecret)}
 	}
 	r.Redact.Add(v)
-	if r.Opts.OnSecret != nil {
-		r.Opts.OnSecret(v)
+	if r.cfg.hooks.OnSecret != nil {
+		r.cfg.hooks.OnSecret(v)
 	}
 	r.secrets.values[name] = v
 	return nil
@@ -210,7 +210,7 @@ func (r *Run) runSecretCommands(ctx context.Context) error {
 		key := "secrets." + name + ".command"
 		r.Logf("secret %s: running %s's command in a throwaway container of image %s", name, r.Enrollment.File, s.image[name])
 		res, err := r.Engine.RunOnce(ctx, swarm.OneShot{Stack: r.App.Stack, RunID: r.Result.RunID, Name: "secret",
-			Image: s.image[name], Cmd: sup.Command, Timeout: r.Opts.HookTimeout})
+			Image: s.image[name], Cmd: sup.Command, Timeout: r.cfg.limits.HookTimeout})
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", r.Enrollment.File, key, err)
 		}
