@@ -14,6 +14,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/cobra"
 
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 	"github.com/cc-ci/recipe-test/v2/internal/publish"
 	"github.com/cc-ci/recipe-test/v2/internal/report"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
@@ -108,7 +109,7 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 	defer func() {
 		ws := getenv("GITHUB_WORKSPACE")
 		if err := giveToWorkspaceOwner(ws, o.Output.Dir, checkoutGitDir(ws, o.Source.Recipe)); err != nil {
-			a.Warningf("%s", oneLineOf(err.Error()))
+			a.Warningf("%s", excerpt.FirstLine(err.Error()))
 		}
 	}()
 	failOnResidue, err := boolInput(in, "fail-on-residue", true)
@@ -141,7 +142,7 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 			a.EndGroup()
 		}
 		if res.Status == results.Fail {
-			a.WithFieldsMap(map[string]string{"title": "recipe-test: " + name + " failed"}).Errorf("%s", oneLineOf(res.Reason))
+			a.WithFieldsMap(map[string]string{"title": "recipe-test: " + name + " failed"}).Errorf("%s", excerpt.FirstLine(res.Reason))
 		}
 	}
 	env := func(k string) string {
@@ -155,23 +156,23 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 	enroll := func(ctx context.Context, res *results.Run) {
 		res.EnrollmentPR = actionEnroll(ctx, a, getenv, res, o.Source.Recipe)
 	}
-	warn := func(format string, args ...any) { a.Warningf("%s", oneLineOf(fmt.Sprintf(format, args...))) }
+	warn := func(format string, args ...any) { a.Warningf("%s", excerpt.FirstLine(fmt.Sprintf(format, args...))) }
 	res, pub, perr, err := runAndPublish(cmd.Context(), o, ff, env, text, publishHooks{beforePublish: enroll, warnf: warn})
 	if res != nil {
 		for _, w := range res.Warnings {
 			warn("%s", w) // a shallow checkout that hid the releases, say
 		}
 		if err := savePullRequest(getenv, o.Output.Dir); err != nil {
-			a.Warningf("saving the pull request for recipe-test publish: %s", oneLineOf(err.Error()))
+			a.Warningf("saving the pull request for recipe-test publish: %s", excerpt.FirstLine(err.Error()))
 		}
 		writeActionOutputs(a, getenv, o.Output.Dir, res, pub)
 	}
 	if err != nil {
-		a.Errorf("%s", oneLineOf(err.Error()))
+		a.Errorf("%s", excerpt.FirstLine(err.Error()))
 		return err
 	}
 	if perr != nil {
-		a.Warningf("%s", oneLineOf(perr.Error()))
+		a.Warningf("%s", excerpt.FirstLine(perr.Error()))
 	}
 	onlyResidue := res.Status != results.Pass && len(res.Residue) > 0 && onlyTeardownFailed(res)
 	switch {
@@ -229,9 +230,4 @@ func boolInput(in func(string) string, name string, def bool) (bool, error) {
 		return false, fmt.Errorf("input %s %q: use true or false", name, v)
 	}
 	return b, nil
-}
-
-func oneLineOf(s string) string {
-	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return line
 }

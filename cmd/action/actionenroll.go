@@ -9,6 +9,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
 	"github.com/cc-ci/recipe-test/v2/internal/onboard"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
@@ -89,7 +90,7 @@ func actionEnroll(ctx context.Context, a *githubactions.Action, getenv func(stri
 			}
 		}
 	}
-	msg := "not enrolled: " + oneLineOf(err.Error())
+	msg := "not enrolled: " + excerpt.FirstLine(err.Error())
 	var ie *onboard.InputError
 	if ownToken && errors.As(err, &ie) {
 		msg += " (the workflow's own token usually cannot write to another repository: give enroll-token)"

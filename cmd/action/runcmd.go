@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
 	"github.com/cc-ci/recipe-test/v2/internal/lease"
 	"github.com/cc-ci/recipe-test/v2/internal/publish"
@@ -115,7 +116,7 @@ func runAndPublish(ctx context.Context, o runner.Options, ff forgeFlags, getenv 
 		o.Hooks.OnPlanned = func(ctx context.Context, res *results.Run) error {
 			err := pub.Start(ctx, res.Recipe)
 			if forge.IsDenied(err) {
-				h.warnf("not reporting the status to the forge, testing all the same (the report is in %s): %s", o.Output.Dir, oneLineOf(err.Error()))
+				h.warnf("not reporting the status to the forge, testing all the same (the report is in %s): %s", o.Output.Dir, excerpt.FirstLine(err.Error()))
 				return nil
 			}
 			forgeFailed = err != nil

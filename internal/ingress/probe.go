@@ -1,7 +1,6 @@
 package ingress
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 	"github.com/cc-ci/recipe-test/v2/internal/heartbeat"
 )
 
@@ -131,22 +131,18 @@ func probeOnce(ctx context.Context, client *http.Client, u string) (status int, 
 		return 0, "", "no answer: " + err.Error(), ""
 	}
 	defer resp.Body.Close()
-	return resp.StatusCode, resp.Header.Get("Location"), resp.Status, firstLine(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location"), resp.Status, bodyStart(resp.Body)
 }
 
-// firstLine is the start of a body, enough to tell an ingress error from
-// the app's own page.
-func firstLine(body io.Reader) string {
-	sc := bufio.NewScanner(io.LimitReader(body, 512))
-	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); line != "" {
-			if len(line) > 300 {
-				line = line[:300] + "..."
-			}
-			return line
-		}
+// bodyStart is the first line of a body, enough to tell an ingress error
+// from the app's own page.
+func bodyStart(body io.Reader) string {
+	start, _ := io.ReadAll(io.LimitReader(body, 512))
+	line := excerpt.FirstLine(string(start))
+	if len(line) > 300 {
+		line = line[:300] + "..."
 	}
-	return ""
+	return line
 }
 
 func statusList(codes []int) string {

@@ -16,6 +16,7 @@ import (
 	"github.com/jstemmer/go-junit-report/v2/parser/gotest"
 
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 	"github.com/cc-ci/recipe-test/v2/internal/facts"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
@@ -143,10 +144,10 @@ func (r *Run) recordTests(rec *Record, report gtr.Report, runErr error, output s
 				tc.Status = results.Pass
 				passed++
 			case gtr.Skip:
-				tc.Status, tc.Reason = results.Skip, lastLine(out)
+				tc.Status, tc.Reason = results.Skip, excerpt.LastLine(out)
 				skipped = append(skipped, t.Name)
 			default:
-				tc.Status, tc.Reason = results.Fail, firstLines(out, 5)
+				tc.Status, tc.Reason = results.Fail, excerpt.FirstLines(out, 5)
 				failed = append(failed, t.Name)
 			}
 			rec.Add(tc)
@@ -160,7 +161,7 @@ func (r *Run) recordTests(rec *Record, report gtr.Report, runErr error, output s
 	case len(failed) > 0:
 		return fmt.Errorf("%d of %d recipe tests failed: %s", len(failed), len(rec.Tests), strings.Join(failed, ", "))
 	case runErr != nil && passed == 0:
-		return fmt.Errorf("the recipe's tests did not run: %v: %s", runErr, r.Redact.String(lastLine(output)))
+		return fmt.Errorf("the recipe's tests did not run: %v: %s", runErr, r.Redact.String(excerpt.LastLine(output)))
 	case runErr != nil && !errors.As(runErr, new(*exec.ExitError)):
 		return fmt.Errorf("running the recipe's tests: %w", runErr)
 	case len(skipped) > 0:
@@ -193,19 +194,6 @@ func (r *Run) facts(out string) *facts.Facts {
 		f.Streams = streamFacts(r.Ingress)
 	}
 	return f
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return strings.TrimSpace(lines[len(lines)-1])
-}
-
-func firstLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[:n]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // parityResults fills the results' parity table from the enrollment's

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
@@ -216,7 +217,7 @@ func (r *Run) runSecretCommands(ctx context.Context) error {
 		}
 		v := strings.TrimSpace(res.Stdout)
 		if res.ExitCode != 0 {
-			return fmt.Errorf("%s %s exited %d: %s", r.Enrollment.File, key, res.ExitCode, lastLines(res.Stderr, 5))
+			return fmt.Errorf("%s %s exited %d: %s", r.Enrollment.File, key, res.ExitCode, stderrTail(res.Stderr))
 		}
 		if v == "" {
 			return fmt.Errorf("%s %s printed nothing on its standard output: the value is what it prints", r.Enrollment.File, key)
@@ -259,13 +260,10 @@ func (r *Run) secretValues() map[string]string {
 	return out
 }
 
-// lastLines is the last n lines of s, trimmed, for an error message.
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	if out := strings.Join(lines, "\n"); out != "" {
+// stderrTail is the end of a command's standard error, for an error
+// message.
+func stderrTail(stderr string) string {
+	if out := excerpt.LastLines(stderr, 5); out != "" {
 		return out
 	}
 	return "(nothing on standard error)"
