@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cc-ci/recipe-test/v2/internal/sleep"
 )
 
 var commentsKey = fmt.Sprintf("POST /repos/%s/%s/issues/%d/comments", fakeOwner, fakeRepo, fakePR)
@@ -32,7 +34,7 @@ func TestRetryAfterLongerThanAnAttempt(t *testing.T) {
 			mu.Lock()
 			waits = append(waits, d)
 			mu.Unlock()
-			return sleep(ctx, 1500*time.Millisecond)
+			return sleep.For(ctx, 1500*time.Millisecond)
 		}}})
 	if err != nil {
 		t.Fatal(err)

@@ -37,6 +37,7 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 	"github.com/cc-ci/recipe-test/v2/internal/scaffold"
+	"github.com/cc-ci/recipe-test/v2/internal/sleep"
 )
 
 // Options say what to enroll and where.
@@ -427,10 +428,8 @@ func (o Options) ensureMirror(ctx context.Context, repo forge.Repo, info forge.R
 			}
 			asked = time.Now()
 		}
-		select {
-		case <-ctx.Done():
-			return info, created, fmt.Errorf("enroll %s: waiting for the mirror %s: %w", o.Name, repo, ctx.Err())
-		case <-time.After(500 * time.Millisecond):
+		if err := sleep.For(ctx, 500*time.Millisecond); err != nil {
+			return info, created, fmt.Errorf("enroll %s: waiting for the mirror %s: %w", o.Name, repo, err)
 		}
 	}
 }
