@@ -11,6 +11,7 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
 	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
+	"github.com/cc-ci/recipe-test/v2/internal/giturl"
 	"github.com/cc-ci/recipe-test/v2/internal/onboard"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
@@ -59,7 +60,7 @@ func actionEnroll(ctx context.Context, a *githubactions.Action, getenv func(stri
 		return ""
 	}
 	upstream := location
-	if !strings.Contains(upstream, "://") && !strings.Contains(upstream, "@") {
+	if !giturl.Is(upstream) {
 		// A checkout in the workspace: the repository the workflow runs for.
 		server, repo := strings.TrimRight(getenv("GITHUB_SERVER_URL"), "/"), getenv("GITHUB_REPOSITORY")
 		if server == "" || repo == "" {
