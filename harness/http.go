@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cc-ci/recipe-test/v2/internal/sleep"
 )
 
 // Retry and size bounds of a Client.
@@ -247,10 +249,8 @@ func (c *Client) send(ctx context.Context, req *http.Request) (*Response, error)
 		case !idempotent && !notSent(err):
 			return nil, fmt.Errorf("%w (not sent again: the request may have reached the app)", err)
 		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("%w; giving up: %w (attempt %d)", err, ctx.Err(), attempt)
-		case <-time.After(pause):
+		if cerr := sleep.For(ctx, pause); cerr != nil {
+			return nil, fmt.Errorf("%w; giving up: %w (attempt %d)", err, cerr, attempt)
 		}
 		pause = min(2*pause, maxBackoff)
 	}

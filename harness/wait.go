@@ -11,6 +11,7 @@ import (
 	swarmtypes "github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
 
+	"github.com/cc-ci/recipe-test/v2/internal/sleep"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
 
@@ -30,10 +31,8 @@ func WaitUntil(t testing.TB, timeout, interval time.Duration, check func() error
 		if left <= 0 {
 			t.Fatalf("harness: still failing after %s (%d attempts): %v", timeout, attempt, err)
 		}
-		select {
-		case <-ctx.Done():
+		if sleep.For(ctx, min(interval, left)) != nil {
 			t.Fatalf("harness: stopped waiting (the test ended) after %d attempts: %v", attempt, err)
-		case <-time.After(min(interval, left)):
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/cobra"
 
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 	"github.com/cc-ci/recipe-test/v2/internal/publish"
 	"github.com/cc-ci/recipe-test/v2/internal/report"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
@@ -69,19 +70,20 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 		a.AddMask(token)
 	}
 	o := runner.Options{
-		Recipe: in("recipe"), Ref: in("ref"), Deployer: in("deployer"), Ingress: in("ingress"),
-		DomainSuffix: in("domain-suffix"), Out: in("out"), Enrollment: in("enrollment"),
-		Progress: text,
-		Log:      slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn})),
-		OnSecret: a.AddMask,
+		Source:  runner.Source{Recipe: in("recipe"), Ref: in("ref"), Enrollment: in("enrollment")},
+		Deploy:  runner.Deploy{Deployer: in("deployer")},
+		Ingress: runner.Ingress{Kind: in("ingress"), DomainSuffix: in("domain-suffix")},
+		Hooks:   runner.Hooks{OnSecret: a.AddMask},
+		Output: runner.Output{Dir: in("out"), Progress: text,
+			Log: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))},
 	}
-	if o.Recipe == "" {
+	if o.Source.Recipe == "" {
 		return usageError{errors.New("input recipe is required: an enrolled recipe's name, a path or a git URL")}
 	}
 	// A pull request run's workspace is the pull request's: an enrollment
 	// there grants nothing (see the deploy policy).
 	if ws := getenv("GITHUB_WORKSPACE"); ws != "" && strings.HasPrefix(getenv("GITHUB_EVENT_NAME"), "pull_request") {
-		o.NoGrantsFrom = []string{ws}
+		o.Source.NoGrantsFrom = []string{ws}
 	}
 	if err := runInputs(in, &o); err != nil {
 		return usageError{err}
@@ -97,20 +99,20 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 		if err != nil {
 			return usageError{fmt.Errorf("input timeout %q: %w", s, err)}
 		}
-		o.Timeout = d
+		o.Deploy.Timeout = d
 	}
 	if h := in("docker-host"); h != "" {
 		os.Setenv("DOCKER_HOST", h)
 	}
-	if o.Out == "" {
-		o.Out = runner.DefaultOut
+	if o.Output.Dir == "" {
+		o.Output.Dir = runner.DefaultOut
 	}
 	// Whatever happens next, what lands in the workspace is its owner's:
 	// the results, and what fetching a shallow checkout's tags wrote.
 	defer func() {
 		ws := getenv("GITHUB_WORKSPACE")
-		if err := giveToWorkspaceOwner(ws, o.Out, checkoutGitDir(ws, o.Recipe)); err != nil {
-			a.Warningf("%s", oneLineOf(err.Error()))
+		if err := giveToWorkspaceOwner(ws, o.Output.Dir, checkoutGitDir(ws, o.Source.Recipe)); err != nil {
+			a.Warningf("%s", excerpt.FirstLine(err.Error()))
 		}
 	}()
 	failOnResidue, err := boolInput(in, "fail-on-residue", true)
@@ -133,7 +135,7 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 		a.Warningf("no token input: the report is not posted to the pull request (set token: ${{ github.token }}, or publish it from a workflow_run job with recipe-test publish)")
 	}
 	var open string
-	o.OnStage = func(name string, res *results.Stage) {
+	o.Hooks.OnStage = func(name string, res *results.Stage) {
 		if res == nil {
 			a.Group(name)
 			open = name
@@ -143,7 +145,7 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 			a.EndGroup()
 		}
 		if res.Status == results.Fail {
-			a.WithFieldsMap(map[string]string{"title": "recipe-test: " + name + " failed"}).Errorf("%s", oneLineOf(res.Reason))
+			a.WithFieldsMap(map[string]string{"title": "recipe-test: " + name + " failed"}).Errorf("%s", excerpt.FirstLine(res.Reason))
 		}
 	}
 	env := func(k string) string {
@@ -155,25 +157,25 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 	// An unenrolled recipe's enrollment is proposed before the report is
 	// posted, so that the comment links to it.
 	enroll := func(ctx context.Context, res *results.Run) {
-		res.EnrollmentPR = actionEnroll(ctx, a, getenv, res, o.Recipe)
+		res.EnrollmentPR = actionEnroll(ctx, a, getenv, res, o.Source.Recipe)
 	}
-	warn := func(format string, args ...any) { a.Warningf("%s", oneLineOf(fmt.Sprintf(format, args...))) }
+	warn := func(format string, args ...any) { a.Warningf("%s", excerpt.FirstLine(fmt.Sprintf(format, args...))) }
 	res, pub, perr, err := runAndPublish(cmd.Context(), o, ff, env, text, publishHooks{beforePublish: enroll, warnf: warn})
 	if res != nil {
 		for _, w := range res.Warnings {
 			warn("%s", w) // a shallow checkout that hid the releases, say
 		}
-		if err := savePullRequest(getenv, o.Out); err != nil {
-			a.Warningf("saving the pull request for recipe-test publish: %s", oneLineOf(err.Error()))
+		if err := savePullRequest(getenv, o.Output.Dir); err != nil {
+			a.Warningf("saving the pull request for recipe-test publish: %s", excerpt.FirstLine(err.Error()))
 		}
-		writeActionOutputs(a, getenv, o.Out, res, pub)
+		writeActionOutputs(a, getenv, o.Output.Dir, res, pub)
 	}
 	if err != nil {
-		a.Errorf("%s", oneLineOf(err.Error()))
+		a.Errorf("%s", excerpt.FirstLine(err.Error()))
 		return err
 	}
 	if perr != nil {
-		a.Warningf("%s", oneLineOf(perr.Error()))
+		a.Warningf("%s", excerpt.FirstLine(perr.Error()))
 	}
 	onlyResidue := res.Status != results.Pass && len(res.Residue) > 0 && onlyTeardownFailed(res)
 	switch {
@@ -231,9 +233,4 @@ func boolInput(in func(string) string, name string, def bool) (bool, error) {
 		return false, fmt.Errorf("input %s %q: use true or false", name, v)
 	}
 	return b, nil
-}
-
-func oneLineOf(s string) string {
-	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return line
 }

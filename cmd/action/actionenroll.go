@@ -10,7 +10,9 @@ import (
 
 	"github.com/cc-ci/recipe-test/v2/internal/enroll"
 	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
+	"github.com/cc-ci/recipe-test/v2/internal/giturl"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
 
@@ -58,7 +60,7 @@ func actionEnroll(ctx context.Context, a *githubactions.Action, getenv func(stri
 		return ""
 	}
 	upstream := location
-	if !strings.Contains(upstream, "://") && !strings.Contains(upstream, "@") {
+	if !giturl.Is(upstream) {
 		// A checkout in the workspace: the repository the workflow runs for.
 		server, repo := strings.TrimRight(getenv("GITHUB_SERVER_URL"), "/"), getenv("GITHUB_REPOSITORY")
 		if server == "" || repo == "" {
@@ -89,7 +91,7 @@ func actionEnroll(ctx context.Context, a *githubactions.Action, getenv func(stri
 			}
 		}
 	}
-	msg := "not enrolled: " + oneLineOf(err.Error())
+	msg := "not enrolled: " + excerpt.FirstLine(err.Error())
 	var ie *enroll.InputError
 	if ownToken && errors.As(err, &ie) {
 		msg += " (the workflow's own token usually cannot write to another repository: give enroll-token)"

@@ -14,27 +14,27 @@ import (
 // insecure, entrypoint-port, retain) into o, so that a workflow has every
 // choice the CLI has. A bad value is an error naming the input.
 func runInputs(in func(string) string, o *runner.Options) error {
-	o.UpgradeFrom = strings.TrimSpace(in("upgrade-from"))
-	o.ProbePath = strings.TrimSpace(in("probe-path"))
-	o.ConnectTo = strings.TrimSpace(in("connect-to"))
-	o.CAFile = strings.TrimSpace(in("ca-file"))
+	o.Source.UpgradeFrom = strings.TrimSpace(in("upgrade-from"))
+	o.Ingress.Probe.Path = strings.TrimSpace(in("probe-path"))
+	o.Ingress.Traefik.ConnectTo = strings.TrimSpace(in("connect-to"))
+	o.Ingress.Traefik.CAFile = strings.TrimSpace(in("ca-file"))
 	env, err := envInput(in("env"))
 	if err != nil {
 		return err
 	}
-	o.Env = env
+	o.Deploy.Env = env
 	statuses, err := intList(in("probe-status"))
 	if err != nil {
 		return fmt.Errorf("input probe-status: %w", err)
 	}
-	o.ProbeStatuses = statuses
-	if o.EntrypointPorts, err = portMap(in("entrypoint-port")); err != nil {
+	o.Ingress.Probe.Statuses = statuses
+	if o.Ingress.Traefik.EntrypointPorts, err = portMap(in("entrypoint-port")); err != nil {
 		return fmt.Errorf("input entrypoint-port: %w", err)
 	}
-	if o.Insecure, err = boolInput(in, "insecure", false); err != nil {
+	if o.Ingress.Traefik.Insecure, err = boolInput(in, "insecure", false); err != nil {
 		return err
 	}
-	if o.Retain, err = boolInput(in, "retain", false); err != nil {
+	if o.Deploy.Retain, err = boolInput(in, "retain", false); err != nil {
 		return err
 	}
 	return limitInputs(in, &o.Limits)

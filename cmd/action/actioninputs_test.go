@@ -99,15 +99,16 @@ func TestRunInputsLikeFlags(t *testing.T) {
 	if err := runInputs(func(k string) string { return inputs[k] }, &act); err != nil {
 		t.Fatal(err)
 	}
-	if !sameEnv(t, act.Env, cli.Env) || act.UpgradeFrom != cli.UpgradeFrom || act.ProbePath != cli.ProbePath ||
-		!slices.Equal(act.ProbeStatuses, cli.ProbeStatuses) || act.ConnectTo != cli.ConnectTo || act.CAFile != cli.CAFile ||
-		act.Insecure != cli.Insecure || act.Retain != cli.Retain || !act.Retain ||
-		!maps.Equal(act.EntrypointPorts, cli.EntrypointPorts) || len(act.EntrypointPorts) != 2 {
+	if !sameEnv(t, act.Deploy.Env, cli.Deploy.Env) || act.Source.UpgradeFrom != cli.Source.UpgradeFrom || act.Ingress.Probe.Path != cli.Ingress.Probe.Path ||
+		!slices.Equal(act.Ingress.Probe.Statuses, cli.Ingress.Probe.Statuses) || act.Ingress.Traefik.ConnectTo != cli.Ingress.Traefik.ConnectTo ||
+		act.Ingress.Traefik.CAFile != cli.Ingress.Traefik.CAFile || act.Ingress.Traefik.Insecure != cli.Ingress.Traefik.Insecure ||
+		act.Deploy.Retain != cli.Deploy.Retain || !act.Deploy.Retain ||
+		!maps.Equal(act.Ingress.Traefik.EntrypointPorts, cli.Ingress.Traefik.EntrypointPorts) || len(act.Ingress.Traefik.EntrypointPorts) != 2 {
 		t.Errorf("inputs gave %+v\nflags gave %+v", act, cli)
 	}
 	// Unset inputs leave run's defaults.
 	var none runner.Options
-	if err := runInputs(func(string) string { return "" }, &none); err != nil || none.Env != nil || none.ProbeStatuses != nil || none.Retain || none.Insecure {
+	if err := runInputs(func(string) string { return "" }, &none); err != nil || none.Deploy.Env != nil || none.Ingress.Probe.Statuses != nil || none.Deploy.Retain || none.Ingress.Traefik.Insecure {
 		t.Errorf("no inputs: %+v, %v", none, err)
 	}
 	for name, c := range map[string]struct{ input, value, want string }{

@@ -11,9 +11,9 @@ import (
 // chains in front of the caller's (the Actions log's masking).
 func publishMasker(o *runner.Options) *redact.Redactor {
 	red := &redact.Redactor{}
-	red.Add(o.Redact...)
-	next := o.OnSecret
-	o.OnSecret = func(v string) {
+	red.Add(o.Output.Redact...)
+	next := o.Hooks.OnSecret
+	o.Hooks.OnSecret = func(v string) {
 		red.Add(v)
 		if next != nil {
 			next(v)

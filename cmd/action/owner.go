@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/cc-ci/recipe-test/v2/internal/giturl"
 )
 
 // giveToWorkspaceOwner hands what this process wrote into the workspace to
@@ -102,7 +104,7 @@ func handOver(ws, path string, me, uid, gid int) error {
 // recipe folder in the workspace), looking up no further than ws; "" when
 // there is none, or path is not a local folder.
 func checkoutGitDir(ws, path string) string {
-	if ws == "" || path == "" || strings.Contains(path, "://") {
+	if ws == "" || path == "" || giturl.Is(path) {
 		return ""
 	}
 	fi, err := os.Stat(path)

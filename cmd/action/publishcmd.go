@@ -11,6 +11,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/cobra"
 
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
 	"github.com/cc-ci/recipe-test/v2/internal/outdir"
 	"github.com/cc-ci/recipe-test/v2/internal/publish"
@@ -93,7 +94,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ff forgeFlags, from, ev
 	warnf := func(format string, args ...any) { logf("warning: "+format, args...) }
 	if getenv("GITHUB_ACTIONS") == "true" { // a docker:// step: an annotation
 		a := githubactions.New(githubactions.WithWriter(workflowcmd.CommandWriter(cmd.OutOrStdout())), githubactions.WithGetenv(getenv))
-		warnf = func(format string, args ...any) { a.Warningf("%s", oneLineOf(fmt.Sprintf(format, args...))) }
+		warnf = func(format string, args ...any) { a.Warningf("%s", excerpt.FirstLine(fmt.Sprintf(format, args...))) }
 	}
 	t, untrusted, err := publishTarget(ctx, fg, repo, ff, eventPath, getenv, warnf)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
 	"github.com/cc-ci/recipe-test/v2/internal/lease"
 	"github.com/cc-ci/recipe-test/v2/internal/publish"
@@ -58,14 +59,14 @@ failed or something was left behind; 2 usage or configuration error
 			if err := useDeployer(&o, af); err != nil {
 				return usageError{err}
 			}
-			o.Progress = cmd.ErrOrStderr()
-			o.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+			o.Output.Progress = cmd.ErrOrStderr()
+			o.Output.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 			res, _, perr, err := runAndPublish(cmd.Context(), o, ff, os.Getenv, cmd.ErrOrStderr(), publishHooks{})
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "recipe-test: %s: %s, level L%d of %d; results in %s\n",
-				res.Recipe, res.Status, res.Level, results.MaxLevel, filepath.Join(o.Out, "results.json"))
+				res.Recipe, res.Status, res.Level, results.MaxLevel, filepath.Join(o.Output.Dir, "results.json"))
 			if res.Status != results.Pass {
 				return failedError{errors.Join(fmt.Errorf("%s failed", res.Recipe), perr)}
 			}
@@ -110,17 +111,17 @@ func runAndPublish(ctx context.Context, o runner.Options, ff forgeFlags, getenv 
 	if err != nil {
 		return nil, nil, nil, usageError{err}
 	}
-	if o.RunURL == "" {
-		o.RunURL = ff.link(getenv)
+	if o.Output.RunURL == "" {
+		o.Output.RunURL = ff.link(getenv)
 	}
 	forgeFailed := false
 	if pub != nil {
-		o.Redact = append(o.Redact, token)
+		o.Output.Redact = append(o.Output.Redact, token)
 		pub.Redact = publishMasker(&o)
-		o.OnPlanned = func(ctx context.Context, res *results.Run) error {
+		o.Hooks.OnPlanned = func(ctx context.Context, res *results.Run) error {
 			err := pub.Start(ctx, res.Recipe)
 			if forge.IsDenied(err) {
-				h.warnf("not reporting the status to the forge, testing all the same (the report is in %s): %s", o.Out, oneLineOf(err.Error()))
+				h.warnf("not reporting the status to the forge, testing all the same (the report is in %s): %s", o.Output.Dir, excerpt.FirstLine(err.Error()))
 				return nil
 			}
 			forgeFailed = err != nil
@@ -149,30 +150,30 @@ func runAndPublish(ctx context.Context, o runner.Options, ff forgeFlags, getenv 
 
 // registerRunFlags declares run's flags.
 func registerRunFlags(f *pflag.FlagSet, o *runner.Options, stages *[]string, ff *forgeFlags) {
-	f.StringVar(&o.Recipe, "recipe", "", "the recipe: an enrolled recipe's name, a local folder or a git URL (required)")
-	f.StringVar(&o.Ref, "ref", "", "git branch, tag or commit to test (default: the folder as it is, or the default branch of a URL)")
+	f.StringVar(&o.Source.Recipe, "recipe", "", "the recipe: an enrolled recipe's name, a local folder or a git URL (required)")
+	f.StringVar(&o.Source.Ref, "ref", "", "git branch, tag or commit to test (default: the folder as it is, or the default branch of a URL)")
 	f.StringSliceVar(stages, "stages", nil, "comma-separated stages to run: install, upgrade, backup, restore, custom (default: recipe.toml's, else all; restore implies backup); teardown always runs")
-	f.StringVar(&o.Enrollment, "enrollment", "", "folder holding the recipe's recipe.toml (default: RECIPES-DIR/<name> when it exists)")
-	f.StringVar(&o.RecipesDir, "recipes-dir", "", "folder of enrolled recipes, recipes/<name>/recipe.toml (default $RECIPE_TEST_RECIPES, else ./recipes)")
-	f.StringVar(&o.UpgradeFrom, "upgrade-from", "", "release tag the upgrade starts from (default: recipe.toml's upgrade.base, else the newest release older than the ref)")
-	f.StringVar(&o.Deployer, "deployer", "auto", "how to deploy: swarm (the Docker Engine API), abra (the abra CLI: needs --abra-server), or auto (abra when configured, else swarm)")
-	f.StringVar(&o.Ingress, "ingress", "direct", "how to reach the app: traefik (HTTPS on its domain) or direct (straight to the task the traefik labels name; no proxy or DNS needed)")
-	f.StringVar(&o.DomainSuffix, "domain-suffix", "", "suffix of the run domain (default recipe-test.test)")
-	f.StringVar(&o.Out, "out", runner.DefaultOut, "folder for results.json, junit.xml, report.md and backup archives")
-	f.DurationVar(&o.Timeout, "timeout", runner.DefaultTimeout, "convergence and readiness timeout when the recipe has no coop-cloud.<stack>.timeout label")
-	f.BoolVar(&o.Retain, "retain", false, "keep a failed deployment for debugging (prints the command that removes it)")
-	f.StringArrayVar(&o.Env, "env", nil, "env assignment applied on top of .env.sample, in env-file syntax (repeatable)")
-	f.StringVar(&o.ProbePath, "probe-path", "", "readiness probe path (default: the path the app's traefik router serves, usually /)")
-	f.IntSliceVar(&o.ProbeStatuses, "probe-status", nil, "HTTP statuses that count as ready (default 200,301,302)")
-	f.StringVar(&o.ConnectTo, "connect-to", "", "traefik ingress: connect to HOST:PORT instead of resolving the domain (like curl --connect-to)")
-	f.StringVar(&o.CAFile, "ca-file", "", "traefik ingress: PEM file of an extra CA to trust (staging certificates)")
-	f.BoolVar(&o.Insecure, "insecure", false, "traefik ingress: do not verify TLS certificates")
-	f.StringToIntVar(&o.EntrypointPorts, "entrypoint-port", nil, "traefik ingress: NAME=PORT, the port of a Traefik entrypoint the recipe's TCP or UDP routers use (repeatable)")
-	f.StringVar(&o.LockDir, "lock-dir", "", "folder for run locks (default $RECIPE_TEST_LOCK_DIR, /run/recipe-test/locks or the temp folder)")
-	f.DurationVar(&o.JanitorGrace, "janitor-grace", runner.DefaultJanitorGrace, "the janitor at start only reaps orphaned run stacks older than this")
-	f.BoolVar(&o.NoJanitor, "no-janitor", false, "do not reap orphaned run stacks at start")
-	f.DurationVar(&o.LeaseTTL, "lease-ttl", lease.DefaultTTL, "the run's lease on the swarm lasts this long unrenewed: a janitor reaps a dead run's stack once it expired")
-	f.StringVar(&o.Container, "container", "auto", "direct ingress: the container to join to the run's network to reach the app (auto: the one recipe-test runs in, if any; none: reach tasks as a host does)")
+	f.StringVar(&o.Source.Enrollment, "enrollment", "", "folder holding the recipe's recipe.toml (default: RECIPES-DIR/<name> when it exists)")
+	f.StringVar(&o.Source.RecipesDir, "recipes-dir", "", "folder of enrolled recipes, recipes/<name>/recipe.toml (default $RECIPE_TEST_RECIPES, else ./recipes)")
+	f.StringVar(&o.Source.UpgradeFrom, "upgrade-from", "", "release tag the upgrade starts from (default: recipe.toml's upgrade.base, else the newest release older than the ref)")
+	f.StringVar(&o.Deploy.Deployer, "deployer", "auto", "how to deploy: swarm (the Docker Engine API), abra (the abra CLI: needs --abra-server), or auto (abra when configured, else swarm)")
+	f.StringVar(&o.Ingress.Kind, "ingress", "direct", "how to reach the app: traefik (HTTPS on its domain) or direct (straight to the task the traefik labels name; no proxy or DNS needed)")
+	f.StringVar(&o.Ingress.DomainSuffix, "domain-suffix", "", "suffix of the run domain (default recipe-test.test)")
+	f.StringVar(&o.Output.Dir, "out", runner.DefaultOut, "folder for results.json, junit.xml, report.md and backup archives")
+	f.DurationVar(&o.Deploy.Timeout, "timeout", runner.DefaultTimeout, "convergence and readiness timeout when the recipe has no coop-cloud.<stack>.timeout label")
+	f.BoolVar(&o.Deploy.Retain, "retain", false, "keep a failed deployment for debugging (prints the command that removes it)")
+	f.StringArrayVar(&o.Deploy.Env, "env", nil, "env assignment applied on top of .env.sample, in env-file syntax (repeatable)")
+	f.StringVar(&o.Ingress.Probe.Path, "probe-path", "", "readiness probe path (default: the path the app's traefik router serves, usually /)")
+	f.IntSliceVar(&o.Ingress.Probe.Statuses, "probe-status", nil, "HTTP statuses that count as ready (default 200,301,302)")
+	f.StringVar(&o.Ingress.Traefik.ConnectTo, "connect-to", "", "traefik ingress: connect to HOST:PORT instead of resolving the domain (like curl --connect-to)")
+	f.StringVar(&o.Ingress.Traefik.CAFile, "ca-file", "", "traefik ingress: PEM file of an extra CA to trust (staging certificates)")
+	f.BoolVar(&o.Ingress.Traefik.Insecure, "insecure", false, "traefik ingress: do not verify TLS certificates")
+	f.StringToIntVar(&o.Ingress.Traefik.EntrypointPorts, "entrypoint-port", nil, "traefik ingress: NAME=PORT, the port of a Traefik entrypoint the recipe's TCP or UDP routers use (repeatable)")
+	f.StringVar(&o.Janitor.LockDir, "lock-dir", "", "folder for run locks (default $RECIPE_TEST_LOCK_DIR, /run/recipe-test/locks or the temp folder)")
+	f.DurationVar(&o.Janitor.Grace, "janitor-grace", runner.DefaultJanitorGrace, "the janitor at start only reaps orphaned run stacks older than this")
+	f.BoolVar(&o.Janitor.Off, "no-janitor", false, "do not reap orphaned run stacks at start")
+	f.DurationVar(&o.Janitor.LeaseTTL, "lease-ttl", lease.DefaultTTL, "the run's lease on the swarm lasts this long unrenewed: a janitor reaps a dead run's stack once it expired")
+	f.StringVar(&o.Ingress.Container, "container", "auto", "direct ingress: the container to join to the run's network to reach the app (auto: the one recipe-test runs in, if any; none: reach tasks as a host does)")
 	registerLimitFlags(f, &o.Limits)
 	ff.register(f)
 }

@@ -33,7 +33,7 @@ func TestUserName(t *testing.T) {
 		{Username: "ada", GivenName: "Ada", FamilyName: "Lovelace"}: "Ada Lovelace",
 		{Username: "ada", GivenName: "Ada"}:                         "Ada",
 		{Username: "ada", FamilyName: "Lovelace"}:                   "Lovelace",
-		{Username: "ada"}:                                           "ada",
+		{Username: "ada"}: "ada",
 	} {
 		if got := u.Name(); got != want {
 			t.Errorf("%+v.Name() = %q, want %q", u, got, want)

@@ -103,18 +103,22 @@ func abraRunWith(t *testing.T, recipeDir string, mod func(*runner.Options), stag
 	var dirs []string
 	var progress syncBuffer
 	opts := runner.Options{
-		Recipe: recipeDir, Stages: stages, Deployer: kind, DomainSuffix: suffix,
-		Out: t.TempDir(), LockDir: t.TempDir(), Timeout: 90 * time.Second, Container: "none",
-		Progress: &progress, RecipesDir: t.TempDir(),
-		Connect: func(ctx context.Context, log *slog.Logger) (runner.Engine, error) {
-			d, err := abra.Connect(ctx, cfg, log)
-			if err != nil {
-				return nil, err
-			}
-			dirs = append(dirs, d.Dir())
-			return d, nil
+		Source: runner.Source{Recipe: recipeDir, RecipesDir: t.TempDir()},
+		Stages: stages,
+		Deploy: runner.Deploy{Deployer: kind, Timeout: 90 * time.Second,
+			Connect: func(ctx context.Context, log *slog.Logger) (runner.Engine, error) {
+				d, err := abra.Connect(ctx, cfg, log)
+				if err != nil {
+					return nil, err
+				}
+				dirs = append(dirs, d.Dir())
+				return d, nil
+			},
+			Linter: abra.Linter(cfg),
 		},
-		Linter: abra.Linter(cfg),
+		Ingress: runner.Ingress{DomainSuffix: suffix, Container: "none"},
+		Janitor: runner.Janitor{LockDir: t.TempDir()},
+		Output:  runner.Output{Dir: t.TempDir(), Progress: &progress},
 	}
 	if mod != nil {
 		mod(&opts)
@@ -211,7 +215,7 @@ func TestAbraUpgradeKeepsData(t *testing.T) {
 	testenv.FixtureImage(t, "webapp", "2")
 	repo := testenv.TaggedRecipe(t, fixture(t, "upgrade"))
 	enrollment := filepath.Join(testenv.RepoRoot(t), "testdata", "enrollments", "upgrade")
-	res, progress, _ := abraRunWith(t, repo, func(o *runner.Options) { o.Enrollment = enrollment }, "install", "upgrade")
+	res, progress, _ := abraRunWith(t, repo, func(o *runner.Options) { o.Source.Enrollment = enrollment }, "install", "upgrade")
 	if res.Status != results.Pass || res.BaseVersion != "1.0.0+1.0" || res.Version != "2.0.0+2.0" {
 		t.Fatalf("status %s base %q version %q stages %+v\n%s", res.Status, res.BaseVersion, res.Version, res.Stages, progress)
 	}
@@ -226,7 +230,7 @@ func TestAbraUpgradeKeepsData(t *testing.T) {
 // and their values never reach the log.
 func TestAbraSuppliedSecrets(t *testing.T) {
 	enrollment := filepath.Join(testenv.RepoRoot(t), "testdata", "enrollments", "supplied-secrets")
-	res, progress, _ := abraRunWith(t, fixture(t, "supplied-secrets"), func(o *runner.Options) { o.Enrollment = enrollment }, "install")
+	res, progress, _ := abraRunWith(t, fixture(t, "supplied-secrets"), func(o *runner.Options) { o.Source.Enrollment = enrollment }, "install")
 	if res.Status != results.Pass {
 		t.Fatalf("status %s stages %+v\n%s", res.Status, res.Stages, progress)
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cc-ci/recipe-test/v2/internal/sleep"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
 
@@ -113,10 +114,8 @@ func (d *Deployer) waitGone(ctx context.Context, stack string) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("still there %s after undeploy: %v", goneWait, left)
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("wait for %s to go: %w", stack, ctx.Err())
-		case <-time.After(500 * time.Millisecond):
+		if err := sleep.For(ctx, 500*time.Millisecond); err != nil {
+			return fmt.Errorf("wait for %s to go: %w", stack, err)
 		}
 	}
 }

@@ -31,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
@@ -250,7 +251,7 @@ func runHook(ctx context.Context, c Containers, id, service, label, command stri
 		log("%s", indent(out))
 	}
 	if res.ExitCode != 0 {
-		return fmt.Errorf("service %s: %s %q exited %d: %s", service, label, command, res.ExitCode, lastLines(res.Output(), 5))
+		return fmt.Errorf("service %s: %s %q exited %d: %s", service, label, command, res.ExitCode, excerpt.LastLines(res.Output(), 5))
 	}
 	return nil
 }
@@ -272,14 +273,6 @@ func unwrapShell(cmd string) string {
 }
 
 func indent(s string) string { return "  | " + strings.ReplaceAll(s, "\n", "\n  | ") }
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
 
 // cappedWriter passes at most max bytes to w, then fails every write: the
 // archive copy stops there.

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
 
@@ -262,14 +263,11 @@ func (m *Markers) sh(ctx context.Context, l Location, script, marker string) (sw
 	return res, nil
 }
 
+// suffix is ": " and the last lines of a hook's output, or "" when it
+// printed nothing.
 func suffix(out string) string {
-	out = strings.TrimSpace(out)
-	if out == "" {
+	if out = excerpt.LastLines(out, 5); out == "" {
 		return ""
 	}
-	lines := strings.Split(out, "\n")
-	if len(lines) > 5 {
-		lines = lines[len(lines)-5:]
-	}
-	return ": " + strings.Join(lines, "\n")
+	return ": " + out
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 )
 
 // ciClone is the CI repository cloned at its base branch, with the
@@ -112,7 +114,7 @@ func (c *ciClone) foreignCommits() ([]string, error) {
 			return errStop
 		}
 		if !strings.Contains(cm.Message, Trailer) {
-			out = append(out, fmt.Sprintf("%.12s %s (%s)", cm.Hash, firstLine(cm.Message), cm.Author.Name))
+			out = append(out, fmt.Sprintf("%.12s %s (%s)", cm.Hash, excerpt.FirstLine(cm.Message), cm.Author.Name))
 		}
 		return nil
 	})
@@ -183,9 +185,4 @@ func (c *ciClone) push(ctx context.Context) error {
 		return nil
 	}
 	return err
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return line
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/exitcode"
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
+	"github.com/cc-ci/recipe-test/v2/internal/giturl"
 	"github.com/cc-ci/recipe-test/v2/internal/mirror"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
@@ -268,7 +269,7 @@ type upstream struct {
 // and checks out its default branch.
 func (o Options) fetchUpstream(ctx context.Context, work string) (*upstream, error) {
 	url := o.Upstream
-	if !strings.Contains(url, "://") && !strings.Contains(url, "@") {
+	if !giturl.Is(url) {
 		abs, err := filepath.Abs(url)
 		if err != nil {
 			return nil, fmt.Errorf("enroll %s: upstream %s: %w", o.Name, url, err)

@@ -15,6 +15,7 @@ import (
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/cc-ci/recipe-test/v2/internal/forge/forgetest"
+	"github.com/cc-ci/recipe-test/v2/internal/sleep"
 )
 
 var commentsKey = fmt.Sprintf("POST /repos/%s/%s/issues/%d/comments", fakeOwner, fakeRepo, fakePR)
@@ -37,7 +38,7 @@ func TestRetryAfterLongerThanAnAttempt(t *testing.T) {
 			mu.Lock()
 			waits = append(waits, d)
 			mu.Unlock()
-			return sleep(ctx, 1500*time.Millisecond)
+			return sleep.For(ctx, 1500*time.Millisecond)
 		}}})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cc-ci/recipe-test/v2/internal/sleep"
 )
 
 // RetryPolicy bounds retries of failed requests.
@@ -32,20 +34,9 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 		p.MaxWait = 60 * time.Second
 	}
 	if p.Sleep == nil {
-		p.Sleep = sleep
+		p.Sleep = sleep.For
 	}
 	return p
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // retrySafeKey marks a request context whose POST may be sent again after

@@ -1,7 +1,6 @@
 package ingress
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cc-ci/recipe-test/v2/internal/heartbeat"
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 )
 
 // ProbeOptions says what a ready app answers.
@@ -25,7 +24,8 @@ type ProbeOptions struct {
 	Timeout time.Duration
 	// Interval is the pause between attempts; default 500ms.
 	Interval time.Duration
-	// Progress, when set, receives a line each time the answer changes.
+	// Progress, when set, receives a line each time the answer changes,
+	// and again now and then while it does not (see poll).
 	Progress func(string)
 }
 
@@ -56,61 +56,27 @@ func Probe(ctx context.Context, ing Ingress, opts ProbeOptions) (ProbeResult, er
 	if len(opts.Accept) == 0 {
 		opts.Accept = []int{http.StatusOK, http.StatusMovedPermanently, http.StatusFound}
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = 2 * time.Minute
-	}
-	if opts.Interval <= 0 {
-		opts.Interval = 500 * time.Millisecond
-	}
-	progress := opts.Progress
-	if progress == nil {
-		progress = func(string) {}
-	}
 	res := ProbeResult{URL: ing.BaseURL() + opts.Path}
 	client := *ing.HTTPClient()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-	start := time.Now()
-	pctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-	defer cancel()
-	last := ""
-	beat := heartbeat.New(progress, opts.Timeout, 0)
-	for {
-		res.Attempts++
-		status, loc, state, body := probeOnce(pctx, &client, res.URL)
+	p := poll{what: res.URL, label: "GET " + res.URL, accepting: " (accepting " + statusList(opts.Accept) + ")",
+		timeout: opts.Timeout, interval: opts.Interval, progress: opts.Progress}
+	var err error
+	res.Attempts, res.Elapsed, err = p.run(ctx, func(ctx context.Context) attempt {
+		status, loc, state, body := probeOnce(ctx, &client, res.URL)
 		if loc != "" {
 			state += " -> " + loc
 		}
 		if slices.Contains(opts.Accept, status) {
-			res.Status, res.Location, res.Elapsed = status, loc, time.Since(start)
-			progress(fmt.Sprintf("GET %s: %s: ready after %d attempt(s) in %s", res.URL, state, res.Attempts, res.Elapsed.Round(time.Millisecond)))
-			return res, nil
+			res.Status, res.Location = status, loc
+			return attempt{ready: true, state: state, heard: true}
 		}
 		if body != "" {
 			state += " (" + body + ")"
 		}
-		// An attempt cut short because the probe itself ended says nothing
-		// about the app: the error keeps the last real answer.
-		if cut := status == 0 && pctx.Err() != nil; !cut {
-			beat.Update(fmt.Sprintf("GET %s: %s", res.URL, state))
-			last = state
-		}
-		t := time.NewTimer(opts.Interval)
-		select {
-		case <-pctx.Done():
-			t.Stop()
-			res.Elapsed = time.Since(start)
-			if last == "" {
-				last = "none before the probe ended"
-			}
-			if err := ctx.Err(); err != nil {
-				return res, fmt.Errorf("probing %s: %w (last answer: %s)", res.URL, err, last)
-			}
-			return res, fmt.Errorf("probing %s: %w after %s and %d attempts (accepting %s): last answer: %s",
-				res.URL, ErrNotReady, opts.Timeout, res.Attempts, statusList(opts.Accept), last)
-		case <-t.C:
-		}
-	}
+		return attempt{state: state, heard: status != 0}
+	})
+	return res, err
 }
 
 // probeOnce asks once; status is 0 on a network error. state describes
@@ -131,22 +97,18 @@ func probeOnce(ctx context.Context, client *http.Client, u string) (status int, 
 		return 0, "", "no answer: " + err.Error(), ""
 	}
 	defer resp.Body.Close()
-	return resp.StatusCode, resp.Header.Get("Location"), resp.Status, firstLine(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location"), resp.Status, bodyStart(resp.Body)
 }
 
-// firstLine is the start of a body, enough to tell an ingress error from
-// the app's own page.
-func firstLine(body io.Reader) string {
-	sc := bufio.NewScanner(io.LimitReader(body, 512))
-	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); line != "" {
-			if len(line) > 300 {
-				line = line[:300] + "..."
-			}
-			return line
-		}
+// bodyStart is the first line of a body, enough to tell an ingress error
+// from the app's own page.
+func bodyStart(body io.Reader) string {
+	start, _ := io.ReadAll(io.LimitReader(body, 512))
+	line := excerpt.FirstLine(string(start))
+	if len(line) > 300 {
+		line = line[:300] + "..."
 	}
-	return ""
+	return line
 }
 
 func statusList(codes []int) string {

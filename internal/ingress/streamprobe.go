@@ -23,7 +23,8 @@ type StreamProbeOptions struct {
 	Timeout time.Duration
 	// Interval is the pause between attempts; default 500ms.
 	Interval time.Duration
-	// Progress, when set, receives a line each time the answer changes.
+	// Progress, when set, receives a line each time the answer changes,
+	// and again now and then while it does not (see poll).
 	Progress func(string)
 }
 
@@ -45,54 +46,17 @@ func ProbeStream(ctx context.Context, s *Stream, opts StreamProbeOptions) (Strea
 	if s.Protocol == recipe.UDP && opts.Send == "" {
 		return res, fmt.Errorf("probing %s: a UDP probe needs something to send", s.Name())
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = 2 * time.Minute
-	}
-	if opts.Interval <= 0 {
-		opts.Interval = 500 * time.Millisecond
-	}
-	progress := opts.Progress
-	if progress == nil {
-		progress = func(string) {}
-	}
-	start := time.Now()
-	pctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-	defer cancel()
-	deadline, _ := pctx.Deadline()
-	last := ""
-	for {
-		res.Attempts++
-		answer, state, ok, heard := probeStreamOnce(pctx, s, opts)
+	p := poll{what: s.Name(), label: s.Name(), accepting: expecting(opts),
+		timeout: opts.Timeout, interval: opts.Interval, progress: opts.Progress}
+	var err error
+	res.Attempts, res.Elapsed, err = p.run(ctx, func(ctx context.Context) attempt {
+		answer, state, ok, heard := probeStreamOnce(ctx, s, opts)
 		if ok {
-			res.Answer, res.Elapsed = answer, time.Since(start)
-			progress(fmt.Sprintf("%s: %s: ready after %d attempt(s) in %s", s.Name(), state, res.Attempts, res.Elapsed.Round(time.Millisecond)))
-			return res, nil
+			res.Answer = answer
 		}
-		// An attempt cut short because the probe itself ended, before the
-		// app said anything, says nothing about the app.
-		// (A dial bounded by the probe's deadline may fail a moment before
-		// the context says it is done: the clock decides.)
-		cut := !heard && (pctx.Err() != nil || !time.Now().Before(deadline))
-		if state != last && !cut {
-			progress(fmt.Sprintf("%s: %s", s.Name(), state))
-			last = state
-		}
-		t := time.NewTimer(opts.Interval)
-		select {
-		case <-pctx.Done():
-			t.Stop()
-			res.Elapsed = time.Since(start)
-			if last == "" {
-				last = "none before the probe ended"
-			}
-			if err := ctx.Err(); err != nil {
-				return res, fmt.Errorf("probing %s: %w (last answer: %s)", s.Name(), err, last)
-			}
-			return res, fmt.Errorf("probing %s: %w after %s and %d attempts%s: last answer: %s",
-				s.Name(), ErrNotReady, opts.Timeout, res.Attempts, expecting(opts), last)
-		case <-t.C:
-		}
-	}
+		return attempt{ready: ok, state: state, heard: heard}
+	})
+	return res, err
 }
 
 func expecting(opts StreamProbeOptions) string {

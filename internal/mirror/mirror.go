@@ -18,6 +18,7 @@ import (
 	git "github.com/go-git/go-git/v5"
 
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
+	"github.com/cc-ci/recipe-test/v2/internal/sleep"
 )
 
 // Forge is what keeping a mirror needs of a forge: to read and create
@@ -162,14 +163,7 @@ const (
 func (m *Mirror) wait(ctx context.Context, r remote, want Refs, syncer forge.MirrorSyncer) error {
 	repo := m.spec.Repo
 	deadline, asked := time.Now().Add(m.spec.Timeout), time.Now()
-	t := time.NewTimer(0)
-	defer t.Stop()
 	for {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for the mirror %s: %w", repo, ctx.Err())
-		case <-t.C:
-		}
 		have, err := r.list(ctx)
 		if err != nil {
 			return fmt.Errorf("list refs of the mirror %s: %w", repo, err)
@@ -188,7 +182,9 @@ func (m *Mirror) wait(ctx context.Context, r remote, want Refs, syncer forge.Mir
 			}
 			asked = time.Now()
 		}
-		t.Reset(poll)
+		if err := sleep.For(ctx, poll); err != nil {
+			return fmt.Errorf("waiting for the mirror %s: %w", repo, err)
+		}
 	}
 }
 

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 )
 
 // ShallowHint is what a workflow should change when a checkout hides the
@@ -47,7 +48,7 @@ func completeHistory(ctx context.Context, repo *git.Repository, dir string) stri
 		// remote has any (a recipe without releases is no problem).
 		refs, err := remote.ListContext(ctx, &git.ListOptions{})
 		if err != nil {
-			return fmt.Sprintf("the clone has no tags and its origin cannot be asked for them (%s): upgrade not tested; %s", oneLine(err), ShallowHint)
+			return fmt.Sprintf("the clone has no tags and its origin cannot be asked for them (%s): upgrade not tested; %s", excerpt.FirstLine(err.Error()), ShallowHint)
 		}
 		if !hasTag(refs) {
 			return ""
@@ -67,7 +68,7 @@ func completeHistory(ctx context.Context, repo *git.Repository, dir string) stri
 		if len(shallow) > 0 {
 			what = "shallow clone"
 		}
-		return fmt.Sprintf("%s, and fetching its tags from origin failed (%s): upgrade not tested; %s", what, oneLine(err), ShallowHint)
+		return fmt.Sprintf("%s, and fetching its tags from origin failed (%s): upgrade not tested; %s", what, excerpt.FirstLine(err.Error()), ShallowHint)
 	}
 	return ""
 }
@@ -92,9 +93,4 @@ func hasTag(refs []*plumbing.Reference) bool {
 		}
 	}
 	return false
-}
-
-func oneLine(err error) string {
-	s, _, _ := strings.Cut(err.Error(), "\n")
-	return s
 }

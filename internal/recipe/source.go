@@ -18,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport/server"
 
 	"github.com/cc-ci/recipe-test/v2/internal/exitcode"
+	"github.com/cc-ci/recipe-test/v2/internal/giturl"
 	"github.com/cc-ci/recipe-test/v2/internal/redact"
 )
 
@@ -65,17 +66,6 @@ type Source struct {
 	HistoryWarning string
 }
 
-var scpLike = regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:`)
-
-func isGitURL(location string) bool {
-	for _, scheme := range []string{"https://", "http://", "ssh://", "git://", "file://"} {
-		if strings.HasPrefix(location, scheme) {
-			return true
-		}
-	}
-	return scpLike.MatchString(location)
-}
-
 // Fetch makes the recipe at location available on disk at ref.
 //
 // location is a git URL (https://, http://, ssh://, git://, file://,
@@ -113,7 +103,7 @@ func fetch(ctx context.Context, location, ref, workDir string) (*Source, error) 
 	if location == "" {
 		return nil, errors.New("fetching recipe: empty location")
 	}
-	if isGitURL(location) {
+	if giturl.Is(location) {
 		return clone(ctx, location, location, ref, workDir)
 	}
 	abs, err := filepath.Abs(location)

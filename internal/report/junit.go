@@ -11,6 +11,7 @@ import (
 
 	"github.com/jstemmer/go-junit-report/v2/junit"
 
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
 
@@ -45,7 +46,7 @@ func JUnit(w io.Writer, run *results.Run) error {
 		suite := runSuite(run, "", 0)
 		msg := xmlSafe(run.Error)
 		suite.AddTestcase(junit.Testcase{Name: name, Classname: xmlSafe(class), Time: seconds(0),
-			Error: &junit.Result{Message: firstLine(msg), Type: "error", Data: msg}})
+			Error: &junit.Result{Message: excerpt.FirstLine(msg), Type: "error", Data: msg}})
 		addSuite(&suites, suite)
 	}
 	if len(suites.Suites) > 0 {
@@ -115,9 +116,9 @@ func testcase(class, name string, status results.Status, dur float64, reason, ou
 	reason, output = xmlSafe(reason), xmlSafe(output)
 	switch status {
 	case results.Fail:
-		tc.Failure = &junit.Result{Message: firstLine(reason), Type: "failure", Data: reason}
+		tc.Failure = &junit.Result{Message: excerpt.FirstLine(reason), Type: "failure", Data: reason}
 	case results.Skip:
-		tc.Skipped = &junit.Result{Message: firstLine(reason)}
+		tc.Skipped = &junit.Result{Message: excerpt.FirstLine(reason)}
 	}
 	if output != "" {
 		tc.SystemOut = &junit.Output{Data: output}
@@ -126,11 +127,6 @@ func testcase(class, name string, status results.Status, dur float64, reason, ou
 }
 
 func seconds(s float64) string { return fmt.Sprintf("%.3f", s) }
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
-}
 
 // ansiRe matches terminal escape sequences (CSI and OSC) in captured output.
 var ansiRe = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]`)

@@ -175,7 +175,7 @@ func failureExcerpts(run *results.Run, lines, bytes int) string {
 		if reason != "" {
 			b.WriteString(fence(noMarker(reason)))
 		}
-		if out := excerpt(output, lines, bytes); out != "" {
+		if out := outputTail(output, lines, bytes); out != "" {
 			b.WriteString("\nLast lines of its output:\n\n" + fence(noMarker(out)))
 		}
 		b.WriteString("\n</details>\n")
@@ -366,8 +366,8 @@ func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
-// excerpt keeps the last lines and bytes of output.
-func excerpt(output string, lines, bytes int) string {
+// outputTail keeps the last lines and bytes of output.
+func outputTail(output string, lines, bytes int) string {
 	if lines <= 0 {
 		return ""
 	}

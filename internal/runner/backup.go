@@ -48,7 +48,7 @@ func (r *Run) checkEnrollment() error {
 }
 
 func (r *Run) backupLimits() backup.Limits {
-	return backup.Limits{HookTimeout: r.Opts.HookTimeout, MaxArchive: r.Opts.MaxArchive}
+	return backup.Limits{HookTimeout: r.cfg.limits.HookTimeout, MaxArchive: r.cfg.limits.MaxArchive}
 }
 
 // checker returns the data check for app: the recipe's hooks when its
@@ -58,9 +58,9 @@ func (r *Run) checker(app *recipe.App) datacheck.Checker {
 	logf := datacheck.Logger(r.Logf)
 	if r.Enrollment != nil && r.Enrollment.Hooks.Defined() {
 		h := r.Enrollment.Hooks
-		return &datacheck.Hooks{C: r.Engine, Service: app.Stack + "_" + h.Service, Short: h.Service, Hooks: h, Log: logf, Timeout: r.Opts.HookTimeout}
+		return &datacheck.Hooks{C: r.Engine, Service: app.Stack + "_" + h.Service, Short: h.Service, Hooks: h, Log: logf, Timeout: r.cfg.limits.HookTimeout}
 	}
-	m := &datacheck.Markers{C: r.Engine, Log: logf, Timeout: r.Opts.HookTimeout}
+	m := &datacheck.Markers{C: r.Engine, Log: logf, Timeout: r.cfg.limits.HookTimeout}
 	targets, _ := backup.Plan(app)
 	for _, t := range targets {
 		for _, p := range t.Paths {

@@ -25,9 +25,8 @@ func catalogueRun(t *testing.T, name string, images ...string) *results.Run {
 	}
 	root := testenv.RepoRoot(t)
 	res, progress := executeWithin(t, 15*time.Minute, Options{
-		Recipe:     fixture(t, name+"-upstream"),
-		Enrollment: filepath.Join(root, "recipes", name),
-		Timeout:    3 * time.Minute,
+		Source: Source{Recipe: fixture(t, name+"-upstream"), Enrollment: filepath.Join(root, "recipes", name)},
+		Deploy: Deploy{Timeout: 3 * time.Minute},
 	})
 	if res.Status != results.Pass || res.Recipe != name {
 		t.Errorf("status %s recipe %s\n%s", res.Status, res.Recipe, progress)

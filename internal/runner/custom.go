@@ -16,6 +16,7 @@ import (
 	"github.com/jstemmer/go-junit-report/v2/parser/gotest"
 
 	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 	"github.com/cc-ci/recipe-test/v2/internal/facts"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
@@ -61,7 +62,7 @@ func (custom) Run(ctx context.Context, r *Run, rec *Record) error {
 	if out, err = filepath.Abs(out); err != nil {
 		return err
 	}
-	factsFile := filepath.Join(r.Opts.WorkDir, "facts.json")
+	factsFile := filepath.Join(r.cfg.output.WorkDir, "facts.json")
 	// Whatever is at the facts path goes first: the facts hold the run's
 	// secrets, and a symlink there would carry them elsewhere.
 	if err := os.Remove(factsFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -104,7 +105,7 @@ func (custom) Run(ctx context.Context, r *Run, rec *Record) error {
 	cmd.Env = append(os.Environ(), facts.EnvVar+"="+factsFile)
 	// The tests print what the app returns: bounded, like every capture.
 	stdout := &cappedBuffer{max: maxTestOutput}
-	stderr := &tailBuffer{max: r.Opts.MaxOutput}
+	stderr := &tailBuffer{max: r.cfg.limits.MaxOutput}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.WaitDelay = 10 * time.Second
 	runErr := cmd.Run()
@@ -136,17 +137,17 @@ func (r *Run) recordTests(rec *Record, report gtr.Report, runErr error, output s
 			return fmt.Errorf("the recipe's tests do not build: %s", r.Redact.String(strings.Join(pkg.BuildError.Output, "\n")))
 		}
 		for _, t := range pkg.Tests {
-			out := r.Redact.String(tail(strings.Join(t.Output, "\n"), r.Opts.MaxOutput))
+			out := r.Redact.String(tail(strings.Join(t.Output, "\n"), r.cfg.limits.MaxOutput))
 			tc := results.Test{Name: t.Name, DurationS: t.Duration.Seconds(), Output: out}
 			switch t.Result {
 			case gtr.Pass:
 				tc.Status = results.Pass
 				passed++
 			case gtr.Skip:
-				tc.Status, tc.Reason = results.Skip, lastLine(out)
+				tc.Status, tc.Reason = results.Skip, excerpt.LastLine(out)
 				skipped = append(skipped, t.Name)
 			default:
-				tc.Status, tc.Reason = results.Fail, firstLines(out, 5)
+				tc.Status, tc.Reason = results.Fail, excerpt.FirstLines(out, 5)
 				failed = append(failed, t.Name)
 			}
 			rec.Add(tc)
@@ -160,7 +161,7 @@ func (r *Run) recordTests(rec *Record, report gtr.Report, runErr error, output s
 	case len(failed) > 0:
 		return fmt.Errorf("%d of %d recipe tests failed: %s", len(failed), len(rec.Tests), strings.Join(failed, ", "))
 	case runErr != nil && passed == 0:
-		return fmt.Errorf("the recipe's tests did not run: %v: %s", runErr, r.Redact.String(lastLine(output)))
+		return fmt.Errorf("the recipe's tests did not run: %v: %s", runErr, r.Redact.String(excerpt.LastLine(output)))
 	case runErr != nil && !errors.As(runErr, new(*exec.ExitError)):
 		return fmt.Errorf("running the recipe's tests: %w", runErr)
 	case len(skipped) > 0:
@@ -177,7 +178,7 @@ func (r *Run) facts(out string) *facts.Facts {
 	app := r.App
 	f := &facts.Facts{Recipe: r.Recipe.Name, Version: app.Version, Domain: app.Domain, Stack: app.Stack,
 		Services: map[string]string{}, Secrets: map[string]string{}, Env: app.Env, Out: out,
-		Insecure: r.Opts.Insecure, ExecTimeoutS: int(r.Opts.ExecTimeout.Seconds()), MaxReadFile: r.Opts.MaxReadFile}
+		Insecure: r.cfg.ingress.Traefik.Insecure, ExecTimeoutS: int(r.cfg.limits.ExecTimeout.Seconds()), MaxReadFile: r.cfg.limits.MaxReadFile}
 	for _, s := range app.Services {
 		f.Services[s.Name] = s.FullName
 	}
@@ -193,19 +194,6 @@ func (r *Run) facts(out string) *facts.Facts {
 		f.Streams = streamFacts(r.Ingress)
 	}
 	return f
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return strings.TrimSpace(lines[len(lines)-1])
-}
-
-func firstLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[:n]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // parityResults fills the results' parity table from the enrollment's

@@ -26,8 +26,9 @@ import (
 // parity table gets this run's results.
 func TestCustomStageEnrolledExample(t *testing.T) {
 	out := t.TempDir()
-	res, progress := execute(t, Options{Recipe: "example", RecipesDir: filepath.Join(testenv.RepoRoot(t), "recipes"),
-		Stages: []string{StageInstall, StageCustom}, Out: out})
+	res, progress := execute(t, Options{Source: Source{Recipe: "example", RecipesDir: filepath.Join(testenv.RepoRoot(t), "recipes")},
+		Stages: []string{StageInstall, StageCustom},
+		Output: Output{Dir: out}})
 	if res.Status != results.Pass || res.Recipe != "example" {
 		t.Fatalf("status %s stages %+v\n%s", res.Status, res.Stages, progress)
 	}
@@ -78,8 +79,9 @@ func TestCustomStageEnrolledExample(t *testing.T) {
 // still parses.
 func TestCustomStageFailSkipMask(t *testing.T) {
 	out := t.TempDir()
-	res, progress := execute(t, Options{Recipe: fixture(t, "example"), Enrollment: enrollmentDir(t, "custom-mixed"),
-		Stages: []string{StageCustom}, Out: out})
+	res, progress := execute(t, Options{Source: Source{Recipe: fixture(t, "example"), Enrollment: enrollmentDir(t, "custom-mixed")},
+		Stages: []string{StageCustom},
+		Output: Output{Dir: out}})
 	st := wantStage(t, res, "custom", results.Fail, "1 of 4 recipe tests failed: TestFails")
 	byName := map[string]results.Test{}
 	for _, tc := range st.Tests {
@@ -123,7 +125,7 @@ func TestRecordTestsSkipNeverPasses(t *testing.T) {
 	}
 	// Masks come from the mask file (a value too short to be a credential
 	// is ignored), never from the output.
-	r = &Run{Redact: &redact.Redactor{}, stageOut: io.Discard, Opts: Options{WorkDir: t.TempDir()}}
+	r = &Run{Redact: &redact.Redactor{}, stageOut: io.Discard, cfg: config{output: Output{WorkDir: t.TempDir()}}}
 	r.Redact.Add("s3cr3t-value-1234")
 	masks, err := r.newMaskFile()
 	if err != nil {
@@ -161,7 +163,7 @@ func TestCustomStagePrecompiled(t *testing.T) {
 		t.Fatalf("go test -c: %v\n%s", err, out)
 	}
 	// Outside the module, `go test` could not build anything here.
-	res, progress := execute(t, Options{Recipe: "example", RecipesDir: filepath.Dir(dir), Stages: []string{StageCustom}})
+	res, progress := execute(t, Options{Source: Source{Recipe: "example", RecipesDir: filepath.Dir(dir)}, Stages: []string{StageCustom}})
 	st := wantStage(t, res, "custom", results.Pass)
 	if !strings.Contains(st.Output, "running the precompiled tests") || len(st.Tests) != 5 {
 		t.Errorf("custom stage: %+v\n%s", st, progress)
@@ -212,7 +214,8 @@ func TestCustomStageTestsInTheirOwnModule(t *testing.T) {
 	if out, err := tidy.CombinedOutput(); err != nil {
 		t.Fatalf("go mod tidy: %v\n%s", err, out)
 	}
-	opts := Options{Recipe: filepath.Join(root, "testdata", "recipes", "example"), Enrollment: dir, Stages: []string{StageCustom}}
+	opts := Options{Source: Source{Recipe: filepath.Join(root, "testdata", "recipes", "example"), Enrollment: dir},
+		Stages: []string{StageCustom}}
 	check := func(how string) {
 		t.Helper()
 		res, progress := execute(t, opts)

@@ -13,19 +13,19 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
 
-// locate returns where the recipe is: Opts.Recipe as given (a folder or a
+// locate returns where the recipe is: the recipe as given (a folder or a
 // git URL), or, when it is the name of an enrolled recipe and no such
 // folder exists, the upstream repository or bundled path its recipe.toml
 // names (and its default ref).
 func (r *Run) locate() (string, string, error) {
-	loc, ref := r.Opts.Recipe, r.Opts.Ref
+	loc, ref := r.cfg.source.Recipe, r.cfg.source.Ref
 	if strings.ContainsAny(loc, "/:") {
 		return loc, ref, nil
 	}
 	if _, err := os.Stat(loc); err == nil {
 		return loc, ref, nil
 	}
-	e, ok, err := enrollment.Find(r.Opts.RecipesDir, loc)
+	e, ok, err := enrollment.Find(r.cfg.source.RecipesDir, loc)
 	if err != nil {
 		return "", "", err
 	}
@@ -43,12 +43,12 @@ func (r *Run) locate() (string, string, error) {
 	case e.Recipe.Path != "":
 		loc = filepath.Join(e.Dir, e.Recipe.Path)
 	default:
-		return "", "", fmt.Errorf("%s: [recipe] names neither upstream nor path, so recipe %q cannot be found", e.File, r.Opts.Recipe)
+		return "", "", fmt.Errorf("%s: [recipe] names neither upstream nor path, so recipe %q cannot be found", e.File, r.cfg.source.Recipe)
 	}
 	if ref == "" {
 		ref = e.Recipe.Ref
 	}
-	r.Logf("plan: enrolled recipe %s from %s", r.Opts.Recipe, loc)
+	r.Logf("plan: enrolled recipe %s from %s", r.cfg.source.Recipe, loc)
 	return loc, ref, nil
 }
 
@@ -57,11 +57,11 @@ func (r *Run) locate() (string, string, error) {
 func (r *Run) findEnrollment(name string) error {
 	var err error
 	switch {
-	case r.Opts.Enrollment != "":
-		r.Enrollment, err = enrollment.Load(r.Opts.Enrollment)
+	case r.cfg.source.Enrollment != "":
+		r.Enrollment, err = enrollment.Load(r.cfg.source.Enrollment)
 	case r.Enrollment == nil:
 		var ok bool
-		if r.Enrollment, ok, err = enrollment.Find(r.Opts.RecipesDir, name); ok {
+		if r.Enrollment, ok, err = enrollment.Find(r.cfg.source.RecipesDir, name); ok {
 			r.Logf("plan: enrollment %s", r.Enrollment.File)
 		} else if err == nil {
 			r.Logf("plan: recipe %s is not enrolled: the generic floor only (`recipe-test enroll %s --upstream GIT-URL ...` proposes an enrollment)", name, name)
@@ -74,22 +74,22 @@ func (r *Run) findEnrollment(name string) error {
 // stages, the readiness probe.
 func (r *Run) applyEnrollment() {
 	e := r.Enrollment
-	if !r.Opts.stagesGiven && len(e.Stages) > 0 {
+	if !r.cfg.stagesGiven && len(e.Stages) > 0 {
 		if stages, err := lifecycle.Select(e.Stages); err == nil { // checked when loaded
-			r.Opts.Stages = stages
+			r.cfg.stages = stages
 		}
 	}
-	if r.Opts.ProbePath == "" {
-		r.Opts.ProbePath = e.Probe.Path
+	if r.cfg.ingress.Probe.Path == "" {
+		r.cfg.ingress.Probe.Path = e.Probe.Path
 	}
-	if len(r.Opts.ProbeStatuses) == 0 {
-		r.Opts.ProbeStatuses = e.Probe.Statuses
+	if len(r.cfg.ingress.Probe.Statuses) == 0 {
+		r.cfg.ingress.Probe.Statuses = e.Probe.Statuses
 	}
 }
 
 // grants returns the deploy policy grants of the enrollment. Grants are
 // honoured only from a reviewed enrollment: one found inside the recipe
-// under test, or in a folder of Opts.NoGrantsFrom, is the recipe's or the
+// under test, or in a folder of Source.NoGrantsFrom, is the recipe's or the
 // pull request's own word, so its grants stop the run.
 func (r *Run) grants(rec *recipe.Recipe) ([]recipe.Grant, error) {
 	grants := r.Enrollment.Grants()
@@ -111,7 +111,7 @@ func (r *Run) grants(rec *recipe.Recipe) ([]recipe.Grant, error) {
 		return nil, &recipe.ConfigError{File: r.Enrollment.File, Key: "policy.grant",
 			Msg: "grants are honoured only from a reviewed enrollment outside the recipe under test, and this recipe.toml is inside the recipe's own folder " + rec.Dir}
 	}
-	for _, dir := range r.Opts.NoGrantsFrom {
+	for _, dir := range r.cfg.source.NoGrantsFrom {
 		if real, err := filepath.EvalSymlinks(dir); err == nil && within(enrollDir, real) {
 			return nil, &recipe.ConfigError{File: r.Enrollment.File, Key: "policy.grant",
 				Msg: "grants are honoured only from a reviewed enrollment, and this recipe.toml is in " + dir + ", which the pull request under test controls (use the enrollments in the action image, or merge the grant first)"}

@@ -26,7 +26,7 @@ func TestLocateEnrolledPrefersMirror(t *testing.T) {
 		"mirrored": {"https://git.example.org/cc-ci/mirrored.git", "1.0.0+2.0"},
 		"plain":    {"https://git.coopcloud.tech/coop-cloud/plain.git", ""},
 	} {
-		r := &Run{Opts: Options{Recipe: name, RecipesDir: dir}, stageOut: io.Discard}
+		r := &Run{cfg: config{source: Source{Recipe: name, RecipesDir: dir}}, stageOut: io.Discard}
 		loc, ref, err := r.locate()
 		if err != nil || loc != want[0] || ref != want[1] {
 			t.Errorf("%s: located %q at %q (%v); want %q at %q", name, loc, ref, err, want[0], want[1])

@@ -36,16 +36,16 @@ func (r *Run) timeout(rec *Record) time.Duration {
 	if app == nil {
 		app = r.App
 	}
-	t, from := r.Opts.Timeout, ""
+	t, from := r.cfg.deploy.Timeout, ""
 	switch {
 	case r.Enrollment.DeployTimeout() > 0:
 		t, from = r.Enrollment.DeployTimeout(), r.Enrollment.File+" timeouts.deploy"
 	case app.Timeout > 0:
 		t, from = app.Timeout, "the recipe's timeout label coop-cloud.${STACK_NAME}.timeout"
 	}
-	if from != "" && t > r.Opts.MaxTimeout {
-		r.noteOnce(rec, fmt.Sprintf("%s asks for %s: capped at the maximum timeout, %s", from, t, r.Opts.MaxTimeout))
-		t = r.Opts.MaxTimeout
+	if from != "" && t > r.cfg.limits.MaxTimeout {
+		r.noteOnce(rec, fmt.Sprintf("%s asks for %s: capped at the maximum timeout, %s", from, t, r.cfg.limits.MaxTimeout))
+		t = r.cfg.limits.MaxTimeout
 	}
 	return t
 }
@@ -73,9 +73,9 @@ func (r *Run) deploy(ctx context.Context, rec *Record, app *recipe.App) error {
 	dep, err := r.Engine.Deploy(ctx, app, opts)
 	if dep != nil {
 		r.Redact.Add(slices.Collect(maps.Values(dep.Secrets))...)
-		if r.Opts.OnSecret != nil {
+		if r.cfg.hooks.OnSecret != nil {
 			for _, v := range dep.Secrets {
-				r.Opts.OnSecret(v)
+				r.cfg.hooks.OnSecret(v)
 			}
 		}
 		r.Deployment = dep
@@ -102,12 +102,12 @@ func (r *Run) ready(ctx context.Context, rec *Record) error {
 	if !r.probesHTTP() {
 		return r.readyStreams(ctx, rec)
 	}
-	path := r.Opts.ProbePath
+	path := r.cfg.ingress.Probe.Path
 	if path == "" {
 		path = ingress.DefaultProbePath(r.Deployed)
 	}
 	res, err := ingress.Probe(ctx, r.Ingress, ingress.ProbeOptions{
-		Path: path, Accept: r.Opts.ProbeStatuses, Timeout: r.timeout(rec),
+		Path: path, Accept: r.cfg.ingress.Probe.Statuses, Timeout: r.timeout(rec),
 		Progress: func(m string) { r.Logf("%s", m) },
 	})
 	if err != nil {
@@ -123,22 +123,22 @@ func (r *Run) openIngress(ctx context.Context, rec *Record) error {
 		return nil
 	}
 	var err error
-	switch r.Opts.Ingress {
+	switch r.cfg.ingress.Kind {
 	case "traefik":
 		r.Ingress, err = ingress.NewTraefik(ingress.TraefikOptions{Domain: r.App.Domain,
-			ConnectTo: r.Opts.ConnectTo, CAFile: r.Opts.CAFile, Insecure: r.Opts.Insecure,
-			App: r.Deployed, EntrypointPorts: r.Opts.EntrypointPorts})
+			ConnectTo: r.cfg.ingress.Traefik.ConnectTo, CAFile: r.cfg.ingress.Traefik.CAFile, Insecure: r.cfg.ingress.Traefik.Insecure,
+			App: r.Deployed, EntrypointPorts: r.cfg.ingress.Traefik.EntrypointPorts})
 	default:
 		var res ingress.Resolver = r.Engine
 		if r.container != "" {
 			if res, err = r.join(ctx); err != nil {
-				return fmt.Errorf("ingress %s: %w", r.Opts.Ingress, err)
+				return fmt.Errorf("ingress %s: %w", r.cfg.ingress.Kind, err)
 			}
 		}
-		r.Ingress, err = ingress.NewDirect(ctx, r.Deployed, res, r.Opts.Log)
+		r.Ingress, err = ingress.NewDirect(ctx, r.Deployed, res, r.cfg.output.Log)
 	}
 	if err != nil {
-		return fmt.Errorf("ingress %s: %w", r.Opts.Ingress, err)
+		return fmt.Errorf("ingress %s: %w", r.cfg.ingress.Kind, err)
 	}
 	// What the ingress cannot do as Traefik would (a middleware of the file
 	// provider, a router to api@internal) is said, never silently skipped.

@@ -34,8 +34,9 @@ func TestBrokenHeadIsL0(t *testing.T) {
 		t.Fatal(err)
 	}
 	repo := testenv.TaggedRecipe(t, dir)
-	res, progress := execute(t, Options{Recipe: repo, Enrollment: enrollmentDir(t, "upgrade"),
-		Stages: []string{StageInstall, StageUpgrade}, Env: []string{"TIMEOUT=25"}})
+	res, progress := execute(t, Options{Source: Source{Recipe: repo, Enrollment: enrollmentDir(t, "upgrade")},
+		Stages: []string{StageInstall, StageUpgrade},
+		Deploy: Deploy{Env: []string{"TIMEOUT=25"}}})
 	if res.Status != results.Fail || res.Level != 0 || res.Ladder[0].State != results.RungFailed {
 		t.Fatalf("status %s level %d L1 %+v\n%s", res.Status, res.Level, res.Ladder[0], progress)
 	}

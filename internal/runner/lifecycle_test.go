@@ -52,7 +52,7 @@ func wantStage(t *testing.T, res *results.Run, name string, status results.Statu
 func TestLifecycleExampleGenericMarkers(t *testing.T) {
 	en := writeEnrollment(t, "[not_applicable]\nupgrade = \"the example has a single release\"\n")
 	out := t.TempDir()
-	res, progress := execute(t, Options{Recipe: fixture(t, "example"), Enrollment: en, Out: out})
+	res, progress := execute(t, Options{Source: Source{Recipe: fixture(t, "example"), Enrollment: en}, Output: Output{Dir: out}})
 	if res.Status != results.Pass || res.Level != 3 {
 		t.Fatalf("status %s level %d ladder %+v\n%s", res.Status, res.Level, res.Ladder, progress)
 	}
@@ -112,7 +112,7 @@ func TestUpgradeKeepsData(t *testing.T) {
 	testenv.FixtureImage(t, "webapp", "2")
 	repo := testenv.TaggedRecipe(t, fixture(t, "upgrade"))
 	deployed := map[string]string{} // stage -> the version label of the app service when it ended
-	opts := Options{Recipe: repo, Enrollment: enrollmentDir(t, "upgrade")}
+	opts := Options{Source: Source{Recipe: repo, Enrollment: enrollmentDir(t, "upgrade")}}
 	observe := func(ctx context.Context, stage string, r *Run) {
 		svc, err := apiOf(t, r).ServiceInspect(ctx, r.App.Stack+"_app", client.ServiceInspectOptions{})
 		if err == nil {
@@ -160,8 +160,9 @@ func TestUpgradeKeepsData(t *testing.T) {
 func TestUpgradeLosesData(t *testing.T) {
 	testenv.FixtureImage(t, "webapp", "2")
 	repo := testenv.TaggedRecipe(t, fixture(t, "upgrade"))
-	res, progress := execute(t, Options{Recipe: repo, Enrollment: enrollmentDir(t, "upgrade"),
-		Env: []string{"MIGRATE=off"}, Stages: []string{StageUpgrade}})
+	res, progress := execute(t, Options{Source: Source{Recipe: repo, Enrollment: enrollmentDir(t, "upgrade")},
+		Stages: []string{StageUpgrade},
+		Deploy: Deploy{Env: []string{"MIGRATE=off"}}})
 	if res.Status != results.Fail || res.Level != 0 {
 		t.Fatalf("status %s level %d\n%s", res.Status, res.Level, progress)
 	}
@@ -174,7 +175,7 @@ func TestUpgradeLosesData(t *testing.T) {
 // Testing the first release: there is nothing to upgrade from.
 func TestUpgradeFirstReleaseSkips(t *testing.T) {
 	repo := testenv.TaggedRecipe(t, fixture(t, "upgrade"))
-	res, progress := execute(t, Options{Recipe: repo, Ref: "1.0.0+1.0", Stages: []string{StageUpgrade}})
+	res, progress := execute(t, Options{Source: Source{Recipe: repo, Ref: "1.0.0+1.0"}, Stages: []string{StageUpgrade}})
 	if res.Status != results.Pass || res.Level != 0 {
 		t.Fatalf("status %s level %d\n%s", res.Status, res.Level, progress)
 	}
@@ -185,8 +186,9 @@ func TestUpgradeFirstReleaseSkips(t *testing.T) {
 // restore post-hook restores its live data, in place and fresh.
 func TestBackupHooksRestore(t *testing.T) {
 	out := t.TempDir()
-	res, progress := execute(t, Options{Recipe: fixture(t, "backup-hooks"), Enrollment: enrollmentDir(t, "backup-hooks"),
-		Stages: []string{StageBackup, StageRestore}, Out: out})
+	res, progress := execute(t, Options{Source: Source{Recipe: fixture(t, "backup-hooks"), Enrollment: enrollmentDir(t, "backup-hooks")},
+		Stages: []string{StageBackup, StageRestore},
+		Output: Output{Dir: out}})
 	if res.Status != results.Pass {
 		t.Fatalf("status %s stages %+v\n%s", res.Status, res.Stages, progress)
 	}
@@ -207,7 +209,7 @@ func TestBackupHooksRestore(t *testing.T) {
 // dump comes back but the live data stays as it was. The restore must fail
 // and say the data was not the original.
 func TestRestoreWithoutPostHookFails(t *testing.T) {
-	res, progress := execute(t, Options{Recipe: fixture(t, "backup-no-restore-hook"), Enrollment: enrollmentDir(t, "backup-no-restore-hook"),
+	res, progress := execute(t, Options{Source: Source{Recipe: fixture(t, "backup-no-restore-hook"), Enrollment: enrollmentDir(t, "backup-no-restore-hook")},
 		Stages: []string{StageBackup, StageRestore}})
 	if res.Status != results.Fail {
 		t.Fatalf("status %s\n%s", res.Status, progress)
@@ -228,14 +230,14 @@ func TestLifecyclePlanErrors(t *testing.T) {
 		opts Options
 		want []string
 	}{
-		"missing base":       {Options{Recipe: repo, UpgradeFrom: "0.9.0"}, []string{"--upgrade-from", `"0.9.0"`, "1.0.0+1.0, 2.0.0+2.0"}},
-		"enrollment base":    {Options{Recipe: repo, Enrollment: writeEnrollment(t, "[upgrade]\nbase = \"0.1.0\"\n")}, []string{"upgrade.base", "0.1.0"}},
-		"unknown key":        {Options{Recipe: repo, Enrollment: writeEnrollment(t, "[hooks]\nservise = \"app\"\n")}, []string{"recipe.toml:2", "hooks.servise", "unknown key"}},
-		"unknown service":    {Options{Recipe: repo, Enrollment: writeEnrollment(t, "[hooks]\nservice = \"db\"\nseed = \"x\"\nmutate = \"x\"\nverify = \"x\"\n")}, []string{"hooks.service", `"db"`, "services: app"}},
-		"missing enrollment": {Options{Recipe: repo, Enrollment: t.TempDir()}, []string{"recipe.toml", "missing"}},
+		"missing base":       {Options{Source: Source{Recipe: repo, UpgradeFrom: "0.9.0"}}, []string{"--upgrade-from", `"0.9.0"`, "1.0.0+1.0, 2.0.0+2.0"}},
+		"enrollment base":    {Options{Source: Source{Recipe: repo, Enrollment: writeEnrollment(t, "[upgrade]\nbase = \"0.1.0\"\n")}}, []string{"upgrade.base", "0.1.0"}},
+		"unknown key":        {Options{Source: Source{Recipe: repo, Enrollment: writeEnrollment(t, "[hooks]\nservise = \"app\"\n")}}, []string{"recipe.toml:2", "hooks.servise", "unknown key"}},
+		"unknown service":    {Options{Source: Source{Recipe: repo, Enrollment: writeEnrollment(t, "[hooks]\nservice = \"db\"\nseed = \"x\"\nmutate = \"x\"\nverify = \"x\"\n")}}, []string{"hooks.service", `"db"`, "services: app"}},
+		"missing enrollment": {Options{Source: Source{Recipe: repo, Enrollment: t.TempDir()}}, []string{"recipe.toml", "missing"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			tc.opts.Out, tc.opts.NoJanitor, tc.opts.LockDir, tc.opts.DomainSuffix = t.TempDir(), true, t.TempDir(), suffix
+			tc.opts.Output.Dir, tc.opts.Janitor.Off, tc.opts.Janitor.LockDir, tc.opts.Ingress.DomainSuffix = t.TempDir(), true, t.TempDir(), suffix
 			res, err := Execute(context.Background(), tc.opts)
 			var pe *PlanError
 			if !errors.As(err, &pe) || !recipe.IsInputError(err) {

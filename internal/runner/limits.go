@@ -6,10 +6,78 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cc-ci/recipe-test/v2/internal/backup"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/redact"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
+
+// Limits bound the work a recipe can make a run do, so that a recipe or a
+// pull request built to hang or to flood cannot hold the runner. Zero
+// fields get the defaults below.
+type Limits struct {
+	// Deadline bounds the run from its start to the end of its last stage;
+	// teardown then gets its own bounded time (teardownTimeout).
+	Deadline time.Duration
+	// MaxTimeout caps the convergence and readiness timeout the recipe
+	// asks for (its coop-cloud.<stack>.timeout label, recipe.toml's
+	// timeouts.deploy); below Deploy.Timeout it is raised to it.
+	MaxTimeout time.Duration
+	// CloneTimeout bounds fetching the recipe: the clone and its fetches.
+	CloneTimeout time.Duration
+	// HookTimeout bounds each command run in the app's containers for a
+	// backup or a data check (backupbot hooks, seed/mutate/verify hooks,
+	// markers).
+	HookTimeout time.Duration
+	// ExecTimeout bounds each Exec, ExecShell and ReadFile of the recipe's
+	// own tests.
+	ExecTimeout time.Duration
+	// MaxArchive bounds one service's backup archive, in bytes.
+	MaxArchive int64
+	// MaxOutput bounds the output kept of each stage, in bytes (its tail).
+	MaxOutput int
+	// MaxReadFile bounds a file the recipe's tests read from a container
+	// (ReadFile), in bytes.
+	MaxReadFile int64
+}
+
+// Default limits.
+const (
+	DefaultDeadline     = 60 * time.Minute
+	DefaultMaxTimeout   = 30 * time.Minute
+	DefaultCloneTimeout = 5 * time.Minute
+	DefaultHookTimeout  = backup.DefaultHookTimeout
+	DefaultExecTimeout  = 5 * time.Minute
+	DefaultMaxArchive   = backup.DefaultMaxArchive
+	DefaultMaxOutput    = 64 << 10
+	DefaultMaxReadFile  = 64 << 20
+)
+
+// withDefaults returns l with every zero field at its default, and
+// MaxTimeout never below timeout.
+func (l Limits) withDefaults(timeout time.Duration) Limits {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&l.Deadline, DefaultDeadline)
+	def(&l.MaxTimeout, DefaultMaxTimeout)
+	def(&l.CloneTimeout, DefaultCloneTimeout)
+	def(&l.HookTimeout, DefaultHookTimeout)
+	def(&l.ExecTimeout, DefaultExecTimeout)
+	l.MaxTimeout = max(l.MaxTimeout, timeout)
+	if l.MaxArchive <= 0 {
+		l.MaxArchive = DefaultMaxArchive
+	}
+	if l.MaxOutput <= 0 {
+		l.MaxOutput = DefaultMaxOutput
+	}
+	if l.MaxReadFile <= 0 {
+		l.MaxReadFile = DefaultMaxReadFile
+	}
+	return l
+}
 
 // deadlineError is the cause of a run's context ending at its deadline.
 type deadlineError struct{ d time.Duration }
@@ -57,11 +125,11 @@ func (r *Run) markDeadline(ctx context.Context, res *results.Stage) {
 // clone timeout: a forge that accepts the connection and never answers
 // fails the plan instead of holding the run.
 func (r *Run) open(ctx context.Context, location, ref string) (*recipe.Recipe, error) {
-	octx, cancel := context.WithTimeout(ctx, r.Opts.CloneTimeout)
+	octx, cancel := context.WithTimeout(ctx, r.cfg.limits.CloneTimeout)
 	defer cancel()
-	rec, err := recipe.Open(octx, location, ref, r.Opts.WorkDir)
+	rec, err := recipe.Open(octx, location, ref, r.cfg.output.WorkDir)
 	if err != nil && ctx.Err() == nil && errors.Is(octx.Err(), context.DeadlineExceeded) {
-		return nil, fmt.Errorf("fetching recipe %s: not done within the clone timeout (%s): %w", redact.URLCredentials(location), r.Opts.CloneTimeout, err)
+		return nil, fmt.Errorf("fetching recipe %s: not done within the clone timeout (%s): %w", redact.URLCredentials(location), r.cfg.limits.CloneTimeout, err)
 	}
 	return rec, err
 }

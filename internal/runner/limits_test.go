@@ -49,8 +49,10 @@ func hangingBackup(t *testing.T) string {
 // nothing behind.
 func TestHookTimeoutAndTimeoutCap(t *testing.T) {
 	start := time.Now()
-	res, progress := execute(t, Options{Recipe: hangingBackup(t), Stages: []string{StageInstall, StageBackup},
-		Env: []string{"TIMEOUT=36000"}, Limits: Limits{HookTimeout: 3 * time.Second, MaxTimeout: 2 * time.Minute}})
+	res, progress := execute(t, Options{Source: Source{Recipe: hangingBackup(t)},
+		Stages: []string{StageInstall, StageBackup},
+		Deploy: Deploy{Env: []string{"TIMEOUT=36000"}},
+		Limits: Limits{HookTimeout: 3 * time.Second, MaxTimeout: 2 * time.Minute}})
 	install := stage(t, res, StageInstall)
 	if install.Status != results.Pass || !strings.Contains(install.Note, "timeout label coop-cloud.${STACK_NAME}.timeout asks for 10h0m0s: capped at the maximum timeout, 2m0s") {
 		t.Errorf("install %s, note %q\n%s", install.Status, install.Note, progress)
@@ -78,7 +80,8 @@ func TestHookTimeoutAndTimeoutCap(t *testing.T) {
 func TestRunDeadline(t *testing.T) {
 	const deadline = 30 * time.Second
 	start := time.Now()
-	res, progress := execute(t, Options{Recipe: hangingBackup(t), Stages: []string{StageInstall, StageBackup, StageRestore},
+	res, progress := execute(t, Options{Source: Source{Recipe: hangingBackup(t)},
+		Stages: []string{StageInstall, StageBackup, StageRestore},
 		Limits: Limits{Deadline: deadline}})
 	if d := time.Since(start); d > deadline+2*time.Minute {
 		t.Errorf("run took %s with a %s deadline", d, deadline)
@@ -124,8 +127,10 @@ func TestCloneTimeout(t *testing.T) {
 	for _, url := range []string{"http://" + ln.Addr().String() + "/recipe.git", "git://" + ln.Addr().String() + "/recipe.git"} {
 		t.Run(url[:strings.Index(url, ":")], func(t *testing.T) {
 			start := time.Now()
-			res, err := Execute(context.Background(), Options{Recipe: url, Out: t.TempDir(), LockDir: t.TempDir(), NoJanitor: true,
-				Limits: Limits{CloneTimeout: 2 * time.Second}})
+			res, err := Execute(context.Background(), Options{Source: Source{Recipe: url},
+				Limits:  Limits{CloneTimeout: 2 * time.Second},
+				Janitor: Janitor{LockDir: t.TempDir(), Off: true},
+				Output:  Output{Dir: t.TempDir()}})
 			var pe *PlanError
 			if !errors.As(err, &pe) || !strings.Contains(err.Error(), "fetching recipe "+url+": not done within the clone timeout (2s)") {
 				t.Fatalf("Execute = %v, want a plan error naming the clone timeout", err)
@@ -158,11 +163,12 @@ func TestTimeoutCap(t *testing.T) {
 		{"the option above the cap raises it", 10 * time.Hour, 45 * time.Minute, 30 * time.Minute, 45 * time.Minute, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := Options{Recipe: "x", Timeout: tc.timeout, Limits: Limits{MaxTimeout: tc.max}}
-			if err := o.normalize(); err != nil {
+			o := Options{Source: Source{Recipe: "x"}, Deploy: Deploy{Timeout: tc.timeout}, Limits: Limits{MaxTimeout: tc.max}}
+			cfg, err := resolve(o)
+			if err != nil {
 				t.Fatal(err)
 			}
-			r := &Run{Opts: o, App: &recipe.App{Timeout: tc.label}, stageOut: io.Discard}
+			r := &Run{cfg: cfg, App: &recipe.App{Timeout: tc.label}, stageOut: io.Discard}
 			var rec Record
 			if got := r.timeout(&rec); got != tc.want {
 				t.Errorf("timeout = %s, want %s", got, tc.want)
@@ -201,11 +207,12 @@ func TestCaptureBounded(t *testing.T) {
 // The recipe's tests get the run's exec timeout and read limit in their
 // facts.
 func TestFactsCarryLimits(t *testing.T) {
-	o := Options{Recipe: "x", Limits: Limits{ExecTimeout: 90 * time.Second, MaxReadFile: 4096}}
-	if err := o.normalize(); err != nil {
+	o := Options{Source: Source{Recipe: "x"}, Limits: Limits{ExecTimeout: 90 * time.Second, MaxReadFile: 4096}}
+	cfg, err := resolve(o)
+	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Run{Opts: o, Recipe: &recipe.Recipe{Name: "x"}, App: &recipe.App{}}
+	r := &Run{cfg: cfg, Recipe: &recipe.Recipe{Name: "x"}, App: &recipe.App{}}
 	if f := r.facts(t.TempDir()); f.ExecTimeoutS != 90 || f.MaxReadFile != 4096 {
 		t.Errorf("facts carry exec timeout %d s, read limit %d", f.ExecTimeoutS, f.MaxReadFile)
 	}
@@ -231,7 +238,7 @@ func TestTestOutputBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Run{Redact: &redact.Redactor{}, stageOut: io.Discard, Opts: Options{Limits: Limits{MaxOutput: 4096}}}
+	r := &Run{Redact: &redact.Redactor{}, stageOut: io.Discard, cfg: config{limits: Limits{MaxOutput: 4096}}}
 	var rec Record
 	r.recordTests(&rec, rep, nil, out.String())
 	if len(rec.Tests) != 1 || len(rec.Tests[0].Output) > 4096+len("[...]\n") || !strings.HasSuffix(rec.Tests[0].Output, "last words") {

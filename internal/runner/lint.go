@@ -27,9 +27,9 @@ func (lintStage) Name() string { return StageLint }
 func (lintStage) Run(ctx context.Context, r *Run, rec *Record) error {
 	in := &lint.Input{Recipe: r.Recipe, App: r.App}
 	rep := lint.Report{}
-	if r.Opts.Linter != nil {
+	if r.cfg.deploy.Linter != nil {
 		var err error
-		if rep, err = r.Opts.Linter(ctx, in, func(m string) { r.Logf("%s", m) }); err != nil {
+		if rep, err = r.cfg.deploy.Linter(ctx, in, func(m string) { r.Logf("%s", m) }); err != nil {
 			return fmt.Errorf("lint: %w", err)
 		}
 	} else {

@@ -14,7 +14,7 @@ import (
 // The lint stage alone deploys nothing: one stage test per rule, and the
 // lint rung passes on the example, whose lower rungs stay unverified.
 func TestLintStageOnly(t *testing.T) {
-	res, progress := execute(t, Options{Recipe: fixture(t, "example"), Stages: []string{StageLint}})
+	res, progress := execute(t, Options{Source: Source{Recipe: fixture(t, "example")}, Stages: []string{StageLint}})
 	st, ok := res.Stage(StageLint)
 	if !ok || st.Status != results.Pass || len(st.Tests) != len(lint.Rules()) {
 		t.Fatalf("lint stage %+v\n%s", st, progress)
@@ -51,7 +51,7 @@ func TestLintErrorDoesNotStopInstall(t *testing.T) {
 	if _, err := r.CreateTag("nightly", head, nil); err != nil {
 		t.Fatal(err)
 	}
-	res, progress := execute(t, Options{Recipe: repo, Stages: []string{StageLint, StageInstall}})
+	res, progress := execute(t, Options{Source: Source{Recipe: repo}, Stages: []string{StageLint, StageInstall}})
 	lintSt, _ := res.Stage(StageLint)
 	install, _ := res.Stage(StageInstall)
 	if lintSt.Status != results.Fail || !strings.Contains(lintSt.Reason, "ours version-tags: tag nightly is not a version") ||

@@ -30,7 +30,7 @@ const minMask = facts.MinMask
 // at its path goes first, and O_EXCL makes sure the file is a regular file
 // of ours, never a symlink to somewhere else.
 func (r *Run) newMaskFile() (string, error) {
-	path := filepath.Join(r.Opts.WorkDir, maskFileName)
+	path := filepath.Join(r.cfg.output.WorkDir, maskFileName)
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return "", fmt.Errorf("mask file: %w", err)
 	}
@@ -51,8 +51,8 @@ func (r *Run) takeMasks(path string) error {
 	}
 	for _, v := range masks {
 		r.Redact.Add(v)
-		if r.Opts.OnSecret != nil {
-			r.Opts.OnSecret(v)
+		if r.cfg.hooks.OnSecret != nil {
+			r.cfg.hooks.OnSecret(v)
 		}
 	}
 	return nil
@@ -66,8 +66,8 @@ func (r *Run) takeMasks(path string) error {
 func (r *Run) registerURLSecrets(location string) {
 	for _, v := range redact.URLSecrets(location) {
 		r.Redact.Add(v)
-		if r.Opts.OnSecret != nil {
-			r.Opts.OnSecret(v)
+		if r.cfg.hooks.OnSecret != nil {
+			r.cfg.hooks.OnSecret(v)
 		}
 	}
 }

@@ -46,12 +46,10 @@ func TestOutputsMaskedBeforeEncoding(t *testing.T) {
 	const secret = "tok3n-s3cr3t-value"
 	out := t.TempDir()
 	var masked []string
-	res, err := Execute(context.Background(), Options{
-		Recipe: "https://user:" + secret + "@127.0.0.1:1/o/fail.git", Ref: "fail<testcase",
-		Out: out, LockDir: t.TempDir(), RecipesDir: t.TempDir(),
-		Redact:   []string{"fail", "<testcase", `"status"`, "name="},
-		OnSecret: func(v string) { masked = append(masked, v) },
-	})
+	res, err := Execute(context.Background(), Options{Source: Source{Recipe: "https://user:" + secret + "@127.0.0.1:1/o/fail.git", Ref: "fail<testcase", RecipesDir: t.TempDir()},
+		Janitor: Janitor{LockDir: t.TempDir()},
+		Hooks:   Hooks{OnSecret: func(v string) { masked = append(masked, v) }},
+		Output:  Output{Dir: out, Redact: []string{"fail", "<testcase", `"status"`, "name="}}})
 	var pe *PlanError
 	if !errors.As(err, &pe) || res == nil {
 		t.Fatalf("Execute: %v, %+v", err, res)
@@ -84,7 +82,8 @@ func TestSecretCommandCannotMaskAWord(t *testing.T) {
 	toml := "[secrets.api_key]\nvalue = \"api-key-{{.RunID}}\"\n[secrets.salt]\nrandom = { length = 40 }\n" +
 		"[secrets.plc_key]\ncommand = [\"/bin/busybox\", \"echo\", \"fail\"]\n"
 	var masksFail bool
-	opts := Options{Recipe: fixture(t, "supplied-secrets"), Enrollment: writeEnrollment(t, toml), Stages: []string{StageInstall}}
+	opts := Options{Source: Source{Recipe: fixture(t, "supplied-secrets"), Enrollment: writeEnrollment(t, toml)},
+		Stages: []string{StageInstall}}
 	observe := func(_ context.Context, stage string, r *Run) {
 		masksFail = masksFail || r.Redact.String("a fail") != "a fail"
 	}

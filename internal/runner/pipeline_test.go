@@ -96,14 +96,14 @@ func TestPipeline(t *testing.T) {
 		calls:    slices.Concat(deployed, tornDown), status: results.Fail,
 	}, {
 		name:    "--retain keeps a failed deployment: nothing is removed",
-		opts:    Options{Stages: []string{"install"}, Retain: true},
+		opts:    Options{Stages: []string{"install"}, Deploy: Deploy{Retain: true}},
 		on:      map[string]func(context.Context) error{"Converge": fails(boom)},
 		want:    []string{"install fail", "teardown skip"},
 		reasons: map[string]string{"teardown": "retained for debugging"},
 		calls:   slices.Concat(deployed, []string{"Close"}), status: results.Fail,
 	}, {
 		name:  "--retain removes a deployment that passed",
-		opts:  Options{Stages: []string{"install"}, Retain: true},
+		opts:  Options{Stages: []string{"install"}, Deploy: Deploy{Retain: true}},
 		want:  []string{"install pass", "teardown pass"},
 		calls: slices.Concat(deployed, tornDown), status: results.Pass,
 	}, {
@@ -221,16 +221,16 @@ func TestPipelinePanicOutsideStage(t *testing.T) {
 // observe (if any).
 func runFake(ctx context.Context, t *testing.T, f *fakeEngine, recipe func(*testing.T) string, opts Options, app string, observe ...stageObserver) (*results.Run, string, error) {
 	t.Helper()
-	opts.Recipe = fixture(t, "example")
+	opts.Source.Recipe = fixture(t, "example")
 	if recipe != nil {
-		opts.Recipe = recipe(t)
+		opts.Source.Recipe = recipe(t)
 	}
-	opts.Connect = f.connector()
-	opts.Ingress, opts.ConnectTo, opts.Insecure = "traefik", app, true
-	opts.Env = append(opts.Env, "ENABLE_BACKUPS=false", "TIMEOUT=5")
-	opts.DomainSuffix, opts.Out, opts.LockDir, opts.RecipesDir, opts.WorkDir = suffix, t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
+	opts.Deploy.Connect = f.connector()
+	opts.Ingress.Kind, opts.Ingress.Traefik.ConnectTo, opts.Ingress.Traefik.Insecure = "traefik", app, true
+	opts.Deploy.Env = append(opts.Deploy.Env, "ENABLE_BACKUPS=false", "TIMEOUT=5")
+	opts.Ingress.DomainSuffix, opts.Output.Dir, opts.Janitor.LockDir, opts.Source.RecipesDir, opts.Output.WorkDir = suffix, t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
 	var progress bytes.Buffer
-	opts.Progress = &syncWriter{w: &progress}
+	opts.Output.Progress = &syncWriter{w: &progress}
 	var obs stageObserver
 	if len(observe) > 0 {
 		obs = observe[0]

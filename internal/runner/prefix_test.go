@@ -16,7 +16,7 @@ import (
 // back through the router) and the recipe's tests pass through the prefix.
 func TestInstallUnderPathPrefix(t *testing.T) {
 	testenv.FixtureImage(t, "backend", "1")
-	res, progress := execute(t, Options{Recipe: fixture(t, "prefix"), Enrollment: enrollmentDir(t, "prefix"),
+	res, progress := execute(t, Options{Source: Source{Recipe: fixture(t, "prefix"), Enrollment: enrollmentDir(t, "prefix")},
 		Stages: []string{StageInstall, StageCustom}})
 	if res.Status != results.Pass {
 		t.Fatalf("status %s stages %+v\n%s", res.Status, res.Stages, progress)
@@ -50,7 +50,9 @@ func TestInstallTraefikInternalRouterOnly(t *testing.T) {
 		return strings.Replace(s, `middlewares=${STACK_NAME}-strip@docker"`, `middlewares=security@file"`+"\n"+
 			`        - "traefik.http.routers.${STACK_NAME}.service=api@internal"`, 1)
 	})
-	res, progress := execute(t, Options{Recipe: dir, Stages: []string{StageLint, StageInstall}, Env: []string{"TIMEOUT=20"}})
+	res, progress := execute(t, Options{Source: Source{Recipe: dir},
+		Stages: []string{StageLint, StageInstall},
+		Deploy: Deploy{Env: []string{"TIMEOUT=20"}}})
 	lint := wantStage(t, res, "lint", results.Pass)
 	for _, want := range []string{"traefik-labels", "loadbalancer.server.port=web", "service=api@internal", "middlewares=security@file"} {
 		if !strings.Contains(lint.Output, want) {
@@ -94,7 +96,7 @@ func TestInstallNotesWhatTraefikWouldDo(t *testing.T) {
 			`        - "traefik.http.routers.${STACK_NAME}-dashboard.rule=Host(`+"`"+`${DOMAIN}`+"`"+`) && PathPrefix(`+"`"+`/dashboard`+"`"+`)"`+"\n"+
 			`        - "traefik.http.routers.${STACK_NAME}-dashboard.service=api@internal"`, 1)
 	})
-	res, progress := execute(t, Options{Recipe: dir, Stages: []string{StageInstall}})
+	res, progress := execute(t, Options{Source: Source{Recipe: dir}, Stages: []string{StageInstall}})
 	install := wantStage(t, res, "install", results.Pass)
 	if res.Status != results.Pass {
 		t.Fatalf("status %s\n%s", res.Status, progress)

@@ -11,10 +11,10 @@ import (
 // container recipe-test runs in, joined to the run's reach network, or as
 // a host does.
 func (r *Run) findContainer(ctx context.Context) error {
-	if r.Opts.Ingress != "direct" {
+	if r.cfg.ingress.Kind != "direct" {
 		return nil
 	}
-	switch r.Opts.Container {
+	switch r.cfg.ingress.Container {
 	case "none":
 		return nil
 	case "auto":
@@ -24,7 +24,7 @@ func (r *Run) findContainer(ctx context.Context) error {
 		}
 		r.container = id
 	default:
-		r.container = r.Opts.Container
+		r.container = r.cfg.ingress.Container
 	}
 	if r.container != "" {
 		r.Logf("plan: running in container %.12s: it joins the run's network %s to reach the app", r.container, swarm.ReachNetwork(r.App.Stack))

@@ -29,7 +29,7 @@ import (
 
 // Run is the state one run's stages share.
 type Run struct {
-	Opts       Options
+	cfg        config // the run's options, resolved
 	Recipe     *recipe.Recipe
 	App        *recipe.App
 	Result     *results.Run
@@ -85,7 +85,7 @@ func (e *PlanError) Unwrap() error { return e.Err }
 func (e *PlanError) ExitCode() int { return exitcode.Input }
 
 // Execute plans and runs a recipe test and writes results.json and
-// junit.xml into opts.Out. It returns the results, and an error only when
+// junit.xml into opts.Output.Dir. It returns the results, and an error only when
 // the run could not start (a *PlanError: nothing was deployed) or the
 // results could not be written. A run whose stages failed is not an error:
 // read Result.Status.
@@ -101,27 +101,28 @@ type stageObserver func(ctx context.Context, stage string, r *Run)
 // executeObserved is Execute, with observe (nil: none) called after each
 // selected stage that ran.
 func executeObserved(ctx context.Context, opts Options, observe stageObserver) (*results.Run, error) {
-	if err := opts.normalize(); err != nil {
+	cfg, err := resolve(opts)
+	if err != nil {
 		return nil, &PlanError{err}
 	}
 	// The run's deadline: the stages stop there; teardown, which detaches
 	// from ctx, still gets its own bounded time after it.
-	ctx, cancel := withDeadline(ctx, opts.Deadline)
+	ctx, cancel := withDeadline(ctx, cfg.limits.Deadline)
 	defer cancel()
 	red := &redact.Redactor{}
-	red.Add(opts.Redact...)
-	r := &Run{Opts: opts, Redact: red, progress: red.Writer(opts.Progress)}
+	red.Add(cfg.output.Redact...)
+	r := &Run{cfg: cfg, Redact: red, progress: red.Writer(cfg.output.Progress)}
 	r.stageOut = r.progress
-	out, err := openOut(opts.Out)
+	out, err := openOut(cfg.output.Dir)
 	if err != nil {
 		return nil, &PlanError{err}
 	}
 	defer out.Close()
 	r.Out = out
-	r.Result = &results.Run{Status: results.Fail, Location: opts.Recipe, Ref: opts.Ref,
-		Deployer: opts.Deployer, Ingress: opts.Ingress, Started: time.Now().UTC(), Residue: []string{}, RunURL: opts.RunURL,
+	r.Result = &results.Run{Status: results.Fail, Location: cfg.source.Recipe, Ref: cfg.source.Ref,
+		Deployer: cfg.deploy.Deployer, Ingress: cfg.ingress.Kind, Started: time.Now().UTC(), Residue: []string{}, RunURL: cfg.output.RunURL,
 		ToolVersion: buildinfo.Version()}
-	if opts.WorkDir == "" {
+	if cfg.output.WorkDir == "" {
 		// A cloned recipe must outlive the plan: deploys read its config
 		// files, so the clone lives as long as the run.
 		dir, err := os.MkdirTemp("", "recipe-test-")
@@ -129,7 +130,7 @@ func executeObserved(ctx context.Context, opts Options, observe stageObserver) (
 			return nil, fmt.Errorf("work folder: %w", err)
 		}
 		defer os.RemoveAll(dir)
-		r.Opts.WorkDir = dir
+		r.cfg.output.WorkDir = dir
 	}
 	err = r.plan(ctx)
 	if err == nil {
@@ -168,7 +169,7 @@ func (r *Run) plan(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	domain, err := naming.Domain(rec.Name, id, r.Opts.DomainSuffix)
+	domain, err := naming.Domain(rec.Name, id, r.cfg.ingress.DomainSuffix)
 	if err != nil {
 		return &PlanError{fmt.Errorf("--domain-suffix: %w", err)}
 	}
@@ -183,12 +184,12 @@ func (r *Run) plan(ctx context.Context) error {
 			return &PlanError{err}
 		}
 	}
-	if len(r.Opts.Env) > 0 {
-		if err := rec.Set("--env", r.Opts.Env...); err != nil {
+	if len(r.cfg.deploy.Env) > 0 {
+		if err := rec.Set("--env", r.cfg.deploy.Env...); err != nil {
 			return &PlanError{err}
 		}
 	}
-	r.extraEnv = append(extra, r.Opts.Env...)
+	r.extraEnv = append(extra, r.cfg.deploy.Env...)
 	grants, err := r.grants(rec)
 	if err != nil {
 		return &PlanError{err}
@@ -218,8 +219,8 @@ func (r *Run) plan(ctx context.Context) error {
 		r.Logf("warning: %s", w)
 		r.Result.Warnings = append(r.Result.Warnings, w)
 	}
-	r.Logf("plan: recipe %s, domain %s, stack %s, stages %v + teardown", rec.Name, domain, app.Stack, r.Opts.Stages)
-	if r.Opts.has(StageUpgrade) {
+	r.Logf("plan: recipe %s, domain %s, stack %s, stages %v + teardown", rec.Name, domain, app.Stack, r.cfg.stages)
+	if r.cfg.has(StageUpgrade) {
 		if err := r.planUpgrade(ctx); err != nil {
 			return &PlanError{err}
 		}
@@ -230,8 +231,8 @@ func (r *Run) plan(ctx context.Context) error {
 	if err := r.connect(ctx); err != nil {
 		return &PlanError{err}
 	}
-	if r.Opts.OnPlanned != nil {
-		if err := r.Opts.OnPlanned(ctx, r.Result); err != nil {
+	if r.cfg.hooks.OnPlanned != nil {
+		if err := r.cfg.hooks.OnPlanned(ctx, r.Result); err != nil {
 			r.closeEngine()
 			return &PlanError{err}
 		}
@@ -242,14 +243,10 @@ func (r *Run) plan(ctx context.Context) error {
 // connect opens the engine when a selected stage deploys (lifecycle's
 // Deploys: every stage but lint): a run of lint alone needs no engine.
 func (r *Run) connect(ctx context.Context) error {
-	if !slices.ContainsFunc(r.Opts.Stages, func(s string) bool { st, _ := lifecycle.Lookup(s); return st.Deploys }) {
+	if !slices.ContainsFunc(r.cfg.stages, func(s string) bool { st, _ := lifecycle.Lookup(s); return st.Deploys }) {
 		return nil
 	}
-	connect := r.Opts.Connect
-	if connect == nil {
-		connect = ConnectSwarm
-	}
-	e, err := connect(ctx, r.Opts.Log)
+	e, err := r.cfg.deploy.Connect(ctx, r.cfg.output.Log)
 	if err != nil {
 		return err
 	}
@@ -272,21 +269,17 @@ func (r *Run) closeEngine() {
 // teardown deferred so that it runs whatever happens.
 func (r *Run) execute(ctx context.Context, observe stageObserver) (err error) {
 	defer r.closeEngine()
-	if !r.Opts.NoJanitor && r.Engine != nil {
+	if !r.cfg.janitor.Off && r.Engine != nil {
 		r.reapOrphans(ctx)
 	}
-	lockDir := r.Opts.LockDir
-	if lockDir == "" {
-		lockDir = runlock.DefaultDir()
-	}
-	lock, err := runlock.Acquire(lockDir, r.App.Stack, r.Result.RunID)
+	lock, err := runlock.Acquire(r.cfg.janitor.LockDir, r.App.Stack, r.Result.RunID)
 	if err != nil {
 		return &PlanError{fmt.Errorf("run lock: %w", err)}
 	}
 	defer lock.Release()
 	if r.Engine != nil {
 		// The run's liveness in the swarm, for janitors on other runners.
-		held, err := lease.Acquire(ctx, r.Engine.Leases(), r.App.Stack, r.Result.RunID, lease.Options{TTL: r.Opts.LeaseTTL, Log: r.Opts.Log})
+		held, err := lease.Acquire(ctx, r.Engine.Leases(), r.App.Stack, r.Result.RunID, lease.Options{TTL: r.cfg.janitor.LeaseTTL, Log: r.cfg.output.Log})
 		if err != nil {
 			return &PlanError{fmt.Errorf("run lease: %w", err)}
 		}
@@ -317,7 +310,7 @@ func (r *Run) execute(ctx context.Context, observe stageObserver) (err error) {
 		}
 	}()
 	failed := ""
-	for _, name := range r.Opts.Stages {
+	for _, name := range r.cfg.stages {
 		ran := false
 		run := func(ctx context.Context, r *Run) results.Stage {
 			ran = true
@@ -353,8 +346,8 @@ func implementation(name string) Stage {
 func (r *Run) reapOrphans(ctx context.Context) {
 	// A run only reaps orphans under its own domain suffix: runners that
 	// share a swarm with other suffixes never touch each other's stacks.
-	rep, err := janitor.Run(ctx, r.Engine, janitor.Options{LockDir: r.Opts.LockDir, Grace: r.Opts.JanitorGrace, LeaseSkew: janitor.DefaultLeaseSkew,
-		Log: r.Opts.Log, Match: janitor.SuffixMatcher(r.App.Domain[strings.IndexByte(r.App.Domain, '.')+1:])})
+	rep, err := janitor.Run(ctx, r.Engine, janitor.Options{LockDir: r.cfg.janitor.LockDir, Grace: r.cfg.janitor.Grace, LeaseSkew: janitor.DefaultLeaseSkew,
+		Log: r.cfg.output.Log, Match: janitor.SuffixMatcher(r.App.Domain[strings.IndexByte(r.App.Domain, '.')+1:])})
 	for _, s := range rep.Reaped {
 		r.Logf("janitor: reaped orphaned stack %s", s.Stack)
 	}

@@ -55,14 +55,14 @@ func executeWithin(t *testing.T, limit time.Duration, opts Options, observe ...s
 	testenv.Swarm(t)
 	testenv.FixtureImage(t, "webapp", "1")
 	var progress bytes.Buffer
-	opts.DomainSuffix = suffix
-	if opts.Out == "" {
-		opts.Out = t.TempDir()
+	opts.Ingress.DomainSuffix = suffix
+	if opts.Output.Dir == "" {
+		opts.Output.Dir = t.TempDir()
 	}
-	opts.Progress = &syncWriter{w: &progress}
-	opts.LockDir = t.TempDir()
-	if opts.Timeout == 0 {
-		opts.Timeout = 90 * time.Second
+	opts.Output.Progress = &syncWriter{w: &progress}
+	opts.Janitor.LockDir = t.TempDir()
+	if opts.Deploy.Timeout == 0 {
+		opts.Deploy.Timeout = 90 * time.Second
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
@@ -79,7 +79,7 @@ func executeWithin(t *testing.T, limit time.Duration, opts Options, observe ...s
 	}
 	swarmtest.AssertNoResidue(t, apiClient(t), res.Stack)
 	for _, name := range []string{"results.json", "junit.xml", "report.md"} {
-		if _, err := os.Stat(filepath.Join(opts.Out, name)); err != nil {
+		if _, err := os.Stat(filepath.Join(opts.Output.Dir, name)); err != nil {
 			t.Errorf("%s not written: %v", name, err)
 		}
 	}
@@ -107,7 +107,7 @@ func stage(t *testing.T, res *results.Run, name string) results.Stage {
 }
 
 func TestInstallHealthyMultiService(t *testing.T) {
-	res, progress := execute(t, Options{Recipe: fixture(t, "example"), Stages: []string{StageInstall}})
+	res, progress := execute(t, Options{Source: Source{Recipe: fixture(t, "example")}, Stages: []string{StageInstall}})
 	if res.Status != results.Pass || res.Level != 1 || len(res.Residue) != 0 {
 		t.Fatalf("status %s level %d residue %v stages %+v\n%s", res.Status, res.Level, res.Residue, res.Stages, progress)
 	}
@@ -131,7 +131,7 @@ func TestInstallFailures(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			// TIMEOUT feeds the recipe's timeout label, which wins over --timeout.
-			res, progress := execute(t, Options{Recipe: fixture(t, name), Env: []string{"TIMEOUT=25"}})
+			res, progress := execute(t, Options{Source: Source{Recipe: fixture(t, name)}, Deploy: Deploy{Env: []string{"TIMEOUT=25"}}})
 			st := stage(t, res, "install")
 			if res.Status != results.Fail || st.Status != results.Fail || res.Level != 0 {
 				t.Fatalf("status %s, install %+v\n%s", res.Status, st, progress)
@@ -153,7 +153,7 @@ func TestInstallFailures(t *testing.T) {
 func TestLeakIsResidue(t *testing.T) {
 	var leakVolume, leakContainer string
 	api := apiClient(t)
-	opts := Options{Recipe: fixture(t, "example"), Stages: []string{StageInstall}}
+	opts := Options{Source: Source{Recipe: fixture(t, "example")}, Stages: []string{StageInstall}}
 	inject := func(ctx context.Context, _ string, r *Run) {
 		leakVolume = r.App.Stack + "_leak"
 		if _, err := api.VolumeCreate(ctx, client.VolumeCreateOptions{Name: leakVolume,
@@ -183,7 +183,7 @@ func TestLeakIsResidue(t *testing.T) {
 		}
 	})
 	// execute's own residue check would fail by design here, so call Execute directly.
-	opts.DomainSuffix, opts.Out, opts.LockDir, opts.Timeout = suffix, t.TempDir(), t.TempDir(), 90*time.Second
+	opts.Ingress.DomainSuffix, opts.Output.Dir, opts.Janitor.LockDir, opts.Deploy.Timeout = suffix, t.TempDir(), t.TempDir(), 90*time.Second
 	res, err := executeObserved(context.Background(), opts, inject)
 	if err != nil {
 		t.Fatal(err)
@@ -199,7 +199,7 @@ func TestLeakIsResidue(t *testing.T) {
 	if !strings.Contains(td.Reason, "left behind after teardown: ") {
 		t.Errorf("teardown reason: %s", td.Reason)
 	}
-	data, _ := os.ReadFile(filepath.Join(opts.Out, "results.json"))
+	data, _ := os.ReadFile(filepath.Join(opts.Output.Dir, "results.json"))
 	if !bytes.Contains(data, []byte(`"volume `+res.Stack+`_data"`)) {
 		t.Errorf("results.json lacks the residue:\n%s", data)
 	}
@@ -216,7 +216,7 @@ func TestConcurrentRuns(t *testing.T) {
 	runs := make([]*results.Run, 2)
 	for i := range runs {
 		wg.Go(func() {
-			runs[i], _ = execute(t, Options{Recipe: fixture(t, "example"), Stages: []string{StageInstall}})
+			runs[i], _ = execute(t, Options{Source: Source{Recipe: fixture(t, "example")}, Stages: []string{StageInstall}})
 		})
 	}
 	wg.Wait()
@@ -241,7 +241,7 @@ func TestBadInputDeploysNothing(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, ".env.sample"), []byte("TYPE=bad\nCOMPOSE_FILE=compose.yml:compose.missing.yml\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "compose.yml"), []byte("version: '3.8'\nservices:\n  app:\n    image: x\n"), 0o644)
 	out := t.TempDir()
-	res, err := Execute(context.Background(), Options{Recipe: dir, Out: out, NoJanitor: true})
+	res, err := Execute(context.Background(), Options{Source: Source{Recipe: dir}, Janitor: Janitor{Off: true}, Output: Output{Dir: out}})
 	var pe *PlanError
 	if err == nil || !errors.As(err, &pe) || !strings.Contains(err.Error(), "compose.missing.yml") {
 		t.Fatalf("err = %v", err)
@@ -253,7 +253,7 @@ func TestBadInputDeploysNothing(t *testing.T) {
 	if err := xml.Unmarshal(junit, new(struct{})); err != nil || !bytes.Contains(junit, []byte("compose.missing.yml")) {
 		t.Errorf("junit: %v\n%s", err, junit)
 	}
-	for _, bad := range []Options{{Recipe: dir, Stages: []string{"bogus"}}, {Recipe: dir, Ingress: "carrier-pigeon"}, {}} {
+	for _, bad := range []Options{{Source: Source{Recipe: dir}, Stages: []string{"bogus"}}, {Source: Source{Recipe: dir}, Ingress: Ingress{Kind: "carrier-pigeon"}}, {}} {
 		if _, err := Execute(context.Background(), bad); !errors.As(err, &pe) {
 			t.Errorf("%+v: err = %v", bad, err)
 		}
@@ -264,7 +264,10 @@ func TestBadInputDeploysNothing(t *testing.T) {
 func TestPanicStillTearsDown(t *testing.T) {
 	testenv.Swarm(t)
 	var stack string
-	opts := Options{Recipe: fixture(t, "example"), DomainSuffix: suffix, Out: t.TempDir(), LockDir: t.TempDir()}
+	opts := Options{Source: Source{Recipe: fixture(t, "example")},
+		Ingress: Ingress{DomainSuffix: suffix},
+		Janitor: Janitor{LockDir: t.TempDir()},
+		Output:  Output{Dir: t.TempDir()}}
 	res, err := executeObserved(context.Background(), opts, func(_ context.Context, _ string, r *Run) { stack = r.App.Stack; panic("boom") })
 	if err == nil || !strings.Contains(err.Error(), "panic: boom") || res.Status != results.Fail {
 		t.Fatalf("err = %v, status %s", err, res.Status)
@@ -280,10 +283,13 @@ func TestPanicStillTearsDown(t *testing.T) {
 func TestRetainKeepsFailedDeployment(t *testing.T) {
 	testenv.Swarm(t)
 	api := apiClient(t)
-	opts := Options{Recipe: fixture(t, "http500"), Env: []string{"TIMEOUT=5"}, Retain: true,
-		DomainSuffix: suffix, Out: t.TempDir(), LockDir: t.TempDir(), NoJanitor: true}
+	opts := Options{Source: Source{Recipe: fixture(t, "http500")},
+		Deploy:  Deploy{Env: []string{"TIMEOUT=5"}, Retain: true},
+		Ingress: Ingress{DomainSuffix: suffix},
+		Janitor: Janitor{LockDir: t.TempDir(), Off: true},
+		Output:  Output{Dir: t.TempDir()}}
 	var progress bytes.Buffer
-	opts.Progress = &syncWriter{w: &progress}
+	opts.Output.Progress = &syncWriter{w: &progress}
 	res, err := Execute(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -326,7 +332,7 @@ func TestInstallFromGitURL(t *testing.T) {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 	}
-	res, progress := execute(t, Options{Recipe: "file://" + repo, Ref: "1.0.0+1.0", Stages: []string{StageInstall}})
+	res, progress := execute(t, Options{Source: Source{Recipe: "file://" + repo, Ref: "1.0.0+1.0"}, Stages: []string{StageInstall}})
 	if res.Status != results.Pass || res.Commit == "" || res.Ref != "1.0.0+1.0" {
 		t.Fatalf("status %s commit %q ref %q stages %+v\n%s", res.Status, res.Commit, res.Ref, res.Stages, progress)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
@@ -193,8 +194,8 @@ func (r *Run) keepSecret(name, v, key string) error {
 			Msg: fmt.Sprintf("makes a value of %d bytes: a swarm secret holds at most %d", len(v), maxSecret)}
 	}
 	r.Redact.Add(v)
-	if r.Opts.OnSecret != nil {
-		r.Opts.OnSecret(v)
+	if r.cfg.hooks.OnSecret != nil {
+		r.cfg.hooks.OnSecret(v)
 	}
 	r.secrets.values[name] = v
 	return nil
@@ -210,13 +211,13 @@ func (r *Run) runSecretCommands(ctx context.Context) error {
 		key := "secrets." + name + ".command"
 		r.Logf("secret %s: running %s's command in a throwaway container of image %s", name, r.Enrollment.File, s.image[name])
 		res, err := r.Engine.RunOnce(ctx, swarm.OneShot{Stack: r.App.Stack, RunID: r.Result.RunID, Name: "secret",
-			Image: s.image[name], Cmd: sup.Command, Timeout: r.Opts.HookTimeout})
+			Image: s.image[name], Cmd: sup.Command, Timeout: r.cfg.limits.HookTimeout})
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", r.Enrollment.File, key, err)
 		}
 		v := strings.TrimSpace(res.Stdout)
 		if res.ExitCode != 0 {
-			return fmt.Errorf("%s %s exited %d: %s", r.Enrollment.File, key, res.ExitCode, lastLines(res.Stderr, 5))
+			return fmt.Errorf("%s %s exited %d: %s", r.Enrollment.File, key, res.ExitCode, stderrTail(res.Stderr))
 		}
 		if v == "" {
 			return fmt.Errorf("%s %s printed nothing on its standard output: the value is what it prints", r.Enrollment.File, key)
@@ -259,13 +260,10 @@ func (r *Run) secretValues() map[string]string {
 	return out
 }
 
-// lastLines is the last n lines of s, trimmed, for an error message.
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	if out := strings.Join(lines, "\n"); out != "" {
+// stderrTail is the end of a command's standard error, for an error
+// message.
+func stderrTail(stderr string) string {
+	if out := excerpt.LastLines(stderr, 5); out != "" {
 		return out
 	}
 	return "(nothing on standard error)"

@@ -29,10 +29,11 @@ func TestSuppliedSecretsInstall(t *testing.T) {
 	var leftovers []string
 	var hookErr error
 	out := t.TempDir()
-	opts := Options{Recipe: fixture(t, "supplied-secrets"), Enrollment: enrollmentDir(t, "supplied-secrets"), Out: out,
-		Stages: []string{StageInstall, StageCustom}}
+	opts := Options{Source: Source{Recipe: fixture(t, "supplied-secrets"), Enrollment: enrollmentDir(t, "supplied-secrets")},
+		Stages: []string{StageInstall, StageCustom},
+		Output: Output{Dir: out}}
 	var announced []string // what the action would mask in the CI log
-	opts.OnSecret = func(v string) { announced = append(announced, v) }
+	opts.Hooks.OnSecret = func(v string) { announced = append(announced, v) }
 	observe := func(ctx context.Context, stage string, r *Run) {
 		if stage != StageInstall {
 			return
@@ -139,9 +140,12 @@ func TestSuppliedSecretsPlanErrors(t *testing.T) {
 			[]string{"secrets.plc_key.service", `"db"`, "services: app"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			opts := Options{Recipe: dir, Out: t.TempDir(), NoJanitor: true, LockDir: t.TempDir(), DomainSuffix: suffix, RecipesDir: t.TempDir()}
+			opts := Options{Source: Source{Recipe: dir, RecipesDir: t.TempDir()},
+				Ingress: Ingress{DomainSuffix: suffix},
+				Janitor: Janitor{Off: true, LockDir: t.TempDir()},
+				Output:  Output{Dir: t.TempDir()}}
 			if tc.enrollment != "" {
-				opts.Enrollment = writeEnrollment(t, tc.enrollment)
+				opts.Source.Enrollment = writeEnrollment(t, tc.enrollment)
 			}
 			res, err := Execute(context.Background(), opts)
 			var pe *PlanError
@@ -173,7 +177,8 @@ random = { length = 40, charset = "hex" }
 [secrets.plc_key]
 command = ["/bin/busybox", "sh", "-c", "echo made-half >&2; echo no key here >&2; exit 3"]
 `)
-	res, progress := execute(t, Options{Recipe: fixture(t, "supplied-secrets"), Enrollment: en, Stages: []string{StageInstall}})
+	res, progress := execute(t, Options{Source: Source{Recipe: fixture(t, "supplied-secrets"), Enrollment: en},
+		Stages: []string{StageInstall}})
 	if res.Status != results.Fail || res.Level != 0 {
 		t.Fatalf("status %s level %d\n%s", res.Status, res.Level, progress)
 	}
@@ -210,8 +215,11 @@ func TestSuppliedSecretsOfTheBaseRelease(t *testing.T) {
 		return s + "\nsecrets:\n  old_key:\n    external: true\n    name: ${STACK_NAME}_old_key_${SECRET_OLD_KEY_VERSION}\n"
 	})
 	repo := testenv.TaggedRecipe(t, dir)
-	res, err := Execute(context.Background(), Options{Recipe: repo, Stages: []string{StageUpgrade}, Out: t.TempDir(), NoJanitor: true,
-		LockDir: t.TempDir(), DomainSuffix: suffix, RecipesDir: t.TempDir()})
+	res, err := Execute(context.Background(), Options{Source: Source{Recipe: repo, RecipesDir: t.TempDir()},
+		Stages:  []string{StageUpgrade},
+		Ingress: Ingress{DomainSuffix: suffix},
+		Janitor: Janitor{Off: true, LockDir: t.TempDir()},
+		Output:  Output{Dir: t.TempDir()}})
 	var pe *PlanError
 	if !errors.As(err, &pe) || !recipe.IsInputError(err) || !strings.Contains(err.Error(), "secret old_key (of release 1.0.0+1.0, which the upgrade starts from) is marked generate=false") ||
 		!strings.Contains(err.Error(), "[secrets.old_key]") {

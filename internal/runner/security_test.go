@@ -128,8 +128,11 @@ func TestHostileRecipesRefusedAtPlan(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			out := t.TempDir()
-			res, err := Execute(context.Background(), Options{Recipe: tc.recipe, Env: tc.env, Out: out, DomainSuffix: hostileSuffix,
-				LockDir: t.TempDir(), NoJanitor: true})
+			res, err := Execute(context.Background(), Options{Source: Source{Recipe: tc.recipe},
+				Deploy:  Deploy{Env: tc.env},
+				Ingress: Ingress{DomainSuffix: hostileSuffix},
+				Janitor: Janitor{LockDir: t.TempDir(), Off: true},
+				Output:  Output{Dir: out}})
 			var pe *PlanError
 			if !errors.As(err, &pe) || !recipe.IsInputError(err) {
 				t.Fatalf("err = %v, want an input PlanError", err)
@@ -172,8 +175,10 @@ reason = "the fixture's test of grants: another app's secret"
 `
 	t.Run("inside the recipe", func(t *testing.T) {
 		dir := copyRecipe(t, hostileFixture(t, "host"), map[string]string{"recipe.toml": grants})
-		_, err := Execute(context.Background(), Options{Recipe: dir, Enrollment: dir, Out: t.TempDir(), DomainSuffix: hostileSuffix,
-			LockDir: t.TempDir(), NoJanitor: true})
+		_, err := Execute(context.Background(), Options{Source: Source{Recipe: dir, Enrollment: dir},
+			Ingress: Ingress{DomainSuffix: hostileSuffix},
+			Janitor: Janitor{LockDir: t.TempDir(), Off: true},
+			Output:  Output{Dir: t.TempDir()}})
 		if !recipe.IsInputError(err) || !strings.Contains(err.Error(), "recipe.toml: policy.grant: grants are honoured only from a reviewed enrollment outside the recipe") {
 			t.Fatalf("err = %v", err)
 		}
@@ -181,8 +186,10 @@ reason = "the fixture's test of grants: another app's secret"
 	t.Run("a grant short", func(t *testing.T) {
 		// networks.hostnet is not granted: the run is still refused, on
 		// that alone.
-		_, err := Execute(context.Background(), Options{Recipe: hostileFixture(t, "host"), Enrollment: writeEnrollment(t, grants),
-			Out: t.TempDir(), DomainSuffix: hostileSuffix, LockDir: t.TempDir(), NoJanitor: true})
+		_, err := Execute(context.Background(), Options{Source: Source{Recipe: hostileFixture(t, "host"), Enrollment: writeEnrollment(t, grants)},
+			Ingress: Ingress{DomainSuffix: hostileSuffix},
+			Janitor: Janitor{LockDir: t.TempDir(), Off: true},
+			Output:  Output{Dir: t.TempDir()}})
 		if !recipe.IsInputError(err) || !strings.Contains(err.Error(), "networks.hostnet") || strings.Contains(err.Error(), "services.app") {
 			t.Fatalf("err = %v", err)
 		}
@@ -193,8 +200,11 @@ reason = "the fixture's test of grants: another app's secret"
 		out := t.TempDir()
 		// The lint stage deploys nothing: the plan, its grants and the
 		// report are what this test is about.
-		res, err := Execute(context.Background(), Options{Recipe: hostileFixture(t, "host"), Enrollment: writeEnrollment(t, all),
-			Stages: []string{StageLint}, Out: out, DomainSuffix: hostileSuffix, LockDir: t.TempDir(), NoJanitor: true})
+		res, err := Execute(context.Background(), Options{Source: Source{Recipe: hostileFixture(t, "host"), Enrollment: writeEnrollment(t, all)},
+			Stages:  []string{StageLint},
+			Ingress: Ingress{DomainSuffix: hostileSuffix},
+			Janitor: Janitor{LockDir: t.TempDir(), Off: true},
+			Output:  Output{Dir: out}})
 		if err != nil {
 			t.Fatalf("err = %v", err)
 		}
@@ -242,7 +252,7 @@ func TestEnvFileGetsNothingFromTheRunner(t *testing.T) {
 	})
 	api := apiClient(t)
 	checked := false
-	opts := Options{Recipe: dir, Stages: []string{StageInstall}}
+	opts := Options{Source: Source{Recipe: dir}, Stages: []string{StageInstall}}
 	res, _ := execute(t, opts, func(ctx context.Context, _ string, r *Run) {
 		checked = true
 		inspectEnv(t, ctx, api, r.App.Stack, r.App.Domain, tokens)
@@ -323,7 +333,9 @@ func TestOutputsStayInTheirFolder(t *testing.T) {
 	// A recipe that fails its plan still gets its report written: the
 	// quickest way to every output, with no swarm needed.
 	bad := copyRecipe(t, fixture(t, "example"), map[string]string{".env.sample": "TYPE=bad\nCOMPOSE_FILE=compose.missing.yml\n"})
-	_, err := Execute(context.Background(), Options{Recipe: bad, Out: out, NoJanitor: true, LockDir: t.TempDir()})
+	_, err := Execute(context.Background(), Options{Source: Source{Recipe: bad},
+		Janitor: Janitor{Off: true, LockDir: t.TempDir()},
+		Output:  Output{Dir: out}})
 	if !recipe.IsInputError(err) {
 		t.Fatalf("err = %v", err)
 	}
@@ -345,7 +357,9 @@ func TestOutputsStayInTheirFolder(t *testing.T) {
 
 	link := filepath.Join(checkout, "linked-results")
 	must(t, os.Symlink(victimDir, link))
-	_, err = Execute(context.Background(), Options{Recipe: bad, Out: link, NoJanitor: true, LockDir: t.TempDir()})
+	_, err = Execute(context.Background(), Options{Source: Source{Recipe: bad},
+		Janitor: Janitor{Off: true, LockDir: t.TempDir()},
+		Output:  Output{Dir: link}})
 	var pe *PlanError
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "is a symlink") {
 		t.Errorf("a symlinked output folder: %v", err)
@@ -373,7 +387,9 @@ func TestBackupArchivesFollowNoSymlink(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "recipe-test-results")
 			must(t, os.Mkdir(out, 0o755))
 			plant(out)
-			res, _ := execute(t, Options{Recipe: fixture(t, "example"), Stages: []string{StageInstall, StageBackup}, Out: out})
+			res, _ := execute(t, Options{Source: Source{Recipe: fixture(t, "example")},
+				Stages: []string{StageInstall, StageBackup},
+				Output: Output{Dir: out}})
 			if st := stage(t, res, StageBackup); st.Status != results.Pass {
 				t.Fatalf("backup: %+v", st)
 			}

@@ -31,7 +31,7 @@ func TestShallowCheckoutWarns(t *testing.T) {
 		}
 	}
 	out := t.TempDir()
-	res, progress := execute(t, Options{Recipe: dir, Stages: []string{StageUpgrade}, Out: out})
+	res, progress := execute(t, Options{Source: Source{Recipe: dir}, Stages: []string{StageUpgrade}, Output: Output{Dir: out}})
 	st, ok := res.Stage(StageUpgrade)
 	if !ok || st.Status != results.Skip || !strings.Contains(st.Reason, "shallow clone") || !strings.Contains(st.Reason, "fetch-depth: 0") {
 		t.Errorf("upgrade stage %+v\n%s", st, progress)

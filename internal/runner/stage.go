@@ -93,12 +93,12 @@ func unlessStopped(name, failed string, next step) step {
 // announced calls OnStage as the stage starts (with no result) and ends.
 func announced(name string, next step) step {
 	return func(ctx context.Context, r *Run) results.Stage {
-		if r.Opts.OnStage != nil {
-			r.Opts.OnStage(name, nil)
+		if r.cfg.hooks.OnStage != nil {
+			r.cfg.hooks.OnStage(name, nil)
 		}
 		res := next(ctx, r)
-		if r.Opts.OnStage != nil {
-			r.Opts.OnStage(name, &res)
+		if r.cfg.hooks.OnStage != nil {
+			r.cfg.hooks.OnStage(name, &res)
 		}
 		return res
 	}
@@ -109,12 +109,12 @@ func announced(name string, next step) step {
 // reports.
 func captured(name string, next step) step {
 	return func(ctx context.Context, r *Run) results.Stage {
-		capture := &tailBuffer{max: r.Opts.MaxOutput}
+		capture := &tailBuffer{max: r.cfg.limits.MaxOutput}
 		r.stageOut = io.MultiWriter(prefixWriter(r.progress, "["+name+"] "), capture)
 		r.Logf("start")
 		res := next(ctx, r)
 		r.Logf("%s (%.1fs)", res.Status, res.DurationS)
-		res.Output = r.Redact.String(tail(capture.String(), r.Opts.MaxOutput))
+		res.Output = r.Redact.String(tail(capture.String(), r.cfg.limits.MaxOutput))
 		r.stageOut = prefixWriter(r.progress, "")
 		return res
 	}

@@ -31,7 +31,7 @@ func bareRun(out *bytes.Buffer) *Run {
 	red.Add("hunter2")
 	r := &Run{Redact: red, Result: &results.Run{}, progress: red.Writer(out)}
 	r.stageOut = r.progress
-	r.Opts.MaxOutput = DefaultMaxOutput
+	r.cfg.limits.MaxOutput = DefaultMaxOutput
 	return r
 }
 
@@ -109,7 +109,7 @@ func TestCaptured(t *testing.T) {
 func TestAnnounced(t *testing.T) {
 	r := bareRun(new(bytes.Buffer))
 	var seen []string
-	r.Opts.OnStage = func(name string, res *results.Stage) {
+	r.cfg.hooks.OnStage = func(name string, res *results.Stage) {
 		if res == nil {
 			seen = append(seen, "start "+name)
 		} else {

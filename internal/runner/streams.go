@@ -20,7 +20,7 @@ func (r *Run) probesHTTP() bool {
 		return false
 	}
 	app := r.Deployed
-	return r.Opts.Ingress != "traefik" || len(app.Traefik().Routes) > 0 || len(app.Streams()) == 0
+	return r.cfg.ingress.Kind != "traefik" || len(app.Traefik().Routes) > 0 || len(app.Streams()) == 0
 }
 
 // readyStreams probes the app's TCP and UDP ways in (Traefik TCP/UDP

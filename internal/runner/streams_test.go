@@ -23,7 +23,7 @@ import (
 // stream through the harness.
 func TestInstallOverTCPAndUDP(t *testing.T) {
 	testenv.FixtureImage(t, "streams", "1")
-	res, progress := execute(t, Options{Recipe: fixture(t, "streams"), Enrollment: enrollmentDir(t, "streams"),
+	res, progress := execute(t, Options{Source: Source{Recipe: fixture(t, "streams"), Enrollment: enrollmentDir(t, "streams")},
 		Stages: []string{StageInstall, StageCustom}})
 	if res.Status != results.Pass {
 		t.Fatalf("status %s stages %+v\n%s", res.Status, res.Stages, progress)
@@ -60,7 +60,7 @@ func TestInstallStreamNotReady(t *testing.T) {
 	testenv.FixtureImage(t, "streams", "1")
 	e := writeEnrollment(t, "[recipe]\npath = \""+fixture(t, "streams")+"\"\n\n[timeouts]\ndeploy = \"20s\"\n\n"+
 		"[[probe.tcp]]\nservice = \"published\"\nexpect = \"welcome\"\n")
-	res, progress := execute(t, Options{Recipe: fixture(t, "streams"), Enrollment: e, Stages: []string{StageInstall}})
+	res, progress := execute(t, Options{Source: Source{Recipe: fixture(t, "streams"), Enrollment: e}, Stages: []string{StageInstall}})
 	install := wantStage(t, res, "install", results.Fail, "readiness", "published in host mode (host port picked by swarm) -> published:7000",
 		"app not ready", `expecting "welcome"`, `answered "streams ready`)
 	// The streams before it: the TCP router's accepts; without
@@ -89,8 +89,10 @@ func TestStreamProbePlanErrors(t *testing.T) {
 		"udp port":        {"[[probe.udp]]\nservice = \"published\"\nport = 9\nsend = \"x\"\n", []string{"probe.udp[0].port", "(it has 7001)"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			res, err := Execute(context.Background(), Options{Recipe: rec, Enrollment: writeEnrollment(t, tc.toml),
-				Out: t.TempDir(), NoJanitor: true, LockDir: t.TempDir(), DomainSuffix: suffix})
+			res, err := Execute(context.Background(), Options{Source: Source{Recipe: rec, Enrollment: writeEnrollment(t, tc.toml)},
+				Ingress: Ingress{DomainSuffix: suffix},
+				Janitor: Janitor{Off: true, LockDir: t.TempDir()},
+				Output:  Output{Dir: t.TempDir()}})
 			var pe *PlanError
 			if !errors.As(err, &pe) || !recipe.IsInputError(err) {
 				t.Fatalf("err = %v", err)
@@ -129,8 +131,9 @@ func TestInstallStreamsThroughTraefikIngress(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res, progress := execute(t, Options{Recipe: dir, Enrollment: enrollmentDir(t, "streams"), Stages: []string{StageInstall, StageCustom},
-		Ingress: "traefik", ConnectTo: "127.0.0.1:443", EntrypointPorts: map[string]int{"streams-line": tcpPort, "streams-dgram": udpPort}})
+	res, progress := execute(t, Options{Source: Source{Recipe: dir, Enrollment: enrollmentDir(t, "streams")},
+		Stages:  []string{StageInstall, StageCustom},
+		Ingress: Ingress{Kind: "traefik", Traefik: Traefik{ConnectTo: "127.0.0.1:443", EntrypointPorts: map[string]int{"streams-line": tcpPort, "streams-dgram": udpPort}}}})
 	if res.Status != results.Pass {
 		t.Fatalf("status %s stages %+v\n%s", res.Status, res.Stages, progress)
 	}

@@ -74,7 +74,7 @@ func TestReadyStreamsDecisions(t *testing.T) {
 		}
 		defer ing.Close()
 		var out bytes.Buffer
-		r := &Run{Opts: Options{Ingress: "direct", Timeout: time.Second}, App: app, Deployed: app,
+		r := &Run{cfg: config{deploy: Deploy{Timeout: time.Second}, ingress: Ingress{Kind: "direct"}}, App: app, Deployed: app,
 			Ingress: ing, Enrollment: e, stageOut: &out}
 		var rec Record
 		err = r.readyStreams(context.Background(), &rec)

@@ -28,7 +28,7 @@ type upgradePlan struct {
 func (r *Run) planUpgrade(ctx context.Context) error {
 	u := &r.upgrade
 	versions := r.Recipe.Versions
-	want, source, key := r.Opts.UpgradeFrom, "--upgrade-from", ""
+	want, source, key := r.cfg.source.UpgradeFrom, "--upgrade-from", ""
 	if want == "" && r.Enrollment != nil && r.Enrollment.Upgrade.Base != "" {
 		want, source, key = r.Enrollment.Upgrade.Base, r.Enrollment.File, "upgrade.base"
 	}

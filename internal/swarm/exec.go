@@ -13,6 +13,8 @@ import (
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
+
+	"github.com/cc-ci/recipe-test/v2/internal/sleep"
 )
 
 // ExecResult is what a command run in a container did.
@@ -134,10 +136,8 @@ func (c *Client) ServiceContainer(ctx context.Context, service string) (string, 
 		if time.Now().After(deadline) {
 			return "", fmt.Errorf("service %s has no running container", service)
 		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("service %s: waiting for a running container: %w", service, ctx.Err())
-		case <-time.After(250 * time.Millisecond):
+		if err := sleep.For(ctx, 250*time.Millisecond); err != nil {
+			return "", fmt.Errorf("service %s: waiting for a running container: %w", service, err)
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
+
+	"github.com/cc-ci/recipe-test/v2/internal/sleep"
 )
 
 const (
@@ -112,7 +114,7 @@ func (c *Client) removeAll(ctx context.Context, objs []Object, progress func(str
 			if err == nil || cerrdefs.IsNotFound(err) {
 				break
 			}
-			if errors.As(err, new(permanentError)) || time.Now().After(deadline) || sleepCtx(ctx, 500*time.Millisecond) != nil {
+			if errors.As(err, new(permanentError)) || time.Now().After(deadline) || sleep.For(ctx, 500*time.Millisecond) != nil {
 				errs = append(errs, fmt.Errorf("remove %s: %w", o, err))
 				break
 			}
@@ -223,7 +225,7 @@ func (c *Client) waitNetworksGone(ctx context.Context, networks []Object) error 
 		if time.Now().After(deadline) {
 			return fmt.Errorf("networks still listed %s after removal: %s", networkGoneWait, objectNames(networks))
 		}
-		if err := sleepCtx(ctx, 250*time.Millisecond); err != nil {
+		if err := sleep.For(ctx, 250*time.Millisecond); err != nil {
 			return fmt.Errorf("wait for networks %s to go: %w", objectNames(networks), err)
 		}
 	}
@@ -236,18 +238,6 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-// sleepCtx waits d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // evictJoiners disconnects what still holds the reach network once the

@@ -27,6 +27,8 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 )
 
 const (
@@ -377,7 +379,7 @@ func (g *Gitea) run(args ...string) (string, error) {
 	cmd.Env = giteaEnv()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return string(out), fmt.Errorf("gitea %s: %v\n%s", strings.Join(args, " "), err, tail(string(out), 30))
+		return string(out), fmt.Errorf("gitea %s: %v\n%s", strings.Join(args, " "), err, excerpt.LastLines(string(out), 30))
 	}
 	return string(out), nil
 }
@@ -497,22 +499,13 @@ func (g *Gitea) logTail() string {
 	for _, name := range []string{"web.log", filepath.Join("log", "gitea.log")} {
 		data, err := os.ReadFile(filepath.Join(g.dir, name))
 		if err == nil && len(bytes.TrimSpace(data)) > 0 {
-			parts = append(parts, "== "+name+" ==\n"+tail(string(data), 30))
+			parts = append(parts, "== "+name+" ==\n"+excerpt.LastLines(string(data), 30))
 		}
 	}
 	if len(parts) == 0 {
 		return "(no log)"
 	}
 	return strings.Join(parts, "\n")
-}
-
-// tail returns the last n lines of s.
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 func freePort() (int, error) {

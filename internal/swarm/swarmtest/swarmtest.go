@@ -14,6 +14,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/cc-ci/recipe-test/v2/internal/naming"
+	"github.com/cc-ci/recipe-test/v2/internal/sleep"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
@@ -90,10 +91,8 @@ func Deploy(t testing.TB, api *client.Client, stack string, opts Options) {
 		if len(res.Items) > 0 {
 			return
 		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("swarmtest: stack %s: no running container: %v", stack, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
+		if err := sleep.For(ctx, 200*time.Millisecond); err != nil {
+			t.Fatalf("swarmtest: stack %s: no running container: %v", stack, err)
 		}
 	}
 }
