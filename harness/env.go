@@ -99,13 +99,20 @@ func (e *Env) Secret(t testing.TB, name string) string {
 	return v
 }
 
-// Dependency returns the facts of an app this one depends on, failing the
-// test when the run has none by that name.
-func (e *Env) Dependency(t testing.TB, name string) map[string]string {
+// Dependency returns what the run knows of an app deployed for this one
+// (recipe.toml's [[requires]]) by its key there, failing the test when the
+// run has none by that name. Reach its URL with HTTPClient (or the
+// Browser): the run's ingress routes the dependencies' domains too.
+func (e *Env) Dependency(t testing.TB, name string) Dependency {
 	t.Helper()
 	d, ok := e.Dependencies[name]
 	if !ok {
-		t.Fatalf("harness: recipe %s has no dependency %q in this run", e.Recipe, name)
+		keys := make([]string, 0, len(e.Dependencies))
+		for k := range e.Dependencies {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		t.Fatalf("harness: recipe %s has no dependency %q in this run (it has: %s)", e.Recipe, name, strings.Join(keys, ", "))
 	}
 	return d
 }

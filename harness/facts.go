@@ -29,3 +29,6 @@ type Facts = facts.Facts
 
 // Stream is a TCP or UDP way into the app, as the tests reach it.
 type Stream = facts.Stream
+
+// Dependency is what the run knows of an app deployed for this one.
+type Dependency = facts.Dependency

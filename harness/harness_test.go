@@ -65,7 +65,7 @@ func TestLoadFailsOnBadFacts(t *testing.T) {
 func TestEnvLookups(t *testing.T) {
 	useFacts(t, &Facts{Recipe: "x", Domain: "x.test", BaseURL: "http://x.test", ProxyURL: "http://127.0.0.1:9",
 		Services: map[string]string{"app": "x_test_app", "db": "x_test_db"}, Secrets: map[string]string{"db_password": "pw"},
-		Dependencies: map[string]map[string]string{"db": {"domain": "db.test"}}})
+		Dependencies: map[string]Dependency{"db": {Recipe: "postgres", Domain: "db.test", Outputs: map[string]string{"user": "app"}}}})
 	env := Load(t)
 	if got := env.Service(t, "app"); got != "x_test_app" {
 		t.Errorf("Service(app) = %q", got)
@@ -73,8 +73,8 @@ func TestEnvLookups(t *testing.T) {
 	if got := env.Secret(t, "db_password"); got != "pw" {
 		t.Errorf("Secret = %q", got)
 	}
-	if got := env.Dependency(t, "db")["domain"]; got != "db.test" {
-		t.Errorf("Dependency(db) = %q", got)
+	if got := env.Dependency(t, "db"); got.Domain != "db.test" || got.Outputs["user"] != "app" {
+		t.Errorf("Dependency(db) = %+v", got)
 	}
 	wantFailure(t, capture(t, func(t testing.TB) { env.Service(t, "web") }), `no service "web"`, "app, db")
 	wantFailure(t, capture(t, func(t testing.TB) { env.Secret(t, "nope") }), `secret "nope"`)

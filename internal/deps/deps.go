@@ -25,7 +25,8 @@ const (
 	// up through every stage (upgrade, backup, restore) until the app is
 	// torn down.
 	ForApp = "app"
-	// ForTests deploys it for the recipe's own tests only.
+	// ForTests deploys it beside the app for the recipe's own tests (which
+	// read its facts) without wiring it into the app's env or secrets.
 	ForTests = "tests"
 )
 
@@ -112,6 +113,9 @@ func Check(file string, lines Lines, reqs []Require) error {
 		keys[r.Key()] = i
 		if f := r.For; f != "" && f != ForApp && f != ForTests {
 			return at(p+".for", "%q: use %q or %q", f, ForApp, ForTests)
+		}
+		if r.Purpose() == ForTests && (len(r.Env) > 0 || len(r.Secrets) > 0) {
+			return at(p+".for", "a dependency for the tests only is not wired into the app: move env and secrets to a dependency for the app, or read it in the tests (harness Env.Dependency)")
 		}
 		for _, name := range sorted(r.Env) {
 			if !identifier.MatchString(name) {

@@ -73,6 +73,7 @@ func TestCheckNamesTheLine(t *testing.T) {
 		{"bad purpose", "[[requires]]\nname = \"a\"\n\nfor = \"ever\"\n", "requires[0].for", 4, `"ever"`},
 		{"ref without upstream", "[[requires]]\nname = \"a\"\nref = \"1.0.0\"\n", "requires[0].ref", 3, "set upstream"},
 		{"same key twice", "[[requires]]\nname = \"a\"\n[[requires]]\nname = \"b\"\nas = \"a\"\n", "requires[1]", 3, "again"},
+		{"tests only, wired", "[[requires]]\nname = \"a\"\nfor = \"tests\"\nenv.X = \"y\"\n", "requires[0].for", 3, "not wired into the app"},
 		{"bad as", "[[requires]]\nname = \"a\"\nas = \"my-db\"\n", "requires[0].as", 3, "template field"},
 		{"bad template", "[[requires]]\nname = \"a\"\n[requires.env]\nX = \"{{ .Deps.a.Domain \"\n", "requires[0].env.X", 4, "not a valid template"},
 		{"bad env name", "[[requires]]\nname = \"a\"\nenv.\"1X\" = \"y\"\n", "requires[0].env.1X", 3, "env variable"},

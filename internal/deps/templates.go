@@ -91,7 +91,7 @@ func (k Known) checkField(ident []string) error {
 	}
 	shape, ok := k.Deps[ident[1]]
 	if !ok {
-		return fmt.Errorf("{{ .Deps.%s }}: %s is not required here (required: %s)", ident[1], ident[1], keyList(k.Deps))
+		return fmt.Errorf("{{ .%s }}: %s is not required here (required: %s)", strings.Join(ident, "."), ident[1], keyList(k.Deps))
 	}
 	if len(ident) == 2 {
 		return nil // with .Deps.<key>: its fields are then not checked

@@ -48,8 +48,10 @@ type Facts struct {
 	// Env is the app's resolved env (.env.sample, abra.sh exports, the
 	// enrollment's extra env).
 	Env map[string]string `json:"env,omitempty"`
-	// Dependencies holds facts of apps this one depends on, by name.
-	Dependencies map[string]map[string]string `json:"dependencies,omitempty"`
+	// Dependencies are the apps this one depends on (recipe.toml's
+	// [[requires]]), by their key there (the as name, else the recipe's
+	// name with "_" for "-").
+	Dependencies map[string]Dependency `json:"dependencies,omitempty"`
 	// Out is a folder for files tests save (screenshots); the runner keeps
 	// it with the run's results.
 	Out string `json:"out"`
@@ -68,6 +70,25 @@ type Facts struct {
 	// masked (masking "fail" once blanked it in every report and broke
 	// junit.xml).
 	MaskFile string `json:"mask_file,omitempty"`
+}
+
+// Dependency is what the tests know of an app deployed for this one: an
+// identity provider the tests log in at, a database they check.
+type Dependency struct {
+	Recipe string `json:"recipe"`
+	Domain string `json:"domain"`
+	Stack  string `json:"stack"`
+	// URL is its base URL through the run's ingress (http:// on the
+	// direct ingress, https:// on Traefik's).
+	URL string `json:"url"`
+	// Services maps each compose service name to its swarm service name.
+	Services map[string]string `json:"services,omitempty"`
+	// Secrets are its secret values by compose name. Never log them.
+	Secrets map[string]string `json:"secrets,omitempty"`
+	Env     map[string]string `json:"env,omitempty"`
+	// Outputs are what the setup steps of [[requires]] printed (an OIDC
+	// client's id and secret, a test user's password).
+	Outputs map[string]string `json:"outputs,omitempty"`
 }
 
 // Stream is a TCP or UDP way into the app, as the tests reach it.

@@ -22,7 +22,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 		ProxyURL: "http://127.0.0.1:4321", Insecure: true, BrowserFlags: []string{"--proxy-server=http://127.0.0.1:4321"},
 		Streams: []Stream{{Protocol: "tcp", Service: "app", Port: 7000, Route: "tcp router echo -> app:7000", Addr: "127.0.0.1:5000"}},
 		Secrets: map[string]string{"db_password": "s3cr3t"}, Env: map[string]string{"DOMAIN": "ex-abc123.test"},
-		Dependencies: map[string]map[string]string{"db": {"domain": "db.test"}}, Out: "/out/custom",
+		Dependencies: map[string]Dependency{"db": {Recipe: "postgres", Domain: "db.test", URL: "http://db.test", Outputs: map[string]string{"user": "app"}}}, Out: "/out/custom",
 		ExecTimeoutS: 300, MaxReadFile: 1 << 20, MaskFile: "/work/masks"}
 	if err := Write(path, in); err != nil {
 		t.Fatal(err)

@@ -38,6 +38,10 @@ type TraefikOptions struct {
 	// Traefik's entrypoints by name.
 	App             *recipe.App
 	EntrypointPorts map[string]int
+	// Also are further domains it tunnels to Traefik (a run's
+	// dependencies', which a browser follows a login redirect to), each
+	// dialed as Domain is.
+	Also []string
 }
 
 // traefik reaches the app through Traefik over HTTPS: the proxy tunnels
@@ -46,7 +50,8 @@ type TraefikOptions struct {
 type traefik struct {
 	*proxy
 	domain   string
-	target   string // host:port the tunnels dial
+	target   string            // host:port the tunnels dial
+	also     map[string]string // the dependencies' domains, and what their tunnels dial
 	insecure bool
 	spki     []string // SPKI fingerprints of the CA file's certificates
 	dialer   net.Dialer
@@ -82,8 +87,19 @@ func NewTraefik(opts TraefikOptions) (Ingress, error) {
 	t := &traefik{
 		domain:   domain,
 		target:   target,
+		also:     map[string]string{},
 		insecure: opts.Insecure,
 		dialer:   net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second},
+	}
+	for _, d := range opts.Also {
+		d = strings.ToLower(d)
+		if err := naming.ValidDomain(d); err != nil {
+			return nil, fmt.Errorf("traefik ingress: %w", err)
+		}
+		t.also[d] = net.JoinHostPort(d, "443")
+		if opts.ConnectTo != "" {
+			t.also[d] = opts.ConnectTo // Traefik routes by the name the client sends
+		}
 	}
 	for _, c := range cas {
 		sum := sha256.Sum256(c.RawSubjectPublicKeyInfo)
@@ -177,17 +193,21 @@ func (t *traefik) Close() error {
 
 func (t *traefik) handle(w http.ResponseWriter, r *http.Request) {
 	host, port := splitHost(r.Host)
+	target, ok := t.also[host]
+	if host == t.domain {
+		target, ok = t.target, true
+	}
 	switch {
-	case host != t.domain:
+	case !ok:
 		fail(w, t.log, http.StatusForbidden, "%s is not this run's domain (%s): refused", r.Host, t.domain)
 		return
 	case r.Method != http.MethodConnect || port != "443":
-		fail(w, t.log, http.StatusForbidden, "%s %s: traefik mode serves https://%s only", r.Method, r.Host, t.domain)
+		fail(w, t.log, http.StatusForbidden, "%s %s: traefik mode serves https://%s only", r.Method, r.Host, host)
 		return
 	}
-	up, err := t.dialer.DialContext(r.Context(), "tcp", t.target)
+	up, err := t.dialer.DialContext(r.Context(), "tcp", target)
 	if err != nil {
-		fail(w, t.log, http.StatusBadGateway, "dialing traefik at %s for %s: %v", t.target, r.Host, err)
+		fail(w, t.log, http.StatusBadGateway, "dialing traefik at %s for %s: %v", target, r.Host, err)
 		return
 	}
 	conn, err := acceptConnect(w)

@@ -168,3 +168,20 @@ func TestNewTraefikErrors(t *testing.T) {
 		}
 	}
 }
+
+// A run's dependencies' domains are tunnelled to Traefik too (by the name
+// the client sends), and only those.
+func TestTraefikDependencyDomains(t *testing.T) {
+	srv, ca := fakeTraefik(t)
+	tr := newTraefik(t, TraefikOptions{Domain: "app.example.com", ConnectTo: srv.Listener.Addr().String(), CAFile: ca, Also: []string{"SSO.example.com"}})
+	code, body := get(t, tr, "https://sso.example.com/realms/test")
+	if code != http.StatusOK || body != "sni=sso.example.com host=sso.example.com path=/realms/test" {
+		t.Errorf("GET the dependency = %d %q", code, body)
+	}
+	if _, err := tr.HTTPClient().Get("https://other.example.com/"); err == nil || !strings.Contains(err.Error(), "Forbidden") {
+		t.Errorf("another domain: err = %v, want a refused CONNECT", err)
+	}
+	if _, err := NewTraefik(TraefikOptions{Domain: "app.example.com", Also: []string{"not a domain"}}); err == nil {
+		t.Error("a dependency domain that is no domain was accepted")
+	}
+}

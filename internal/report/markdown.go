@@ -74,8 +74,10 @@ const maxTestRows = 6
 func markdownHead(run *results.Run, lb budget) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s\n", Text(Verdict(run)))
-	if run.Error != "" {
+	if run.Error != "" && len(run.Stages) == 0 {
 		fmt.Fprintf(&b, "\nThe run could not start:\n\n%s", fence(noMarker(run.Error)))
+	} else if run.Error != "" {
+		fmt.Fprintf(&b, "\nThe run stopped:\n\n%s", fence(noMarker(run.Error)))
 	}
 	if run.EnrollmentPR != "" {
 		fmt.Fprintf(&b, "\n%s\n", EnrollmentLine(run.EnrollmentPR))
@@ -113,6 +115,9 @@ func markdownHead(run *results.Run, lb budget) string {
 			}
 		}
 	}
+	if len(run.Dependencies) > 0 {
+		b.WriteString(DependenciesMarkdown(run.Dependencies))
+	}
 	if len(run.Ladder) > 0 {
 		b.WriteString("\n<b>Level ladder</b>\n\n| level | rung | state | reason |\n| --- | --- | --- | --- |\n")
 		for _, r := range run.Ladder {
@@ -144,6 +149,31 @@ func markdownHead(run *results.Run, lb budget) string {
 		if more := len(run.Residue) - n; more > 0 {
 			fmt.Fprintf(&b, "- %s\n", moreText(more))
 		}
+	}
+	return b.String()
+}
+
+// DependenciesMarkdown is the table of the recipes a run deployed for the
+// recipe under test: each one's release, domain, stages and what its
+// teardown left.
+func DependenciesMarkdown(ds []results.Dependency) string {
+	var b strings.Builder
+	b.WriteString("\n<b>Dependencies</b>\n\n| dependency | for | release | domain | stages | result | details |\n| --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, d := range ds {
+		var stages []string
+		for _, st := range d.Stages {
+			stages = append(stages, st.Name+" "+statusCell(st.Status))
+		}
+		details := d.Error
+		if len(d.Residue) > 0 {
+			details = strings.TrimPrefix(details+"; ", "; ") + fmt.Sprintf("%d left behind: %s", len(d.Residue), strings.Join(d.Residue, ", "))
+		}
+		release := d.Version
+		if release == "" && len(d.Commit) >= 7 {
+			release = d.Commit[:7]
+		}
+		fmt.Fprintf(&b, "| %s | %s of %s | %s | %s | %s | %s | %s |\n", Cell(d.Recipe), d.For, Cell(d.Of), Cell(release), Cell(d.Domain),
+			strings.Join(stages, ", "), statusCell(d.Status), Cell(details))
 	}
 	return b.String()
 }
@@ -286,6 +316,11 @@ func Verdict(run *results.Run) string {
 	parts = append(parts, failed...)
 	if next := run.Level; next < len(run.Ladder) && run.Ladder[next].State == results.RungUnverified {
 		parts = append(parts, unverifiedPhrase[next+1])
+	}
+	for _, d := range run.Dependencies {
+		if d.Status == results.Fail {
+			parts = append(parts, "dependency "+oneLine(d.Recipe, maxVerdictName)+" failed")
+		}
 	}
 	if n := len(run.Residue); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d %s left behind", n, Plural(n, "resource", "resources")))

@@ -31,10 +31,14 @@ type Run struct {
 	DurationS   float64   `json:"duration_s"`
 	Stages      []Stage   `json:"stages"`
 	// Residue lists the full names of anything left behind after teardown,
-	// as "kind name" (for example "volume abcd-123456_example_test_data").
+	// as "kind name" (for example "volume abcd-123456_example_test_data"),
+	// the dependencies' included.
 	Residue []string `json:"residue"`
-	Level   int      `json:"level"`
-	Ladder  []Rung   `json:"ladder"`
+	// Dependencies are the recipes deployed for this one (recipe.toml's
+	// [[requires]]), in the order they were deployed.
+	Dependencies []Dependency `json:"dependencies,omitempty"`
+	Level        int          `json:"level"`
+	Ladder       []Rung       `json:"ladder"`
 	// Error is a run-level error that is not a stage's (bad input, no swarm).
 	Error string `json:"error,omitempty"`
 	// Warnings are things a maintainer should fix for the run to test all
@@ -56,6 +60,25 @@ type Run struct {
 	// Parity compares this recipe's checks with the predecessor's, one row
 	// per feature, each with this run's result (from the enrollment).
 	Parity []ParityRow `json:"parity,omitempty"`
+}
+
+// Dependency is a recipe a run deployed for the recipe under test: its
+// install (deploy, readiness, the setup steps that wired it into the app)
+// and its teardown, each a stage, and what its teardown left.
+type Dependency struct {
+	Name    string  `json:"name"` // its key in the dependent's templates
+	Recipe  string  `json:"recipe"`
+	For     string  `json:"for"` // app or tests
+	Of      string  `json:"of"`  // the recipe that requires it
+	Version string  `json:"version,omitempty"`
+	Commit  string  `json:"commit,omitempty"`
+	Domain  string  `json:"domain"`
+	Stack   string  `json:"stack"`
+	Status  Status  `json:"status"`
+	Stages  []Stage `json:"stages"`
+	// Residue is what its teardown left (also in the run's Residue).
+	Residue []string `json:"residue"`
+	Error   string   `json:"error,omitempty"`
 }
 
 // Grant is one deploy policy grant a run used, as recipe.toml states it.

@@ -182,6 +182,7 @@ func (r *Run) facts(out string) *facts.Facts {
 	for _, s := range app.Services {
 		f.Services[s.Name] = s.FullName
 	}
+	f.Dependencies = r.dependencyFacts()
 	if r.Deployment != nil {
 		for _, s := range app.Secrets {
 			if v, ok := r.Deployment.Secrets[s.FullName]; ok {

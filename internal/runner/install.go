@@ -127,15 +127,29 @@ func (r *Run) openIngress(ctx context.Context, rec *Record) error {
 	case "traefik":
 		r.Ingress, err = ingress.NewTraefik(ingress.TraefikOptions{Domain: r.App.Domain,
 			ConnectTo: r.cfg.ingress.Traefik.ConnectTo, CAFile: r.cfg.ingress.Traefik.CAFile, Insecure: r.cfg.ingress.Traefik.Insecure,
-			App: r.Deployed, EntrypointPorts: r.cfg.ingress.Traefik.EntrypointPorts})
+			App: r.Deployed, EntrypointPorts: r.cfg.ingress.Traefik.EntrypointPorts, Also: r.dependencyDomains()})
 	default:
 		var res ingress.Resolver = r.Engine
 		if r.container != "" {
-			if res, err = r.join(ctx); err != nil {
+			reach, err := r.join(ctx)
+			if err != nil {
 				return fmt.Errorf("ingress %s: %w", r.cfg.ingress.Kind, err)
 			}
+			res = reach
+			if len(r.deps) > 0 {
+				// Each stack's tasks through its own reach network.
+				byStack := stackResolver{r.App.Stack: reach}
+				for _, d := range r.deps {
+					if d.run.reach != nil {
+						byStack[d.run.App.Stack] = d.run.reach
+					}
+				}
+				res = byStack
+			}
 		}
-		r.Ingress, err = ingress.NewDirect(ctx, r.Deployed, res, r.cfg.output.Log)
+		// The dependencies' domains too: a browser sent to a provider's
+		// login page and back follows both.
+		r.Ingress, err = ingress.NewDirect(ctx, r.Deployed, res, r.cfg.output.Log, r.dependencyApps()...)
 	}
 	if err != nil {
 		return fmt.Errorf("ingress %s: %w", r.cfg.ingress.Kind, err)

@@ -46,9 +46,18 @@ type Run struct {
 	// upgrade, else App; nil before the first deploy.
 	Deployed *recipe.App
 
-	upgrade upgradePlan
-	backup  backupState
-	secrets suppliedSecrets // recipe.toml's [secrets]
+	upgrade   upgradePlan
+	backup    backupState
+	secrets   suppliedSecrets // recipe.toml's [secrets]
+	tmplFacts runFacts        // what the enrollment's templates see
+
+	// deps are the recipes deployed for the app (recipe.toml's
+	// [[requires]], transitively), in deployment order: see
+	// dependencies.go. Empty for a dependency's own child run.
+	deps []*dependency
+	// retained keeps a dependency's deployment: the app it serves failed
+	// under --retain.
+	retained bool
 
 	container string       // the container joined to the reach network; "" on a host
 	reach     *swarm.Reach // its membership, while joined
@@ -153,6 +162,36 @@ func executeObserved(ctx context.Context, opts Options, observe stageObserver) (
 // plan loads and resolves the recipe for a fresh run domain and connects to
 // the engine (when a stage deploys). Nothing is created.
 func (r *Run) plan(ctx context.Context) error {
+	id, err := naming.NewRunID(nil)
+	if err != nil {
+		return err
+	}
+	if err := r.planApp(ctx, id); err != nil {
+		return err
+	}
+	if err := r.planDependencies(ctx); err != nil {
+		return &PlanError{err}
+	}
+	if err := r.connect(ctx); err != nil {
+		return &PlanError{err}
+	}
+	for _, d := range r.deps {
+		d.run.Engine = r.Engine
+		d.run.container = r.container
+	}
+	if r.cfg.hooks.OnPlanned != nil {
+		if err := r.cfg.hooks.OnPlanned(ctx, r.Result); err != nil {
+			r.closeEngine()
+			return &PlanError{err}
+		}
+	}
+	return nil
+}
+
+// planApp loads and resolves the recipe for a fresh run domain under run
+// id, with its enrollment, upgrade and secrets: the app's plan, and each
+// dependency's (a child run, see dependencies.go).
+func (r *Run) planApp(ctx context.Context, id string) error {
 	location, ref, err := r.locate()
 	if err != nil {
 		return &PlanError{err}
@@ -165,16 +204,13 @@ func (r *Run) plan(ctx context.Context) error {
 	if err := r.findEnrollment(rec.Name); err != nil {
 		return &PlanError{err}
 	}
-	id, err := naming.NewRunID(nil)
-	if err != nil {
-		return err
-	}
 	domain, err := naming.Domain(rec.Name, id, r.cfg.ingress.DomainSuffix)
 	if err != nil {
 		return &PlanError{fmt.Errorf("--domain-suffix: %w", err)}
 	}
 	// The enrollment's env (templates over the run's facts), then --env.
-	facts := runFacts{domain, naming.StackName(domain), id, rec.Name}
+	facts := runFacts{domain, naming.StackName(domain), id, rec.Name, r.scheme()}
+	r.tmplFacts = facts
 	extra, err := r.Enrollment.EnvAssignments(facts)
 	if err != nil {
 		return &PlanError{err}
@@ -227,15 +263,6 @@ func (r *Run) plan(ctx context.Context) error {
 	}
 	if err := r.planSecrets(facts); err != nil {
 		return &PlanError{err}
-	}
-	if err := r.connect(ctx); err != nil {
-		return &PlanError{err}
-	}
-	if r.cfg.hooks.OnPlanned != nil {
-		if err := r.cfg.hooks.OnPlanned(ctx, r.Result); err != nil {
-			r.closeEngine()
-			return &PlanError{err}
-		}
 	}
 	return nil
 }
@@ -300,6 +327,7 @@ func (r *Run) execute(ctx context.Context, observe stageObserver) (err error) {
 		// ours: it still gets its teardown, then fails the run.
 		p := recover()
 		r.Result.Stages = append(r.Result.Stages, r.runStage(ctx, teardown{}))
+		r.teardownDependencies(ctx)
 		r.finish()
 		if r.Ingress != nil {
 			r.Ingress.Close()
@@ -310,6 +338,18 @@ func (r *Run) execute(ctx context.Context, observe stageObserver) (err error) {
 		}
 	}()
 	failed := ""
+	if r.Engine != nil && len(r.deps) > 0 {
+		// The dependencies first, each ready and set up; a failure stops
+		// the app's stages before they start, and says which one.
+		if err := r.deployDependencies(ctx); err != nil {
+			r.Result.Error = r.Redact.String(err.Error())
+			r.Logf("%s", r.Result.Error)
+			failed = "the dependencies"
+			if de, ok := err.(*dependencyError); ok {
+				failed = "dependency " + de.name
+			}
+		}
+	}
 	for _, name := range r.cfg.stages {
 		ran := false
 		run := func(ctx context.Context, r *Run) results.Stage {
@@ -365,8 +405,13 @@ func (r *Run) finish() {
 			res.Status = results.Fail
 		}
 	}
-	if len(res.Residue) > 0 {
+	if len(res.Residue) > 0 || res.Error != "" {
 		res.Status = results.Fail
+	}
+	for _, d := range res.Dependencies {
+		if d.Status == results.Fail {
+			res.Status = results.Fail
+		}
 	}
 	r.parityResults()
 	res.ComputeLadder(r.Enrollment.NotApplicableLevels())

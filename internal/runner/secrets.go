@@ -14,8 +14,13 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
 
-// runFacts are what recipe.toml's templates ([env], secret values) see.
-type runFacts struct{ Domain, Stack, RunID, Recipe string }
+// runFacts are what recipe.toml's templates ([env], secret values, the
+// wiring of [[requires]]) see. Scheme is how the run's ingress reaches
+// the app's domain: http (direct) or https (traefik).
+type runFacts struct{ Domain, Stack, RunID, Recipe, Scheme string }
+
+// runFactNames are runFacts' fields, as templates name them.
+var runFactNames = []string{"Domain", "Stack", "RunID", "Recipe", "Scheme"}
 
 // suppliedSecrets holds the values recipe.toml supplies, by the compose
 // secret's name: template and random values are made at plan time,
@@ -96,7 +101,7 @@ func (r *Run) missingSupplies(apps []*recipe.App) error {
 	var missing []recipe.Secret
 	for _, app := range apps {
 		for _, s := range app.Secrets {
-			if _, ok := r.Enrollment.SecretSupply(s.Name); s.External && !s.Generate && !ok &&
+			if _, ok := r.Enrollment.SecretSupply(s.Name); s.External && !s.Generate && !ok && !r.wiredSecret(s.Name) &&
 				!slices.ContainsFunc(missing, func(m recipe.Secret) bool { return m.Name == s.Name }) {
 				missing = append(missing, s)
 			}

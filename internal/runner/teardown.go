@@ -30,7 +30,7 @@ func (teardown) Run(ctx context.Context, r *Run, rec *Record) error {
 	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
 	defer cancel()
 	stack := r.App.Stack
-	if r.cfg.deploy.Retain && r.failedSoFar() && r.deployAttempted {
+	if (r.retained || r.cfg.deploy.Retain && r.failedSoFar()) && r.deployAttempted {
 		r.Logf("RETAINED: --retain keeps the failed deployment %s for debugging.", stack)
 		r.Logf("RETAINED: remove it later with:  recipe-test teardown %s", stack)
 		return Skip("retained for debugging (--retain): remove with `recipe-test teardown %s`", stack)

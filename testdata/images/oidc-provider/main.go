@@ -12,7 +12,9 @@
 //   - an admin API (/admin/clients, /admin/users) protected by the bearer
 //     token in ADMIN_TOKEN_FILE (a swarm secret), through which a
 //     dependent's setup registers its client and its users (harness/sso's
-//     Fixture backend).
+//     Fixture backend), and the same as a CLI (`oidc-provider admin client
+//     ...`, `admin user ...`, see cli.go) for setup steps run by exec in
+//     its container.
 //
 // Grants: authorization code (PKCE S256; required for public clients),
 // refresh token and client credentials. zitadel's op has no password grant
@@ -62,6 +64,13 @@ func configFromEnv() (config, error) {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "admin" {
+		if err := adminCommand(os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "oidc-provider admin:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if err := run(log); err != nil {
 		log.Error("oidc-provider failed", "err", err)
