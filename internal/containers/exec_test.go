@@ -27,7 +27,7 @@ func fixture(t *testing.T) (c *containers.Client, service, id string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	stack, runID := swarmtest.Stack(t, "containers_test")
+	stack, runID := swarmtest.Stack(t, "containers.test")
 	swarmtest.Deploy(t, c.API, stack, swarmtest.Options{RunID: runID})
 	service = stack + "_app"
 	id, err = c.ServiceContainer(t.Context(), service)
