@@ -269,7 +269,7 @@ func testWaitConverged(t *testing.T, d *deployment) {
 		t.Fatal(err)
 	}
 	// The second task needs its healthcheck to pass before it runs.
-	if err := env.converged(ctx, d.swarm); err == nil || !strings.Contains(err.Error(), backend+": 1 of 2 tasks running") {
+	if err := env.converged(ctx, d.swarm.Client); err == nil || !strings.Contains(err.Error(), backend+": 1 of 2 tasks running") {
 		t.Errorf("right after scaling up: %v, want the backend waiting", err)
 	}
 	start := time.Now()

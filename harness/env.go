@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cc-ci/recipe-test/v2/internal/containers"
 	"github.com/cc-ci/recipe-test/v2/internal/facts"
-	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
 
 // Env is the run's facts, typed, with the helpers that act on the deployed
@@ -29,7 +28,7 @@ type Env struct {
 	mu        sync.Mutex
 	creds     map[string]string
 	transport *http.Transport
-	docker    *swarm.Client
+	docker    *containers.Client
 }
 
 // skipMessage is why a test that asks for its Env skips outside a run.
@@ -188,16 +187,18 @@ func newCredential(n int) (string, error) {
 // dockerConnectTimeout bounds connecting to the Docker engine.
 const dockerConnectTimeout = 30 * time.Second
 
-// swarmClient returns the Env's connection to the swarm the run deployed to
-// (DOCKER_HOST or the local socket, as the runner), opening it on first use.
-func (e *Env) swarmClient(t testing.TB) *swarm.Client {
+// dockerClient returns the Env's connection to the swarm the run deployed
+// to (DOCKER_HOST or the local socket, as the runner), opening it on first
+// use. It is internal/containers' client, not the deployer's: the harness
+// links the moby client and nothing of what deploying takes.
+func (e *Env) dockerClient(t testing.TB) *containers.Client {
 	t.Helper()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.docker == nil {
 		ctx, cancel := opContext(t, dockerConnectTimeout)
 		defer cancel()
-		c, err := swarm.Connect(ctx, slog.New(slog.DiscardHandler))
+		c, err := containers.Connect(ctx)
 		if err != nil {
 			t.Fatalf("harness: connecting to the swarm of stack %s: %v", e.Stack, err)
 		}

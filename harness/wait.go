@@ -11,8 +11,8 @@ import (
 	swarmtypes "github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
 
+	"github.com/cc-ci/recipe-test/v2/internal/containers"
 	"github.com/cc-ci/recipe-test/v2/internal/sleep"
-	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
 
 // WaitUntil calls check every interval until it returns nil, and fails the
@@ -47,7 +47,7 @@ const convergeCheckTimeout = 30 * time.Second
 // service still waits for.
 func (e *Env) WaitConverged(t testing.TB, timeout time.Duration) {
 	t.Helper()
-	c := e.swarmClient(t)
+	c := e.dockerClient(t)
 	WaitUntil(t, timeout, time.Second, func() error {
 		ctx, cancel := opContext(t, convergeCheckTimeout)
 		defer cancel()
@@ -57,9 +57,9 @@ func (e *Env) WaitConverged(t testing.TB, timeout time.Duration) {
 
 // converged returns nil when the stack has converged, else what it waits
 // for.
-func (e *Env) converged(ctx context.Context, c *swarm.Client) error {
+func (e *Env) converged(ctx context.Context, c *containers.Client) error {
 	res, err := c.API.ServiceList(ctx, client.ServiceListOptions{
-		Filters: make(client.Filters).Add("label", swarm.LabelNamespace+"="+e.Stack),
+		Filters: make(client.Filters).Add("label", containers.LabelNamespace+"="+e.Stack),
 		Status:  true,
 	})
 	if err != nil {

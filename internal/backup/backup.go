@@ -31,16 +31,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cc-ci/recipe-test/v2/internal/containers"
 	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
-	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
 
 // Containers is what backups need of a deployment's containers; the swarm
 // client provides it.
 type Containers interface {
 	ServiceContainer(ctx context.Context, service string) (string, error)
-	ExecShell(ctx context.Context, containerID, command string, env []string) (swarm.ExecResult, error)
+	ExecShell(ctx context.Context, containerID, command string, env []string) (containers.ExecResult, error)
 	ArchivePaths(ctx context.Context, containerID string, paths []string, tw *tar.Writer) (int, error)
 	RestoreArchive(ctx context.Context, containerID string, archive io.Reader) error
 }
@@ -237,10 +237,10 @@ func runHook(ctx context.Context, c Containers, id, service, label, command stri
 		return nil
 	}
 	log("service %s: %s: %s", service, label, command)
-	res, err := swarm.ExecWithin(ctx, lim.HookTimeout, func(ctx context.Context) (swarm.ExecResult, error) {
+	res, err := containers.ExecWithin(ctx, lim.HookTimeout, func(ctx context.Context) (containers.ExecResult, error) {
 		return c.ExecShell(ctx, id, unwrapShell(command), nil)
 	})
-	var te *swarm.TimeoutError
+	var te *containers.TimeoutError
 	if errors.As(err, &te) {
 		return fmt.Errorf("service %s: %s %q: %w (the hook timeout)", service, label, command, err)
 	}

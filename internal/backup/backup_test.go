@@ -12,6 +12,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/cc-ci/recipe-test/v2/internal/containers"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm/swarmtest"
@@ -84,7 +85,7 @@ func TestBackupBounds(t *testing.T) {
 					t.Errorf("error %q lacks %q", err, w)
 				}
 			}
-			var te *swarm.TimeoutError
+			var te *containers.TimeoutError
 			if tc.lim.HookTimeout > 0 && !errors.As(err, &te) {
 				t.Errorf("error %v is not a timeout", err)
 			}

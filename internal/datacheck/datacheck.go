@@ -21,9 +21,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cc-ci/recipe-test/v2/internal/containers"
 	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
-	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
 
 // MarkerEnv is the variable hooks read the run's marker from.
@@ -35,7 +35,7 @@ var ErrUnverifiable = errors.New("data integrity cannot be checked")
 // Containers is what checks need of a deployment; the swarm client has it.
 type Containers interface {
 	ServiceContainer(ctx context.Context, service string) (string, error)
-	ExecShell(ctx context.Context, containerID, command string, env []string) (swarm.ExecResult, error)
+	ExecShell(ctx context.Context, containerID, command string, env []string) (containers.ExecResult, error)
 }
 
 // Logger receives one line per step, with command output.
@@ -98,10 +98,10 @@ func (h *Hooks) run(ctx context.Context, name, command, marker string) error {
 		return fmt.Errorf("%s hook: %w", name, err)
 	}
 	h.Log("%s hook in service %s: %s", name, h.Short, command)
-	res, err := swarm.ExecWithin(ctx, timeoutOr(h.Timeout), func(ctx context.Context) (swarm.ExecResult, error) {
+	res, err := containers.ExecWithin(ctx, timeoutOr(h.Timeout), func(ctx context.Context) (containers.ExecResult, error) {
 		return h.C.ExecShell(ctx, id, command, []string{MarkerEnv + "=" + marker})
 	})
-	var te *swarm.TimeoutError
+	var te *containers.TimeoutError
 	if errors.As(err, &te) {
 		return fmt.Errorf("%s hook %q in service %s: %w (the hook timeout)", name, command, h.Short, err)
 	}
@@ -249,12 +249,12 @@ func (m *Markers) Verify(ctx context.Context, marker string) error {
 	return nil
 }
 
-func (m *Markers) sh(ctx context.Context, l Location, script, marker string) (swarm.ExecResult, error) {
+func (m *Markers) sh(ctx context.Context, l Location, script, marker string) (containers.ExecResult, error) {
 	id, err := m.C.ServiceContainer(ctx, l.Service)
 	if err != nil {
-		return swarm.ExecResult{}, err
+		return containers.ExecResult{}, err
 	}
-	res, err := swarm.ExecWithin(ctx, timeoutOr(m.Timeout), func(ctx context.Context) (swarm.ExecResult, error) {
+	res, err := containers.ExecWithin(ctx, timeoutOr(m.Timeout), func(ctx context.Context) (containers.ExecResult, error) {
 		return m.C.ExecShell(ctx, id, script, []string{"RECIPE_TEST_DIR=" + l.Dir, MarkerEnv + "=" + marker})
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/cc-ci/recipe-test/v2/internal/containers"
 	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm/swarmtest"
@@ -111,7 +112,7 @@ func TestHooks(t *testing.T) {
 	hang := &Hooks{C: c, Service: svc, Short: "app", Log: t.Logf, Timeout: 2 * time.Second, Hooks: enrollment.Hooks{Seed: "/bin/busybox sleep 3600"}}
 	start := time.Now()
 	err = hang.Seed(ctx, "x")
-	var te *swarm.TimeoutError
+	var te *containers.TimeoutError
 	if !errors.As(err, &te) || !strings.Contains(err.Error(), `seed hook "/bin/busybox sleep 3600" in service app: still running after 2s`) {
 		t.Errorf("a hook that sleeps forever: %v", err)
 	}

@@ -6,11 +6,9 @@ package swarm
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
-	"github.com/moby/moby/client"
-
+	"github.com/cc-ci/recipe-test/v2/internal/containers"
 	"github.com/cc-ci/recipe-test/v2/internal/lease"
 )
 
@@ -20,44 +18,47 @@ const (
 	// LabelRun carries the run id; the janitor only reaps what carries it.
 	LabelRun = "cc-ci.recipe-test.run"
 	// LabelNamespace is Docker's stack label, set by the compose converter.
-	LabelNamespace = "com.docker.stack.namespace"
+	LabelNamespace = containers.LabelNamespace
 )
 
-// Client is a connection to a swarm manager.
+// What the engine's exec and archive methods (containers.Client's, which
+// Client embeds) return, under the names its callers have always used.
+type (
+	ExecResult   = containers.ExecResult
+	TimeoutError = containers.TimeoutError
+)
+
+// Errors of the exec and archive methods, for errors.Is.
+var (
+	ErrNoExecutable = containers.ErrNoExecutable
+	ErrPathNotFound = containers.ErrPathNotFound
+)
+
+// Client is a connection to a swarm manager. It embeds the connection to
+// the containers (internal/containers: the API, exec, archives, reading a
+// file), which the harness uses alone, and adds deploying, convergence,
+// removal and inventory.
 type Client struct {
-	API *client.Client
+	*containers.Client
 	Log *slog.Logger
 }
 
 // Connect opens the Docker Engine API from the environment (DOCKER_HOST and
 // friends, else the local socket), negotiating the API version down to the
-// daemon's, and checks that the engine is a swarm manager.
+// daemon's, and checks that the engine is a swarm manager
+// (containers.Connect).
 func Connect(ctx context.Context, log *slog.Logger) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	api, err := client.New(client.FromEnv)
+	c, err := containers.Connect(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("docker client: %w", err)
+		return nil, err
 	}
-	info, err := api.Info(ctx, client.InfoOptions{})
-	if err != nil {
-		api.Close()
-		return nil, fmt.Errorf("docker engine at %s does not answer: %w", api.DaemonHost(), err)
-	}
-	// Ping's SwarmStatus is nil on API 1.41; Info has it on every version.
-	if !info.Info.Swarm.ControlAvailable {
-		api.Close()
-		return nil, fmt.Errorf("docker engine at %s is not a swarm manager (swarm state %q): run `docker swarm init` or point DOCKER_HOST at a manager",
-			api.DaemonHost(), info.Info.Swarm.LocalNodeState)
-	}
-	return &Client{API: api, Log: log}, nil
+	return &Client{Client: c, Log: log}, nil
 }
 
 // Leases is where the swarm keeps run leases (its configs): see
 // internal/lease. A method, not only the API field, so that an engine
 // interface can ask for it.
 func (c *Client) Leases() lease.API { return c.API }
-
-// Close closes the API connection.
-func (c *Client) Close() error { return c.API.Close() }

@@ -4,15 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
+
+	"github.com/cc-ci/recipe-test/v2/internal/containers"
 )
 
 // OneShot is a command to run once in a throwaway container of a recipe's
@@ -67,7 +66,7 @@ func (c *Client) RunOnce(ctx context.Context, o OneShot) (ExecResult, error) {
 			c.Log.Warn("remove one-shot container", "container", name, "err", err)
 		}
 	}()
-	return ExecWithin(ctx, o.Timeout, func(ctx context.Context) (ExecResult, error) {
+	return containers.ExecWithin(ctx, o.Timeout, func(ctx context.Context) (ExecResult, error) {
 		return c.runCreated(ctx, created.ID, what)
 	})
 }
@@ -79,7 +78,7 @@ func (c *Client) runCreated(ctx context.Context, id, what string) (ExecResult, e
 	// missed.
 	wait := c.API.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
 	if _, err := c.API.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
-		if isExecNotFound(err.Error()) {
+		if containers.IsExecNotFound(err.Error()) {
 			return ExecResult{}, fmt.Errorf("%s: %w: %v", what, ErrNoExecutable, err)
 		}
 		return ExecResult{}, fmt.Errorf("%s: start: %w", what, err)
@@ -101,12 +100,11 @@ func (c *Client) runCreated(ctx context.Context, id, what string) (ExecResult, e
 		return ExecResult{}, fmt.Errorf("%s: read output: %w", what, err)
 	}
 	defer rc.Close()
-	var stdout, stderr limitedBuffer
-	stdout.max, stderr.max = maxOneShotOutput, maxOneShotOutput
-	if _, err := stdcopy.StdCopy(&stdout, &stderr, rc); err != nil && !errors.Is(err, io.EOF) {
+	stdout, stderr, err := containers.ReadOutput(rc, maxOneShotOutput)
+	if err != nil {
 		return ExecResult{}, fmt.Errorf("%s: read output: %w", what, err)
 	}
-	return ExecResult{ExitCode: code, Stdout: stdout.String(), Stderr: stderr.String()}, nil
+	return ExecResult{ExitCode: code, Stdout: stdout, Stderr: stderr}, nil
 }
 
 // ensureImage makes image present on the engine, pulling it when it is not

@@ -1,4 +1,4 @@
-package swarm
+package containers_test
 
 import (
 	"archive/tar"
@@ -7,27 +7,43 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/cc-ci/recipe-test/v2/internal/containers"
+	"github.com/cc-ci/recipe-test/v2/internal/swarm/swarmtest"
+	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
 
-// TestExecAndArchives runs commands in a deployed fixture's container and
-// round-trips files through an archive, against the real engine.
-func TestExecAndArchives(t *testing.T) {
-	c, _, app, runID := deployFixture(t, "example")
-	ctx := t.Context()
-	logf := func(m string) { t.Log(m) }
-	if _, err := c.Deploy(ctx, app, DeployOptions{RunID: runID, Progress: logf}); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Converge(ctx, app, 60*time.Second, logf); err != nil {
-		t.Fatal(err)
-	}
-	svc, _ := app.Service("app")
-	id, err := c.ServiceContainer(ctx, svc.FullName)
+// fixture deploys swarmtest's stack (service <stack>_app of the webapp
+// fixture image: a static busybox and no /bin/sh, a volume on /data, a
+// secret at /run/secrets/app_secret holding "s3cr3t", a config at
+// /etc/webapp/app.conf holding "greeting = hi\n") and returns a client, the
+// service and its running container. A cleanup removes the stack and fails
+// the test on residue.
+func fixture(t *testing.T) (c *containers.Client, service, id string) {
+	t.Helper()
+	testenv.Swarm(t)
+	c, err := containers.Connect(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.ServiceContainer(ctx, app.Stack+"_nope"); err == nil || !strings.Contains(err.Error(), "_nope") {
+	t.Cleanup(func() { c.Close() })
+	stack, runID := swarmtest.Stack(t, "containers.test")
+	swarmtest.Deploy(t, c.API, stack, swarmtest.Options{RunID: runID})
+	service = stack + "_app"
+	id, err = c.ServiceContainer(t.Context(), service)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, service, id
+}
+
+// TestExecAndArchives runs commands in a deployed service's container and
+// round-trips files through an archive, against the real engine.
+func TestExecAndArchives(t *testing.T) {
+	c, service, id := fixture(t)
+	ctx := t.Context()
+	stack := strings.TrimSuffix(service, "_app")
+	if _, err := c.ServiceContainer(ctx, stack+"_nope"); err == nil || !strings.Contains(err.Error(), "_nope") {
 		t.Errorf("no such service: %v", err)
 	}
 
@@ -37,7 +53,7 @@ func TestExecAndArchives(t *testing.T) {
 		t.Errorf("exec = %+v, %v", res, err)
 	}
 	// The image has no /bin/sh: the command is not found, which is an error.
-	if _, err := c.Exec(ctx, id, []string{"/bin/sh", "-c", "true"}, nil); !errors.Is(err, ErrNoExecutable) {
+	if _, err := c.Exec(ctx, id, []string{"/bin/sh", "-c", "true"}, nil); !errors.Is(err, containers.ErrNoExecutable) {
 		t.Errorf("exec of a missing executable: %v, want ErrNoExecutable", err)
 	}
 	// ExecShell falls back to busybox's shell, with pipefail.
@@ -73,7 +89,7 @@ func TestExecAndArchives(t *testing.T) {
 	if n != 3 || len(names) != 2 || names["data/sub/f"] != "value 1" {
 		t.Errorf("archive holds %d entries %v", n, names)
 	}
-	if _, err := c.ArchivePaths(ctx, id, []string{"/data/nope"}, tar.NewWriter(io.Discard)); !errors.Is(err, ErrPathNotFound) || !strings.Contains(err.Error(), "/data/nope") {
+	if _, err := c.ArchivePaths(ctx, id, []string{"/data/nope"}, tar.NewWriter(io.Discard)); !errors.Is(err, containers.ErrPathNotFound) || !strings.Contains(err.Error(), "/data/nope") {
 		t.Errorf("missing path: %v", err)
 	}
 

@@ -1,4 +1,4 @@
-package swarm
+package containers
 
 import (
 	"bytes"
@@ -49,31 +49,36 @@ func (c *Client) Exec(ctx context.Context, containerID string, cmd, env []string
 		return ExecResult{}, fmt.Errorf("exec %q in container %.12s: attach: %w", cmd[0], containerID, err)
 	}
 	defer att.Close()
-	var stdout, stderr limitedBuffer
-	stdout.max, stderr.max = maxExecOutput, maxExecOutput
-	done := make(chan error, 1)
+	type output struct {
+		res ExecResult
+		err error
+	}
+	done := make(chan output, 1)
 	go func() {
-		_, err := stdcopy.StdCopy(&stdout, &stderr, att.Reader)
-		done <- err
+		var o output
+		o.res.Stdout, o.res.Stderr, o.err = ReadOutput(att.Reader, maxExecOutput)
+		done <- o
 	}()
+	var res ExecResult
 	select {
-	case err = <-done:
+	case o := <-done:
+		res, err = o.res, o.err
 	case <-ctx.Done():
 		att.Close()
 		<-done
 		return ExecResult{}, fmt.Errorf("exec %q in container %.12s: %w", cmd[0], containerID, ctx.Err())
 	}
-	if err != nil && !errors.Is(err, io.EOF) {
+	if err != nil {
 		return ExecResult{}, fmt.Errorf("exec %q in container %.12s: read output: %w", cmd[0], containerID, err)
 	}
 	ins, err := c.API.ExecInspect(ctx, created.ID, client.ExecInspectOptions{})
 	if err != nil {
 		return ExecResult{}, fmt.Errorf("exec %q in container %.12s: inspect: %w", cmd[0], containerID, err)
 	}
-	res := ExecResult{ExitCode: ins.ExitCode, Stdout: stdout.String(), Stderr: stderr.String()}
+	res.ExitCode = ins.ExitCode
 	// The runtime reports an executable it cannot start as exit 126 or 127
 	// with its own message on the attached stream.
-	if (res.ExitCode == 126 || res.ExitCode == 127) && isExecNotFound(res.Output()) {
+	if (res.ExitCode == 126 || res.ExitCode == 127) && IsExecNotFound(res.Output()) {
 		return res, fmt.Errorf("exec %q in container %.12s: %w: %s", cmd[0], containerID, ErrNoExecutable, res.Output())
 	}
 	return res, nil
@@ -83,7 +88,10 @@ func (c *Client) Exec(ctx context.Context, containerID string, cmd, env []string
 // the container.
 var ErrNoExecutable = errors.New("executable not found in the container")
 
-func isExecNotFound(out string) bool {
+// IsExecNotFound says whether a container runtime's message (an exec's
+// output, a container start's error) is its report of an executable it
+// could not find.
+func IsExecNotFound(out string) bool {
 	out = strings.ToLower(out)
 	return strings.Contains(out, "executable file not found") || strings.Contains(out, "no such file or directory") && strings.Contains(out, "oci runtime")
 }
@@ -144,6 +152,18 @@ func (c *Client) ServiceContainer(ctx context.Context, service string) (string, 
 
 // containerWait bounds ServiceContainer's wait for a running task.
 const containerWait = 10 * time.Second
+
+// ReadOutput reads a container's multiplexed output stream (an exec's, or
+// its logs) to its end, keeping the first maxBytes of stdout and of stderr
+// each and saying how many more bytes there were.
+func ReadOutput(r io.Reader, maxBytes int) (stdout, stderr string, err error) {
+	var out, errOut limitedBuffer
+	out.max, errOut.max = maxBytes, maxBytes
+	if _, err := stdcopy.StdCopy(&out, &errOut, r); err != nil && !errors.Is(err, io.EOF) {
+		return out.String(), errOut.String(), err
+	}
+	return out.String(), errOut.String(), nil
+}
 
 // limitedBuffer keeps the first max bytes written and counts the rest.
 type limitedBuffer struct {

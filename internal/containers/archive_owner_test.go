@@ -1,4 +1,4 @@
-package swarm
+package containers_test
 
 import (
 	"archive/tar"
@@ -11,6 +11,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
+	"github.com/cc-ci/recipe-test/v2/internal/containers"
 	"github.com/cc-ci/recipe-test/v2/internal/naming"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
@@ -24,11 +25,11 @@ func TestRestoreKeepsOwnersUnderANamedUser(t *testing.T) {
 	testenv.Swarm(t)
 	img := testenv.FixtureImage(t, "webapp", "1")
 	ctx := t.Context()
-	c, err := Connect(ctx, nil)
+	c, err := containers.Connect(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.API.Close() })
+	t.Cleanup(func() { c.Close() })
 	id, err := naming.NewRunID(nil)
 	if err != nil {
 		t.Fatal(err)

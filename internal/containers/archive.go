@@ -1,4 +1,4 @@
-package swarm
+package containers
 
 import (
 	"archive/tar"
