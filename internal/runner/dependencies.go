@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/facts"
 	"github.com/cc-ci/recipe-test/v2/internal/ingress"
 	"github.com/cc-ci/recipe-test/v2/internal/lease"
+	"github.com/cc-ci/recipe-test/v2/internal/naming"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 	"github.com/cc-ci/recipe-test/v2/internal/runlock"
@@ -151,7 +153,7 @@ func (r *Run) planChild(ctx context.Context, req deps.Require) (*Run, error) {
 	cfg.stages, cfg.stagesGiven = []string{StageInstall}, true
 	cfg.ingress.Probe = Probe{}
 	cfg.hooks = Hooks{OnSecret: r.cfg.hooks.OnSecret}
-	child := &Run{cfg: cfg, Redact: r.Redact, Out: r.Out, progress: prefixWriter(r.progress, "["+req.Name+"] ")}
+	child := &Run{cfg: cfg, Redact: r.Redact, Out: r.Out, progress: prefixWriter(r.progress, "["+req.Name+"] "), abbrev: r.freeAbbrev(req.Name), enrolledOnly: req.Upstream == ""}
 	child.stageOut = child.progress
 	child.Result = &results.Run{Status: results.Fail, Location: cfg.source.Recipe, Deployer: r.Result.Deployer, Ingress: r.Result.Ingress, Residue: []string{}}
 	if err := child.planApp(ctx, r.Result.RunID); err != nil {
@@ -161,6 +163,23 @@ func (r *Run) planChild(ctx context.Context, req deps.Require) (*Run, error) {
 		return nil, fmt.Errorf("%s is recipe %s, not %s", cfg.source.Recipe, child.Recipe.Name, req.Name)
 	}
 	return child, nil
+}
+
+// freeAbbrev is the abbreviation of a dependency's run domain: its
+// recipe's, else, when the app or another dependency has that one, the
+// same shortened by a digit, so that every stack of the run has a domain
+// of its own.
+func (r *Run) freeAbbrev(name string) string {
+	if r.abbrevs == nil {
+		r.abbrevs = map[string]bool{naming.Abbrev(r.Recipe.Name): true}
+	}
+	a := naming.Abbrev(name)
+	for n := 2; r.abbrevs[a]; n++ {
+		base, digits := naming.Abbrev(name), strconv.Itoa(n)
+		a = base[:min(len(base), naming.MaxAbbrev-len(digits))] + digits
+	}
+	r.abbrevs[a] = true
+	return a
 }
 
 // wiringData is what wiring templates and setup steps see: the requiring

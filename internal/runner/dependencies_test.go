@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,7 +82,7 @@ func TestDependencyLifecycle(t *testing.T) {
 	}
 	d := res.Dependencies[0]
 	if d.Name != "idp" || d.Recipe != "oidc-provider" || d.For != "app" || d.Of != "oidc-app" || d.Status != results.Pass ||
-		d.Version != "1.0.0+1" || !strings.HasPrefix(d.Stack, "oidc-") || d.Stack == res.Stack || !strings.HasSuffix(d.Domain, ".recipe-test.test") {
+		d.Version != "1.0.0+1" || !strings.HasPrefix(d.Stack, "oid2-") || d.Stack == res.Stack || !strings.HasSuffix(d.Domain, res.Domain[strings.IndexByte(res.Domain, '.'):]) || d.Domain == res.Domain {
 		t.Errorf("dependency %+v", d)
 	}
 	var names []string
@@ -91,11 +92,13 @@ func TestDependencyLifecycle(t *testing.T) {
 	if got := strings.Join(names, " "); got != "install:pass setup:pass teardown:pass" {
 		t.Errorf("dependency stages %s", got)
 	}
+	// oidc-provider and oidc-app share the abbreviation "oidc": the
+	// dependency's domain takes another (oid2-<id>).
 	// The provider was up before the app and down after it.
 	for _, order := range [][2]string{
-		{"[oidc-provider] [install] ready", "[install] start"},
-		{"[oidc-provider] [setup] pass", "[install] start"},
-		{"[teardown] pass", "[oidc-provider] [teardown] start"},
+		{"\n[oidc-provider] [install] ready", "\n[install] start"},
+		{"\n[oidc-provider] [setup] pass", "\n[install] start"},
+		{"\n[teardown] pass", "\n[oidc-provider] [teardown] start"},
 	} {
 		i, j := strings.Index(progress, order[0]), strings.Index(progress, order[1])
 		if i < 0 || j < 0 || i > j {
@@ -226,5 +229,39 @@ func TestDependencyPlanErrors(t *testing.T) {
 				t.Errorf("stages ran: %+v", res)
 			}
 		})
+	}
+}
+
+type fixedResolver netip.Addr
+
+func (f fixedResolver) TaskAddress(context.Context, string) (netip.Addr, error) {
+	return netip.Addr(f), nil
+}
+
+// From a container, each stack's tasks are found through the reach
+// network of that stack, and a service of no stack of the run is refused.
+func TestStackResolver(t *testing.T) {
+	app, idp := netip.MustParseAddr("10.1.0.5"), netip.MustParseAddr("10.2.0.7")
+	res := stackResolver{"oidc-abc123_t": fixedResolver(app), "oid2-abc123_t": fixedResolver(idp)}
+	for svc, want := range map[string]netip.Addr{"oidc-abc123_t_app": app, "oid2-abc123_t_app": idp} {
+		if got, err := res.TaskAddress(context.Background(), svc); err != nil || got != want {
+			t.Errorf("TaskAddress(%s) = %v, %v; want %v", svc, got, err, want)
+		}
+	}
+	if _, err := res.TaskAddress(context.Background(), "other_app"); err == nil || !strings.Contains(err.Error(), "no stack of this run") {
+		t.Errorf("a service of another stack: err = %v", err)
+	}
+}
+
+// Every stack of a run gets a domain of its own, even when recipes share
+// an abbreviation.
+func TestFreeAbbrev(t *testing.T) {
+	r := &Run{Recipe: &recipe.Recipe{Name: "oidc-app"}}
+	var got []string
+	for _, name := range []string{"oidc-provider", "postgres", "oidc-extra", "post"} {
+		got = append(got, r.freeAbbrev(name))
+	}
+	if s := strings.Join(got, " "); s != "oid2 post oid3 pos2" {
+		t.Errorf("abbreviations %s, want oid2 post oid3 pos2", s)
 	}
 }

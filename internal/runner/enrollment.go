@@ -22,7 +22,7 @@ func (r *Run) locate() (string, string, error) {
 	if strings.ContainsAny(loc, "/:") {
 		return loc, ref, nil
 	}
-	if _, err := os.Stat(loc); err == nil {
+	if _, err := os.Stat(loc); err == nil && !r.enrolledOnly {
 		return loc, ref, nil
 	}
 	e, ok, err := enrollment.Find(r.cfg.source.RecipesDir, loc)

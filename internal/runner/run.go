@@ -55,6 +55,14 @@ type Run struct {
 	// [[requires]], transitively), in deployment order: see
 	// dependencies.go. Empty for a dependency's own child run.
 	deps []*dependency
+	// abbrev, when set, names a dependency's run domain instead of its
+	// recipe's abbreviation, which may be the app's (oidc-app and
+	// oidc-provider are both "oidc").
+	abbrev string
+	// enrolledOnly makes a dependency's bare name its enrollment's, even
+	// when a file of that name is in the current folder.
+	enrolledOnly bool
+	abbrevs      map[string]bool // the app's: the abbreviations its run's domains use
 	// retained keeps a dependency's deployment: the app it serves failed
 	// under --retain.
 	retained bool
@@ -204,7 +212,11 @@ func (r *Run) planApp(ctx context.Context, id string) error {
 	if err := r.findEnrollment(rec.Name); err != nil {
 		return &PlanError{err}
 	}
-	domain, err := naming.Domain(rec.Name, id, r.cfg.ingress.DomainSuffix)
+	name := rec.Name
+	if r.abbrev != "" {
+		name = r.abbrev // a dependency's, distinct from the app's and the others'
+	}
+	domain, err := naming.Domain(name, id, r.cfg.ingress.DomainSuffix)
 	if err != nil {
 		return &PlanError{fmt.Errorf("--domain-suffix: %w", err)}
 	}
