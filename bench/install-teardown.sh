@@ -12,7 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
 runs=${1:-5}
 recipe=testdata/recipes/example
-go build -o bin/recipe-test ./cmd/action
+go build -o bin/recipe-test ./cmd/recipe-test
 docker network inspect proxy >/dev/null 2>&1 || docker network create -d overlay --attachable proxy >/dev/null
 
 now() { date +%s.%N; }

@@ -14,7 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
 
 bash scripts/setup-host.sh
-go build -o bin/recipe-test ./cmd/action
+go build -o bin/recipe-test ./cmd/recipe-test
 status=0
 bin/recipe-test run --recipe testdata/recipes/example --out out/example "$@" || status=$?
 bash scripts/release-history.sh testdata/recipes/upgrade out/upgrade-recipe

@@ -1,47 +1,8 @@
-// Command recipe-test tests Co-op Cloud recipes the way their users deploy
-// them: install, upgrade, backup and restore, the recipe's own tests, and a
-// teardown that proves nothing was left behind. It runs as a CLI and as a
-// containerized GitHub/Gitea/Forgejo Actions action.
+// Command action is recipe-test as the action image builds it (go build -o
+// recipe-test ./cmd/action): the same command as cmd/recipe-test, whose
+// `recipe-test action` is the Actions mode the image's entrypoint runs.
 package main
 
-import (
-	"context"
-	"fmt"
-	"io"
-	"os"
+import "github.com/cc-ci/recipe-test/v2/internal/cli"
 
-	"github.com/cc-ci/recipe-test/v2/internal/workflowcmd"
-)
-
-func main() {
-	ctx, cancel := context.WithCancel(context.Background())
-	stop := cancelOnSignal(cancel, os.Stderr, underRunner(os.Args[1:]))
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	cancel()
-	os.Exit(code)
-}
-
-// run executes the CLI and maps the outcome to the documented exit codes:
-// 0 success, 1 a check failed, 2 usage or configuration error.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "action" || os.Getenv("GITHUB_ACTIONS") == "true" {
-		// In an Actions log, stderr (progress, logs, the final error)
-		// quotes recipe strings and app output: none of it may pass for a
-		// workflow command, whichever command runs. stdout carries the
-		// action's own commands (runAction) or a command's data.
-		stderr = workflowcmd.Writer(stderr)
-	}
-	root := newRootCmd(stdout, stderr)
-	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return exitOK
-	}
-	code := exitCode(err)
-	if cobraUsage(err) {
-		code = exitConfig // cobra's own usage errors carry no type
-	}
-	fmt.Fprintf(stderr, "recipe-test: %v\n", err)
-	return code
-}
+func main() { cli.Main() }

@@ -19,7 +19,7 @@ import (
 // into a config of its own (config.go), which the stages read.
 //
 // The layers are kind's: the command's flags or the action's inputs fill
-// Options (cmd/action), resolve validates them and applies the defaults,
+// Options (internal/cli), resolve validates them and applies the defaults,
 // and the stages see only the result.
 type Options struct {
 	Source Source

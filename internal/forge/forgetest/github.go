@@ -12,7 +12,7 @@
 // redirects, slow answers) are injected per request.
 //
 // Only tests import it: the recipe-test binary links no test support
-// (cmd/action's TestBinaryLinksNoTestSupport).
+// (internal/cli's TestBinaryLinksNoTestSupport).
 package forgetest
 
 import (
