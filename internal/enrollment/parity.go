@@ -131,3 +131,36 @@ func Find(recipesDir, name string) (*Enrollment, bool, error) {
 	e, err := Load(dir)
 	return e, err == nil, err
 }
+
+// List loads every enrollment in recipesDir (each folder holding a
+// recipe.toml), sorted by name. A recipe.toml that does not load is an
+// error naming it: a catalogue with a broken enrollment must not pass for
+// a smaller one.
+func List(recipesDir string) ([]*Enrollment, error) {
+	entries, err := os.ReadDir(recipesDir)
+	if err != nil {
+		return nil, fmt.Errorf("enrolled recipes: %w", err)
+	}
+	var out []*Enrollment
+	for _, en := range entries {
+		if !en.IsDir() || !nameRe.MatchString(en.Name()) {
+			continue
+		}
+		e, ok, err := Find(recipesDir, en.Name())
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// Name is the enrolled recipe's name: [recipe] name, else its folder's.
+func (e *Enrollment) Name() string {
+	if e.Recipe.Name != "" {
+		return e.Recipe.Name
+	}
+	return filepath.Base(e.Dir)
+}

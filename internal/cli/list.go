@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
+)
+
+// listed is one enrolled recipe as `recipe-test list --json` prints it: what
+// a scheduled workflow's matrix needs to test it.
+type listed struct {
+	Name       string   `json:"name"`
+	Upstream   string   `json:"upstream,omitempty"`
+	Mirror     string   `json:"mirror,omitempty"`
+	Path       string   `json:"path,omitempty"`
+	Ref        string   `json:"ref,omitempty"`
+	Enrollment string   `json:"enrollment"` // its folder
+	Requires   []string `json:"requires,omitempty"`
+	Stages     []string `json:"stages,omitempty"`
+}
+
+func newListCmd() *cobra.Command {
+	var dir string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list [--json]",
+		Short: "List the enrolled recipes",
+		Long: `List the recipes enrolled in the recipes folder (recipes/<name>/recipe.toml):
+each one's name, where it is fetched from, and the recipes it requires.
+With --json, an array a workflow's matrix can use (for a scheduled run that
+tests every enrolled recipe). A recipe.toml that does not load fails the
+command, naming it.`,
+		Example: `  recipe-test list
+  recipe-test list --json | jq -c '[.[].name]'`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			es, err := enrollment.List(dir)
+			if err != nil {
+				return usageError{err}
+			}
+			out := []listed{}
+			for _, e := range es {
+				l := listed{Name: e.Name(), Upstream: e.Recipe.Upstream, Mirror: e.Recipe.Mirror, Path: e.Recipe.Path,
+					Ref: e.Recipe.Ref, Enrollment: e.Dir, Stages: e.Stages}
+				for _, r := range e.Requires {
+					l.Requires = append(l.Requires, r.Name)
+				}
+				out = append(out, l)
+			}
+			w := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				return enc.Encode(out)
+			}
+			for _, l := range out {
+				from := l.Upstream
+				if from == "" {
+					from = l.Path
+				}
+				line := fmt.Sprintf("%-20s %s", l.Name, from)
+				if len(l.Requires) > 0 {
+					line += " (requires " + strings.Join(l.Requires, ", ") + ")"
+				}
+				fmt.Fprintln(w, line)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "recipes-dir", enrollment.DefaultRecipesDir(), "folder of enrolled recipes (default $RECIPE_TEST_RECIPES, else ./recipes)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
+	return cmd
+}
