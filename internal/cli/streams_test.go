@@ -29,16 +29,39 @@ import (
 func TestStreamsFromBridgeContainer(t *testing.T) {
 	testenv.Swarm(t)
 	img := testenv.FixtureImage(t, "streams", "1")
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	root := testenv.RepoRoot(t)
+	code, log := runInBridgeContainer(t, t.TempDir(), img, "streams", []mount.Mount{
+		{Type: mount.TypeBind, Source: filepath.Join(root, "testdata"), Target: "/testdata", ReadOnly: true},
+	}, "run", "--recipe", "/testdata/recipes/streams", "--enrollment", "/testdata/enrollments/streams",
+		"--stages", "install", "--out", "/x/out", "--lock-dir", "/x/locks", "--no-janitor", "--domain-suffix", "streams-ctr.test")
+	if code != 0 {
+		t.Fatalf("the run exited %d:\n%s", code, log)
+	}
+	for _, want := range []string{"it joins the run's network", "joined network",
+		"-line -> app:7000 answered \"streams ready", "-dgram -> app:7001 answered \"echo: ping\"",
+		"-> published:7000 accepted a connection", "-> published:7001 answered \"echo: ping\"", "nothing left"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("run log lacks %q:\n%s", want, log)
+		}
+	}
+	assertNoResidueOf(t, log)
+}
+
+// runInBridgeContainer runs recipe-test (built static, at /x/recipe-test)
+// with args in a container of image on a bridge network of its own, as an
+// Actions runner starts a container action, with the Docker socket, dir at
+// /x, and mounts. It returns the exit code and the log; the container and
+// the network go at the test's end.
+func runInBridgeContainer(t *testing.T, dir, image, what string, mounts []mount.Mount, args ...string) (int64, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()
 	api, err := client.New(client.FromEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer api.Close()
-
-	// A static binary: the container is the fixture image, FROM scratch.
-	dir := t.TempDir()
+	t.Cleanup(func() { api.Close() })
+	// A static binary: the container's image is a fixture's, FROM scratch.
 	bin := filepath.Join(dir, "recipe-test")
 	build := exec.Command("go", "build", "-o", bin, "../../cmd/recipe-test")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -49,24 +72,20 @@ func TestStreamsFromBridgeContainer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	name := "recipe-test-streams-" + id
+	name := "recipe-test-" + what + "-" + id
 	if _, err := api.NetworkCreate(ctx, name, client.NetworkCreateOptions{Driver: "bridge"}); err != nil {
 		t.Fatal(err)
 	}
-	root := testenv.RepoRoot(t)
 	ctr, err := api.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name: name,
-		Config: &container.Config{Image: img, Entrypoint: []string{"/x/recipe-test"},
-			Cmd: []string{"run", "--recipe", "/testdata/recipes/streams", "--enrollment", "/testdata/enrollments/streams",
-				"--stages", "install", "--out", "/x/out", "--lock-dir", "/x/locks", "--no-janitor", "--domain-suffix", "streams-ctr.test"}},
+		Name:   name,
+		Config: &container.Config{Image: image, Entrypoint: []string{"/x/recipe-test"}, Cmd: args},
 		HostConfig: &container.HostConfig{
 			NetworkMode: container.NetworkMode(name),
 			Tmpfs:       map[string]string{"/tmp": ""},
-			Mounts: []mount.Mount{
+			Mounts: append([]mount.Mount{
 				{Type: mount.TypeBind, Source: "/var/run/docker.sock", Target: "/var/run/docker.sock"},
 				{Type: mount.TypeBind, Source: dir, Target: "/x"},
-				{Type: mount.TypeBind, Source: filepath.Join(root, "testdata"), Target: "/testdata", ReadOnly: true},
-			},
+			}, mounts...),
 		},
 	})
 	if err != nil {
@@ -100,26 +119,27 @@ func TestStreamsFromBridgeContainer(t *testing.T) {
 	var out bytes.Buffer
 	_, _ = stdcopy.StdCopy(&out, &out, logs)
 	logs.Close()
-	log := out.String()
-	if code != 0 {
-		t.Fatalf("the run exited %d:\n%s", code, log)
+	return code, out.String()
+}
+
+// assertNoResidueOf checks, independently of the run, that nothing of the
+// stacks its log names ("stack X" in its plan lines) remains.
+func assertNoResidueOf(t *testing.T, log string) {
+	t.Helper()
+	api, err := client.New(client.FromEnv)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, want := range []string{"it joins the run's network", "joined network",
-		"-line -> app:7000 answered \"streams ready", "-dgram -> app:7001 answered \"echo: ping\"",
-		"-> published:7000 accepted a connection", "-> published:7001 answered \"echo: ping\"", "nothing left"} {
-		if !strings.Contains(log, want) {
-			t.Errorf("run log lacks %q:\n%s", want, log)
-		}
-	}
-	stack := ""
+	defer api.Close()
+	n := 0
 	for _, line := range strings.Split(log, "\n") {
 		if _, rest, ok := strings.Cut(line, ", stack "); ok {
-			stack, _, _ = strings.Cut(rest, ",")
-			break
+			stack, _, _ := strings.Cut(rest, ",")
+			swarmtest.AssertNoResidue(t, api, stack)
+			n++
 		}
 	}
-	if stack == "" {
+	if n == 0 {
 		t.Fatalf("no stack in the run log:\n%s", log)
 	}
-	swarmtest.AssertNoResidue(t, api, stack)
 }

@@ -670,8 +670,20 @@ func (r *Run) dependencyFacts() map[string]facts.Dependency {
 
 // stackResolver finds a task through the resolver of the stack its
 // service belongs to: the app's reach network for the app's services, each
-// dependency's for its own (a container joins every one of them).
-type stackResolver map[string]ingress.Resolver
+// dependency's for its own (a container joins every one of them). Its
+// subnets are theirs: the ingress dials only inside the joined networks.
+type stackResolver map[string]ingress.JoinedResolver
+
+var _ ingress.JoinedResolver = stackResolver(nil)
+
+// Subnets are the subnets of every reach network joined.
+func (s stackResolver) Subnets() []netip.Prefix {
+	var out []netip.Prefix
+	for _, stack := range slices.Sorted(maps.Keys(s)) {
+		out = append(out, s[stack].Subnets()...)
+	}
+	return out
+}
 
 func (s stackResolver) TaskAddress(ctx context.Context, service string) (netip.Addr, error) {
 	for stack, res := range s {

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -238,6 +239,11 @@ func (f fixedResolver) TaskAddress(context.Context, string) (netip.Addr, error) 
 	return netip.Addr(f), nil
 }
 
+func (f fixedResolver) Subnets() []netip.Prefix {
+	p, _ := netip.Addr(f).Prefix(16)
+	return []netip.Prefix{p}
+}
+
 // From a container, each stack's tasks are found through the reach
 // network of that stack, and a service of no stack of the run is refused.
 func TestStackResolver(t *testing.T) {
@@ -250,6 +256,10 @@ func TestStackResolver(t *testing.T) {
 	}
 	if _, err := res.TaskAddress(context.Background(), "other_app"); err == nil || !strings.Contains(err.Error(), "no stack of this run") {
 		t.Errorf("a service of another stack: err = %v", err)
+	}
+	// The ingress dials only inside the networks joined: both stacks'.
+	if got := fmt.Sprint(res.Subnets()); got != "[10.2.0.0/16 10.1.0.0/16]" {
+		t.Errorf("Subnets() = %s", got)
 	}
 }
 
