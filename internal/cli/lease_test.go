@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -122,5 +124,64 @@ func TestRunnerCancelSequence(t *testing.T) {
 	swarmtest.AssertNoResidue(t, api, stack)
 	if leases, err := lease.List(t.Context(), api); err != nil || leases[stack].RunID != "" {
 		t.Errorf("lease left behind: %v %v", leases[stack], err)
+	}
+}
+
+// A run killed while its app deploys, after its dependency is up: each
+// stack holds a lease of its own, so the janitor elsewhere keeps both while
+// the run lives and reaps both once their leases expired, leases and all.
+func TestLeaseReapsADeadRunsDependency(t *testing.T) {
+	testenv.Swarm(t)
+	testenv.FixtureImage(t, "oidc-provider", "1")
+	testenv.FixtureImage(t, "oidc-app", "1")
+	const suffix = "lease-deps.test"
+	bin := buildCLI(t)
+	root := testenv.RepoRoot(t)
+	enr := filepath.Join(root, "testdata", "enrollments")
+	cmd, log, done := startRunUntil(t, bin, nil, "[install] waiting up to",
+		"run", "--recipe", filepath.Join(root, "testdata", "recipes", "oidc-app"), "--enrollment", filepath.Join(enr, "oidc-app"),
+		"--recipes-dir", enr, "--domain-suffix", suffix, "--out", t.TempDir(), "--lock-dir", t.TempDir(), "--lease-ttl", "12s")
+	var stacks []string
+	for _, line := range strings.Split(log.String(), "\n") {
+		if _, rest, ok := strings.Cut(line, ", stack "); ok {
+			stacks = append(stacks, strings.TrimRight(strings.Fields(rest)[0], ","))
+		}
+	}
+	api, err := client.New(client.FromEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer api.Close()
+	for _, stack := range stacks {
+		t.Cleanup(func() { swarmtest.Cleanup(t, api, stack) })
+	}
+	// The app's plan line, the dependency's, and the app's again in the
+	// dependency summary: two stacks.
+	if len(slices.Compact(slices.Sorted(slices.Values(stacks)))) != 2 {
+		t.Fatalf("want the app's and the dependency's stack in the log: %v\n%s", stacks, log)
+	}
+	stacks = slices.Compact(slices.Sorted(slices.Values(stacks)))
+	if out := janitorOnce(t, bin, suffix); strings.Count(out, "held by a live run") != 2 {
+		t.Fatalf("the live run's two stacks were not both kept:\n%s", out)
+	}
+	cmd.Process.Kill()
+	<-done
+	killed := time.Now()
+	time.Sleep(time.Until(killed.Add(12*time.Second + 500*time.Millisecond)))
+	out := janitorOnce(t, bin, suffix)
+	for _, stack := range stacks {
+		if !strings.Contains(out, "reaped "+stack) {
+			t.Errorf("stack %s of the dead run was not reaped once its lease expired:\n%s", stack, out)
+		}
+		swarmtest.AssertNoResidue(t, api, stack)
+	}
+	leases, err := lease.List(t.Context(), api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stack := range stacks {
+		if l, ok := leases[stack]; ok {
+			t.Errorf("lease left behind: %s", l)
+		}
 	}
 }

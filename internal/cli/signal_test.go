@@ -44,6 +44,14 @@ func startSlowRunWith(t *testing.T, bin string, env []string, flags ...string) (
 	root := testenv.RepoRoot(t)
 	args := append([]string{"run", "--recipe", filepath.Join(root, "testdata", "recipes", "example"),
 		"--env", `COMPOSE_FILE="$COMPOSE_FILE:compose.slow.yml"`, "--env", "SLOW_START=60s", "--timeout", "2m"}, flags...)
+	return startRunUntil(t, bin, env, "services to converge", args...)
+}
+
+// startRunUntil starts recipe-test with args and returns once a line of
+// its progress starts with until (or contains it, for an until that does
+// not start with "["), with its log so far and its end.
+func startRunUntil(t *testing.T, bin string, env []string, until string, args ...string) (*exec.Cmd, *strings.Builder, <-chan error) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
@@ -54,27 +62,33 @@ func startSlowRunWith(t *testing.T, bin string, env []string, flags ...string) (
 		t.Fatal(err)
 	}
 	log := &strings.Builder{}
-	waiting := make(chan struct{})
+	reached := make(chan struct{})
 	done := make(chan error, 1)
+	matches := func(line string) bool {
+		if strings.HasPrefix(until, "[") {
+			return strings.HasPrefix(line, until)
+		}
+		return strings.Contains(line, until)
+	}
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		signalled := false
 		for sc.Scan() {
 			log.WriteString(sc.Text() + "\n")
-			if !signalled && strings.Contains(sc.Text(), "services to converge") {
+			if !signalled && matches(sc.Text()) {
 				signalled = true
-				close(waiting)
+				close(reached)
 			}
 		}
 		done <- cmd.Wait()
 	}()
 	select {
-	case <-waiting:
+	case <-reached:
 	case err := <-done:
-		t.Fatalf("run ended before converging (%v):\n%s", err, log)
-	case <-time.After(2 * time.Minute):
+		t.Fatalf("run ended before %q (%v):\n%s", until, err, log)
+	case <-time.After(3 * time.Minute):
 		cmd.Process.Kill()
-		t.Fatalf("run never reached convergence:\n%s", log)
+		t.Fatalf("run never reached %q:\n%s", until, log)
 	}
 	return cmd, log, done
 }
