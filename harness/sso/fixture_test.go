@@ -65,25 +65,9 @@ func TestMain(m *testing.M) {
 // localProvider is the fixture running as a process of the test.
 type localProvider struct {
 	issuer, adminToken string
-	log                *syncBuffer
+	log                *testenv.Buffer
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // startProvider runs the fixture on a free loopback port with issuer
 // http://127.0.0.1:<port>, until the test ends.
@@ -96,7 +80,7 @@ func startProvider(t *testing.T) *localProvider {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	p := &localProvider{issuer: fmt.Sprintf("http://127.0.0.1:%d", port), adminToken: "fixture-admin-token-" + randomID(), log: &syncBuffer{}}
+	p := &localProvider{issuer: fmt.Sprintf("http://127.0.0.1:%d", port), adminToken: "fixture-admin-token-" + randomID(), log: &testenv.Buffer{}}
 	tokenFile := filepath.Join(t.TempDir(), "admin_token")
 	if err := os.WriteFile(tokenFile, []byte(p.adminToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -67,22 +67,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // abraRun runs a recipe test with the abra deployer (the stand-in),
 // returning the results, the progress, and the private ABRA_DIRs the run
@@ -101,7 +85,7 @@ func abraRunWith(t *testing.T, recipeDir string, mod func(*runner.Options), stag
 		t.Fatalf("Choose: %s %v", kind, err)
 	}
 	var dirs []string
-	var progress syncBuffer
+	var progress testenv.Buffer
 	opts := runner.Options{
 		Source: runner.Source{Recipe: recipeDir, RecipesDir: t.TempDir()},
 		Stages: stages,
@@ -330,7 +314,7 @@ func TestAbraStackIsOursForTheJanitor(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	var log syncBuffer
+	var log testenv.Buffer
 	dep, err := d.Deploy(ctx, app, swarm.DeployOptions{RunID: runID, Progress: func(m string) { fmt.Fprintln(&log, m) }})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())

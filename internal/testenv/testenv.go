@@ -104,7 +104,16 @@ func Swarm(t testing.TB) {
 // was built by scripts/build-fixtures.sh, and returns its ID ("sha256:...").
 // When it is missing, t is skipped, or failed when resources are required.
 func FixtureImage(t testing.TB, name, tag string) string {
-	ref := FixtureRepo + "/" + name + ":" + tag
+	t.Helper()
+	return builtImage(t, FixtureRepo+"/"+name+":"+tag, "fixture image", FixtureHashLabel, "scripts/build-fixtures.sh", "")
+}
+
+// builtImage checks that the image ref exists and carries the hash label
+// its build script (script) puts on it, and returns its ID; else t is
+// skipped, or failed when resources are required. why adds to the message
+// of an image without the label.
+func builtImage(t testing.TB, ref, what, label, script, why string) string {
+	t.Helper()
 	cli, err := connect()
 	if err != nil {
 		unavailable(t, "testenv: docker client: %v", err)
@@ -116,19 +125,14 @@ func FixtureImage(t testing.TB, name, tag string) string {
 	img, err := cli.ImageInspect(ctx, ref)
 	switch {
 	case cerrdefs.IsNotFound(err):
-		unavailable(t, "testenv: fixture image %s not found: run scripts/build-fixtures.sh", ref)
+		unavailable(t, "testenv: %s %s not found: run %s", what, ref, script)
 		return ""
 	case err != nil:
-		unavailable(t, "testenv: inspect fixture image %s at %s: %v", ref, cli.DaemonHost(), err)
+		unavailable(t, "testenv: inspect %s %s at %s: %v", what, ref, cli.DaemonHost(), err)
 		return ""
 	}
-	var labels map[string]string
-	if img.Config != nil {
-		labels = img.Config.Labels
-	}
-	if labels[FixtureHashLabel] == "" {
-		unavailable(t, "testenv: image %s has no %s label: it was not built by scripts/build-fixtures.sh",
-			ref, FixtureHashLabel)
+	if img.Config == nil || img.Config.Labels[label] == "" {
+		unavailable(t, "testenv: image %s has no %s label: it was not built by %s%s", ref, label, script, why)
 		return ""
 	}
 	return img.ID
