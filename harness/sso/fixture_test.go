@@ -68,7 +68,6 @@ type localProvider struct {
 	log                *testenv.Buffer
 }
 
-
 // startProvider runs the fixture on a free loopback port with issuer
 // http://127.0.0.1:<port>, until the test ends.
 func startProvider(t *testing.T) *localProvider {

@@ -67,7 +67,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-
 // abraRun runs a recipe test with the abra deployer (the stand-in),
 // returning the results, the progress, and the private ABRA_DIRs the run
 // made (each must be gone by then).
