@@ -53,7 +53,7 @@ func catalogueEnrollments(t *testing.T, names ...string) string {
 func TestCataloguePlanKeycloakDocs(t *testing.T) {
 	dir := catalogueEnrollments(t, "lasuite-docs", "keycloak")
 	noEngine := errors.New("no engine in this test: the plan is complete")
-	plan := func(t *testing.T, name string) (string, error, []string) {
+	plan := func(t *testing.T, name string) (string, []string, error) {
 		var progress bytes.Buffer
 		var secrets []string
 		opts := Options{Source: Source{Recipe: fixture(t, name+"-upstream"), Enrollment: filepath.Join(dir, name), RecipesDir: dir}}
@@ -67,11 +67,11 @@ func TestCataloguePlanKeycloakDocs(t *testing.T) {
 		if res == nil || res.Recipe != name || len(res.Stages) != 0 {
 			t.Errorf("results %+v", res)
 		}
-		return progress.String(), err, secrets
+		return progress.String(), secrets, err
 	}
 
 	t.Run("lasuite-docs with keycloak", func(t *testing.T) {
-		progress, err, secrets := plan(t, "lasuite-docs")
+		progress, secrets, err := plan(t, "lasuite-docs")
 		if !errors.Is(err, noEngine) {
 			t.Fatalf("err = %v, want the engine's error (the plan passed)\n%s", err, progress)
 		}
@@ -88,7 +88,7 @@ func TestCataloguePlanKeycloakDocs(t *testing.T) {
 	})
 
 	t.Run("keycloak alone", func(t *testing.T) {
-		progress, err, _ := plan(t, "keycloak")
+		progress, _, err := plan(t, "keycloak")
 		if !errors.Is(err, noEngine) {
 			t.Fatalf("err = %v, want the engine's error (the plan passed)\n%s", err, progress)
 		}
