@@ -1,10 +1,9 @@
 package lasuitedocs
 
 import (
+	"embed"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -16,9 +15,15 @@ import (
 // abilities of Document.get_abilities). These tests need no app: they run
 // with plain `go test`, and prove the suite reads what Docs sends.
 
+// fixtures are embedded, so that the precompiled test binary the action
+// image carries (without the recipe's testdata/ folder) runs these too.
+//
+//go:embed testdata
+var fixtures embed.FS
+
 func fixture(t *testing.T, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
+	data, err := fixtures.ReadFile("testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
