@@ -168,6 +168,22 @@ func TestCustomStagePrecompiled(t *testing.T) {
 	if !strings.Contains(st.Output, "running the precompiled tests") || len(st.Tests) != 5 {
 		t.Errorf("custom stage: %+v\n%s", st, progress)
 	}
+	// Compressed, as the action image keeps it: unpacked into the run's
+	// folder, run, and removed.
+	gz := exec.Command("gzip", "-9", filepath.Join(dir, "example.test"))
+	if out, err := gz.CombinedOutput(); err != nil {
+		t.Fatalf("gzip: %v\n%s", err, out)
+	}
+	work := t.TempDir()
+	res, progress = execute(t, Options{Source: Source{Recipe: "example", RecipesDir: filepath.Dir(dir)}, Stages: []string{StageCustom},
+		Output: Output{WorkDir: work}})
+	st = wantStage(t, res, "custom", results.Pass)
+	if !strings.Contains(st.Output, "running the precompiled tests "+filepath.Join(work, "example.test")) || len(st.Tests) != 5 {
+		t.Errorf("custom stage with a compressed binary: %+v\n%s", st, progress)
+	}
+	if _, err := os.Stat(filepath.Join(work, "example.test")); !os.IsNotExist(err) {
+		t.Errorf("the unpacked binary was left in the run's folder: %v", err)
+	}
 }
 
 // A recipe may keep its tests in its own repository, as a Go module of
