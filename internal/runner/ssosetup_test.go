@@ -106,7 +106,9 @@ func TestSSOSetupPlanErrors(t *testing.T) {
 		{"its own output", func(s string) string {
 			return strings.Replace(s, `id = "oidc-app"`, `id = "{{ .Deps.idp.Outputs.client_id }}"`, 1)
 		}, `oidc-app-api/recipe.toml:39: requires[0].sso.client.id: {{ .Deps.idp.Outputs.client_id }}: idp has no setup output client_id (it has: none)`},
-		{"a public client has no secret to wire", func(s string) string { return strings.Replace(s, `id = "oidc-app"`, "id = \"oidc-app\"\npublic = true", 1) },
+		{"a public client has no secret to wire", func(s string) string {
+			return strings.Replace(s, `id = "oidc-app"`, "id = \"oidc-app\"\npublic = true", 1)
+		},
 			`requires[0].secrets.client_secret: {{ .Deps.idp.Outputs.client_secret }}: idp has no setup output client_secret (it has: issuer, realm, client_id, username, password)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
