@@ -2,106 +2,68 @@ package sso
 
 import (
 	"context"
-	"strings"
-	"sync"
+	"net/http"
+
+	"github.com/cc-ci/recipe-test/v2/harness/sso/ssoadmin"
 )
 
-// Admin makes what a test needs in an identity provider. Each backend
-// speaks its provider's own admin API: Keycloak, Authentik, Fixture.
-type Admin interface {
-	// Backend names the provider kind ("keycloak", "authentik", "fixture").
-	Backend() string
-	// CreateRealm makes a realm: Keycloak's realm; for providers without
-	// one, a namespace of what the test creates (see each backend).
-	CreateRealm(ctx context.Context, name string) (*Realm, error)
-	// CreateClient registers an OAuth 2.0 / OpenID Connect client in a
-	// realm and returns it with its secret and its issuer.
-	CreateClient(ctx context.Context, r *Realm, spec ClientSpec) (Client, error)
-	// CreateUser makes a user with a password in a realm, able to log in
-	// at once (enabled, no required action).
-	CreateUser(ctx context.Context, r *Realm, u User) error
-	// DeleteRealm removes the realm and everything made in it.
-	DeleteRealm(ctx context.Context, r *Realm) error
+// The admin half lives in package ssoadmin, which recipe-test itself
+// links (a recipe.toml's [requires.sso] block); these names keep it part
+// of this package's API.
+type (
+	// Admin makes what a test needs in an identity provider: see
+	// ssoadmin.Admin.
+	Admin = ssoadmin.Admin
+	// Realm is a realm (or a backend's namespace) made by CreateRealm.
+	Realm = ssoadmin.Realm
+	// ClientSpec is a client to register.
+	ClientSpec = ssoadmin.ClientSpec
+	// Client is a registered client, as the flows use it.
+	Client = ssoadmin.Client
+	// User is an account at the provider.
+	User = ssoadmin.User
+	// APIError is an admin API's answer with an unexpected status.
+	APIError = ssoadmin.APIError
+	// Keycloak is the Admin of a Keycloak server.
+	Keycloak = ssoadmin.Keycloak
+	// Authentik is the Admin of an authentik server.
+	Authentik = ssoadmin.Authentik
+	// Fixture is the Admin of recipe-test's OpenID provider fixture.
+	Fixture = ssoadmin.Fixture
+	// Plan is what Provision makes.
+	Plan = ssoadmin.Plan
+	// Credentials are what Open gives a backend's admin API.
+	Credentials = ssoadmin.Credentials
+	// Provisioned is what Provision made.
+	Provisioned = ssoadmin.Provisioned
+)
+
+// NewKeycloak returns the Admin of the Keycloak at baseURL, as the master
+// realm's administrator: see ssoadmin.NewKeycloak.
+func NewKeycloak(hc *http.Client, baseURL, username, password string) *Keycloak {
+	return ssoadmin.NewKeycloak(hc, baseURL, username, password)
 }
 
-// Realm is a realm (or a backend's namespace) made by CreateRealm.
-type Realm struct {
-	// Name is the realm's name.
-	Name string
-	// Issuer is the realm's issuer, when the realm has one of its own
-	// (Keycloak, Fixture); "" when each client has its own (authentik: one
-	// per application): use Client.Issuer.
-	Issuer string
-
-	mu      sync.Mutex
-	cleanup []func(context.Context) error // undo what was made, last first
+// NewAuthentik returns the Admin of the authentik at baseURL with an API
+// token: see ssoadmin.NewAuthentik.
+func NewAuthentik(hc *http.Client, baseURL, token string) *Authentik {
+	return ssoadmin.NewAuthentik(hc, baseURL, token)
 }
 
-// made records how to remove something made in the realm.
-func (r *Realm) made(undo func(context.Context) error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.cleanup = append(r.cleanup, undo)
+// NewFixture returns the Admin of the fixture whose issuer is issuer:
+// see ssoadmin.NewFixture.
+func NewFixture(hc *http.Client, issuer, adminToken string) *Fixture {
+	return ssoadmin.NewFixture(hc, issuer, adminToken)
 }
 
-// undoAll removes what was made in the realm, newest first, and returns
-// the first error after trying all.
-func (r *Realm) undoAll(ctx context.Context) error {
-	r.mu.Lock()
-	undo := r.cleanup
-	r.cleanup = nil
-	r.mu.Unlock()
-	var first error
-	for i := len(undo) - 1; i >= 0; i-- {
-		if err := undo[i](ctx); err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
+// Open returns the Admin of a provider of kind backend ("keycloak",
+// "authentik", "fixture"): see ssoadmin.Open.
+func Open(backend string, hc *http.Client, baseURL string, c Credentials) (Admin, error) {
+	return ssoadmin.Open(backend, hc, baseURL, c)
 }
 
-// ClientSpec is a client to register.
-type ClientSpec struct {
-	// ID is the client_id.
-	ID string
-	// Public makes a public client (no secret; PKCE protects its code),
-	// else it is confidential.
-	Public bool
-	// Secret of a confidential client; "" lets the provider make one.
-	Secret string
-	// RedirectURIs are the exact redirect URIs it may use.
-	RedirectURIs []string
-	// PostLogoutRedirectURIs are where the provider may send the browser
-	// after a logout.
-	PostLogoutRedirectURIs []string
-}
-
-// Client is a registered client, as the flows use it.
-type Client struct {
-	ID string
-	// Secret is "" for a public client. Never log it.
-	Secret string
-	Public bool
-	// Issuer is the issuer whose tokens the client gets: Discover it.
-	Issuer       string
-	RedirectURIs []string
-}
-
-// User is an account at the provider.
-type User struct {
-	Username string
-	// Password is never logged.
-	Password   string
-	Email      string
-	GivenName  string
-	FamilyName string
-}
-
-// Name is the user's full name as providers put it in the "name" claim:
-// given and family name, or the username when it has neither.
-func (u User) Name() string {
-	if n := strings.TrimSpace(u.GivenName + " " + u.FamilyName); n != "" {
-		return n
-	}
-	return u.Username
+// Provision makes a realm, a client and users in one call: see
+// ssoadmin.Provision.
+func Provision(ctx context.Context, a Admin, p Plan) (*Provisioned, error) {
+	return ssoadmin.Provision(ctx, a, p)
 }

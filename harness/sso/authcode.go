@@ -13,6 +13,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/cc-ci/recipe-test/v2/harness/sso/ssoadmin"
 )
 
 // AuthCode is one authorization-code request with PKCE (RFC 7636, S256):
@@ -137,7 +139,7 @@ func (p *Provider) Logout(ctx context.Context, idToken, postLogout string) (stri
 	case resp.StatusCode == http.StatusOK:
 		return "", nil
 	}
-	return "", fmt.Errorf("sso: logout at %s: %s: %s", p.Metadata.EndSessionEndpoint, resp.Status, excerpt(body))
+	return "", fmt.Errorf("sso: logout at %s: %s: %s", p.Metadata.EndSessionEndpoint, resp.Status, ssoadmin.Excerpt(body))
 }
 
 // randomString is 32 random bytes, URL-safe.

@@ -37,14 +37,14 @@ type fakeAuthentik struct {
 func newFakeAuthentik(t *testing.T) *fakeAuthentik {
 	f := &fakeAuthentik{token: "ak-api-token-0123456789",
 		flows: []map[string]any{
-			{"pk": randomID(), "slug": akAuthorizationFlow, "designation": "authorization"},
+			{"pk": randomID(), "slug": "default-provider-authorization-implicit-consent", "designation": "authorization"},
 			{"pk": randomID(), "slug": "default-provider-authorization-explicit-consent", "designation": "authorization"},
-			{"pk": randomID(), "slug": akInvalidationFlow, "designation": "invalidation"},
+			{"pk": randomID(), "slug": "default-provider-invalidation-flow", "designation": "invalidation"},
 		},
-		keypairs:  []map[string]any{{"pk": randomID(), "name": akSigningKey}},
+		keypairs:  []map[string]any{{"pk": randomID(), "name": "authentik Self-signed Certificate"}},
 		providers: map[int]map[string]any{}, apps: map[string]map[string]any{},
 		users: map[int]map[string]any{}, passwords: map[int]string{}, nextPK: 1}
-	for _, m := range append(slices.Clone(akScopes), "goauthentik.io/providers/oauth2/scope-offline_access") {
+	for _, m := range append([]string{"goauthentik.io/providers/oauth2/scope-openid", "goauthentik.io/providers/oauth2/scope-profile", "goauthentik.io/providers/oauth2/scope-email"}, "goauthentik.io/providers/oauth2/scope-offline_access") {
 		f.mappings = append(f.mappings, map[string]any{"pk": randomID(), "managed": m})
 	}
 	mux := http.NewServeMux()

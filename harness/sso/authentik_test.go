@@ -98,7 +98,7 @@ func TestAuthentikErrors(t *testing.T) {
 	// Without authentik's default flow, the error names it.
 	f.flows = f.flows[1:]
 	f.mu.Unlock()
-	if _, err := a.CreateClient(ctx, realm, ClientSpec{ID: "d"}); err == nil || !strings.Contains(err.Error(), akAuthorizationFlow) {
+	if _, err := a.CreateClient(ctx, realm, ClientSpec{ID: "d"}); err == nil || !strings.Contains(err.Error(), "default-provider-authorization-implicit-consent") {
 		t.Errorf("without the default authorization flow: %v", err)
 	}
 	if err := a.CreateUser(ctx, realm, User{Username: "x"}); err == nil || !strings.Contains(err.Error(), "password") {

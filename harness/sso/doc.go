@@ -16,6 +16,8 @@
 //     public, with its redirect URIs) and a user with a password. Backends:
 //     Keycloak (its admin REST API), authentik (its API v3) and Fixture (the
 //     recipe-test OpenID provider fixture, testdata/images/oidc-provider).
+//     They live in package ssoadmin, which recipe-test itself links for a
+//     recipe.toml's [requires.sso] block; this package names them too.
 //
 // A test makes what it needs with an Admin, discovers the issuer of the
 // client it made, and logs in:

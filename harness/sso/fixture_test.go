@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cc-ci/recipe-test/v2/harness/sso/ssoadmin"
 	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
 
@@ -147,7 +148,7 @@ func httpLogin(ctx context.Context, a *AuthCode, username, password string) (str
 	if landed == "" {
 		var body bytes.Buffer
 		_, _ = body.ReadFrom(resp.Body)
-		return "", fmt.Errorf("login answered %s: %s", resp.Status, excerpt(body.Bytes()))
+		return "", fmt.Errorf("login answered %s: %s", resp.Status, ssoadmin.Excerpt(body.Bytes()))
 	}
 	return landed, nil
 }

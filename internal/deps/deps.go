@@ -1,9 +1,9 @@
 // Package deps models the recipes a recipe needs deployed beside it, as
 // its recipe.toml declares them in [[requires]]: which recipe, what for,
 // how the dependent app's env and secrets are wired from the
-// dependency's facts, and the setup steps that run in the dependency once
-// it is ready (creating an OIDC client, say) and whose outputs feed that
-// wiring. It checks the declarations, orders a recipe's dependencies for
+// dependency's facts, and the setup that runs in the dependency once it
+// is ready (creating an OIDC client, say: exec steps in its containers, or
+// an SSO block through its admin API) and whose outputs feed that wiring. It checks the declarations, orders a recipe's dependencies for
 // deployment and checks every wiring template against the facts each
 // dependency will have, so that a cycle, a missing recipe or a template
 // naming an unknown fact is found before anything is deployed, with the
@@ -53,6 +53,9 @@ type Require struct {
 	// Setup runs in the dependency, in order, once it is ready and before
 	// the dependent deploys.
 	Setup []Step `toml:"setup"`
+	// SSO sets the dependency up through its identity provider's admin
+	// API, after the Setup steps (see SSO).
+	SSO *SSO `toml:"sso"`
 }
 
 // Step is a setup step: a shell command line run in a running container
@@ -149,15 +152,29 @@ func Check(file string, lines Lines, reqs []Require) error {
 				outputs[o] = true
 			}
 		}
+		if r.SSO != nil {
+			if err := checkSSO(r.SSO, r.Name, func(key, msg string, args ...any) error { return at(p+"."+key, msg, args...) }); err != nil {
+				return err
+			}
+			for _, o := range r.SSO.Outputs() {
+				if outputs[o] {
+					return at(p+".sso", "makes output %q, which a setup step prints too: rename the step's", o)
+				}
+			}
+		}
 	}
 	return nil
 }
 
-// Outputs lists what r's setup steps print, in order.
+// Outputs lists what r's setup steps print, in order, then what its SSO
+// block makes.
 func (r Require) Outputs() []string {
 	var out []string
 	for _, s := range r.Setup {
 		out = append(out, s.Outputs...)
+	}
+	if r.SSO != nil {
+		out = append(out, r.SSO.Outputs()...)
 	}
 	return out
 }

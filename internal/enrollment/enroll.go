@@ -273,8 +273,14 @@ func knownKeys(key []string) string {
 		keys = []string{"value", "random", "command", "service"}
 	case key[0] == "requires" && len(key) > 2 && key[1] == "setup":
 		keys = []string{"service", "run", "outputs"}
+	case key[0] == "requires" && len(key) > 3 && key[1] == "sso" && key[2] == "client":
+		keys = []string{"id", "public", "secret", "redirect_uris", "post_logout_redirect_uris"}
+	case key[0] == "requires" && len(key) > 3 && key[1] == "sso" && key[2] == "users":
+		keys = []string{"username", "password", "email", "given_name", "family_name"}
+	case key[0] == "requires" && len(key) > 2 && key[1] == "sso":
+		keys = []string{"backend", "url", "admin_user", "admin_password", "token", "realm", "client", "users"}
 	case key[0] == "requires":
-		keys = []string{"name", "upstream", "ref", "as", "for", "env", "secrets", "setup"}
+		keys = []string{"name", "upstream", "ref", "as", "for", "env", "secrets", "setup", "sso"}
 	case key[0] == "hooks":
 		keys = []string{"service", "seed", "mutate", "verify"}
 	}

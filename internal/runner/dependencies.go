@@ -245,6 +245,23 @@ func (r *Run) checkWiring(of *Run) error {
 				return at(sp+".service", fmt.Errorf("recipe %s has no service %q (services: %s)", q.Name, st.Service, serviceNames(d.run.App)))
 			}
 		}
+		// The SSO block runs after the steps: it sees all of their outputs,
+		// none of its own.
+		if q.SSO != nil {
+			k := known
+			k.Deps = maps.Clone(known.Deps)
+			sh := k.Deps[q.Key()]
+			sh.Outputs = nil
+			for _, st := range q.Setup {
+				sh.Outputs = append(sh.Outputs, st.Outputs...)
+			}
+			k.Deps[q.Key()] = sh
+			for _, f := range q.SSO.Fields() {
+				if err := deps.CheckTemplate(*f.Text, k); err != nil {
+					return at(p+"."+f.Key, err)
+				}
+			}
+		}
 	}
 	return nil
 }
@@ -489,8 +506,10 @@ func aliasDomain(app *recipe.App) {
 	}
 }
 
-// setup runs the setup steps of every requirement naming the dependency,
-// in its containers, and keeps the outputs they print.
+// setup runs the setup of every requirement naming the dependency, in the
+// order they were declared: its exec steps in the dependency's containers,
+// then its [requires.sso] block through the provider's admin API
+// (ssosetup.go), keeping the outputs of each for the wiring.
 type setup struct {
 	d    *dependency
 	root *Run // the app's run, which holds every dependency
@@ -526,15 +545,16 @@ func (s setup) Run(ctx context.Context, r *Run, rec *Record) error {
 				if !ok {
 					return fmt.Errorf("%s %s printed no %s=... line on its standard output (it must print each of its outputs: %s)", e.File, p, name, strings.Join(st.Outputs, ", "))
 				}
-				if len(v) >= minMask {
-					r.Redact.Add(v) // client secrets, passwords: never in a report
-					if r.cfg.hooks.OnSecret != nil {
-						r.cfg.hooks.OnSecret(v)
-					}
-				}
+				r.maskOutput(v) // client secrets, passwords: never in a report
 				d.facts.Outputs[name] = v
 			}
 			rec.Note("%s: %s (outputs: %s)", key, p, strings.Join(st.Outputs, ", "))
+		}
+		if w.req.SSO != nil {
+			steps++
+			if err := s.runSSO(ctx, r, w, rec); err != nil {
+				return err
+			}
 		}
 	}
 	if steps == 0 {

@@ -59,6 +59,15 @@ func TestDependencyLifecycle(t *testing.T) {
 	testenv.FixtureImage(t, "oidc-app", "1")
 	dir := filepath.Join(testenv.RepoRoot(t), "testdata", "enrollments")
 	res, progress := executeWithin(t, 12*time.Minute, dependencyOptions(t, dir))
+	checkDependencyRun(t, res, progress)
+}
+
+// checkDependencyRun checks a passed run of the OIDC-protected fixture app
+// with the provider as its dependency, however the provider was set up:
+// every stage passed, the recipe's tests with them, the dependency up
+// before the app and down after it, nothing left.
+func checkDependencyRun(t *testing.T, res *results.Run, progress string) {
+	t.Helper()
 	if res.Status != results.Pass {
 		t.Errorf("status %s: %s\n%s", res.Status, res.Error, progress)
 	}

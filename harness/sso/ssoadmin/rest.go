@@ -1,4 +1,4 @@
-package sso
+package ssoadmin
 
 import (
 	"bytes"
@@ -72,7 +72,7 @@ func (a *restAPI) do(ctx context.Context, method, path string, in, out any, want
 		return nil, fmt.Errorf("sso: %s API: %s %s: reading the answer: %w", a.name, method, path, err)
 	}
 	if !slices.Contains(want, resp.StatusCode) {
-		return nil, &APIError{Backend: a.name, Method: method, Path: path, Status: resp.StatusCode, Body: excerpt(data)}
+		return nil, &APIError{Backend: a.name, Method: method, Path: path, Status: resp.StatusCode, Body: Excerpt(data)}
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -82,8 +82,9 @@ func (a *restAPI) do(ctx context.Context, method, path string, in, out any, want
 	return resp.Header, nil
 }
 
-// excerpt is the start of a body, on one line, for an error.
-func excerpt(b []byte) string {
+// Excerpt is the start of an HTTP answer's body, on one line, for an
+// error.
+func Excerpt(b []byte) string {
 	const max = 300
 	s := strings.Join(strings.Fields(string(b)), " ")
 	if len(s) > max {

@@ -1,4 +1,4 @@
-package sso
+package ssoadmin
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 )
 
@@ -52,7 +51,7 @@ func (k *Keycloak) bearer(ctx context.Context) (string, error) {
 		return "Bearer " + k.tok.AccessToken, nil
 	}
 	cfg := oauth2.Config{ClientID: "admin-cli", Endpoint: oauth2.Endpoint{TokenURL: k.tokenURL, AuthStyle: oauth2.AuthStyleInParams}}
-	tok, err := cfg.PasswordCredentialsToken(oidc.ClientContext(ctx, k.api.hc), k.username, k.password)
+	tok, err := cfg.PasswordCredentialsToken(context.WithValue(ctx, oauth2.HTTPClient, k.api.hc), k.username, k.password)
 	if err != nil {
 		return "", fmt.Errorf("admin token for %s from %s: %w", k.username, k.tokenURL, err)
 	}

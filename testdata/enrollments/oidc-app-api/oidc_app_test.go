@@ -1,0 +1,1 @@
+../oidc-app/oidc_app_test.go
