@@ -1,0 +1,1 @@
+../oidc-app/browser_test.go
