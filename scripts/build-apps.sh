@@ -73,6 +73,14 @@ content_hash() {
 		echo "format $FORMAT"
 		echo "image $ref"
 		echo "base $BASE $base_id"
+		# Every other image a FROM line names (a build stage's base, such
+		# as the locally made Go image for its CA bundle).
+		local from id
+		for from in $(sed -nE 's/^FROM[[:space:]]+([^[:space:]]+).*/\1/p' "$apps_dir/$folder/Dockerfile" | sort -u); do
+			[[ "$from" == "$BASE" ]] && continue
+			id=$(docker image inspect --format '{{.Id}}' "$from" 2>/dev/null) || die "testdata/apps/$folder/Dockerfile: $from is missing: run scripts/base-images.sh"
+			echo "from $from $id"
+		done
 		(cd "$apps_dir/$folder" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
 	} | sha256sum | cut -d' ' -f1
 }
