@@ -2,14 +2,17 @@
 # Builds the stand-in images of real upstream apps listed in
 # testdata/apps/apps.txt: each from testdata/apps/<folder>/Dockerfile, FROM
 # the locally made Debian base (scripts/base-images.sh makes it when
-# missing), installing the app from Debian's packages; no registry is asked
-# for anything. Each image is tagged with the reference the recipe's
-# compose file names (nginx:<tag>, mumblevoip/mumble-server:<tag>).
+# missing), installing the app from Debian's packages, or from npm (Node
+# apps, in a build stage FROM the locally made Go image, whose CA bundle
+# reaches the registry); no image registry is asked for anything. Each
+# image is tagged with the reference the recipe's compose file names
+# (nginx:<tag>, mumblevoip/mumble-server:<tag>, ghcr.io/bluesky-social/pds:<tag>).
 #
 # Every image carries the label recipe-test.app.hash, a hash of everything
-# that goes into it (the folder's files, the reference, the base image's
-# ID); an image whose label matches is not rebuilt, so a machine builds each
-# once (about a minute each, apt included) until its inputs change.
+# that goes into it (the folder's files, the reference, the IDs of the
+# images its FROM lines name); an image whose label matches is not rebuilt,
+# so a machine builds each once (about a minute each with apt; the PDS and
+# its PLC directory about two each, npm included) until its inputs change.
 #
 # Usage: scripts/build-apps.sh [--check|--force|--list]
 #   (none)   build the images that are missing or stale
@@ -73,6 +76,14 @@ content_hash() {
 		echo "format $FORMAT"
 		echo "image $ref"
 		echo "base $BASE $base_id"
+		# Every other image a FROM line names (a build stage's base, such
+		# as the locally made Go image for its CA bundle).
+		local from id
+		for from in $(sed -nE 's/^FROM[[:space:]]+([^[:space:]]+).*/\1/p' "$apps_dir/$folder/Dockerfile" | sort -u); do
+			[[ "$from" == "$BASE" ]] && continue
+			id=$(docker image inspect --format '{{.Id}}' "$from" 2>/dev/null) || die "testdata/apps/$folder/Dockerfile: $from is missing: run scripts/base-images.sh"
+			echo "from $from $id"
+		done
 		(cd "$apps_dir/$folder" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
 	} | sha256sum | cut -d' ' -f1
 }

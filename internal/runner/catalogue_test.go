@@ -123,3 +123,34 @@ func TestCatalogueMumble(t *testing.T) {
 		t.Errorf("parity %+v", res.Parity)
 	}
 }
+
+// bluesky-pds, verified on the real app: @atproto/pds 0.5.35 on Node 24
+// under the recipe's image name and tag, with a PLC directory of the
+// deployment's own (@did-plc/server, the fixture copy's overlay). The PLC
+// rotation key is the run's own (recipe.toml's [secrets], the recipe's
+// secret being generate=false); the hooks prove the restored data through
+// a PDS started on it (the account logs in, its records read back); the
+// recipe's own tests speak XRPC: health, describeServer, sessions refused
+// without an account, an account with a session and a record written and
+// read back, the account's did:plc under the supplied rotation key, the
+// landing page in Chromium.
+func TestCatalogueBlueskyPDS(t *testing.T) {
+	res := catalogueRun(t, "bluesky-pds", "ghcr.io/bluesky-social/pds:0.4", "recipe-test-fixtures/plc-directory:0.0.1")
+	custom := stage(t, res, "custom")
+	names := map[string]bool{}
+	for _, tc := range custom.Tests {
+		names[tc.Name] = tc.Status == results.Pass
+	}
+	for _, want := range []string{"TestHealthCheck", "TestDescribeServer", "TestSessionRequiresAuth", "TestAccountSessionAndRecordRoundTrip", "TestAccountRegisteredWithSuppliedRotationKey", "TestLandingPageRendersInBrowser"} {
+		if !names[want] {
+			t.Errorf("%s did not pass (tests %v)", want, names)
+		}
+	}
+	restore := stage(t, res, "restore")
+	if !strings.Contains(restore.Output, "logs rtbackup.") {
+		t.Errorf("restore output lacks the hooks' login on the restored data:\n%s", restore.Output)
+	}
+	if len(res.Parity) != 5 {
+		t.Errorf("parity %+v", res.Parity)
+	}
+}
