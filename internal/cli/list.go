@@ -21,6 +21,8 @@ type listed struct {
 	Enrollment string   `json:"enrollment"` // its folder
 	Requires   []string `json:"requires,omitempty"`
 	Stages     []string `json:"stages,omitempty"`
+	// Unverified says why the suite has not run against the real app yet.
+	Unverified string `json:"unverified,omitempty"`
 }
 
 func newListCmd() *cobra.Command {
@@ -45,7 +47,7 @@ command, naming it.`,
 			out := []listed{}
 			for _, e := range es {
 				l := listed{Name: e.Name(), Upstream: e.Recipe.Upstream, Mirror: e.Recipe.Mirror, Path: e.Recipe.Path,
-					Ref: e.Recipe.Ref, Enrollment: e.Dir, Stages: e.Stages}
+					Ref: e.Recipe.Ref, Enrollment: e.Dir, Stages: e.Stages, Unverified: e.Recipe.Unverified}
 				for _, r := range e.Requires {
 					l.Requires = append(l.Requires, r.Name)
 				}
@@ -65,6 +67,9 @@ command, naming it.`,
 				line := fmt.Sprintf("%-20s %s", l.Name, from)
 				if len(l.Requires) > 0 {
 					line += " (requires " + strings.Join(l.Requires, ", ") + ")"
+				}
+				if l.Unverified != "" {
+					line += " [unverified here]"
 				}
 				fmt.Fprintln(w, line)
 			}

@@ -87,6 +87,10 @@ type Source struct {
 	Mirror string `toml:"mirror"`
 	Path   string `toml:"path"` // a local folder instead (bundled fixtures), relative to recipe.toml
 	Ref    string `toml:"ref"`  // default ref to test
+	// Unverified says why the suite has not run against the real app yet
+	// (no image could be pulled or built where it was written); PARITY.md
+	// and `recipe-test list` say so until a run verifies it.
+	Unverified string `toml:"unverified"`
 }
 
 // Timeouts are durations such as "5m" or "90s".
@@ -252,7 +256,7 @@ func knownKeys(key []string) string {
 	case len(key) == 1:
 		keys = []string{"recipe", "stages", "timeouts", "probe", "env", "upgrade", "hooks", "not_applicable", "parity", "policy", "secrets", "requires"}
 	case key[0] == "recipe":
-		keys = []string{"name", "upstream", "mirror", "path", "ref"}
+		keys = []string{"name", "upstream", "mirror", "path", "ref", "unverified"}
 	case key[0] == "timeouts":
 		keys = []string{"deploy", "custom"}
 	case key[0] == "probe" && len(key) > 2:

@@ -19,6 +19,9 @@ func (e *Enrollment) ParityMarkdown(name string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Parity: %s\n\n", name)
 	fmt.Fprintf(&b, "<!-- Generated from recipe.toml by `recipe-test parity %s`. Do not edit: edit recipe.toml's [[parity]] rows and regenerate. -->\n\n", name)
+	if e.Recipe.Unverified != "" {
+		fmt.Fprintf(&b, "> **Unverified here:** %s\n\n", e.Recipe.Unverified)
+	}
 	if len(e.Parity) == 0 {
 		b.WriteString("No upstream tests are recorded for this recipe.\n")
 		return b.String()

@@ -130,3 +130,28 @@ func TestEnvAssignments(t *testing.T) {
 		t.Errorf("nil enrollment timeout %v", d)
 	}
 }
+
+// A suite not yet run against the real app says so at the top of its
+// parity table.
+func TestParityMarkdownUnverified(t *testing.T) {
+	e, err := Parse("recipes/kc/recipe.toml", []byte(`[recipe]
+upstream = "https://git.example.org/kc.git"
+unverified = "no Keycloak image can be pulled here"
+
+[[parity]]
+upstream = "tests/health.py"
+status = "ported"
+test = "TestHealth"
+verifies = "health"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md := e.ParityMarkdown("kc"); !strings.Contains(md, "> **Unverified here:** no Keycloak image can be pulled here\n") {
+		t.Errorf("PARITY.md:\n%s", md)
+	}
+	e, _ = Parse("recipes/kc/recipe.toml", []byte("[recipe]\nupstream = \"https://git.example.org/kc.git\"\n"))
+	if md := e.ParityMarkdown("kc"); strings.Contains(md, "Unverified") {
+		t.Errorf("a verified suite's PARITY.md says unverified:\n%s", md)
+	}
+}
