@@ -77,16 +77,39 @@ content_hash() {
 	} | sha256sum | cut -d' ' -f1
 }
 
+# context FOLDER: the build context of an app, printed: its folder, or,
+# when its Dockerfile copies host-ca.crt (an app installed from npm, whose
+# client needs the CA bundle of the machine's network), a temporary copy of
+# the folder with this machine's bundle as host-ca.crt. The bundle is not
+# part of the image's hash: it changes how the app is fetched, not the app.
+HOST_CA=${HOST_CA:-/etc/ssl/certs/ca-certificates.crt}
+context() {
+	local folder=$1 dir
+	if ! grep -q 'host-ca\.crt' "$apps_dir/$folder/Dockerfile"; then
+		echo "$apps_dir/$folder"
+		return
+	fi
+	[[ -f "$HOST_CA" ]] || die "testdata/apps/$folder needs the CA bundle $HOST_CA (set HOST_CA)"
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/build-apps.XXXXXX")
+	cp -a "$apps_dir/$folder/." "$dir/"
+	cp "$HOST_CA" "$dir/host-ca.crt"
+	echo "$dir"
+}
+
 build() {
-	local folder=$1 ref=$2 hash=$3 old_id=$4 out new_id
+	local folder=$1 ref=$2 hash=$3 old_id=$4 out new_id ctx
+	ctx=$(context "$folder")
 	# The classic builder takes FROM from the local images and never pulls
-	# one it has; the context is the app's folder alone.
+	# one it has; the context is the app's folder alone (with the CA bundle,
+	# above).
 	if ! out=$(DOCKER_BUILDKIT=0 docker build --quiet --force-rm \
 		--label "recipe-test.app=$folder" --label "$LABEL_HASH=$hash" \
-		--tag "$ref" "$apps_dir/$folder" 2>&1); then
+		--tag "$ref" "$ctx" 2>&1); then
+		[[ "$ctx" == "$apps_dir/$folder" ]] || rm -rf "$ctx"
 		echo "$out" >&2
 		die "docker build of $ref from testdata/apps/$folder failed"
 	fi
+	[[ "$ctx" == "$apps_dir/$folder" ]] || rm -rf "$ctx"
 	new_id=$(docker image inspect --format '{{.Id}}' "$ref") || die "$ref missing after docker build"
 	# Drop the image this one replaces, if nothing uses it (no -f).
 	if [[ -n "$old_id" && "$old_id" != "$new_id" ]]; then
