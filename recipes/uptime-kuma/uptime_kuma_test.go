@@ -36,7 +36,9 @@ func adminCredentials(t *testing.T, env *harness.Env) (user, password string) {
 // ingress, closed when the test ends.
 func connect(t *testing.T, env *harness.Env) *Socket {
 	t.Helper()
-	s, err := Dial(t.Context(), env.HTTPClient(), env.BaseURL)
+	// The session outlives the test's context, which ends before the
+	// cleanups that still use it (deleting monitors) run: Close ends it.
+	s, err := Dial(context.WithoutCancel(t.Context()), env.HTTPClient(), env.BaseURL)
 	if err != nil {
 		t.Fatalf("connecting to Uptime Kuma's Socket.IO API: %v", err)
 	}
@@ -88,14 +90,15 @@ func addMonitor(t *testing.T, s *Socket, fields map[string]any) int {
 	if !r.OK || r.MonitorID <= 0 {
 		t.Fatalf("add monitor %v: %+v", fields["name"], r)
 	}
+	id := r.MonitorID
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if r, err := call(ctx, s, "deleteMonitor", r.MonitorID); err != nil || !r.OK {
-			t.Errorf("deleting monitor %d: %+v %v", r.MonitorID, r, err)
+		if r, err := call(ctx, s, "deleteMonitor", id); err != nil || !r.OK {
+			t.Errorf("deleting monitor %d: %+v %v", id, r, err)
 		}
 	})
-	return r.MonitorID
+	return id
 }
 
 // runName is a name unique to the run and the test.
