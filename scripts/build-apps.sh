@@ -2,14 +2,19 @@
 # Builds the stand-in images of real upstream apps listed in
 # testdata/apps/apps.txt: each from testdata/apps/<folder>/Dockerfile, FROM
 # the locally made Debian base (scripts/base-images.sh makes it when
-# missing), installing the app from Debian's packages; no registry is asked
-# for anything. Each image is tagged with the reference the recipe's
-# compose file names (nginx:<tag>, mumblevoip/mumble-server:<tag>).
+# missing), installing the app from Debian's packages, or from its npm
+# release (the npm registry, reached with this machine's CA bundle: see
+# context below); no image registry is asked for anything. Each image is
+# tagged with the reference the recipe's compose file names (nginx:<tag>,
+# mumblevoip/mumble-server:<tag>, louislam/uptime-kuma:<tag>).
 #
 # Every image carries the label recipe-test.app.hash, a hash of everything
 # that goes into it (the folder's files, the reference, the base image's
 # ID); an image whose label matches is not rebuilt, so a machine builds each
-# once (about a minute each, apt included) until its inputs change.
+# once (about a minute each from Debian's packages, apt included; about four
+# for an npm app that compiles native modules) until its inputs change. A
+# multi-stage build keeps its untagged build stage in the engine, the cache
+# of the next rebuild.
 #
 # Usage: scripts/build-apps.sh [--check|--force|--list]
 #   (none)   build the images that are missing or stale
