@@ -1,8 +1,8 @@
 package authentik
 
 import (
+	"embed"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
@@ -52,9 +52,15 @@ type akUser struct {
 	Path     string `json:"path"`
 }
 
+// fixtures are the documented answers, carried by the test binary: the
+// action image runs it without the recipe's testdata folder.
+//
+//go:embed testdata/*.json
+var fixtures embed.FS
+
 func decodeFixture(t *testing.T, name string, out any) {
 	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
+	b, err := fixtures.ReadFile("testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}

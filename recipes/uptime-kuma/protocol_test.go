@@ -1,16 +1,22 @@
 package uptimekuma
 
 import (
+	"embed"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 )
 
+// fixtures are the documented answers, carried by the test binary: the
+// action image runs it without the recipe's testdata folder.
+//
+//go:embed testdata/*.txt
+var fixtures embed.FS
+
 // readFixture returns a file of testdata/.
 func readFixture(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
+	b, err := fixtures.ReadFile("testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
