@@ -2,17 +2,21 @@
 # Builds the stand-in images of real upstream apps listed in
 # testdata/apps/apps.txt: each from testdata/apps/<folder>/Dockerfile, FROM
 # the locally made Debian base (scripts/base-images.sh makes it when
-# missing), installing the app from Debian's packages, or from npm (Node
-# apps, in a build stage FROM the locally made Go image, whose CA bundle
-# reaches the registry); no image registry is asked for anything. Each
-# image is tagged with the reference the recipe's compose file names
-# (nginx:<tag>, mumblevoip/mumble-server:<tag>, ghcr.io/bluesky-social/pds:<tag>).
+# missing), installing the app from Debian's packages, or from its npm
+# release (the npm registry, reached with this machine's CA bundle: in a
+# build stage FROM the locally made Go image, whose bundle it is, or with
+# host-ca.crt, see context below); no image registry is asked for anything.
+# Each image is tagged with the reference the recipe's compose file names
+# (nginx:<tag>, mumblevoip/mumble-server:<tag>, ghcr.io/bluesky-social/pds:<tag>,
+# louislam/uptime-kuma:<tag>).
 #
 # Every image carries the label recipe-test.app.hash, a hash of everything
 # that goes into it (the folder's files, the reference, the IDs of the
 # images its FROM lines name); an image whose label matches is not rebuilt,
-# so a machine builds each once (about a minute each with apt; the PDS and
-# its PLC directory about two each, npm included) until its inputs change.
+# so a machine builds each once (about a minute each from Debian's
+# packages, apt included; two to four for an npm app that compiles native
+# modules) until its inputs change. A multi-stage build keeps its untagged
+# build stage in the engine, the cache of the next rebuild.
 #
 # Usage: scripts/build-apps.sh [--check|--force|--list]
 #   (none)   build the images that are missing or stale
@@ -88,16 +92,39 @@ content_hash() {
 	} | sha256sum | cut -d' ' -f1
 }
 
+# context FOLDER: the build context of an app, printed: its folder, or,
+# when its Dockerfile copies host-ca.crt (an app installed from npm, whose
+# client needs the CA bundle of the machine's network), a temporary copy of
+# the folder with this machine's bundle as host-ca.crt. The bundle is not
+# part of the image's hash: it changes how the app is fetched, not the app.
+HOST_CA=${HOST_CA:-/etc/ssl/certs/ca-certificates.crt}
+context() {
+	local folder=$1 dir
+	if ! grep -q 'host-ca\.crt' "$apps_dir/$folder/Dockerfile"; then
+		echo "$apps_dir/$folder"
+		return
+	fi
+	[[ -f "$HOST_CA" ]] || die "testdata/apps/$folder needs the CA bundle $HOST_CA (set HOST_CA)"
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/build-apps.XXXXXX")
+	cp -a "$apps_dir/$folder/." "$dir/"
+	cp "$HOST_CA" "$dir/host-ca.crt"
+	echo "$dir"
+}
+
 build() {
-	local folder=$1 ref=$2 hash=$3 old_id=$4 out new_id
+	local folder=$1 ref=$2 hash=$3 old_id=$4 out new_id ctx
+	ctx=$(context "$folder")
 	# The classic builder takes FROM from the local images and never pulls
-	# one it has; the context is the app's folder alone.
+	# one it has; the context is the app's folder alone (with the CA bundle,
+	# above).
 	if ! out=$(DOCKER_BUILDKIT=0 docker build --quiet --force-rm \
 		--label "recipe-test.app=$folder" --label "$LABEL_HASH=$hash" \
-		--tag "$ref" "$apps_dir/$folder" 2>&1); then
+		--tag "$ref" "$ctx" 2>&1); then
+		[[ "$ctx" == "$apps_dir/$folder" ]] || rm -rf "$ctx"
 		echo "$out" >&2
 		die "docker build of $ref from testdata/apps/$folder failed"
 	fi
+	[[ "$ctx" == "$apps_dir/$folder" ]] || rm -rf "$ctx"
 	new_id=$(docker image inspect --format '{{.Id}}' "$ref") || die "$ref missing after docker build"
 	# Drop the image this one replaces, if nothing uses it (no -f).
 	if [[ -n "$old_id" && "$old_id" != "$new_id" ]]; then

@@ -154,3 +154,28 @@ func TestCatalogueBlueskyPDS(t *testing.T) {
 		t.Errorf("parity %+v", res.Parity)
 	}
 }
+
+// uptime-kuma, verified on the real app: Uptime Kuma 2.0.0-dev.0 from its
+// npm release on Node 24 under the recipe's image name and tag, with its
+// SQLite database on the data volume (backed up with the generic markers);
+// the recipe's own tests speak its Socket.IO API over Engine.IO's HTTP
+// long-polling (setup, login, add a monitor and read it back in the
+// monitor list, the app's own heartbeat of an HTTP monitor, a push monitor
+// fed over HTTP, logins refused) and log in to the dashboard in Chromium.
+func TestCatalogueUptimeKuma(t *testing.T) {
+	res := catalogueRun(t, "uptime-kuma", "louislam/uptime-kuma:2.0.0-dev.0")
+	custom := stage(t, res, "custom")
+	names := map[string]bool{}
+	for _, tc := range custom.Tests {
+		names[tc.Name] = tc.Status == results.Pass
+	}
+	for _, want := range []string{"TestMonitorRoundTrip", "TestHTTPMonitorReportsUp", "TestPushMonitor", "TestLoginRequired", "TestDashboardInBrowser",
+		"TestDecodeOpen", "TestSplitPayload", "TestDecodeSIO", "TestEncodeEvent"} {
+		if !names[want] {
+			t.Errorf("%s did not pass (tests %v)", want, names)
+		}
+	}
+	if len(res.Parity) != 1 {
+		t.Errorf("parity %+v", res.Parity)
+	}
+}
