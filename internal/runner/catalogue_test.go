@@ -136,16 +136,8 @@ func TestCatalogueMumble(t *testing.T) {
 // landing page in Chromium.
 func TestCatalogueBlueskyPDS(t *testing.T) {
 	res := catalogueRun(t, "bluesky-pds", "ghcr.io/bluesky-social/pds:0.4", "recipe-test-fixtures/plc-directory:0.0.1")
-	custom := stage(t, res, "custom")
-	names := map[string]bool{}
-	for _, tc := range custom.Tests {
-		names[tc.Name] = tc.Status == results.Pass
-	}
-	for _, want := range []string{"TestHealthCheck", "TestDescribeServer", "TestSessionRequiresAuth", "TestAccountSessionAndRecordRoundTrip", "TestAccountRegisteredWithSuppliedRotationKey", "TestLandingPageRendersInBrowser"} {
-		if !names[want] {
-			t.Errorf("%s did not pass (tests %v)", want, names)
-		}
-	}
+	wantPassed(t, stage(t, res, "custom"), "TestHealthCheck", "TestDescribeServer", "TestSessionRequiresAuth",
+		"TestAccountSessionAndRecordRoundTrip", "TestAccountRegisteredWithSuppliedRotationKey", "TestLandingPageRendersInBrowser")
 	restore := stage(t, res, "restore")
 	if !strings.Contains(restore.Output, "logs rtbackup.") {
 		t.Errorf("restore output lacks the hooks' login on the restored data:\n%s", restore.Output)
@@ -164,18 +156,24 @@ func TestCatalogueBlueskyPDS(t *testing.T) {
 // fed over HTTP, logins refused) and log in to the dashboard in Chromium.
 func TestCatalogueUptimeKuma(t *testing.T) {
 	res := catalogueRun(t, "uptime-kuma", "louislam/uptime-kuma:2.0.0-dev.0")
-	custom := stage(t, res, "custom")
-	names := map[string]bool{}
-	for _, tc := range custom.Tests {
-		names[tc.Name] = tc.Status == results.Pass
-	}
-	for _, want := range []string{"TestMonitorRoundTrip", "TestHTTPMonitorReportsUp", "TestPushMonitor", "TestLoginRequired", "TestDashboardInBrowser",
-		"TestDecodeOpen", "TestSplitPayload", "TestDecodeSIO", "TestEncodeEvent"} {
-		if !names[want] {
-			t.Errorf("%s did not pass (tests %v)", want, names)
-		}
-	}
+	wantPassed(t, stage(t, res, "custom"), "TestMonitorRoundTrip", "TestHTTPMonitorReportsUp", "TestPushMonitor", "TestLoginRequired",
+		"TestDashboardInBrowser", "TestDecodeOpen", "TestSplitPayload", "TestDecodeSIO", "TestEncodeEvent")
 	if len(res.Parity) != 1 {
 		t.Errorf("parity %+v", res.Parity)
+	}
+}
+
+// wantPassed checks that each of the named recipe tests ran in st and
+// passed.
+func wantPassed(t *testing.T, st results.Stage, names ...string) {
+	t.Helper()
+	passed := map[string]bool{}
+	for _, tc := range st.Tests {
+		passed[tc.Name] = tc.Status == results.Pass
+	}
+	for _, want := range names {
+		if !passed[want] {
+			t.Errorf("%s did not pass (tests %v)", want, passed)
+		}
 	}
 }
