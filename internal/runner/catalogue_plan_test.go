@@ -186,3 +186,45 @@ func syntax(t *testing.T, shell, script string) {
 		t.Errorf("%s -n: %v\n%s\n%s", shell, err, out, script)
 	}
 }
+
+// Every enrolled recipe with a fixture copy of its upstream recipe plans
+// completely against it (its enrollment, requirements, secrets, hooks,
+// probes and policy all check out) and stops only where the engine is
+// opened: the floor an unverified suite is held to until a runner that can
+// pull its images runs it.
+func TestCataloguePlans(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	es, err := enrollment.List(filepath.Join(root, "recipes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		if _, err := os.Stat(fixture(t, e.Name()+"-upstream")); err == nil {
+			names = append(names, e.Name())
+		}
+	}
+	if len(names) < 8 {
+		t.Fatalf("only %d enrolled recipes with a fixture copy: %v", len(names), names)
+	}
+	dir := catalogueEnrollments(t, names...)
+	noEngine := errors.New("no engine in this test: the plan is complete")
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			var progress bytes.Buffer
+			opts := Options{Source: Source{Recipe: fixture(t, name+"-upstream"), Enrollment: filepath.Join(dir, name), RecipesDir: dir}}
+			opts.Ingress.DomainSuffix = suffix
+			opts.Output.Dir = t.TempDir()
+			opts.Output.Progress = &progress
+			opts.Janitor.LockDir = t.TempDir()
+			opts.Deploy.Connect = func(context.Context, *slog.Logger) (Engine, error) { return nil, noEngine }
+			res, err := Execute(context.Background(), opts)
+			if !errors.Is(err, noEngine) {
+				t.Fatalf("err = %v, want the engine's error (the plan passed)\n%s", err, progress.String())
+			}
+			if res == nil || res.Recipe != name {
+				t.Errorf("results %+v", res)
+			}
+		})
+	}
+}
