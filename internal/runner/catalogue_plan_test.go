@@ -194,7 +194,7 @@ func syntax(t *testing.T, shell, script string) {
 // render to shell that parses and print their outputs, and their hooks
 // parse (the Python too, where python3 is here).
 func TestCataloguePlanLaSuite(t *testing.T) {
-	for _, name := range []string{"lasuite-drive"} {
+	for _, name := range []string{"lasuite-drive", "lasuite-meet"} {
 		t.Run(name, func(t *testing.T) {
 			dir := catalogueEnrollments(t, name, "keycloak")
 			noEngine := errors.New("no engine in this test: the plan is complete")
