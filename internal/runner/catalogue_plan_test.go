@@ -228,3 +228,82 @@ func TestCataloguePlans(t *testing.T) {
 		})
 	}
 }
+
+// The other La Suite enrollments that require Keycloak (recipes/lasuite-drive
+// with its own MinIO, recipes/lasuite-meet with its LiveKit server) are
+// proven the same way: the whole plan of a run of their fixture copies with
+// Keycloak passes and stops where the engine is opened; their setup steps
+// render to shell that parses and print their outputs, and their hooks
+// parse (the Python too, where python3 is here).
+func TestCataloguePlanLaSuite(t *testing.T) {
+	for _, name := range []string{"lasuite-drive", "lasuite-meet"} {
+		t.Run(name, func(t *testing.T) {
+			dir := catalogueEnrollments(t, name, "keycloak")
+			noEngine := errors.New("no engine in this test: the plan is complete")
+			var progress bytes.Buffer
+			opts := Options{Source: Source{Recipe: fixture(t, name+"-upstream"), Enrollment: filepath.Join(dir, name), RecipesDir: dir}}
+			opts.Ingress.DomainSuffix = suffix
+			opts.Output.Dir = t.TempDir()
+			opts.Output.Progress = &progress
+			opts.Janitor.LockDir = t.TempDir()
+			opts.Deploy.Connect = func(context.Context, *slog.Logger) (Engine, error) { return nil, noEngine }
+			res, err := Execute(context.Background(), opts)
+			if !errors.Is(err, noEngine) {
+				t.Fatalf("err = %v, want the engine's error (the plan passed)\n%s", err, progress.String())
+			}
+			if res == nil || res.Recipe != name || len(res.Stages) != 0 {
+				t.Errorf("results %+v", res)
+			}
+			for _, want := range []string{"plan: recipe " + name + ", domain lasu-", "plan: dependency keycloak (10.3.0+26.6.1, for the app of " + name + "): domain keyc-"} {
+				if !strings.Contains(progress.String(), want) {
+					t.Errorf("progress lacks %q:\n%s", want, progress.String())
+				}
+			}
+		})
+		t.Run(name+" scripts", func(t *testing.T) {
+			e, err := enrollment.Load(filepath.Join(testenv.RepoRoot(t), "recipes", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(e.Requires) != 1 || e.Requires[0].Name != "keycloak" || len(e.Requires[0].Setup) != 2 {
+				t.Fatalf("requires %+v", e.Requires)
+			}
+			data := wiringData{runFacts{Domain: "lasu-abc123.recipe-test.test", Stack: "lasu-abc123_recipe-test_test", RunID: "abc123", Recipe: name, Scheme: "https"},
+				map[string]deps.Facts{"kc": {Domain: "keyc-abc123.recipe-test.test", URL: "https://keyc-abc123.recipe-test.test",
+					Env: map[string]string{"ADMIN_USERNAME": "admin"}, Outputs: map[string]string{"client_id": "c", "client_secret": "s3cr3t-value"}}}}
+			for i, st := range e.Requires[0].Setup {
+				script, err := render(e.File, e.Lines(), "setup", st.Run, data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				syntax(t, "bash", script)
+				for _, out := range st.Outputs {
+					if !strings.Contains(script, "echo "+out+"=") && !strings.Contains(script, `echo "`+out+"=") {
+						t.Errorf("setup[%d] prints no %s= line", i, out)
+					}
+				}
+				if i == 0 && !strings.Contains(script, `redirectUris=["https://lasu-abc123.recipe-test.test/*"]`) {
+					t.Errorf("setup[0] does not register the app's redirect URI:\n%s", script)
+				}
+			}
+			hooks := []string{e.Hooks.Seed, e.Hooks.Mutate, e.Hooks.Verify}
+			for _, h := range hooks {
+				syntax(t, "sh", h)
+			}
+			py, err := exec.LookPath("python3")
+			if err != nil {
+				t.Logf("no python3 here: the Python of the hooks is not parsed")
+				return
+			}
+			for _, h := range hooks {
+				if !strings.HasPrefix(h, "python manage.py shell -c ") {
+					continue
+				}
+				stub := "python() { shift 3; " + py + ` -c 'import ast, sys; ast.parse(sys.argv[1])' "$1"; }; ` + h
+				if out, err := exec.Command("sh", "-c", stub).CombinedOutput(); err != nil {
+					t.Errorf("the Python of %q does not parse: %v\n%s", h, err, out)
+				}
+			}
+		})
+	}
+}

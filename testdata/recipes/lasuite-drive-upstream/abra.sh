@@ -1,0 +1,2 @@
+export NGINX_CONF_VERSION=v1
+export PG_BACKUP_VERSION=v1
