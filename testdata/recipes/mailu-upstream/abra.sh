@@ -1,0 +1,1 @@
+export ENTRYPOINT_VERSION=v1
