@@ -20,16 +20,16 @@ COPY . .
 ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/cc-ci/recipe-test/v2/internal/buildinfo.version=${VERSION}" -o /out/bin/recipe-test ./cmd/action
 # Each enrolled recipe's tests, precompiled and compressed (a test binary is
-# ~10 MB, most of it the harness every recipe links; gzip keeps ~40% of it):
-# the custom stage unpacks recipes/<name>/<name>.test.gz into the run's
-# folder and runs it.
+# ~10 MB, most of it the harness every recipe links; xz -9e keeps ~31% of
+# it): the custom stage unpacks recipes/<name>/<name>.test.xz into the
+# run's folder and runs it.
 RUN set -e; for dir in recipes/*/; do \
       name=$(basename "$dir"); mkdir -p "/out/share/recipes/$name"; \
       cp "$dir/recipe.toml" "/out/share/recipes/$name/"; \
       [ ! -f "$dir/PARITY.md" ] || cp "$dir/PARITY.md" "/out/share/recipes/$name/"; \
       if ls "$dir"/*_test.go >/dev/null 2>&1; then \
         CGO_ENABLED=0 go test -c -trimpath -ldflags "-s -w" -o "/out/share/recipes/$name/$name.test" "./$dir"; \
-        gzip -9 "/out/share/recipes/$name/$name.test"; \
+        xz -9e "/out/share/recipes/$name/$name.test"; \
       fi; \
     done; \
     mkdir -p /out/share/testdata && cp -r testdata/recipes /out/share/testdata/recipes

@@ -113,4 +113,7 @@ require (
 
 require github.com/go-jose/go-jose/v4 v4.1.4 // indirect
 
-require github.com/creack/pty v1.1.24
+require (
+	github.com/creack/pty v1.1.24
+	github.com/ulikunitz/xz v0.5.17
+)

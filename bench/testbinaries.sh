@@ -52,8 +52,8 @@ for bin in "$tmp/here"/*.test; do
 	fi
 done
 echo "all recipes: $(mb "$total_here") here${base:+, $(mb "$total_base") at $base}"
-# As the action image keeps them: gzip -9 (the custom stage unpacks them).
+# As the action image keeps them: xz -9e (the custom stage unpacks them).
 packed=0
-for bin in "$tmp/here"/*.test; do packed=$((packed + $(gzip -9 -c "$bin" | wc -c))); done
+for bin in "$tmp/here"/*.test; do packed=$((packed + $(xz -9e -c "$bin" | wc -c))); done
 echo "all recipes compressed as the image keeps them: $(mb "$packed") (ratio $(awk -v a="$packed" -v b="$total_here" 'BEGIN { printf "%.2f", a / b }'))"
 echo "harness links $(tr -d ' ' <"$tmp/here/deps") packages here${base:+, $(tr -d ' ' <"$tmp/base/deps") at $base}"

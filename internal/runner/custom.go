@@ -1,7 +1,7 @@
 package runner
 
 import (
-	"compress/gzip"
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +15,8 @@ import (
 
 	"github.com/jstemmer/go-junit-report/v2/gtr"
 	"github.com/jstemmer/go-junit-report/v2/parser/gotest"
+
+	"github.com/ulikunitz/xz"
 
 	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
@@ -51,9 +53,10 @@ func (custom) Run(ctx context.Context, r *Run, rec *Record) error {
 	packed := ""
 	if binErr != nil {
 		// The action image keeps each recipe's test binary compressed
-		// (a third of the size): unpacked below, into the run's folder.
-		if _, err := os.Stat(bin + ".gz"); err == nil {
-			packed, binErr = bin+".gz", nil
+		// with xz (under a third of its size): unpacked below, into the
+		// run's folder.
+		if _, err := os.Stat(bin + ".xz"); err == nil {
+			packed, binErr = bin+".xz", nil
 		}
 	}
 	if len(names) == 0 && binErr != nil {
@@ -252,7 +255,7 @@ func (r *Run) parityResults() {
 // small, and what it unpacks to must not fill the disk.
 const maxTestBinary = 512 << 20
 
-// unpackTests writes the gzip-compressed test binary packed to dst,
+// unpackTests writes the xz-compressed test binary packed to dst,
 // executable by its owner only, and returns dst.
 func unpackTests(packed, dst string) (string, error) {
 	in, err := os.Open(packed)
@@ -260,7 +263,7 @@ func unpackTests(packed, dst string) (string, error) {
 		return "", fmt.Errorf("precompiled tests: %w", err)
 	}
 	defer in.Close()
-	zr, err := gzip.NewReader(in)
+	zr, err := xz.NewReader(bufio.NewReaderSize(in, 1<<20))
 	if err != nil {
 		return "", fmt.Errorf("precompiled tests %s: %w", packed, err)
 	}

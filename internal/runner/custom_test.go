@@ -170,9 +170,9 @@ func TestCustomStagePrecompiled(t *testing.T) {
 	}
 	// Compressed, as the action image keeps it: unpacked into the run's
 	// folder, run, and removed.
-	gz := exec.Command("gzip", "-9", filepath.Join(dir, "example.test"))
-	if out, err := gz.CombinedOutput(); err != nil {
-		t.Fatalf("gzip: %v\n%s", err, out)
+	xzCmd := exec.Command("xz", "-9e", filepath.Join(dir, "example.test"))
+	if out, err := xzCmd.CombinedOutput(); err != nil {
+		t.Fatalf("xz: %v\n%s", err, out)
 	}
 	work := t.TempDir()
 	res, progress = execute(t, Options{Source: Source{Recipe: "example", RecipesDir: filepath.Dir(dir)}, Stages: []string{StageCustom},
@@ -255,4 +255,40 @@ func TestCustomStageTestsInTheirOwnModule(t *testing.T) {
 		t.Fatalf("go test -c: %v\n%s", err, out)
 	}
 	check("running the precompiled tests " + filepath.Join(dir, "example.test"))
+}
+
+// A compressed test binary that does not unpack is an error naming it,
+// and leaves nothing where it was to be unpacked.
+func TestUnpackTestsRefusesBadInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "x.test.xz")
+	if err := os.WriteFile(bad, []byte("not xz at all"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, "x.test")
+	if _, err := unpackTests(bad, dst); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("err = %v, want one naming %s", err, bad)
+	}
+	if _, err := os.Stat(dst); !os.IsNotExist(err) {
+		t.Errorf("%s left behind: %v", dst, err)
+	}
+	// Never over a file already there (the run's folder is its own).
+	good := filepath.Join(dir, "y.test")
+	if err := os.WriteFile(good, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("xz", "-k", good)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("xz: %v\n%s", err, out)
+	}
+	if _, err := unpackTests(good+".xz", good); err == nil {
+		t.Error("unpacked over an existing file")
+	}
+	os.Remove(good)
+	if got, err := unpackTests(good+".xz", good); err != nil || got != good {
+		t.Errorf("unpack: %q, %v", got, err)
+	}
+	if data, _ := os.ReadFile(good); string(data) != "#!/bin/sh\n" {
+		t.Errorf("unpacked %q", data)
+	}
 }
