@@ -12,6 +12,8 @@
 # locally with scripts/base-images.sh, which tags them with these names).
 
 FROM golang:1.26-bookworm AS build
+# xz compresses the recipes' test binaries below.
+RUN apt-get update && apt-get install -y --no-install-recommends xz-utils && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
