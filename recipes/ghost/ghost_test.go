@@ -1,0 +1,302 @@
+package ghost
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cc-ci/recipe-test/v2/harness"
+)
+
+// The API version the requests ask for (Ghost's Accept-Version header).
+const acceptVersion = "v6.0"
+
+// OwnerFile is where the backup seed hook (recipe.toml) leaves the login of
+// the owner it set up, in the content volume, so that the tests log in as
+// that owner when the hook set Ghost up first (Ghost has one owner, made
+// once by its setup endpoint); the file is restored with the database.
+const OwnerFile = "/var/lib/ghost/content/data/recipe-test-owner.json"
+
+// owner is the site's owner account, as the tests log in with it.
+type owner struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// keys are the API keys of the integration the tests make for the run:
+// Admin "<id>:<secret>" and the Content API key.
+type keys struct {
+	admin, content string
+}
+
+// run is what the tests of one run share: the integration's keys, made
+// once (the first test that needs them makes them; a failure is every
+// test's).
+var run struct {
+	once sync.Once
+	keys keys
+	err  error
+}
+
+// request sends a request to the app with Ghost's headers, a body encoded
+// as JSON unless nil, and returns the answer whatever its status.
+func request(t *testing.T, c *harness.Client, method, path string, hdr http.Header, in any) *harness.Response {
+	t.Helper()
+	var body bytes.Buffer
+	if in != nil {
+		if err := json.NewEncoder(&body).Encode(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, c.URL(path), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept-Version", acceptVersion)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	return c.Do(t, req)
+}
+
+// setupOwner makes the site's owner through Ghost's setup endpoint when the
+// site is not set up yet, or else logs in as the owner the seed hook made.
+func setupOwner(t *testing.T, env *harness.Env) owner {
+	t.Helper()
+	c := env.HTTP()
+	var status struct {
+		Setup []struct {
+			Status bool `json:"status"`
+		} `json:"setup"`
+	}
+	request(t, c, http.MethodGet, "/ghost/api/admin/authentication/setup/", nil, nil).WantStatus(t, http.StatusOK).JSON(t, &status)
+	if len(status.Setup) != 1 {
+		t.Fatalf("setup status: %+v", status)
+	}
+	if status.Setup[0].Status {
+		var o owner
+		if err := json.Unmarshal(env.ReadFile(t, "app", OwnerFile), &o); err != nil || o.Email == "" || o.Password == "" {
+			t.Fatalf("Ghost is set up, but not by these tests, and %s does not name its owner (%v)", OwnerFile, err)
+		}
+		return o
+	}
+	o := owner{Email: "rt-owner@" + env.Domain, Password: env.Credential(t, "owner-password")}
+	in := map[string]any{"setup": []map[string]string{{"name": "recipe-test", "email": o.Email, "password": o.Password, "blogTitle": "recipe-test " + env.Domain}}}
+	var out struct {
+		Users []struct {
+			Email string `json:"email"`
+		} `json:"users"`
+	}
+	r := request(t, c, http.MethodPost, "/ghost/api/admin/authentication/setup/", nil, in).WantStatus(t, http.StatusCreated)
+	r.JSON(t, &out)
+	if len(out.Users) != 1 || out.Users[0].Email != o.Email {
+		t.Fatalf("setup made %+v, want the owner %s", out.Users, o.Email)
+	}
+	return o
+}
+
+// staffSession logs in as the owner (a staff session, as Ghost Admin has
+// one) and returns the headers of the session's requests: the site's
+// Origin, which Ghost checks, and the session cookie. The cookie is carried
+// here rather than in a cookie jar: Ghost marks it Secure (the site's url is
+// https), and a jar would not send it over the direct ingress's plain HTTP.
+func staffSession(t *testing.T, env *harness.Env, o owner) http.Header {
+	t.Helper()
+	hdr := http.Header{"Origin": {originOf(env)}}
+	r := request(t, env.HTTP(), http.MethodPost, "/ghost/api/admin/session/", hdr, map[string]string{"username": o.Email, "password": o.Password}).
+		WantStatus(t, http.StatusCreated)
+	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+		if c.Name == "ghost-admin-api-session" {
+			hdr.Set("Cookie", c.Name+"="+c.Value)
+			return hdr
+		}
+	}
+	t.Fatalf("the staff session answered without a ghost-admin-api-session cookie: %s", r)
+	return nil
+}
+
+// originOf is the site's origin as its configured url says (https).
+func originOf(env *harness.Env) string { return "https://" + env.Domain }
+
+// integrationKeys returns the run's integration keys, making the owner (or
+// logging in as the seed hook's) and a custom integration first, as Ghost
+// documents for Admin API access.
+func integrationKeys(t *testing.T, env *harness.Env) keys {
+	t.Helper()
+	run.once.Do(func() {
+		ok := t.Run("integration", func(t *testing.T) {
+			o := setupOwner(t, env)
+			session := staffSession(t, env, o)
+			var out struct {
+				Integrations []struct {
+					ID      string `json:"id"`
+					APIKeys []struct {
+						ID     string `json:"id"`
+						Type   string `json:"type"`
+						Secret string `json:"secret"`
+					} `json:"api_keys"`
+				} `json:"integrations"`
+			}
+			in := map[string]any{"integrations": []map[string]string{{"name": "recipe-test " + env.Domain}}}
+			request(t, env.HTTP(), http.MethodPost, "/ghost/api/admin/integrations/?include=api_keys", session, in).
+				WantStatus(t, http.StatusCreated).JSON(t, &out)
+			if len(out.Integrations) != 1 {
+				t.Fatalf("integrations: %+v", out)
+			}
+			for _, k := range out.Integrations[0].APIKeys {
+				switch k.Type {
+				case "admin":
+					run.keys.admin = k.ID + ":" + k.Secret
+				case "content":
+					run.keys.content = k.Secret
+				}
+			}
+			if run.keys.admin == "" || run.keys.content == "" {
+				t.Fatalf("integration %s has no admin and content keys: %d keys", out.Integrations[0].ID, len(out.Integrations[0].APIKeys))
+			}
+		})
+		if !ok {
+			run.err = fmt.Errorf("making the run's integration failed (see its subtest)")
+		}
+	})
+	if run.err != nil {
+		t.Fatal(run.err)
+	}
+	return run.keys
+}
+
+// adminAuth is the Authorization header of an Admin API request.
+func adminAuth(t *testing.T, key string) http.Header {
+	t.Helper()
+	tok, err := AdminToken(key, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return http.Header{"Authorization": {"Ghost " + tok}}
+}
+
+// post is what the tests read of a post.
+type post struct {
+	ID     string `json:"id"`
+	Title  string `json:"title"`
+	Slug   string `json:"slug"`
+	Status string `json:"status"`
+	HTML   string `json:"html"`
+	URL    string `json:"url"`
+}
+
+type posts struct {
+	Posts []post `json:"posts"`
+}
+
+// createPost publishes a post through the Admin API and deletes it when the
+// test ends.
+func createPost(t *testing.T, env *harness.Env, k keys, title, html string) post {
+	t.Helper()
+	var out posts
+	in := posts{Posts: []post{{Title: title, HTML: html, Status: "published"}}}
+	request(t, env.HTTP(), http.MethodPost, "/ghost/api/admin/posts/?source=html", adminAuth(t, k.admin), in).
+		WantStatus(t, http.StatusCreated).JSON(t, &out)
+	if len(out.Posts) != 1 || out.Posts[0].ID == "" {
+		t.Fatalf("created posts: %+v", out)
+	}
+	p := out.Posts[0]
+	t.Cleanup(func() {
+		r := request(t, env.HTTP(), http.MethodDelete, "/ghost/api/admin/posts/"+p.ID+"/", adminAuth(t, k.admin), nil)
+		if r.Status != http.StatusNoContent {
+			t.Errorf("deleting post %s: %s", p.ID, r)
+		}
+	})
+	return p
+}
+
+// runWord is a word unique to the run and the test.
+func runWord(t *testing.T, env *harness.Env, what string) string {
+	return "rt" + what + strings.ToLower(env.Credential(t, what)[:10])
+}
+
+// The predecessor's test: a post created through the Admin API (a JWT
+// signed with an integration's admin key) reads back through the Admin API
+// with what it was made with, and through the Content API (the public read
+// path themes and clients use).
+func TestPostRoundTrip(t *testing.T) {
+	env := harness.Load(t)
+	k := integrationKeys(t, env)
+	word := runWord(t, env, "roundtrip")
+	title := "Round trip " + word
+	p := createPost(t, env, k, title, "<p>Written by recipe-test: "+word+"</p>")
+	if p.Title != title || p.Status != "published" || p.Slug == "" {
+		t.Errorf("the created post: %+v", p)
+	}
+
+	var got posts
+	request(t, env.HTTP(), http.MethodGet, "/ghost/api/admin/posts/"+p.ID+"/?formats=html", adminAuth(t, k.admin), nil).
+		WantStatus(t, http.StatusOK).JSON(t, &got)
+	if len(got.Posts) != 1 || got.Posts[0].ID != p.ID || got.Posts[0].Title != title || got.Posts[0].Status != "published" ||
+		!strings.Contains(got.Posts[0].HTML, word) {
+		t.Errorf("post %s read back through the Admin API: %+v", p.ID, got.Posts)
+	}
+
+	var pub posts
+	env.HTTP().GetJSON(t, "/ghost/api/content/posts/slug/"+p.Slug+"/?"+url.Values{"key": {k.content}}.Encode(), &pub)
+	if len(pub.Posts) != 1 || pub.Posts[0].ID != p.ID || pub.Posts[0].Title != title || !strings.Contains(pub.Posts[0].HTML, word) {
+		t.Errorf("post %s read back through the Content API: %+v", p.ID, pub.Posts)
+	}
+	if want := originOf(env) + "/" + p.Slug + "/"; pub.Posts[0].URL != want {
+		t.Errorf("post %s's url %q, want %q (the site's configured url)", p.ID, pub.Posts[0].URL, want)
+	}
+}
+
+// The Admin API refuses a request without a token, a token signed with the
+// wrong secret, and the Content API a wrong key.
+func TestAPIRequiresAuth(t *testing.T) {
+	env := harness.Load(t)
+	k := integrationKeys(t, env)
+	c := env.HTTP()
+	request(t, c, http.MethodGet, "/ghost/api/admin/posts/", nil, nil).WantStatus(t, http.StatusForbidden)
+	id, _, _ := strings.Cut(k.admin, ":")
+	forged := id + ":" + strings.Repeat("0", 64)
+	request(t, c, http.MethodGet, "/ghost/api/admin/posts/", adminAuth(t, forged), nil).WantStatus(t, http.StatusUnauthorized)
+	request(t, c, http.MethodGet, "/ghost/api/admin/posts/", adminAuth(t, k.admin), nil).WantStatus(t, http.StatusOK)
+	request(t, c, http.MethodGet, "/ghost/api/content/posts/?key="+strings.Repeat("0", 26), nil, nil).WantStatus(t, http.StatusUnauthorized)
+}
+
+// The site renders a published post: its page answers 200 with the title,
+// the home page links to it, and Chromium shows the title and the body.
+func TestPostRendersOnSite(t *testing.T) {
+	env := harness.Load(t)
+	k := integrationKeys(t, env)
+	word := runWord(t, env, "render")
+	title := "Rendered " + word
+	p := createPost(t, env, k, title, `<p id="rt-body">Body of `+word+`</p>`)
+
+	page := env.HTTP().Get(t, "/"+p.Slug+"/").WantStatus(t, http.StatusOK)
+	if !strings.Contains(page.Text(), title) {
+		t.Errorf("the post's page does not hold its title:\n%s", page)
+	}
+	home := env.HTTP().Get(t, "/").WantStatus(t, http.StatusOK)
+	if !strings.Contains(home.Text(), "/"+p.Slug+"/") {
+		t.Errorf("the home page does not link to /%s/:\n%s", p.Slug, home)
+	}
+
+	b := env.Browser(t)
+	if st := b.Navigate(t, "/"+p.Slug+"/"); st != http.StatusOK {
+		t.Fatalf("the post's page in Chromium: status %d", st)
+	}
+	if got := b.Text(t, "h1"); got != title {
+		t.Errorf("the page's h1 %q, want %q", got, title)
+	}
+	if got := b.Text(t, "#rt-body"); got != "Body of "+word {
+		t.Errorf("the post's body %q", got)
+	}
+	b.Screenshot(t, "ghost-post")
+}
