@@ -19,7 +19,7 @@
 # build stage in the engine, the cache of the next rebuild.
 #
 # Heavy apps, whose fresh build takes more than about five minutes (ghost:
-# ten or more, compiling its SQLite driver), are listed in
+# about six, compiling its SQLite driver), are listed in
 # testdata/apps/apps-heavy.txt instead, and built (checked, listed) only with
 # RECIPE_TEST_HEAVY_APPS=1; their catalogue tests skip, saying so, while the
 # image is missing and that variable is not set.

@@ -34,7 +34,7 @@ const HeavyAppsEnv = "RECIPE_TEST_HEAVY_APPS"
 func HeavyAppImage(t testing.TB, ref string) string {
 	t.Helper()
 	if os.Getenv(HeavyAppsEnv) != "1" && !imageExists(ref) {
-		t.Skipf("testenv: heavy stand-in image %s not built (testdata/apps/apps-heavy.txt, a build of ten minutes or more): "+
+		t.Skipf("testenv: heavy stand-in image %s not built (testdata/apps/apps-heavy.txt, a fresh build of more than five minutes): "+
 			"run %s=1 scripts/build-apps.sh, and set %s=1 to make its absence a failure", ref, HeavyAppsEnv, HeavyAppsEnv)
 	}
 	return AppImage(t, ref)

@@ -17,26 +17,24 @@ import (
 // The API version the requests ask for (Ghost's Accept-Version header).
 const acceptVersion = "v6.0"
 
-// OwnerFile is where the backup seed hook (recipe.toml) leaves the login of
-// the owner it set up, in the content volume, so that the tests log in as
-// that owner when the hook set Ghost up first (Ghost has one owner, made
-// once by its setup endpoint); the file is restored with the database.
-const OwnerFile = "/var/lib/ghost/content/data/recipe-test-owner.json"
+// KeysFile is where the backup seed hook (recipe.toml) leaves the API keys
+// of the integration it made, in the content volume, when it set Ghost up
+// before the tests ran (Ghost has one owner, made once by its setup
+// endpoint, and holds every session after the owner's first one until a
+// code sent by email is entered): the tests use that integration then. The
+// keys are in Ghost's database too, so the file and the database are
+// restored together.
+const KeysFile = "/var/lib/ghost/content/data/recipe-test-integration.json"
 
-// owner is the site's owner account, as the tests log in with it.
-type owner struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-}
-
-// keys are the API keys of the integration the tests make for the run:
-// Admin "<id>:<secret>" and the Content API key.
+// keys are the API keys of the integration the tests use: the Admin API
+// key "<id>:<secret>" and the Content API key.
 type keys struct {
-	admin, content string
+	Admin   string `json:"admin_key"`
+	Content string `json:"content_key"`
 }
 
-// run is what the tests of one run share: the integration's keys, made
-// once (the first test that needs them makes them; a failure is every
+// run is what the tests of one run share: the integration's keys, found
+// or made once (by the first test that needs them; a failure is every
 // test's).
 var run struct {
 	once sync.Once
@@ -68,104 +66,108 @@ func request(t *testing.T, c *harness.Client, method, path string, hdr http.Head
 	return c.Do(t, req)
 }
 
-// setupOwner makes the site's owner through Ghost's setup endpoint when the
-// site is not set up yet, or else logs in as the owner the seed hook made.
-func setupOwner(t *testing.T, env *harness.Env) owner {
+// originOf is the site's origin as its configured url says (https).
+func originOf(env *harness.Env) string { return "https://" + env.Domain }
+
+// setUp reports whether Ghost has its owner (the setup endpoint's status).
+func setUp(t *testing.T, env *harness.Env) bool {
 	t.Helper()
-	c := env.HTTP()
 	var status struct {
 		Setup []struct {
 			Status bool `json:"status"`
 		} `json:"setup"`
 	}
-	request(t, c, http.MethodGet, "/ghost/api/admin/authentication/setup/", nil, nil).WantStatus(t, http.StatusOK).JSON(t, &status)
+	request(t, env.HTTP(), http.MethodGet, "/ghost/api/admin/authentication/setup/", nil, nil).WantStatus(t, http.StatusOK).JSON(t, &status)
 	if len(status.Setup) != 1 {
 		t.Fatalf("setup status: %+v", status)
 	}
-	if status.Setup[0].Status {
-		var o owner
-		if err := json.Unmarshal(env.ReadFile(t, "app", OwnerFile), &o); err != nil || o.Email == "" || o.Password == "" {
-			t.Fatalf("Ghost is set up, but not by these tests, and %s does not name its owner (%v)", OwnerFile, err)
-		}
-		return o
-	}
-	o := owner{Email: "rt-owner@" + env.Domain, Password: env.Credential(t, "owner-password")}
-	in := map[string]any{"setup": []map[string]string{{"name": "recipe-test", "email": o.Email, "password": o.Password, "blogTitle": "recipe-test " + env.Domain}}}
-	var out struct {
+	return status.Setup[0].Status
+}
+
+// makeIntegration sets Ghost up as its documentation says: the owner made
+// through the setup endpoint, the owner's first staff session (a cookie,
+// with the site's Origin, which Ghost checks), and in it a custom
+// integration, whose keys it returns. The cookie is carried here rather
+// than in a cookie jar: Ghost marks it Secure (the site's url is https),
+// and a jar would not send it over the direct ingress's plain HTTP.
+func makeIntegration(t *testing.T, env *harness.Env) keys {
+	t.Helper()
+	email, password := "rt-owner@"+env.Domain, env.Credential(t, "owner-password")
+	in := map[string]any{"setup": []map[string]string{{"name": "recipe-test", "email": email, "password": password, "blogTitle": "recipe-test " + env.Domain}}}
+	var users struct {
 		Users []struct {
 			Email string `json:"email"`
 		} `json:"users"`
 	}
-	r := request(t, c, http.MethodPost, "/ghost/api/admin/authentication/setup/", nil, in).WantStatus(t, http.StatusCreated)
-	r.JSON(t, &out)
-	if len(out.Users) != 1 || out.Users[0].Email != o.Email {
-		t.Fatalf("setup made %+v, want the owner %s", out.Users, o.Email)
+	request(t, env.HTTP(), http.MethodPost, "/ghost/api/admin/authentication/setup/", nil, in).WantStatus(t, http.StatusCreated).JSON(t, &users)
+	if len(users.Users) != 1 || users.Users[0].Email != email {
+		t.Fatalf("setup made %+v, want the owner %s", users.Users, email)
 	}
-	return o
-}
 
-// staffSession logs in as the owner (a staff session, as Ghost Admin has
-// one) and returns the headers of the session's requests: the site's
-// Origin, which Ghost checks, and the session cookie. The cookie is carried
-// here rather than in a cookie jar: Ghost marks it Secure (the site's url is
-// https), and a jar would not send it over the direct ingress's plain HTTP.
-func staffSession(t *testing.T, env *harness.Env, o owner) http.Header {
-	t.Helper()
-	hdr := http.Header{"Origin": {originOf(env)}}
-	r := request(t, env.HTTP(), http.MethodPost, "/ghost/api/admin/session/", hdr, map[string]string{"username": o.Email, "password": o.Password}).
+	session := http.Header{"Origin": {originOf(env)}}
+	r := request(t, env.HTTP(), http.MethodPost, "/ghost/api/admin/session/", session, map[string]string{"username": email, "password": password}).
 		WantStatus(t, http.StatusCreated)
 	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
 		if c.Name == "ghost-admin-api-session" {
-			hdr.Set("Cookie", c.Name+"="+c.Value)
-			return hdr
+			session.Set("Cookie", c.Name+"="+c.Value)
 		}
 	}
-	t.Fatalf("the staff session answered without a ghost-admin-api-session cookie: %s", r)
-	return nil
+	if session.Get("Cookie") == "" {
+		t.Fatalf("the staff session answered without a ghost-admin-api-session cookie: %s", r)
+	}
+
+	var out struct {
+		Integrations []struct {
+			ID      string `json:"id"`
+			APIKeys []struct {
+				ID     string `json:"id"`
+				Type   string `json:"type"`
+				Secret string `json:"secret"`
+			} `json:"api_keys"`
+		} `json:"integrations"`
+	}
+	in = map[string]any{"integrations": []map[string]string{{"name": "recipe-test " + env.Domain}}}
+	request(t, env.HTTP(), http.MethodPost, "/ghost/api/admin/integrations/?include=api_keys", session, in).
+		WantStatus(t, http.StatusCreated).JSON(t, &out)
+	if len(out.Integrations) != 1 {
+		t.Fatalf("integrations: %+v", out)
+	}
+	var k keys
+	for _, key := range out.Integrations[0].APIKeys {
+		switch key.Type {
+		case "admin":
+			// Ghost shows the admin key whole, "<id>:<secret>", as its
+			// secret.
+			if !strings.HasPrefix(key.Secret, key.ID+":") {
+				t.Fatalf("the admin key %s of integration %s is not shown as <id>:<secret>", key.ID, out.Integrations[0].ID)
+			}
+			k.Admin = key.Secret
+		case "content":
+			k.Content = key.Secret
+		}
+	}
+	if k.Admin == "" || k.Content == "" {
+		t.Fatalf("integration %s has no admin and content keys: %d keys", out.Integrations[0].ID, len(out.Integrations[0].APIKeys))
+	}
+	return k
 }
 
-// originOf is the site's origin as its configured url says (https).
-func originOf(env *harness.Env) string { return "https://" + env.Domain }
-
-// integrationKeys returns the run's integration keys, making the owner (or
-// logging in as the seed hook's) and a custom integration first, as Ghost
-// documents for Admin API access.
+// integrationKeys returns the keys of the run's integration: the one the
+// seed hook made when Ghost is set up, else one made now.
 func integrationKeys(t *testing.T, env *harness.Env) keys {
 	t.Helper()
 	run.once.Do(func() {
 		ok := t.Run("integration", func(t *testing.T) {
-			o := setupOwner(t, env)
-			session := staffSession(t, env, o)
-			var out struct {
-				Integrations []struct {
-					ID      string `json:"id"`
-					APIKeys []struct {
-						ID     string `json:"id"`
-						Type   string `json:"type"`
-						Secret string `json:"secret"`
-					} `json:"api_keys"`
-				} `json:"integrations"`
+			if !setUp(t, env) {
+				run.keys = makeIntegration(t, env)
+				return
 			}
-			in := map[string]any{"integrations": []map[string]string{{"name": "recipe-test " + env.Domain}}}
-			request(t, env.HTTP(), http.MethodPost, "/ghost/api/admin/integrations/?include=api_keys", session, in).
-				WantStatus(t, http.StatusCreated).JSON(t, &out)
-			if len(out.Integrations) != 1 {
-				t.Fatalf("integrations: %+v", out)
-			}
-			for _, k := range out.Integrations[0].APIKeys {
-				switch k.Type {
-				case "admin":
-					run.keys.admin = k.ID + ":" + k.Secret
-				case "content":
-					run.keys.content = k.Secret
-				}
-			}
-			if run.keys.admin == "" || run.keys.content == "" {
-				t.Fatalf("integration %s has no admin and content keys: %d keys", out.Integrations[0].ID, len(out.Integrations[0].APIKeys))
+			if err := json.Unmarshal(env.ReadFile(t, "app", KeysFile), &run.keys); err != nil || run.keys.Admin == "" || run.keys.Content == "" {
+				t.Fatalf("Ghost is set up, but not by these tests, and %s does not hold the keys of the integration the seed hook made (%v)", KeysFile, err)
 			}
 		})
 		if !ok {
-			run.err = fmt.Errorf("making the run's integration failed (see its subtest)")
+			run.err = fmt.Errorf("finding or making the run's integration failed (see its subtest)")
 		}
 	})
 	if run.err != nil {
@@ -204,14 +206,14 @@ func createPost(t *testing.T, env *harness.Env, k keys, title, html string) post
 	t.Helper()
 	var out posts
 	in := posts{Posts: []post{{Title: title, HTML: html, Status: "published"}}}
-	request(t, env.HTTP(), http.MethodPost, "/ghost/api/admin/posts/?source=html", adminAuth(t, k.admin), in).
+	request(t, env.HTTP(), http.MethodPost, "/ghost/api/admin/posts/?source=html", adminAuth(t, k.Admin), in).
 		WantStatus(t, http.StatusCreated).JSON(t, &out)
 	if len(out.Posts) != 1 || out.Posts[0].ID == "" {
 		t.Fatalf("created posts: %+v", out)
 	}
 	p := out.Posts[0]
 	t.Cleanup(func() {
-		r := request(t, env.HTTP(), http.MethodDelete, "/ghost/api/admin/posts/"+p.ID+"/", adminAuth(t, k.admin), nil)
+		r := request(t, env.HTTP(), http.MethodDelete, "/ghost/api/admin/posts/"+p.ID+"/", adminAuth(t, k.Admin), nil)
 		if r.Status != http.StatusNoContent {
 			t.Errorf("deleting post %s: %s", p.ID, r)
 		}
@@ -239,7 +241,7 @@ func TestPostRoundTrip(t *testing.T) {
 	}
 
 	var got posts
-	request(t, env.HTTP(), http.MethodGet, "/ghost/api/admin/posts/"+p.ID+"/?formats=html", adminAuth(t, k.admin), nil).
+	request(t, env.HTTP(), http.MethodGet, "/ghost/api/admin/posts/"+p.ID+"/?formats=html", adminAuth(t, k.Admin), nil).
 		WantStatus(t, http.StatusOK).JSON(t, &got)
 	if len(got.Posts) != 1 || got.Posts[0].ID != p.ID || got.Posts[0].Title != title || got.Posts[0].Status != "published" ||
 		!strings.Contains(got.Posts[0].HTML, word) {
@@ -247,7 +249,7 @@ func TestPostRoundTrip(t *testing.T) {
 	}
 
 	var pub posts
-	env.HTTP().GetJSON(t, "/ghost/api/content/posts/slug/"+p.Slug+"/?"+url.Values{"key": {k.content}}.Encode(), &pub)
+	env.HTTP().GetJSON(t, "/ghost/api/content/posts/slug/"+p.Slug+"/?"+url.Values{"key": {k.Content}}.Encode(), &pub)
 	if len(pub.Posts) != 1 || pub.Posts[0].ID != p.ID || pub.Posts[0].Title != title || !strings.Contains(pub.Posts[0].HTML, word) {
 		t.Errorf("post %s read back through the Content API: %+v", p.ID, pub.Posts)
 	}
@@ -263,10 +265,10 @@ func TestAPIRequiresAuth(t *testing.T) {
 	k := integrationKeys(t, env)
 	c := env.HTTP()
 	request(t, c, http.MethodGet, "/ghost/api/admin/posts/", nil, nil).WantStatus(t, http.StatusForbidden)
-	id, _, _ := strings.Cut(k.admin, ":")
+	id, _, _ := strings.Cut(k.Admin, ":")
 	forged := id + ":" + strings.Repeat("0", 64)
 	request(t, c, http.MethodGet, "/ghost/api/admin/posts/", adminAuth(t, forged), nil).WantStatus(t, http.StatusUnauthorized)
-	request(t, c, http.MethodGet, "/ghost/api/admin/posts/", adminAuth(t, k.admin), nil).WantStatus(t, http.StatusOK)
+	request(t, c, http.MethodGet, "/ghost/api/admin/posts/", adminAuth(t, k.Admin), nil).WantStatus(t, http.StatusOK)
 	request(t, c, http.MethodGet, "/ghost/api/content/posts/?key="+strings.Repeat("0", 26), nil, nil).WantStatus(t, http.StatusUnauthorized)
 }
 
