@@ -17,20 +17,11 @@ import (
 // The API version the requests ask for (Ghost's Accept-Version header).
 const acceptVersion = "v6.0"
 
-// KeysFile is where the backup seed hook (recipe.toml) leaves the API keys
-// of the integration it made, in the content volume, when it set Ghost up
-// before the tests ran (Ghost has one owner, made once by its setup
-// endpoint, and holds every session after the owner's first one until a
-// code sent by email is entered): the tests use that integration then. The
-// keys are in Ghost's database too, so the file and the database are
-// restored together.
-const KeysFile = "/var/lib/ghost/content/data/recipe-test-integration.json"
-
 // keys are the API keys of the integration the tests use: the Admin API
 // key "<id>:<secret>" and the Content API key.
 type keys struct {
-	Admin   string `json:"admin_key"`
-	Content string `json:"content_key"`
+	Admin   string
+	Content string
 }
 
 // run is what the tests of one run share: the integration's keys, found
@@ -126,7 +117,7 @@ func makeIntegration(t *testing.T, env *harness.Env) keys {
 			} `json:"api_keys"`
 		} `json:"integrations"`
 	}
-	in = map[string]any{"integrations": []map[string]string{{"name": "recipe-test " + env.Domain}}}
+	in = map[string]any{"integrations": []map[string]string{{"name": integrationName(env)}}}
 	request(t, env.HTTP(), http.MethodPost, "/ghost/api/admin/integrations/?include=api_keys", session, in).
 		WantStatus(t, http.StatusCreated).JSON(t, &out)
 	if len(out.Integrations) != 1 {
@@ -152,8 +143,55 @@ func makeIntegration(t *testing.T, env *harness.Env) keys {
 	return k
 }
 
+// integrationName is the name of the run's integration, the same for the
+// backup seed hook (recipe.toml) and the tests.
+func integrationName(env *harness.Env) string { return "recipe-test " + env.Domain }
+
+// storedKeys reads the keys of the run's integration from Ghost's database,
+// with the image's own SQLite driver in the app's container: the backup
+// seed hook set Ghost up and made the integration before the tests ran
+// (Ghost has one owner, and holds every session after the owner's first
+// one until a code sent by email is entered, so the tests cannot make
+// another), and the database is where Ghost keeps its keys.
+func storedKeys(t *testing.T, env *harness.Env) keys {
+	t.Helper()
+	const script = `cd /var/lib/ghost/current && node -e '
+const db = new (require("better-sqlite3"))(process.env.database__connection__filename, { readonly: true })
+const q = "select k.id, k.type, k.secret from api_keys k join integrations i on i.id = k.integration_id where i.name = ?"
+console.log(JSON.stringify(db.prepare(q).all(process.argv[1])))
+' `
+	r := env.ExecShell(t, "app", script+shellQuote(integrationName(env)))
+	if r.ExitCode != 0 {
+		t.Fatalf("reading the integration's keys from Ghost's database: exit %d: %s", r.ExitCode, r.Output())
+	}
+	var rows []struct {
+		ID     string `json:"id"`
+		Type   string `json:"type"`
+		Secret string `json:"secret"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(r.Stdout)), &rows); err != nil {
+		t.Fatalf("the integration's keys from Ghost's database: %v", err)
+	}
+	var k keys
+	for _, row := range rows {
+		switch row.Type {
+		case "admin":
+			k.Admin = row.ID + ":" + row.Secret
+		case "content":
+			k.Content = row.Secret
+		}
+	}
+	if k.Admin == "" || k.Content == "" {
+		t.Fatalf("Ghost is set up, but its database has no integration %q with an admin and a content key (%d keys): did the backup seed hook run?", integrationName(env), len(rows))
+	}
+	return k
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
 // integrationKeys returns the keys of the run's integration: the one the
-// seed hook made when Ghost is set up, else one made now.
+// backup seed hook made when Ghost is set up, else one made now.
 func integrationKeys(t *testing.T, env *harness.Env) keys {
 	t.Helper()
 	run.once.Do(func() {
@@ -162,9 +200,7 @@ func integrationKeys(t *testing.T, env *harness.Env) keys {
 				run.keys = makeIntegration(t, env)
 				return
 			}
-			if err := json.Unmarshal(env.ReadFile(t, "app", KeysFile), &run.keys); err != nil || run.keys.Admin == "" || run.keys.Content == "" {
-				t.Fatalf("Ghost is set up, but not by these tests, and %s does not hold the keys of the integration the seed hook made (%v)", KeysFile, err)
-			}
+			run.keys = storedKeys(t, env)
 		})
 		if !ok {
 			run.err = fmt.Errorf("finding or making the run's integration failed (see its subtest)")
