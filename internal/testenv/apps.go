@@ -36,6 +36,7 @@ func HeavyAppImage(t testing.TB, ref string) string {
 	if os.Getenv(HeavyAppsEnv) != "1" && !imageExists(ref) {
 		t.Skipf("testenv: heavy stand-in image %s not built (testdata/apps/apps-heavy.txt, a fresh build of more than five minutes): "+
 			"run %s=1 scripts/build-apps.sh, and set %s=1 to make its absence a failure", ref, HeavyAppsEnv, HeavyAppsEnv)
+		return ""
 	}
 	return AppImage(t, ref)
 }
