@@ -111,9 +111,9 @@ require (
 	golang.org/x/oauth2 v0.38.0
 )
 
-require (
-	github.com/go-jose/go-jose/v4 v4.1.4 // indirect
-	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
-)
+require github.com/go-jose/go-jose/v4 v4.1.4 // indirect
 
-require github.com/creack/pty v1.1.24
+require (
+	github.com/creack/pty v1.1.24
+	github.com/golang-jwt/jwt/v5 v5.3.1
+)
