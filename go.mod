@@ -115,5 +115,6 @@ require github.com/go-jose/go-jose/v4 v4.1.4 // indirect
 
 require (
 	github.com/creack/pty v1.1.24
+	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/ulikunitz/xz v0.5.17
 )

@@ -156,6 +156,25 @@ func TestFixtureImageMissing(t *testing.T) {
 	}
 }
 
+// A heavy stand-in image that is missing skips its test even when the
+// swarm is required, naming the variable that builds and requires it; with
+// that variable set, its absence fails the test as any stand-in's does.
+func TestHeavyAppImageMissing(t *testing.T) {
+	Swarm(t)
+	t.Setenv(RequireEnv, "1")
+	t.Setenv(HeavyAppsEnv, "")
+	r := &recorder{TB: t}
+	if id := HeavyAppImage(r, "recipe-test-fixtures/does-not-exist:1"); id != "" || r.failed != "" ||
+		!strings.Contains(r.skipped, "not built") || !strings.Contains(r.skipped, HeavyAppsEnv+"=1 scripts/build-apps.sh") {
+		t.Fatalf("missing heavy image, not asked for: id %q, skipped %q, failed %q", id, r.skipped, r.failed)
+	}
+	t.Setenv(HeavyAppsEnv, "1")
+	r = &recorder{TB: t}
+	if HeavyAppImage(r, "recipe-test-fixtures/does-not-exist:1"); r.skipped != "" || !strings.Contains(r.failed, "not found") {
+		t.Fatalf("missing heavy image, asked for: skipped %q, failed %q; want a not-found failure", r.skipped, r.failed)
+	}
+}
+
 // writeFiles writes files (slash path -> content) under dir.
 func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
