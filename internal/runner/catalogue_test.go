@@ -23,6 +23,13 @@ func catalogueRun(t *testing.T, name string, images ...string) *results.Run {
 	for _, ref := range images {
 		testenv.AppImage(t, ref)
 	}
+	return catalogueRunBuilt(t, name)
+}
+
+// catalogueRunBuilt is catalogueRun once its images are checked (a heavy
+// app's test checks its image with testenv.HeavyAppImage).
+func catalogueRunBuilt(t *testing.T, name string) *results.Run {
+	t.Helper()
 	root := testenv.RepoRoot(t)
 	res, progress := executeWithin(t, 15*time.Minute, Options{
 		Source: Source{Recipe: fixture(t, name+"-upstream"), Enrollment: filepath.Join(root, "recipes", name)},
