@@ -1,0 +1,349 @@
+package n8n
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cc-ci/recipe-test/v2/harness"
+)
+
+// The owner account the tests set up at the first start (n8n's first user,
+// made through POST /rest/owner/setup): the same for every test of the run.
+var owner struct {
+	once     sync.Once
+	email    string
+	password string
+}
+
+// ownerCredentials returns the run's owner account.
+func ownerCredentials(t *testing.T, env *harness.Env) (email, password string) {
+	owner.once.Do(func() {
+		owner.email = "rt-owner@" + env.Domain
+		owner.password = env.Credential(t, "owner-password")
+	})
+	return owner.email, owner.password
+}
+
+// envelope is how n8n's REST API (/rest/...) wraps every answer.
+type envelope[T any] struct {
+	Data T `json:"data"`
+}
+
+// user is the part of n8n's public user object the tests read.
+type user struct {
+	ID        string `json:"id"`
+	Email     string `json:"email"`
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+	Role      string `json:"role"`
+}
+
+// node is one node of a workflow.
+type node struct {
+	ID          string         `json:"id"`
+	Name        string         `json:"name"`
+	Type        string         `json:"type"`
+	TypeVersion float64        `json:"typeVersion"`
+	Position    []float64      `json:"position"`
+	Parameters  map[string]any `json:"parameters"`
+}
+
+// workflow is the part of n8n's workflow object the tests write and read.
+type workflow struct {
+	ID          string         `json:"id,omitempty"`
+	Name        string         `json:"name"`
+	Active      bool           `json:"active"`
+	Nodes       []node         `json:"nodes"`
+	Connections map[string]any `json:"connections"`
+	Settings    map[string]any `json:"settings"`
+	VersionID   string         `json:"versionId,omitempty"`
+	IsArchived  bool           `json:"isArchived,omitempty"`
+}
+
+// signedIn returns a session (a client with a cookie jar) holding the
+// owner's n8n-auth cookie, setting the owner up first when the instance
+// has none (a fresh database), as n8n's first start asks.
+func signedIn(t *testing.T, env *harness.Env) *harness.Client {
+	t.Helper()
+	email, password := ownerCredentials(t, env)
+	c := env.Session()
+	var settings envelope[struct {
+		UserManagement struct {
+			ShowSetupOnFirstLoad bool `json:"showSetupOnFirstLoad"`
+		} `json:"userManagement"`
+	}]
+	c.GetJSON(t, "/rest/settings", &settings)
+	if settings.Data.UserManagement.ShowSetupOnFirstLoad {
+		var u envelope[user]
+		r := c.PostJSON(t, "/rest/owner/setup", map[string]string{
+			"email": email, "firstName": "Recipe", "lastName": "Test", "password": password,
+		}, &u)
+		r.WantStatus(t, http.StatusOK)
+		if u.Data.Email != email || !hasCookie(r, "n8n-auth") {
+			t.Fatalf("owner setup answered %s", r)
+		}
+		return c
+	}
+	var u envelope[user]
+	r := c.PostJSON(t, "/rest/login", map[string]string{"emailOrLdapLoginId": email, "password": password}, &u)
+	if r.Status != http.StatusOK || u.Data.Email != email {
+		t.Fatalf("login as %s: %s (the owner is set up by the first test of a run: was the database set up before?)", email, r)
+	}
+	return c
+}
+
+// hasCookie reports whether the response sets the cookie name.
+func hasCookie(r *harness.Response, name string) bool {
+	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+		if c.Name == name && c.Value != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// runName is a name unique to the run and the test.
+func runName(t *testing.T, env *harness.Env, what string) string {
+	return "rt-" + what + "-" + strings.ToLower(env.Credential(t, what)[:8])
+}
+
+// manualWorkflow is a workflow of one Manual Trigger node.
+func manualWorkflow(name string) workflow {
+	return workflow{
+		Name: name,
+		Nodes: []node{{
+			ID: "3f1d6f8e-0000-4000-8000-000000000001", Name: "When clicking Execute workflow",
+			Type: "n8n-nodes-base.manualTrigger", TypeVersion: 1, Position: []float64{0, 0}, Parameters: map[string]any{},
+		}},
+		Connections: map[string]any{},
+		Settings:    map[string]any{"executionOrder": "v1"},
+	}
+}
+
+// createWorkflow makes a workflow and removes it when the test ends
+// (n8n deletes only archived workflows: archived first).
+func createWorkflow(t *testing.T, c *harness.Client, w workflow) workflow {
+	t.Helper()
+	var made envelope[workflow]
+	r := c.PostJSON(t, "/rest/workflows", w, &made)
+	r.WantStatus(t, http.StatusOK)
+	if made.Data.ID == "" {
+		t.Fatalf("POST /rest/workflows answered no id: %s", r)
+	}
+	t.Cleanup(func() { deleteWorkflow(t, c, made.Data.ID) })
+	return made.Data
+}
+
+// deleteWorkflow archives and deletes a workflow, if it is still there.
+func deleteWorkflow(t *testing.T, c *harness.Client, id string) {
+	t.Helper()
+	if r := c.Get(t, "/rest/workflows/"+id); r.Status == http.StatusNotFound {
+		return
+	}
+	if r := c.PostJSON(t, "/rest/workflows/"+id+"/archive", map[string]any{}, nil); r.Status != http.StatusOK {
+		t.Errorf("archiving workflow %s: %s", id, r)
+	}
+	if r := c.Delete(t, "/rest/workflows/"+id); r.Status != http.StatusOK {
+		t.Errorf("deleting workflow %s: %s", id, r)
+	}
+}
+
+// The predecessor's health check: /healthz answers once n8n serves, and
+// /healthz/readiness once its database is connected and migrated.
+func TestHealthCheck(t *testing.T) {
+	env := harness.Load(t)
+	var health struct {
+		Status string `json:"status"`
+	}
+	env.HTTP().GetJSON(t, "/healthz", &health)
+	if health.Status != "ok" {
+		t.Errorf("/healthz status %q, want ok", health.Status)
+	}
+	env.HTTP().GetJSON(t, "/healthz/readiness", &health)
+	if health.Status != "ok" {
+		t.Errorf("/healthz/readiness status %q, want ok", health.Status)
+	}
+}
+
+// The predecessor's round trip: the owner set up as n8n documents, a
+// workflow made through the REST API reads back with what it was made
+// with, is in the list, and is gone once archived and deleted.
+func TestWorkflowRoundTrip(t *testing.T) {
+	env := harness.Load(t)
+	c := signedIn(t, env)
+	name := runName(t, env, "roundtrip")
+	made := createWorkflow(t, c, manualWorkflow(name))
+
+	var got envelope[workflow]
+	c.GetJSON(t, "/rest/workflows/"+made.ID, &got)
+	w := got.Data
+	if w.ID != made.ID || w.Name != name || w.Active || w.VersionID == "" {
+		t.Errorf("workflow %s read back as id %q name %q active %v version %q", made.ID, w.ID, w.Name, w.Active, w.VersionID)
+	}
+	if len(w.Nodes) != 1 || w.Nodes[0].Type != "n8n-nodes-base.manualTrigger" || w.Nodes[0].Name != "When clicking Execute workflow" {
+		t.Errorf("workflow %s nodes read back as %+v", made.ID, w.Nodes)
+	}
+
+	var list envelope[[]workflow]
+	c.GetJSON(t, "/rest/workflows", &list)
+	found := false
+	for _, l := range list.Data {
+		found = found || (l.ID == made.ID && l.Name == name)
+	}
+	if !found {
+		t.Errorf("GET /rest/workflows lacks %s (%s) among %d workflows", made.ID, name, len(list.Data))
+	}
+
+	deleteWorkflow(t, c, made.ID)
+	if r := c.Get(t, "/rest/workflows/"+made.ID); r.Status != http.StatusNotFound {
+		t.Errorf("workflow %s after deletion: %s, want 404", made.ID, r)
+	}
+}
+
+// The predecessor's REST settings test: the settings n8n's editor loads
+// say what the recipe configured (the public host, the webhook URL, the
+// database) and that the owner is set up.
+func TestRESTSettings(t *testing.T) {
+	env := harness.Load(t)
+	c := signedIn(t, env)
+	var s envelope[struct {
+		VersionCli     string `json:"versionCli"`
+		InstanceID     string `json:"instanceId"`
+		DatabaseType   string `json:"databaseType"`
+		URLBaseWebhook string `json:"urlBaseWebhook"`
+		URLBaseEditor  string `json:"urlBaseEditor"`
+		UserManagement struct {
+			ShowSetupOnFirstLoad bool   `json:"showSetupOnFirstLoad"`
+			AuthenticationMethod string `json:"authenticationMethod"`
+		} `json:"userManagement"`
+	}]
+	c.GetJSON(t, "/rest/settings", &s)
+	d := s.Data
+	// The run's base URL is the recipe's N8N_PROTOCOL (recipe.toml's
+	// [env]) and domain.
+	want := strings.TrimSuffix(env.BaseURL, "/") + "/"
+	if d.URLBaseWebhook != want {
+		t.Errorf("urlBaseWebhook %q, want %q (the recipe's WEBHOOK_URL)", d.URLBaseWebhook, want)
+	}
+	if strings.TrimSuffix(d.URLBaseEditor, "/") != strings.TrimSuffix(want, "/") {
+		t.Errorf("urlBaseEditor %q, want %q (the recipe's N8N_PROTOCOL and N8N_HOST)", d.URLBaseEditor, want)
+	}
+	if d.DatabaseType != "sqlite" {
+		t.Errorf("databaseType %q, want sqlite", d.DatabaseType)
+	}
+	if d.VersionCli == "" || d.InstanceID == "" {
+		t.Errorf("versionCli %q instanceId %q: want both", d.VersionCli, d.InstanceID)
+	}
+	if d.UserManagement.ShowSetupOnFirstLoad || d.UserManagement.AuthenticationMethod != "email" {
+		t.Errorf("userManagement %+v: want the owner set up, email authentication", d.UserManagement)
+	}
+}
+
+// The predecessor's login state test: the session cookie identifies the
+// owner, a client without it or after logout is refused, and so is a
+// wrong password.
+func TestLoginState(t *testing.T) {
+	env := harness.Load(t)
+	c := signedIn(t, env)
+	email, password := ownerCredentials(t, env)
+	var me envelope[user]
+	c.GetJSON(t, "/rest/login", &me)
+	if me.Data.Email != email || me.Data.ID == "" || me.Data.Role != "global:owner" {
+		t.Errorf("GET /rest/login with the session: %+v, want the owner %s", me.Data, email)
+	}
+	if r := env.HTTP().Get(t, "/rest/login"); r.Status != http.StatusUnauthorized {
+		t.Errorf("GET /rest/login without a session: %s, want 401", r)
+	}
+	if r := env.HTTP().Get(t, "/rest/workflows"); r.Status != http.StatusUnauthorized {
+		t.Errorf("GET /rest/workflows without a session: %s, want 401", r)
+	}
+	bad := env.Session().PostJSON(t, "/rest/login", map[string]string{"emailOrLdapLoginId": email, "password": password + "x"}, nil)
+	if bad.Status != http.StatusUnauthorized || hasCookie(bad, "n8n-auth") {
+		t.Errorf("login with a wrong password: %s, want 401 and no cookie", bad)
+	}
+
+	// A second session logs out; the first stays signed in.
+	other := signedIn(t, env)
+	other.PostJSON(t, "/rest/logout", map[string]any{}, nil).WantStatus(t, http.StatusOK)
+	if r := other.Get(t, "/rest/login"); r.Status != http.StatusUnauthorized {
+		t.Errorf("GET /rest/login after logout: %s, want 401", r)
+	}
+	c.GetJSON(t, "/rest/login", &me)
+	if me.Data.Email != email {
+		t.Errorf("the first session after the second logged out: %+v", me.Data)
+	}
+}
+
+// A workflow made through the API is in n8n's database on the data volume
+// (/home/node/.n8n, the path the recipe's backupbot label saves): n8n's
+// own CLI in the container exports it from there.
+func TestWorkflowStoredOnDataVolume(t *testing.T) {
+	env := harness.Load(t)
+	c := signedIn(t, env)
+	name := runName(t, env, "volume")
+	made := createWorkflow(t, c, manualWorkflow(name))
+	out := "/tmp/rt-export-" + made.ID + ".json"
+	res := env.ExecShell(t, "app", fmt.Sprintf(
+		`ls /home/node/.n8n/database.sqlite /home/node/.n8n/config >/dev/null && n8n export:workflow --id=%s --output=%s >/dev/null && cat %s; s=$?; rm -f %s; exit $s`,
+		made.ID, out, out, out))
+	if res.ExitCode != 0 {
+		t.Fatalf("exporting workflow %s with n8n's CLI: exit %d\n%s%s", made.ID, res.ExitCode, res.Stdout, res.Stderr)
+	}
+	var exported []workflow
+	if err := json.Unmarshal([]byte(res.Stdout), &exported); err != nil {
+		t.Fatalf("the CLI's export of %s: %v\n%s", made.ID, err, res.Stdout)
+	}
+	if len(exported) != 1 || exported[0].ID != made.ID || exported[0].Name != name {
+		t.Errorf("the CLI exported %+v, want %s named %s", exported, made.ID, name)
+	}
+	var config struct {
+		EncryptionKey string `json:"encryptionKey"`
+	}
+	if err := json.Unmarshal(env.ReadFile(t, "app", "/home/node/.n8n/config"), &config); err != nil || config.EncryptionKey == "" {
+		t.Errorf("/home/node/.n8n/config holds no encryption key (%v): credentials would not survive a restore", err)
+	}
+}
+
+// In Chromium: the owner signs in on n8n's sign-in page, lands in the
+// editor's overview with the workflow the test made, and is still signed
+// in after a reload (the session cookie is kept).
+func TestSignInSurvivesReload(t *testing.T) {
+	env := harness.Load(t)
+	c := signedIn(t, env)
+	name := runName(t, env, "browser")
+	createWorkflow(t, c, manualWorkflow(name))
+	email, password := ownerCredentials(t, env)
+
+	b := env.Browser(t)
+	b.Navigate(t, "/signin")
+	b.WaitVisible(t, `input[name="emailOrLdapLoginId"]`)
+	b.Screenshot(t, "signin")
+	b.SendKeys(t, `input[name="emailOrLdapLoginId"]`, email)
+	b.SendKeys(t, `input[name="password"]`, password)
+	b.Click(t, `[data-test-id="form-submit-button"]`)
+	b.WaitLocation(t, env.BaseURL+"/home/workflows")
+	harness.WaitUntil(t, time.Minute, time.Second, func() error {
+		if body := b.Text(t, "body"); !strings.Contains(body, name) {
+			return fmt.Errorf("the workflows overview lacks %s", name)
+		}
+		return nil
+	})
+	b.Screenshot(t, "workflows")
+
+	b.Navigate(t, "/home/workflows")
+	harness.WaitUntil(t, time.Minute, time.Second, func() error {
+		if loc := b.Location(t); !strings.HasPrefix(loc, env.BaseURL+"/home/workflows") {
+			return fmt.Errorf("after the reload the browser is at %s, not the workflows overview", loc)
+		}
+		if body := b.Text(t, "body"); !strings.Contains(body, name) {
+			return fmt.Errorf("the workflows overview after the reload lacks %s", name)
+		}
+		return nil
+	})
+	b.Screenshot(t, "reloaded")
+}
