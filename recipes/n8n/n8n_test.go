@@ -212,6 +212,7 @@ func TestRESTSettings(t *testing.T) {
 	env := harness.Load(t)
 	c := signedIn(t, env)
 	var s envelope[struct {
+		SettingsMode   string `json:"settingsMode"`
 		VersionCli     string `json:"versionCli"`
 		InstanceID     string `json:"instanceId"`
 		DatabaseType   string `json:"databaseType"`
@@ -221,9 +222,19 @@ func TestRESTSettings(t *testing.T) {
 			ShowSetupOnFirstLoad bool   `json:"showSetupOnFirstLoad"`
 			AuthenticationMethod string `json:"authenticationMethod"`
 		} `json:"userManagement"`
+		AuthCookie struct {
+			Secure bool `json:"secure"`
+		} `json:"authCookie"`
 	}]
 	c.GetJSON(t, "/rest/settings", &s)
 	d := s.Data
+	if d.SettingsMode != "authenticated" {
+		t.Errorf("settingsMode %q with the owner's session, want authenticated", d.SettingsMode)
+	}
+	// The recipe's N8N_SECURE_COOKIE follows the scheme (recipe.toml's [env]).
+	if https := strings.HasPrefix(env.BaseURL, "https://"); d.AuthCookie.Secure != https {
+		t.Errorf("authCookie.secure %v served over %s", d.AuthCookie.Secure, env.BaseURL)
+	}
 	// The run's base URL is the recipe's N8N_PROTOCOL (recipe.toml's
 	// [env]) and domain.
 	want := strings.TrimSuffix(env.BaseURL, "/") + "/"
@@ -321,12 +332,12 @@ func TestSignInSurvivesReload(t *testing.T) {
 
 	b := env.Browser(t)
 	b.Navigate(t, "/signin")
-	b.WaitVisible(t, `input[name="emailOrLdapLoginId"]`)
+	b.WaitVisible(t, `[data-test-id="auth-form"] input[type="email"]`)
 	b.Screenshot(t, "signin")
-	b.SendKeys(t, `input[name="emailOrLdapLoginId"]`, email)
-	b.SendKeys(t, `input[name="password"]`, password)
+	b.SendKeys(t, `[data-test-id="auth-form"] input[type="email"]`, email)
+	b.SendKeys(t, `[data-test-id="auth-form"] input[type="password"]`, password)
 	b.Click(t, `[data-test-id="form-submit-button"]`)
-	b.WaitLocation(t, env.BaseURL+"/home/workflows")
+	b.WaitLocation(t, env.BaseURL+"/home")
 	harness.WaitUntil(t, time.Minute, time.Second, func() error {
 		if body := b.Text(t, "body"); !strings.Contains(body, name) {
 			return fmt.Errorf("the workflows overview lacks %s", name)
@@ -337,7 +348,7 @@ func TestSignInSurvivesReload(t *testing.T) {
 
 	b.Navigate(t, "/home/workflows")
 	harness.WaitUntil(t, time.Minute, time.Second, func() error {
-		if loc := b.Location(t); !strings.HasPrefix(loc, env.BaseURL+"/home/workflows") {
+		if loc := b.Location(t); !strings.HasPrefix(loc, env.BaseURL+"/home") {
 			return fmt.Errorf("after the reload the browser is at %s, not the workflows overview", loc)
 		}
 		if body := b.Text(t, "body"); !strings.Contains(body, name) {
