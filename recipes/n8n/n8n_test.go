@@ -1,8 +1,10 @@
 package n8n
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,11 +15,18 @@ import (
 )
 
 // The owner account the tests set up at the first start (n8n's first user,
-// made through POST /rest/owner/setup): the same for every test of the run.
+// made through POST /rest/owner/setup), and its session: one for every
+// test of the run. n8n allows a handful of logins a few minutes per client
+// (429 Too Many Requests after that), so the tests share one session
+// rather than each logging in.
 var owner struct {
 	once     sync.Once
 	email    string
 	password string
+
+	mu     sync.Mutex
+	token  string    // the session's n8n-auth cookie
+	issued time.Time // when n8n issued it
 }
 
 // ownerCredentials returns the run's owner account.
@@ -65,46 +74,91 @@ type workflow struct {
 	IsArchived  bool           `json:"isArchived,omitempty"`
 }
 
-// signedIn returns a session (a client with a cookie jar) holding the
-// owner's n8n-auth cookie, setting the owner up first when the instance
-// has none (a fresh database), as n8n's first start asks.
-func signedIn(t *testing.T, env *harness.Env) *harness.Client {
+// session is a client of n8n's REST API that sends a session cookie.
+type session struct {
+	c     *harness.Client
+	token string
+}
+
+// do sends a request with the session's cookie and in, when not nil, as
+// its JSON body; the answer is returned whatever its status.
+func (s session) do(t *testing.T, method, path string, in any) *harness.Response {
+	t.Helper()
+	var body io.Reader
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			t.Fatalf("%s %s: encoding the body: %v", method, path, err)
+		}
+		body = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, s.c.URL(path), body)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.AddCookie(&http.Cookie{Name: authCookie, Value: s.token})
+	return s.c.Do(t, req)
+}
+
+// getJSON asks for path, wants 200 and decodes the answer into out.
+func (s session) getJSON(t *testing.T, path string, out any) {
+	t.Helper()
+	s.do(t, http.MethodGet, path, nil).WantStatus(t, http.StatusOK).JSON(t, out)
+}
+
+// authCookie is the name of n8n's session cookie.
+const authCookie = "n8n-auth"
+
+// signedIn returns the owner's session, setting the owner up first when
+// the instance has none (a fresh database), as n8n's first start asks,
+// else logging in once for the run.
+func signedIn(t *testing.T, env *harness.Env) session {
 	t.Helper()
 	email, password := ownerCredentials(t, env)
-	c := env.Session()
+	owner.mu.Lock()
+	defer owner.mu.Unlock()
+	if owner.token != "" {
+		return session{c: env.HTTP(), token: owner.token}
+	}
+	c := env.HTTP()
 	var settings envelope[struct {
 		UserManagement struct {
 			ShowSetupOnFirstLoad bool `json:"showSetupOnFirstLoad"`
 		} `json:"userManagement"`
 	}]
 	c.GetJSON(t, "/rest/settings", &settings)
+	var u envelope[user]
+	var r *harness.Response
 	if settings.Data.UserManagement.ShowSetupOnFirstLoad {
-		var u envelope[user]
-		r := c.PostJSON(t, "/rest/owner/setup", map[string]string{
+		r = c.PostJSON(t, "/rest/owner/setup", map[string]string{
 			"email": email, "firstName": "Recipe", "lastName": "Test", "password": password,
 		}, &u)
 		r.WantStatus(t, http.StatusOK)
-		if u.Data.Email != email || !hasCookie(r, "n8n-auth") {
-			t.Fatalf("owner setup answered %s", r)
+	} else {
+		r = c.PostJSON(t, "/rest/login", map[string]string{"emailOrLdapLoginId": email, "password": password}, &u)
+		if r.Status != http.StatusOK {
+			t.Fatalf("login as %s: %s (the owner is set up by the first test of a run: was the database set up before?)", email, r)
 		}
-		return c
 	}
-	var u envelope[user]
-	r := c.PostJSON(t, "/rest/login", map[string]string{"emailOrLdapLoginId": email, "password": password}, &u)
-	if r.Status != http.StatusOK || u.Data.Email != email {
-		t.Fatalf("login as %s: %s (the owner is set up by the first test of a run: was the database set up before?)", email, r)
+	token := cookie(r, authCookie)
+	if u.Data.Email != email || u.Data.Role != "global:owner" || token == "" {
+		t.Fatalf("%s %s answered the user %+v, %s cookie set: %v", r.Method, r.URL, u.Data, authCookie, token != "")
 	}
-	return c
+	owner.token, owner.issued = token, time.Now()
+	return session{c: c, token: token}
 }
 
-// hasCookie reports whether the response sets the cookie name.
-func hasCookie(r *harness.Response, name string) bool {
+// cookie returns the value of the cookie name the response sets, or "".
+func cookie(r *harness.Response, name string) string {
 	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
-		if c.Name == name && c.Value != "" {
-			return true
+		if c.Name == name {
+			return c.Value
 		}
 	}
-	return false
+	return ""
 }
 
 // runName is a name unique to the run and the test.
@@ -127,28 +181,28 @@ func manualWorkflow(name string) workflow {
 
 // createWorkflow makes a workflow and removes it when the test ends
 // (n8n deletes only archived workflows: archived first).
-func createWorkflow(t *testing.T, c *harness.Client, w workflow) workflow {
+func createWorkflow(t *testing.T, s session, w workflow) workflow {
 	t.Helper()
 	var made envelope[workflow]
-	r := c.PostJSON(t, "/rest/workflows", w, &made)
-	r.WantStatus(t, http.StatusOK)
+	r := s.do(t, http.MethodPost, "/rest/workflows", w).WantStatus(t, http.StatusOK)
+	r.JSON(t, &made)
 	if made.Data.ID == "" {
 		t.Fatalf("POST /rest/workflows answered no id: %s", r)
 	}
-	t.Cleanup(func() { deleteWorkflow(t, c, made.Data.ID) })
+	t.Cleanup(func() { deleteWorkflow(t, s, made.Data.ID) })
 	return made.Data
 }
 
 // deleteWorkflow archives and deletes a workflow, if it is still there.
-func deleteWorkflow(t *testing.T, c *harness.Client, id string) {
+func deleteWorkflow(t *testing.T, s session, id string) {
 	t.Helper()
-	if r := c.Get(t, "/rest/workflows/"+id); r.Status == http.StatusNotFound {
+	if r := s.do(t, http.MethodGet, "/rest/workflows/"+id, nil); r.Status == http.StatusNotFound {
 		return
 	}
-	if r := c.PostJSON(t, "/rest/workflows/"+id+"/archive", map[string]any{}, nil); r.Status != http.StatusOK {
+	if r := s.do(t, http.MethodPost, "/rest/workflows/"+id+"/archive", map[string]any{}); r.Status != http.StatusOK {
 		t.Errorf("archiving workflow %s: %s", id, r)
 	}
-	if r := c.Delete(t, "/rest/workflows/"+id); r.Status != http.StatusOK {
+	if r := s.do(t, http.MethodDelete, "/rest/workflows/"+id, nil); r.Status != http.StatusOK {
 		t.Errorf("deleting workflow %s: %s", id, r)
 	}
 }
@@ -175,12 +229,12 @@ func TestHealthCheck(t *testing.T) {
 // with, is in the list, and is gone once archived and deleted.
 func TestWorkflowRoundTrip(t *testing.T) {
 	env := harness.Load(t)
-	c := signedIn(t, env)
+	s := signedIn(t, env)
 	name := runName(t, env, "roundtrip")
-	made := createWorkflow(t, c, manualWorkflow(name))
+	made := createWorkflow(t, s, manualWorkflow(name))
 
 	var got envelope[workflow]
-	c.GetJSON(t, "/rest/workflows/"+made.ID, &got)
+	s.getJSON(t, "/rest/workflows/"+made.ID, &got)
 	w := got.Data
 	if w.ID != made.ID || w.Name != name || w.Active || w.VersionID == "" {
 		t.Errorf("workflow %s read back as id %q name %q active %v version %q", made.ID, w.ID, w.Name, w.Active, w.VersionID)
@@ -190,7 +244,7 @@ func TestWorkflowRoundTrip(t *testing.T) {
 	}
 
 	var list envelope[[]workflow]
-	c.GetJSON(t, "/rest/workflows", &list)
+	s.getJSON(t, "/rest/workflows", &list)
 	found := false
 	for _, l := range list.Data {
 		found = found || (l.ID == made.ID && l.Name == name)
@@ -199,8 +253,8 @@ func TestWorkflowRoundTrip(t *testing.T) {
 		t.Errorf("GET /rest/workflows lacks %s (%s) among %d workflows", made.ID, name, len(list.Data))
 	}
 
-	deleteWorkflow(t, c, made.ID)
-	if r := c.Get(t, "/rest/workflows/"+made.ID); r.Status != http.StatusNotFound {
+	deleteWorkflow(t, s, made.ID)
+	if r := s.do(t, http.MethodGet, "/rest/workflows/"+made.ID, nil); r.Status != http.StatusNotFound {
 		t.Errorf("workflow %s after deletion: %s, want 404", made.ID, r)
 	}
 }
@@ -210,8 +264,7 @@ func TestWorkflowRoundTrip(t *testing.T) {
 // database) and that the owner is set up.
 func TestRESTSettings(t *testing.T) {
 	env := harness.Load(t)
-	c := signedIn(t, env)
-	var s envelope[struct {
+	var settings envelope[struct {
 		SettingsMode   string `json:"settingsMode"`
 		VersionCli     string `json:"versionCli"`
 		InstanceID     string `json:"instanceId"`
@@ -226,8 +279,8 @@ func TestRESTSettings(t *testing.T) {
 			Secure bool `json:"secure"`
 		} `json:"authCookie"`
 	}]
-	c.GetJSON(t, "/rest/settings", &s)
-	d := s.Data
+	signedIn(t, env).getJSON(t, "/rest/settings", &settings)
+	d := settings.Data
 	if d.SettingsMode != "authenticated" {
 		t.Errorf("settingsMode %q with the owner's session, want authenticated", d.SettingsMode)
 	}
@@ -260,10 +313,10 @@ func TestRESTSettings(t *testing.T) {
 // wrong password.
 func TestLoginState(t *testing.T) {
 	env := harness.Load(t)
-	c := signedIn(t, env)
+	s := signedIn(t, env)
 	email, password := ownerCredentials(t, env)
 	var me envelope[user]
-	c.GetJSON(t, "/rest/login", &me)
+	s.getJSON(t, "/rest/login", &me)
 	if me.Data.Email != email || me.Data.ID == "" || me.Data.Role != "global:owner" {
 		t.Errorf("GET /rest/login with the session: %+v, want the owner %s", me.Data, email)
 	}
@@ -273,18 +326,31 @@ func TestLoginState(t *testing.T) {
 	if r := env.HTTP().Get(t, "/rest/workflows"); r.Status != http.StatusUnauthorized {
 		t.Errorf("GET /rest/workflows without a session: %s, want 401", r)
 	}
-	bad := env.Session().PostJSON(t, "/rest/login", map[string]string{"emailOrLdapLoginId": email, "password": password + "x"}, nil)
-	if bad.Status != http.StatusUnauthorized || hasCookie(bad, "n8n-auth") {
+	bad := env.HTTP().PostJSON(t, "/rest/login", map[string]string{"emailOrLdapLoginId": email, "password": password + "x"}, nil)
+	if bad.Status != http.StatusUnauthorized || cookie(bad, authCookie) != "" {
 		t.Errorf("login with a wrong password: %s, want 401 and no cookie", bad)
 	}
 
-	// A second session logs out; the first stays signed in.
-	other := signedIn(t, env)
+	// A second session logs in and out; the first stays signed in. n8n's
+	// token is a JWT of the user and the second it was issued in, so a
+	// second login within the same second would get the same token (and
+	// the logout would end both): wait for the next second first.
+	owner.mu.Lock()
+	wait := time.Until(owner.issued.Add(1100 * time.Millisecond))
+	owner.mu.Unlock()
+	time.Sleep(max(wait, 0))
+	other := env.Session()
+	other.PostJSON(t, "/rest/login", map[string]string{"emailOrLdapLoginId": email, "password": password}, &me).WantStatus(t, http.StatusOK)
+	if me.Data.Email != email {
+		t.Errorf("second login: %+v", me.Data)
+	}
+	other.GetJSON(t, "/rest/login", &me)
 	other.PostJSON(t, "/rest/logout", map[string]any{}, nil).WantStatus(t, http.StatusOK)
 	if r := other.Get(t, "/rest/login"); r.Status != http.StatusUnauthorized {
 		t.Errorf("GET /rest/login after logout: %s, want 401", r)
 	}
-	c.GetJSON(t, "/rest/login", &me)
+	me = envelope[user]{}
+	s.getJSON(t, "/rest/login", &me)
 	if me.Data.Email != email {
 		t.Errorf("the first session after the second logged out: %+v", me.Data)
 	}
@@ -295,9 +361,8 @@ func TestLoginState(t *testing.T) {
 // own CLI in the container exports it from there.
 func TestWorkflowStoredOnDataVolume(t *testing.T) {
 	env := harness.Load(t)
-	c := signedIn(t, env)
 	name := runName(t, env, "volume")
-	made := createWorkflow(t, c, manualWorkflow(name))
+	made := createWorkflow(t, signedIn(t, env), manualWorkflow(name))
 	out := "/tmp/rt-export-" + made.ID + ".json"
 	res := env.ExecShell(t, "app", fmt.Sprintf(
 		`ls /home/node/.n8n/database.sqlite /home/node/.n8n/config >/dev/null && n8n export:workflow --id=%s --output=%s >/dev/null && cat %s; s=$?; rm -f %s; exit $s`,
@@ -325,9 +390,8 @@ func TestWorkflowStoredOnDataVolume(t *testing.T) {
 // in after a reload (the session cookie is kept).
 func TestSignInSurvivesReload(t *testing.T) {
 	env := harness.Load(t)
-	c := signedIn(t, env)
 	name := runName(t, env, "browser")
-	createWorkflow(t, c, manualWorkflow(name))
+	createWorkflow(t, signedIn(t, env), manualWorkflow(name))
 	email, password := ownerCredentials(t, env)
 
 	b := env.Browser(t)
