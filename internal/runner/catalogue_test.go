@@ -194,14 +194,14 @@ func wantPassed(t *testing.T, st results.Stage, names ...string) {
 // exported again from the restored files); the recipe's own tests set the
 // owner up as n8n documents, make a workflow through the REST API and read
 // it back, check the editor's settings against the recipe's configuration,
-// the session cookie and logins refused, the workflow on the data volume,
+// the session cookie and logins refused, the state on the data volume,
 // and a sign-in in Chromium that survives a reload.
 func TestCatalogueN8n(t *testing.T) {
 	testenv.Swarm(t)
 	testenv.HeavyAppImage(t, "n8nio/n8n:2.41.1")
 	res := catalogueRunBuilt(t, "n8n")
 	wantPassed(t, stage(t, res, "custom"), "TestHealthCheck", "TestWorkflowRoundTrip", "TestRESTSettings", "TestLoginState",
-		"TestWorkflowStoredOnDataVolume", "TestSignInSurvivesReload")
+		"TestStateOnDataVolume", "TestSignInSurvivesReload")
 	restore := stage(t, res, "restore")
 	if !strings.Contains(restore.Output, "exports both workflows with their seeded names") {
 		t.Errorf("restore output lacks the hooks' export of the restored workflows:\n%s", restore.Output)

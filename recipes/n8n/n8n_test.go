@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -356,26 +357,31 @@ func TestLoginState(t *testing.T) {
 	}
 }
 
-// A workflow made through the API is in n8n's database on the data volume
-// (/home/node/.n8n, the path the recipe's backupbot label saves): n8n's
-// own CLI in the container exports it from there.
-func TestWorkflowStoredOnDataVolume(t *testing.T) {
+// n8n keeps its state where the recipe's backupbot label saves it: the
+// running n8n has the SQLite database /home/node/.n8n/database.sqlite open,
+// n8n's own CLI reads that database (its export of every workflow
+// succeeds, or finds none), and /home/node/.n8n/config holds the
+// encryption key without which restored credentials could not be read.
+func TestStateOnDataVolume(t *testing.T) {
 	env := harness.Load(t)
-	name := runName(t, env, "volume")
-	made := createWorkflow(t, signedIn(t, env), manualWorkflow(name))
-	out := "/tmp/rt-export-" + made.ID + ".json"
-	res := env.ExecShell(t, "app", fmt.Sprintf(
-		`ls /home/node/.n8n/database.sqlite /home/node/.n8n/config >/dev/null && n8n export:workflow --id=%s --output=%s >/dev/null && cat %s; s=$?; rm -f %s; exit $s`,
-		made.ID, out, out, out))
-	if res.ExitCode != 0 {
-		t.Fatalf("exporting workflow %s with n8n's CLI: exit %d\n%s%s", made.ID, res.ExitCode, res.Stdout, res.Stderr)
+	const db = "/home/node/.n8n/database.sqlite"
+	open := env.ExecShell(t, "app", `for p in /proc/[0-9]*; do
+  case "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" in *bin/n8n*) ls -l "$p/fd" 2>/dev/null ;; esac
+done | grep -o '/home/node/\.n8n/database\.sqlite.*' | sort -u`)
+	files := strings.Split(strings.TrimSpace(open.Stdout), "\n")
+	if open.ExitCode != 0 || !slices.ContainsFunc(files, func(f string) bool { return strings.HasPrefix(f, db) }) {
+		t.Fatalf("the running n8n has no %s open (exit %d): %q %s", db, open.ExitCode, open.Stdout, open.Stderr)
 	}
-	var exported []workflow
-	if err := json.Unmarshal([]byte(res.Stdout), &exported); err != nil {
-		t.Fatalf("the CLI's export of %s: %v\n%s", made.ID, err, res.Stdout)
+	for _, f := range files {
+		if strings.HasSuffix(f, "(deleted)") {
+			// The file was replaced on disk (a restore of the volume) while
+			// n8n ran: n8n keeps serving the one it opened until it restarts.
+			t.Logf("warning: the running n8n serves %s, replaced on disk since it opened it: it reads the file on the volume once restarted", f)
+		}
 	}
-	if len(exported) != 1 || exported[0].ID != made.ID || exported[0].Name != name {
-		t.Errorf("the CLI exported %+v, want %s named %s", exported, made.ID, name)
+	export := env.ExecShell(t, "app", `n8n export:workflow --all --output=/tmp/rt-export.json; s=$?; rm -f /tmp/rt-export.json; exit $s`)
+	if export.ExitCode != 0 && !strings.Contains(export.Stdout+export.Stderr, "No workflows found") {
+		t.Errorf("n8n's CLI cannot export the workflows of %s: exit %d\n%s%s", db, export.ExitCode, export.Stdout, export.Stderr)
 	}
 	var config struct {
 		EncryptionKey string `json:"encryptionKey"`
