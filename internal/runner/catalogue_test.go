@@ -210,3 +210,29 @@ func wantPassed(t *testing.T, st results.Stage, names ...string) {
 		}
 	}
 }
+
+// n8n, verified on the real app: n8n 2.41.1 from its npm release on Node
+// 24 under the recipe's image name and tag, with its SQLite database and
+// encryption key in /home/node/.n8n. A heavy image
+// (testdata/apps/apps-heavy.txt): the test skips, saying so, until
+// RECIPE_TEST_HEAVY_APPS=1 scripts/build-apps.sh has built it. The hooks
+// prove the restored data with n8n's own CLI (two imported workflows
+// exported again from the restored files); the recipe's own tests set the
+// owner up as n8n documents, make a workflow through the REST API and read
+// it back, check the editor's settings against the recipe's configuration,
+// the session cookie and logins refused, the state on the data volume,
+// and a sign-in in Chromium that survives a reload.
+func TestCatalogueN8n(t *testing.T) {
+	testenv.Swarm(t)
+	testenv.HeavyAppImage(t, "n8nio/n8n:2.41.1")
+	res := catalogueRunBuilt(t, "n8n")
+	wantPassed(t, stage(t, res, "custom"), "TestHealthCheck", "TestWorkflowRoundTrip", "TestRESTSettings", "TestLoginState",
+		"TestStateOnDataVolume", "TestSignInSurvivesReload")
+	restore := stage(t, res, "restore")
+	if !strings.Contains(restore.Output, "exports both workflows with their seeded names") {
+		t.Errorf("restore output lacks the hooks' export of the restored workflows:\n%s", restore.Output)
+	}
+	if len(res.Parity) != 5 {
+		t.Errorf("parity %+v", res.Parity)
+	}
+}
