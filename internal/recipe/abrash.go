@@ -42,9 +42,16 @@ func ParseAbraSh(file string, data []byte) (*AbraSh, error) {
 // single- or double-quoted string without expansions, optionally followed by
 // a comment.
 func shellWord(s string) (string, error) {
-	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
+		return "", nil
+	case s[0] == ' ' || s[0] == '\t':
+		// `export A= x`: a blank ends the assignment, so A is empty, and
+		// what follows is another word of the export (which the shell
+		// would export, or refuse), not A's value.
+		if err := onlyComment(s); err != nil {
+			return "", err
+		}
 		return "", nil
 	case s[0] == '\'':
 		end := strings.IndexByte(s[1:], '\'')

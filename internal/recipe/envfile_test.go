@@ -119,3 +119,24 @@ EXPORTLESS=v1
 		t.Errorf("warnings = %q", a.Warnings)
 	}
 }
+
+// A blank after "=" ends the assignment, as in the shell: the value is
+// empty, and a word after it is not the value (the fuzzer's find:
+// `export A= '$'` once gave A the value "$").
+func TestParseAbraShBlankAfterEquals(t *testing.T) {
+	a, err := ParseAbraSh("abra.sh", []byte("export EMPTY= # nothing\nexport A= '$'\nexport B=\tv2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := a.Exports["EMPTY"]; !ok || v != "" {
+		t.Errorf("EMPTY = %q, %v; want empty", v, ok)
+	}
+	for _, k := range []string{"A", "B"} {
+		if v, ok := a.Exports[k]; ok {
+			t.Errorf("%s = %q: a word after the blank taken for its value", k, v)
+		}
+	}
+	if len(a.Warnings) != 2 || !strings.Contains(a.Warnings[0], "abra.sh:2: A: skipped: unexpected") {
+		t.Errorf("warnings = %q", a.Warnings)
+	}
+}
