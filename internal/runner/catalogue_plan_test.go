@@ -127,28 +127,8 @@ func TestCatalogueKeycloakDocsScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(docs.Requires) != 1 || docs.Requires[0].Name != "keycloak" || len(docs.Requires[0].Setup) != 2 {
-		t.Fatalf("requires %+v", docs.Requires)
-	}
 	q := docs.Requires[0]
-	data := wiringData{runFacts{Domain: "lasu-abc123.recipe-test.test", Stack: "lasu-abc123_recipe-test_test", RunID: "abc123", Recipe: "lasuite-docs", Scheme: "https"},
-		map[string]deps.Facts{"kc": {Domain: "keyc-abc123.recipe-test.test", URL: "https://keyc-abc123.recipe-test.test",
-			Env: map[string]string{"ADMIN_USERNAME": "admin"}, Outputs: map[string]string{"client_id": "docs", "client_secret": "s3cr3t-value"}}}}
-	for i, st := range q.Setup {
-		script, err := render(docs.File, docs.Lines(), "setup", st.Run, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		syntax(t, "bash", script)
-		for _, name := range st.Outputs {
-			if !strings.Contains(script, "echo "+name+"=") && !strings.Contains(script, `echo "`+name+"=") {
-				t.Errorf("setup[%d] prints no %s= line", i, name)
-			}
-		}
-		if i == 0 && !strings.Contains(script, `redirectUris=["https://lasu-abc123.recipe-test.test/*"]`) {
-			t.Errorf("setup[0] does not register Docs' redirect URI:\n%s", script)
-		}
-	}
+	data := checkKeycloakSetup(t, docs, "docs")
 	for k, v := range q.Env {
 		got, err := render(docs.File, docs.Lines(), k, v, data)
 		if err != nil {
@@ -265,27 +245,7 @@ func TestCataloguePlanLaSuite(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(e.Requires) != 1 || e.Requires[0].Name != "keycloak" || len(e.Requires[0].Setup) != 2 {
-				t.Fatalf("requires %+v", e.Requires)
-			}
-			data := wiringData{runFacts{Domain: "lasu-abc123.recipe-test.test", Stack: "lasu-abc123_recipe-test_test", RunID: "abc123", Recipe: name, Scheme: "https"},
-				map[string]deps.Facts{"kc": {Domain: "keyc-abc123.recipe-test.test", URL: "https://keyc-abc123.recipe-test.test",
-					Env: map[string]string{"ADMIN_USERNAME": "admin"}, Outputs: map[string]string{"client_id": "c", "client_secret": "s3cr3t-value"}}}}
-			for i, st := range e.Requires[0].Setup {
-				script, err := render(e.File, e.Lines(), "setup", st.Run, data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				syntax(t, "bash", script)
-				for _, out := range st.Outputs {
-					if !strings.Contains(script, "echo "+out+"=") && !strings.Contains(script, `echo "`+out+"=") {
-						t.Errorf("setup[%d] prints no %s= line", i, out)
-					}
-				}
-				if i == 0 && !strings.Contains(script, `redirectUris=["https://lasu-abc123.recipe-test.test/*"]`) {
-					t.Errorf("setup[0] does not register the app's redirect URI:\n%s", script)
-				}
-			}
+			checkKeycloakSetup(t, e, "c")
 			hooks := []string{e.Hooks.Seed, e.Hooks.Mutate, e.Hooks.Verify}
 			for _, h := range hooks {
 				syntax(t, "sh", h)
@@ -306,4 +266,35 @@ func TestCataloguePlanLaSuite(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkKeycloakSetup checks a La Suite enrollment's requirement of
+// keycloak: one, with two setup steps, each rendering to a script bash
+// parses that prints every output it declares, the first registering the
+// app's redirect URI. It returns the wiring data it rendered them with
+// (the keycloak client's id is clientID).
+func checkKeycloakSetup(t *testing.T, e *enrollment.Enrollment, clientID string) wiringData {
+	t.Helper()
+	if len(e.Requires) != 1 || e.Requires[0].Name != "keycloak" || len(e.Requires[0].Setup) != 2 {
+		t.Fatalf("requires %+v", e.Requires)
+	}
+	data := wiringData{runFacts{Domain: "lasu-abc123.recipe-test.test", Stack: "lasu-abc123_recipe-test_test", RunID: "abc123", Recipe: e.Name(), Scheme: "https"},
+		map[string]deps.Facts{"kc": {Domain: "keyc-abc123.recipe-test.test", URL: "https://keyc-abc123.recipe-test.test",
+			Env: map[string]string{"ADMIN_USERNAME": "admin"}, Outputs: map[string]string{"client_id": clientID, "client_secret": "s3cr3t-value"}}}}
+	for i, st := range e.Requires[0].Setup {
+		script, err := render(e.File, e.Lines(), "setup", st.Run, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		syntax(t, "bash", script)
+		for _, out := range st.Outputs {
+			if !strings.Contains(script, "echo "+out+"=") && !strings.Contains(script, `echo "`+out+"=") {
+				t.Errorf("setup[%d] prints no %s= line", i, out)
+			}
+		}
+		if i == 0 && !strings.Contains(script, `redirectUris=["https://lasu-abc123.recipe-test.test/*"]`) {
+			t.Errorf("setup[0] of %s does not register the app's redirect URI:\n%s", e.Name(), script)
+		}
+	}
+	return data
 }
