@@ -52,3 +52,16 @@ func (p *Provider) BrowserTokens(t testing.TB, b *harness.Browser, form LoginFor
 	}
 	return tok
 }
+
+// SetupUser is the user a dependency's setup step made, as its outputs
+// "username" and "password" name it, with the rest of profile (e-mail,
+// names) as the setup made it. A dependency without those outputs fails
+// the test, naming it.
+func SetupUser(t testing.TB, d harness.Dependency, profile User) User {
+	t.Helper()
+	profile.Username, profile.Password = d.Outputs["username"], d.Outputs["password"]
+	if profile.Username == "" || profile.Password == "" {
+		t.Fatalf("sso: the dependency on recipe %s has no username/password outputs (outputs: %d)", d.Recipe, len(d.Outputs))
+	}
+	return profile
+}

@@ -7,14 +7,11 @@
 package lasuitedocs
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/chromedp/chromedp"
 
 	"github.com/cc-ci/recipe-test/v2/harness"
 	"github.com/cc-ci/recipe-test/v2/harness/sso"
@@ -105,23 +102,13 @@ func needsHTTPS(t *testing.T, env *harness.Env) {
 	}
 }
 
-// keycloakUser is the user the setup made in the dependency's realm.
-func keycloakUser(t *testing.T, env *harness.Env) (harness.Dependency, sso.User) {
-	t.Helper()
-	kc := env.Dependency(t, "kc")
-	u := sso.User{Username: kc.Outputs["username"], Password: kc.Outputs["password"], Email: "ada@example.org", GivenName: "Ada", FamilyName: "Lovelace"}
-	if u.Username == "" || u.Password == "" {
-		t.Fatalf("the keycloak dependency has no username/password outputs (outputs: %d)", len(kc.Outputs))
-	}
-	return kc, u
-}
-
 // login logs the setup's user in through Docs' login (its authenticate
 // endpoint sends the browser to Keycloak's login page) and waits until the
 // browser is back on Docs.
 func login(t *testing.T, env *harness.Env) *harness.Browser {
 	t.Helper()
-	kc, u := keycloakUser(t, env)
+	kc := env.Dependency(t, "kc")
+	u := sso.SetupUser(t, kc, sso.User{Email: "ada@example.org", GivenName: "Ada", FamilyName: "Lovelace"})
 	b := env.Browser(t)
 	b.Navigate(t, api+"authenticate/")
 	b.WaitLocation(t, kc.URL+"/realms/docs/protocol/openid-connect/auth")
@@ -129,43 +116,16 @@ func login(t *testing.T, env *harness.Env) *harness.Browser {
 	return b
 }
 
-// apiResult is what fetchAPI returns from the page.
-type apiResult struct {
-	Status int    `json:"status"`
-	Body   string `json:"body"`
-}
-
 // fetchAPI sends a request to Docs' API from the logged-in page, as Docs'
 // frontend does: with the session cookie and the csrftoken cookie's value
 // in X-CSRFToken (Django's CSRF check on unsafe methods).
-func fetchAPI(t *testing.T, b *harness.Browser, method, path string, body any) apiResult {
+func fetchAPI(t *testing.T, b *harness.Browser, method, path string, body any) harness.FetchResponse {
 	t.Helper()
-	payload := "undefined"
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		payload = fmt.Sprintf("JSON.stringify(%s)", data)
-	}
-	js := fmt.Sprintf(`(async () => {
-  const csrf = (document.cookie.match(/(?:^|;\s*)csrftoken=([^;]*)/) || [])[1] || "";
-  const r = await fetch(%q, {method: %q, credentials: "same-origin",
-    headers: {"Content-Type": "application/json", "X-CSRFToken": csrf}, body: %s});
-  return JSON.stringify({status: r.status, body: await r.text()});
-})()`, path, method, payload)
-	var out string
-	b.Do(t, method+" "+path, func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-		v, err := chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise)(ctx, tg)
-		out = v
-		return chromedp.Void{}, err
-	})
-	var res apiResult
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatalf("%s %s from the page: %v (%q)", method, path, err, out)
-	}
-	return res
+	return b.Fetch(t, harness.FetchRequest{Method: method, Path: path, JSON: body, CookieHeaders: csrfHeader})
 }
+
+// csrfHeader is where Django's frontends send the csrftoken cookie.
+var csrfHeader = map[string]string{"X-CSRFToken": "csrftoken"}
 
 // Port of the predecessor's health check: the frontend's home page answers
 // through the app's nginx; the backend answers its public configuration

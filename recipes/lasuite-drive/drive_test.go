@@ -161,10 +161,7 @@ func needsHTTPS(t *testing.T, env *harness.Env) {
 func login(t *testing.T, env *harness.Env) *harness.Browser {
 	t.Helper()
 	kc := env.Dependency(t, "kc")
-	u := sso.User{Username: kc.Outputs["username"], Password: kc.Outputs["password"], Email: "ada@example.org", GivenName: "Ada", FamilyName: "Lovelace"}
-	if u.Username == "" || u.Password == "" {
-		t.Fatalf("the keycloak dependency has no username/password outputs (outputs: %d)", len(kc.Outputs))
-	}
+	u := sso.SetupUser(t, kc, sso.User{Email: "ada@example.org", GivenName: "Ada", FamilyName: "Lovelace"})
 	b := env.Browser(t)
 	b.Navigate(t, api+"authenticate/")
 	b.WaitLocation(t, kc.URL+"/realms/drive/protocol/openid-connect/auth")
@@ -172,61 +169,26 @@ func login(t *testing.T, env *harness.Env) *harness.Browser {
 	return b
 }
 
-// result is what fetchPage returns from the page.
-type result struct {
-	Status int    `json:"status"`
-	Body   string `json:"body"`
-}
-
 // fetchPage sends a request from the logged-in page, as Drive's frontend
 // does: with the session cookie and the csrftoken cookie's value in
 // X-CSRFToken (Django's CSRF check on unsafe methods). headers and body
-// are sent as given (body a string).
-func fetchPage(t *testing.T, b *harness.Browser, method, target string, headers map[string]string, body string) result {
+// are sent as given.
+func fetchPage(t *testing.T, b *harness.Browser, method, target string, headers map[string]string, body string) harness.FetchResponse {
 	t.Helper()
-	h, err := json.Marshal(headers)
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload := "undefined"
-	if method != http.MethodGet {
-		payload = fmt.Sprintf("%q", body)
-	}
-	js := fmt.Sprintf(`(async () => {
-  const csrf = (document.cookie.match(/(?:^|;\s*)csrftoken=([^;]*)/) || [])[1] || "";
-  const headers = Object.assign({"X-CSRFToken": csrf}, %s);
-  const r = await fetch(%q, {method: %q, credentials: "same-origin", headers, body: %s});
-  return JSON.stringify({status: r.status, body: await r.text()});
-})()`, h, target, method, payload)
-	var out string
-	b.Do(t, method+" "+target, func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-		v, err := chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise)(ctx, tg)
-		out = v
-		return chromedp.Void{}, err
-	})
-	var res result
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatalf("%s %s from the page: %v (%q)", method, target, err, out)
-	}
-	return res
+	return b.Fetch(t, harness.FetchRequest{Method: method, Path: target, Headers: headers, Body: body, CookieHeaders: csrfHeader})
 }
 
 // apiJSON sends a JSON request to Drive's API from the logged-in page.
-func apiJSON(t *testing.T, b *harness.Browser, method, path string, in any) result {
+func apiJSON(t *testing.T, b *harness.Browser, method, path string, in any) harness.FetchResponse {
 	t.Helper()
-	body := ""
-	if in != nil {
-		data, err := json.Marshal(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body = string(data)
-	}
-	return fetchPage(t, b, method, path, map[string]string{"Content-Type": "application/json"}, body)
+	return b.Fetch(t, harness.FetchRequest{Method: method, Path: path, JSON: in, CookieHeaders: csrfHeader})
 }
 
+// csrfHeader is where Django's frontends send the csrftoken cookie.
+var csrfHeader = map[string]string{"X-CSRFToken": "csrftoken"}
+
 // mustItem decodes an API answer with the wanted status as an item.
-func mustItem(t *testing.T, what string, res result, want int) item {
+func mustItem(t *testing.T, what string, res harness.FetchResponse, want int) item {
 	t.Helper()
 	if res.Status != want {
 		t.Fatalf("%s: %d %.300s", what, res.Status, res.Body)

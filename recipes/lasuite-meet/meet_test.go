@@ -210,10 +210,7 @@ func needsHTTPS(t *testing.T, env *harness.Env) {
 func login(t *testing.T, env *harness.Env) *harness.Browser {
 	t.Helper()
 	kc := env.Dependency(t, "kc")
-	u := sso.User{Username: kc.Outputs["username"], Password: kc.Outputs["password"], Email: "ada@example.org", GivenName: "Ada", FamilyName: "Lovelace"}
-	if u.Username == "" || u.Password == "" {
-		t.Fatalf("the keycloak dependency has no username/password outputs (outputs: %d)", len(kc.Outputs))
-	}
+	u := sso.SetupUser(t, kc, sso.User{Email: "ada@example.org", GivenName: "Ada", FamilyName: "Lovelace"})
 	b := env.Browser(t)
 	b.Navigate(t, api+"authenticate/")
 	b.WaitLocation(t, kc.URL+"/realms/meet/protocol/openid-connect/auth")
@@ -221,43 +218,16 @@ func login(t *testing.T, env *harness.Env) *harness.Browser {
 	return b
 }
 
-// result is what fetchAPI returns from the page.
-type result struct {
-	Status int    `json:"status"`
-	Body   string `json:"body"`
-}
-
 // fetchAPI sends a request to Meet's API from the logged-in page, as Meet's
 // frontend does: with the session cookie and the csrftoken cookie's value
 // in X-CSRFToken.
-func fetchAPI(t *testing.T, b *harness.Browser, method, path string, in any) result {
+func fetchAPI(t *testing.T, b *harness.Browser, method, path string, in any) harness.FetchResponse {
 	t.Helper()
-	payload := "undefined"
-	if in != nil {
-		data, err := json.Marshal(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		payload = fmt.Sprintf("JSON.stringify(%s)", data)
-	}
-	js := fmt.Sprintf(`(async () => {
-  const csrf = (document.cookie.match(/(?:^|;\s*)csrftoken=([^;]*)/) || [])[1] || "";
-  const r = await fetch(%q, {method: %q, credentials: "same-origin",
-    headers: {"Content-Type": "application/json", "X-CSRFToken": csrf}, body: %s});
-  return JSON.stringify({status: r.status, body: await r.text()});
-})()`, path, method, payload)
-	var out string
-	b.Do(t, method+" "+path, func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-		v, err := chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise)(ctx, tg)
-		out = v
-		return chromedp.Void{}, err
-	})
-	var res result
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatalf("%s %s from the page: %v (%q)", method, path, err, out)
-	}
-	return res
+	return b.Fetch(t, harness.FetchRequest{Method: method, Path: path, JSON: in, CookieHeaders: csrfHeader})
 }
+
+// csrfHeader is where Django's frontends send the csrftoken cookie.
+var csrfHeader = map[string]string{"X-CSRFToken": "csrftoken"}
 
 // roomName is a room name in the form Meet's frontend makes and its room
 // route accepts (xxx-xxxx-xxx, lower-case letters), from a credential.

@@ -19,7 +19,7 @@ import (
 func TestLoginInBrowser(t *testing.T) {
 	env := harness.Load(t)
 	_, idp := provider(t, env)
-	user := sso.User{Username: idp.Outputs["username"], Password: idp.Outputs["password"]}
+	user := sso.SetupUser(t, idp, sso.User{})
 	b := env.Browser(t)
 	b.Navigate(t, "/")
 	if loc := b.Location(t); !strings.HasPrefix(loc, idp.URL+"/login?") {
