@@ -5,13 +5,27 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// post is Discourse's post: the answer of POST /posts.json (a new topic's
-// first post) and of GET /posts/{id}.json (which adds raw).
+// newTopic is the body of POST /posts.json (createTopicPostPM) that makes a
+// topic: its title and its first post's Markdown (raw, the one property the
+// reference requires).
+type newTopic struct {
+	Title string `json:"title"`
+	Raw   string `json:"raw"`
+}
+
+// post is Discourse's post as the reference documents it in the answers of
+// POST /posts.json (createTopicPostPM: a new topic's first post), GET
+// /posts/{id}.json (getPost) and, in post_stream.posts, GET /t/{id}.json
+// (getTopic). The reference requires every field read here in all three
+// but raw, which only getPost's answer requires (omitempty: a fixture may
+// lack it).
 type post struct {
 	ID         int    `json:"id"`
 	TopicID    int    `json:"topic_id"`
@@ -19,7 +33,7 @@ type post struct {
 	PostNumber int    `json:"post_number"`
 	Username   string `json:"username"`
 	Cooked     string `json:"cooked"`
-	Raw        string `json:"raw"`
+	Raw        string `json:"raw,omitempty"`
 }
 
 // topic is the answer of GET /t/{id}.json: the topic and its posts.
@@ -52,10 +66,12 @@ func (tp topic) firstPost() (post, error) {
 	return post{}, fmt.Errorf("topic %d: no first post among %d posts", tp.ID, len(tp.PostStream.Posts))
 }
 
-// apiError is Discourse's error body.
+// apiError is Discourse's error body (render_json_error): the messages,
+// and for a refusal such as a key it does not know, their type. The API
+// reference documents no error answers; this shape is the source's.
 type apiError struct {
 	Errors    []string `json:"errors"`
-	ErrorType string   `json:"error_type"`
+	ErrorType string   `json:"error_type,omitempty"`
 }
 
 // apiKeyLine is the line the suite's rails runner prints: the key Discourse
@@ -86,15 +102,79 @@ func parseAPIKey(stdout string) (string, error) {
 //go:embed testdata/*.json testdata/*.txt
 var fixtures embed.FS
 
+// decodeFixture decodes a documented answer into out, after checking that
+// the answer has every field out's type reads (see documented): a field
+// the suite reads under a name the document does not have fails here, not
+// as a zero value against the app.
 func decodeFixture(t *testing.T, name string, out any) {
 	t.Helper()
 	b, err := fixtures.ReadFile("testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var doc any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if err := documented(doc, reflect.TypeOf(out), "$"); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
 	if err := json.Unmarshal(b, out); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
+}
+
+// documented checks that a decoded JSON document has each field a type
+// reads by its json name, in nested structs and slices of them too; fields
+// tagged omitempty may be absent.
+func documented(doc any, typ reflect.Type, at string) error {
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	switch typ.Kind() {
+	case reflect.Struct:
+		obj, ok := doc.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: %T, want an object for %s", at, doc, typ)
+		}
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if f.Anonymous && name == "" {
+				if err := documented(doc, f.Type, at); err != nil {
+					return err
+				}
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			v, ok := obj[name]
+			if !ok {
+				if slices.Contains(strings.Split(opts, ","), "omitempty") {
+					continue
+				}
+				return fmt.Errorf("%s.%s is missing: %s.%s reads it", at, name, typ, f.Name)
+			}
+			if err := documented(v, f.Type, at+"."+name); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		items, ok := doc.([]any)
+		if !ok {
+			return fmt.Errorf("%s: %T, want an array for %s", at, doc, typ)
+		}
+		for i, v := range items {
+			if err := documented(v, typ.Elem(), fmt.Sprintf("%s[%d]", at, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // The documented answers decode into what the recipe tests read.
@@ -123,7 +203,7 @@ func TestParseDocumentedAnswers(t *testing.T) {
 	}
 	var single post
 	decodeFixture(t, "single-post.json", &single)
-	if single.ID != created.ID || single.Raw == "" || strings.Contains(single.Raw, "<p>") {
+	if single.ID != created.ID || single.TopicID != tp.ID || single.Raw == "" || strings.Contains(single.Raw, "<p>") {
 		t.Errorf("single post %+v", single)
 	}
 	var e apiError
@@ -155,5 +235,49 @@ func TestParseAPIKey(t *testing.T) {
 		} else if strings.Contains(err.Error(), key[:16]) || strings.Contains(err.Error(), strings.ToUpper(key[:16])) {
 			t.Errorf("the error quotes the key: %v", err)
 		}
+	}
+}
+
+// The suite's topic is the documented request body of POST /posts.json
+// (testdata/create-topic-request.json): no property the reference does not
+// list, and the one it requires, raw.
+func TestNewTopicRequest(t *testing.T) {
+	b, err := json.Marshal(newTopic{Title: "A topic made by recipe-test", Raw: "The first post of a topic."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent, doc map[string]any
+	if err := json.Unmarshal(b, &sent); err != nil {
+		t.Fatal(err)
+	}
+	decodeFixture(t, "create-topic-request.json", &doc)
+	for k := range sent {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("the suite sends %q, which POST /posts.json does not document", k)
+		}
+	}
+	if _, ok := sent["raw"]; !ok {
+		t.Error("the suite does not send raw, which POST /posts.json requires")
+	}
+}
+
+// A documented answer lacking a field the suite reads is refused, naming
+// it; an optional one (omitempty) may be absent.
+func TestDocumentedFieldsChecked(t *testing.T) {
+	doc := map[string]any{"id": 1.0, "post_number": 1.0, "username": "system", "cooked": "<p>x</p>", "topic_slug": "x"}
+	if err := documented(doc, reflect.TypeOf(post{}), "$"); err == nil || !strings.Contains(err.Error(), "$.topic_id is missing") {
+		t.Errorf("a post without topic_id: %v", err)
+	}
+	doc["topic_id"] = 2.0
+	if err := documented(doc, reflect.TypeOf(post{}), "$"); err != nil {
+		t.Errorf("a post without raw: %v", err)
+	}
+	nested := map[string]any{"id": 1.0, "title": "t", "slug": "t", "posts_count": 1.0, "archetype": "regular",
+		"post_stream": map[string]any{"posts": []any{map[string]any{"id": 1.0}}, "stream": []any{1.0}}}
+	if err := documented(nested, reflect.TypeOf(topic{}), "$"); err == nil || !strings.Contains(err.Error(), "$.post_stream.posts[0].topic_id is missing") {
+		t.Errorf("a topic whose post lacks topic_id: %v", err)
+	}
+	if err := documented(map[string]any{"errors": "one"}, reflect.TypeOf(apiError{}), "$"); err == nil {
+		t.Error("errors as a string was accepted")
 	}
 }

@@ -109,7 +109,7 @@ func TestTopicRoundTrip(t *testing.T) {
 	raw := "This topic was made by recipe-test to read it back: " + word + "."
 
 	var created post
-	api(t, c, http.MethodPost, "/posts.json", key, map[string]string{"title": title, "raw": raw}).
+	api(t, c, http.MethodPost, "/posts.json", key, newTopic{Title: title, Raw: raw}).
 		WantStatus(t, http.StatusOK).JSON(t, &created)
 	if created.ID == 0 || created.TopicID == 0 || created.PostNumber != 1 || created.Username != apiUsername {
 		t.Fatalf("created %+v", created)
@@ -146,13 +146,13 @@ func TestAPIRefusesWrongKeyAndShortTitle(t *testing.T) {
 		wrong = "1" + key[1:]
 	}
 	var e apiError
-	api(t, c, http.MethodPost, "/posts.json", wrong, map[string]string{"title": "A topic nobody may post here", "raw": "This post must be refused by Discourse."}).
+	api(t, c, http.MethodPost, "/posts.json", wrong, newTopic{Title: "A topic nobody may post here", Raw: "This post must be refused by Discourse."}).
 		WantStatus(t, http.StatusForbidden).JSON(t, &e)
 	if e.ErrorType != "invalid_access" {
 		t.Errorf("a wrong key: %+v", e)
 	}
 	e = apiError{}
-	api(t, c, http.MethodPost, "/posts.json", key, map[string]string{"title": "short", "raw": "This post's title is too short for Discourse."}).
+	api(t, c, http.MethodPost, "/posts.json", key, newTopic{Title: "short", Raw: "This post's title is too short for Discourse."}).
 		WantStatus(t, http.StatusUnprocessableEntity).JSON(t, &e)
 	if len(e.Errors) == 0 {
 		t.Errorf("a short title: %+v", e)
