@@ -103,7 +103,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ff forgeFlags, from, ev
 	if t.RunURL != "" || untrusted {
 		run.RunURL = t.RunURL // the saved one is the tested code's to write
 	}
-	pub := &publish.Publisher{T: t, Logf: logf}
+	pub := &publish.Publisher{T: t, Logf: logf, Warnf: warnf, Base: ff.baseline(), Dir: filepath.Dir(from)}
 	if err := pub.Finish(ctx, run); err != nil {
 		return failedError{err}
 	}
