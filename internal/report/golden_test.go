@@ -175,7 +175,7 @@ func TestCompact(t *testing.T) {
 		{Level: 4, Ref: "stable"}: "L4 on stable, L3 here",
 		{Level: 2, Commit: "0123456789abcdef0123"}: "L2 on 0123456789ab, L3 here",
 		{Level: 1}: "L1 on the base branch, L3 here",
-		{Level: 5, Ref: "refs/heads/[x](https://evil.test)"}: "L5 on \\[x\\](https:​//evil.test), L3 here",
+		{Level: 5, Ref: "refs/heads/[x](https://evil.test)"}: "L5 on \\[x\\](https:\u200b//evil.test), L3 here",
 	} {
 		if got := Delta(base, passRun()); got != want {
 			t.Errorf("Delta = %q, want %q", got, want)
