@@ -64,7 +64,8 @@ type (
 	CommentAttacher interface {
 		// ReplaceCommentAttachments uploads data as name to the comment
 		// id on repo#pr, then deletes the comment's other attachments, so
-		// that a comment updated run after run holds one.
+		// that a comment updated run after run holds one; with nil data
+		// it deletes them all (this run has nothing to show).
 		ReplaceCommentAttachments(ctx context.Context, repo Repo, pr int, id int64, name string, data []byte) (Attachment, error)
 	}
 

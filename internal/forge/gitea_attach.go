@@ -15,12 +15,15 @@ var _ CommentAttacher = (*giteaForge)(nil)
 // upload whose answer was lost (the POST is not resent: see resendable)
 // goes at the next replacement.
 func (g *giteaForge) ReplaceCommentAttachments(ctx context.Context, repo Repo, pr int, id int64, name string, data []byte) (Attachment, error) {
-	g.c.SetContext(ctx)
-	a, resp, err := g.c.CreateIssueCommentAttachment(repo.Owner, repo.Name, id, bytes.NewReader(data), name)
-	if err != nil {
-		return Attachment{}, g.err(fmt.Sprintf("attach %s to comment %d on %s#%d", name, id, repo, pr), resp, err, needComment, repo)
+	var added Attachment
+	if data != nil {
+		g.c.SetContext(ctx)
+		a, resp, err := g.c.CreateIssueCommentAttachment(repo.Owner, repo.Name, id, bytes.NewReader(data), name)
+		if err != nil {
+			return Attachment{}, g.err(fmt.Sprintf("attach %s to comment %d on %s#%d", name, id, repo, pr), resp, err, needComment, repo)
+		}
+		added = Attachment{ID: a.ID, Name: a.Name, Size: a.Size, URL: a.DownloadURL}
 	}
-	added := Attachment{ID: a.ID, Name: a.Name, Size: a.Size, URL: a.DownloadURL}
 	g.c.SetContext(ctx)
 	all, resp, err := g.c.ListIssueCommentAttachments(repo.Owner, repo.Name, id)
 	if err != nil {
@@ -28,7 +31,7 @@ func (g *giteaForge) ReplaceCommentAttachments(ctx context.Context, repo Repo, p
 	}
 	var errs []error
 	for _, old := range all {
-		if old.ID == added.ID {
+		if data != nil && old.ID == added.ID {
 			continue
 		}
 		g.c.SetContext(ctx)

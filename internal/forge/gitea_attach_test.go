@@ -32,7 +32,8 @@ func pngOf(t *testing.T, c color.Color) []byte {
 }
 
 // On a real Gitea, a comment's attachment is replaced, not added to: after
-// two uploads it holds one, the second, served at the URL returned. A
+// two uploads it holds one, the second, served at the URL returned; with
+// no data, none. A
 // user who may comment on the pull request but not write to the
 // repository (a fork's contributor) is refused the upload, and the
 // refusal reads as one (IsDenied).
@@ -70,6 +71,14 @@ func TestGiteaReplaceCommentAttachments(t *testing.T) {
 	}
 	if got := download(t, a2.URL); !bytes.Equal(got, second) {
 		t.Errorf("%s serves %d bytes, not the %d uploaded", a2.URL, len(got), len(second))
+	}
+	// No data: nothing to show, nothing kept.
+	if a, err := att.ReplaceCommentAttachments(ctx, repo, pr, c.ID, "", nil); err != nil || a.ID != 0 {
+		t.Fatalf("removing: %+v, %v", a, err)
+	}
+	g.GetJSON(t, fmt.Sprintf("/repos/%s/issues/comments/%d/assets", repo, c.ID), &assets)
+	if len(assets) != 0 {
+		t.Errorf("assets %+v after removing them", assets)
 	}
 
 	outsider := giteaForgeFor(t, g, g.User(t, "outsider-"+repoName, "read:repository", "write:issue", "read:user"))

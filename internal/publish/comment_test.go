@@ -115,7 +115,8 @@ var imageRe = regexp.MustCompile(`!\[screenshot of the app: [^\]]*\]\(([^)]+)\)`
 
 // On a real Gitea the screenshot is attached to the sticky comment and
 // shown in it; publishing again replaces it (one attachment, the new
-// bytes). The base branch's result gives the delta line.
+// bytes), and a run without one removes it. The base branch's result
+// gives the delta line.
 func TestGiteaScreenshotAttached(t *testing.T) {
 	g := testenv.GiteaServer(t)
 	ctx := context.Background()
@@ -152,6 +153,16 @@ func TestGiteaScreenshotAttached(t *testing.T) {
 		if !strings.Contains(c.Body, "\nL5 on main, L1 here\n") || !strings.Contains(c.Body, "\ninstall ✓ · custom ✓\n") {
 			t.Errorf("publish %d: no delta or stage line:\n%s", i+1, c.Body)
 		}
+	}
+	// A run with no screenshot leaves none of the earlier run's on the
+	// comment.
+	dir, _ := outFolder(t, 4, 4, color.Black)
+	p := &Publisher{T: Target{Forge: fg, Repo: repo, PR: pr}, Dir: dir, Warnf: func(f string, a ...any) { t.Errorf("warning: "+f, a...) }}
+	if err := p.Finish(ctx, passedRun()); err != nil {
+		t.Fatal(err)
+	}
+	if c := ourComment(t, g, repo, pr); len(c.Assets) != 0 || strings.Contains(c.Body, "creenshot") {
+		t.Errorf("after a run without a screenshot: assets %+v, body:\n%s", c.Assets, c.Body)
 	}
 }
 

@@ -151,9 +151,26 @@ func (p *Publisher) postComment(ctx context.Context, run *results.Run, recipe st
 		x.Screenshot = shot // a link or a note; an upload waits for the comment
 	}
 	c, err := p.upsertComment(ctx, run, recipe, x)
-	if err != nil || data == nil {
+	switch {
+	case err != nil || !canAttach:
 		return err
+	case data == nil:
+		if !c.Created { // an earlier run's screenshot must not pass for this one's
+			if _, err := attacher.ReplaceCommentAttachments(ctx, p.T.Repo, p.T.PR, c.ID, "", nil); err != nil {
+				p.warnf("an earlier run's screenshot stays attached to the comment: %s", excerpt.FirstLine(err.Error()))
+			}
+		}
+		return nil
 	}
+	x.Screenshot = p.attach(ctx, attacher, c, shot, data)
+	_, err = p.upsertComment(ctx, run, recipe, x)
+	return err
+}
+
+// attach uploads the screenshot to the comment, replacing the earlier
+// run's, and returns how the comment shows it: from the forge, or with a
+// note saying why not.
+func (p *Publisher) attach(ctx context.Context, attacher forge.CommentAttacher, c forge.Comment, shot report.Screenshot, data []byte) report.Screenshot {
 	a, err := attacher.ReplaceCommentAttachments(ctx, p.T.Repo, p.T.PR, c.ID, uploadName(shot.Name), data)
 	switch {
 	case err != nil && a.URL == "":
@@ -162,16 +179,13 @@ func (p *Publisher) postComment(ctx context.Context, run *results.Run, recipe st
 			shot.Note = "Not attached: the token may not upload to the comment (a fork's pull request gets a read-only one)."
 		}
 		p.warnf("the screenshot %s is not attached to the comment: %s", shot.Name, excerpt.FirstLine(err.Error()))
+		return shot
 	case err != nil:
 		p.warnf("the screenshot %s is attached to the comment, but an earlier one stays: %s", shot.Name, excerpt.FirstLine(err.Error()))
-		fallthrough
-	default:
-		shot.URL, shot.Inline = a.URL, true
-		p.logf("screenshot %s attached to the comment (%d bytes)", shot.Name, len(data))
 	}
-	x.Screenshot = shot
-	_, err = p.upsertComment(ctx, run, recipe, x)
-	return err
+	shot.URL, shot.Inline = a.URL, true
+	p.logf("screenshot %s attached to the comment (%d bytes)", shot.Name, len(data))
+	return shot
 }
 
 // upsertComment puts the comment's body on the pull request.
