@@ -34,9 +34,11 @@ type Screenshot struct {
 	Note string
 }
 
-// markdown is the screenshot's line; "" for none.
+// markdown is the screenshot's line; "" for none. A URL that is not
+// http(s), or is too long, is left out: the line then names the file.
 func (s Screenshot) markdown() string {
 	u := safeURL(s.URL)
+	s.Name = oneLine(s.Name, 200) // from results.json: its length is the tested code's
 	var line string
 	switch {
 	case s.Name == "":
@@ -54,12 +56,15 @@ func (s Screenshot) markdown() string {
 	return line
 }
 
+// maxURL bounds a link the report makes: a longer one is left out.
+const maxURL = 2000
+
 // safeURL is u as a Markdown link destination: an http(s) URL with the
 // characters that would end the destination escaped; "" for anything
 // else.
 func safeURL(u string) string {
 	p, err := url.Parse(u)
-	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || len(u) > maxURL {
 		return ""
 	}
 	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "\n", "", "\r", "").Replace(p.String())

@@ -155,6 +155,26 @@ func TestCommentGolden(t *testing.T) {
 	}
 }
 
+// The screenshot's line: embedded, linked, or naming the file; a name of
+// megabytes is cut, and only an http(s) URL of bounded length is linked.
+func TestScreenshotLine(t *testing.T) {
+	long := strings.Repeat("x", 1<<20)
+	for s, want := range map[Screenshot]string{
+		{}: "",
+		{Name: "a.png", URL: "https://f.test/a b(c)", Inline: true}:              "![screenshot of the app: a.png](https://f.test/a%20b%28c%29)",
+		{Name: "a.png", URL: "javascript:alert(1)", Inline: true}:                "Screenshot of the app: `a.png` in the run's output folder.",
+		{Name: "a.png", URL: "https://f.test/" + long}:                           "Screenshot of the app: `a.png` in the run's output folder.",
+		{Name: "a.png", URL: "https://f.test/run#artifacts", Note: "Not *all*."}: "Screenshot of the app: `a.png`, in [the run's artifacts](https://f.test/run#artifacts). Not \\*all\\*.",
+	} {
+		if got := s.markdown(); got != want {
+			t.Errorf("%+v: %q, want %q", s.URL[:min(40, len(s.URL))], got, want)
+		}
+	}
+	if got := (Screenshot{Name: long}).markdown(); len(got) > 400 {
+		t.Errorf("a long name makes a line of %d bytes", len(got))
+	}
+}
+
 func TestCompact(t *testing.T) {
 	dep := passRun()
 	dep.Dependencies = []results.Dependency{{Recipe: "keycloak", Status: results.Fail}}
