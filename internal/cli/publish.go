@@ -42,6 +42,11 @@ that commit.
 Outside a workflow_run job, --pr and --sha, else the saved event.json,
 name the target.
 
+--base-results names the base branch's last results.json of the recipe:
+the comment then says "L5 on main, L3 here". The screenshot the run's
+tests saved is read beside --from (custom/screenshots/): attached to the
+comment on Gitea and Forgejo, linked to the run's artifacts on GitHub.
+
 --forge defaults to the Actions run's forge (gitea under Gitea or Forgejo
 Actions, github under GitHub Actions).
 
