@@ -127,7 +127,7 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	ff := forgeFlags{kind: "none", tokenEnv: tokenVar, allowHTTP: allowHTTP}
+	ff := forgeFlags{kind: "none", tokenEnv: tokenVar, allowHTTP: allowHTTP, baseResults: strings.TrimSpace(in("base-results"))}
 	if token != "" {
 		ff.kind = flavour(getenv)
 		ff.noComment = !comment

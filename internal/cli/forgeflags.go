@@ -17,6 +17,7 @@ import (
 type forgeFlags struct {
 	kind, url, repo, sha, tokenEnv, runURL string
 	commentAuthor                          string
+	baseResults                            string // the base branch's results.json, for the comment's delta
 	pr                                     int
 	noComment                              bool // statuses only
 	allowHTTP                              bool
@@ -31,6 +32,7 @@ func (f *forgeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.tokenEnv, "token-env", "GITHUB_TOKEN", "name of the environment variable holding the forge token (the token itself is never a flag)")
 	fs.StringVar(&f.runURL, "run-url", "", "link from the report and statuses to the CI run (default: from $GITHUB_SERVER_URL, $GITHUB_REPOSITORY and $GITHUB_RUN_ID)")
 	fs.BoolVar(&f.allowHTTP, "forge-allow-http", false, "let the token go to a plain http:// forge URL that is not loopback (a forge on a network you trust)")
+	fs.StringVar(&f.baseResults, "base-results", "", "the results.json of the recipe's last run on the base branch: the comment says \"L5 on main, L3 here\" (one that does not load is a warning)")
 	fs.StringVar(&f.commentAuthor, "comment-author", "", "login the token's comments are authored by, when the forge cannot say (a GitHub App's token; default: the token's user, else github-actions[bot])")
 }
 
@@ -90,7 +92,17 @@ func (f *forgeFlags) publisher(ctx context.Context, getenv func(string) string, 
 	if t.PR == 0 && t.SHA == "" {
 		return nil, token, fmt.Errorf("--forge %s: nothing to report on: give --pr and/or --sha", f.kind)
 	}
-	return &publish.Publisher{T: t, Logf: logf}, token, nil
+	return &publish.Publisher{T: t, Logf: logf, Base: f.baseline()}, token, nil
+}
+
+// baseline is where the comment's delta comes from: --base-results, else
+// none. (A history of results kept in a branch is another
+// publish.Baseline, to plug in here.)
+func (f *forgeFlags) baseline() publish.Baseline {
+	if f.baseResults == "" {
+		return nil
+	}
+	return publish.BaseFile(f.baseResults)
 }
 
 // options checks the forge flags (kind, repository, token, URL) and

@@ -42,6 +42,11 @@ that commit.
 Outside a workflow_run job, --pr and --sha, else the saved event.json,
 name the target.
 
+--base-results names the base branch's last results.json of the recipe:
+the comment then says "L5 on main, L3 here". The screenshot the run's
+tests saved is read beside --from (custom/screenshots/): attached to the
+comment on Gitea and Forgejo, linked to the run's artifacts on GitHub.
+
 --forge defaults to the Actions run's forge (gitea under Gitea or Forgejo
 Actions, github under GitHub Actions).
 
@@ -103,7 +108,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ff forgeFlags, from, ev
 	if t.RunURL != "" || untrusted {
 		run.RunURL = t.RunURL // the saved one is the tested code's to write
 	}
-	pub := &publish.Publisher{T: t, Logf: logf}
+	pub := &publish.Publisher{T: t, Logf: logf, Warnf: warnf, Base: ff.baseline(), Dir: filepath.Dir(from)}
 	if err := pub.Finish(ctx, run); err != nil {
 		return failedError{err}
 	}

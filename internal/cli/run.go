@@ -118,6 +118,7 @@ func runAndPublish(ctx context.Context, o runner.Options, ff forgeFlags, getenv 
 	if pub != nil {
 		o.Output.Redact = append(o.Output.Redact, token)
 		pub.Redact = publishMasker(&o)
+		pub.Dir, pub.Warnf = o.Output.Dir, h.warnf // the screenshot's folder; a base or screenshot that fails only warns
 		o.Hooks.OnPlanned = func(ctx context.Context, res *results.Run) error {
 			err := pub.Start(ctx, res.Recipe)
 			if forge.IsDenied(err) {

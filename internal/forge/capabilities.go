@@ -10,8 +10,8 @@ import (
 // The capabilities of a forge, one interface each, so that a caller
 // depends on what it uses: publishing a run needs a Commenter and a
 // StatusSetter, enrolling a recipe needs Repositories, Mirrors and
-// PullRequests. Both forges have all of them (Forge); a MirrorSyncer only
-// Gitea, found by a type assertion.
+// PullRequests. Both forges have all of them (Forge); a MirrorSyncer and a
+// CommentAttacher only Gitea, found by a type assertion.
 type (
 	// Commenter keeps one comment per marker on a pull request.
 	Commenter interface {
@@ -59,6 +59,16 @@ type (
 		CreateMirror(ctx context.Context, repo Repo, upstream string, interval time.Duration, description string) (RepoInfo, error)
 	}
 
+	// CommentAttacher is a forge whose comments hold files (Gitea and
+	// Forgejo; GitHub's API has no attachments).
+	CommentAttacher interface {
+		// ReplaceCommentAttachments uploads data as name to the comment
+		// id on repo#pr, then deletes the comment's other attachments, so
+		// that a comment updated run after run holds one; with nil data
+		// it deletes them all (this run has nothing to show).
+		ReplaceCommentAttachments(ctx context.Context, repo Repo, pr int, id int64, name string, data []byte) (Attachment, error)
+	}
+
 	// MirrorSyncer is a forge with pull mirrors, which it keeps up to date
 	// itself (Gitea).
 	MirrorSyncer interface {
@@ -67,6 +77,16 @@ type (
 		SyncMirror(ctx context.Context, repo Repo) error
 	}
 )
+
+// Attachment is a file attached to a comment.
+type Attachment struct {
+	ID   int64
+	Name string
+	Size int64
+	// URL is where the forge serves the file, for an image in the
+	// comment's body.
+	URL string
+}
 
 // RepoInfo is what enrollment needs to know of a repository.
 type RepoInfo struct {

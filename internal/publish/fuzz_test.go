@@ -33,7 +33,11 @@ func FuzzComment(f *testing.F) {
 			run.Stages[1].Tests = append(run.Stages[1].Tests, results.Test{Name: fmt.Sprintf("%s%d", name, i), Status: results.Fail, Reason: reason, Output: output})
 			run.Residue = append(run.Residue, name+reason)
 		}
-		body := Comment(run, name)
+		// The extras carry the fuzzer's strings too: a base ref, a
+		// screenshot's name and the URL it is shown from.
+		x := report.Extras{Base: &results.Run{Ref: reason, Level: 5},
+			Screenshot: report.Screenshot{Name: output, URL: "https://forge.test/" + reason, Inline: n%2 == 0, Note: reason}}
+		body := comment(run, name, x, report.MaxMarkdown, nil)
 		marker := forge.Marker(clipName(name))
 		if len(body) > report.MaxMarkdown || !utf8.ValidString(body) {
 			t.Fatalf("%d bytes (limit %d), valid UTF-8 %v", len(body), report.MaxMarkdown, utf8.ValidString(body))

@@ -1,6 +1,7 @@
 // Package publish puts a run's report on its forge: a pending commit
 // status when the run starts, then the sticky PR comment (the Markdown
-// report under a hidden marker) and the final status when it ends.
+// report under a hidden marker, with the delta against the base branch
+// and the app's screenshot) and the final status when it ends.
 package publish
 
 import (
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/cc-ci/recipe-test/v2/internal/excerpt"
 	"github.com/cc-ci/recipe-test/v2/internal/forge"
 	"github.com/cc-ci/recipe-test/v2/internal/redact"
 	"github.com/cc-ci/recipe-test/v2/internal/report"
@@ -43,6 +45,18 @@ type Publisher struct {
 	// results are masked already, this catches what the rendering added.
 	// URL credentials are stripped even when it is nil.
 	Redact *redact.Redactor
+	// Warnf receives what could not be published while the rest was (the
+	// base results, the screenshot); nil = a Logf line.
+	Warnf func(format string, args ...any)
+	// Base finds the base branch's last result, for the comment's delta
+	// line; nil: none.
+	Base Baseline
+	// Dir is the output folder the run's screenshot paths are relative
+	// to; "": the screenshot is not attached.
+	Dir string
+	// MaxScreenshot bounds the screenshot attached to the comment; 0 =
+	// DefaultMaxScreenshot.
+	MaxScreenshot int64
 	// statusDenied: the forge refused the pending status; Finish sets none.
 	statusDenied bool
 }
@@ -51,6 +65,14 @@ func (p *Publisher) logf(format string, args ...any) {
 	if p.Logf != nil {
 		p.Logf(format, args...)
 	}
+}
+
+func (p *Publisher) warnf(format string, args ...any) {
+	if p.Warnf != nil {
+		p.Warnf(format, args...)
+		return
+	}
+	p.logf("warning: "+format, args...)
 }
 
 // Start sets the recipe's status to pending. It is the first request of a
@@ -83,16 +105,8 @@ func (p *Publisher) Finish(ctx context.Context, run *results.Run) error {
 	recipe = clipName(recipe)
 	var errs []error
 	if p.T.PR > 0 {
-		c, err := p.T.Forge.UpsertComment(ctx, p.T.Repo, p.T.PR, forge.Marker(recipe), p.comment(run, recipe))
-		if err != nil {
+		if err := p.postComment(ctx, run, recipe); err != nil {
 			errs = append(errs, err)
-		} else {
-			p.CommentURL = c.URL
-			verb := "updated"
-			if c.Created {
-				verb = "posted"
-			}
-			p.logf("comment %s on %s#%d: %s", verb, p.T.Repo, p.T.PR, c.URL)
 		}
 	}
 	if p.T.SHA != "" && !p.statusDenied {
@@ -116,26 +130,94 @@ func (p *Publisher) Finish(ctx context.Context, run *results.Run) error {
 	return nil
 }
 
+// postComment posts or updates the sticky comment, with the delta
+// against the base branch and the app's screenshot. A forge that takes
+// attachments (Gitea, Forgejo) gets the screenshot attached to the
+// comment, which is then edited to show it: an attachment belongs to a
+// comment, so the comment comes first. Any other (GitHub) gets a link to
+// the run's artifacts. What fails of the base or the screenshot is a
+// warning, never a failure of the comment.
+func (p *Publisher) postComment(ctx context.Context, run *results.Run, recipe string) error {
+	x := report.Extras{Base: p.base(ctx, recipe)}
+	attacher, canAttach := p.T.Forge.(forge.CommentAttacher)
+	var shot report.Screenshot
+	var data []byte
+	if canAttach {
+		shot, data = p.screenshot(run)
+	} else if rel := run.Screenshot(); rel != "" {
+		shot = report.Screenshot{Name: rel, URL: artifactsURL(p.T.RunURL, run.RunURL)}
+	}
+	if data == nil {
+		x.Screenshot = shot // a link or a note; an upload waits for the comment
+	}
+	c, err := p.upsertComment(ctx, run, recipe, x)
+	switch {
+	case err != nil || !canAttach:
+		return err
+	case data == nil:
+		if !c.Created { // an earlier run's screenshot must not pass for this one's
+			if _, err := attacher.ReplaceCommentAttachments(ctx, p.T.Repo, p.T.PR, c.ID, "", nil); err != nil {
+				p.warnf("an earlier run's screenshot stays attached to the comment: %s", excerpt.FirstLine(err.Error()))
+			}
+		}
+		return nil
+	}
+	x.Screenshot = p.attach(ctx, attacher, c, shot, data)
+	_, err = p.upsertComment(ctx, run, recipe, x)
+	return err
+}
+
+// attach uploads the screenshot to the comment, replacing the earlier
+// run's, and returns how the comment shows it: from the forge, or with a
+// note saying why not.
+func (p *Publisher) attach(ctx context.Context, attacher forge.CommentAttacher, c forge.Comment, shot report.Screenshot, data []byte) report.Screenshot {
+	a, err := attacher.ReplaceCommentAttachments(ctx, p.T.Repo, p.T.PR, c.ID, uploadName(shot.Name), data)
+	switch {
+	case err != nil && a.URL == "":
+		shot.Note = "Not attached: the upload failed."
+		if forge.IsDenied(err) {
+			shot.Note = "Not attached: the token may not upload to the comment (a fork's pull request gets a read-only one)."
+		}
+		p.warnf("the screenshot %s is not attached to the comment: %s", shot.Name, excerpt.FirstLine(err.Error()))
+		return shot
+	case err != nil:
+		p.warnf("the screenshot %s is attached to the comment, but an earlier one stays: %s", shot.Name, excerpt.FirstLine(err.Error()))
+	}
+	shot.URL, shot.Inline = a.URL, true
+	p.logf("screenshot %s attached to the comment (%d bytes)", shot.Name, len(data))
+	return shot
+}
+
+// upsertComment puts the comment's body on the pull request.
+func (p *Publisher) upsertComment(ctx context.Context, run *results.Run, recipe string, x report.Extras) (forge.Comment, error) {
+	c, err := p.T.Forge.UpsertComment(ctx, p.T.Repo, p.T.PR, forge.Marker(recipe), comment(run, recipe, x, report.MaxMarkdown, p.Redact))
+	if err != nil {
+		return c, err
+	}
+	p.CommentURL = c.URL
+	verb := "updated"
+	if c.Created {
+		verb = "posted"
+	}
+	p.logf("comment %s on %s#%d: %s", verb, p.T.Repo, p.T.PR, c.URL)
+	return c, nil
+}
+
 // Comment is the sticky comment's body: the marker, then the report,
 // within the forge's comment limit.
 func Comment(run *results.Run, recipe string) string {
-	return comment(run, recipe, report.MaxMarkdown, nil)
-}
-
-// comment is Comment after the final redaction pass.
-func (p *Publisher) comment(run *results.Run, recipe string) string {
-	return comment(run, recipe, report.MaxMarkdown, p.Redact)
+	return comment(run, recipe, report.Extras{}, report.MaxMarkdown, nil)
 }
 
 // comment renders the body within limit bytes, the report passed through
 // red (the marker stays as it is: it must find the comment again). A
 // stripped URL credential can grow by two bytes ("a@" becomes "***@"),
 // so a body the pass made too long is rendered again with less room.
-func comment(run *results.Run, recipe string, limit int, red *redact.Redactor) string {
+func comment(run *results.Run, recipe string, x report.Extras, limit int, red *redact.Redactor) string {
 	marker := forge.Marker(clipName(recipe))
 	room := limit - len(marker) - 1
 	for {
-		md := red.String(report.RenderMarkdown(run, room))
+		md := red.String(report.RenderWith(run, x, room))
 		if over := len(marker) + 1 + len(md) - limit; over > 0 && room > over {
 			room -= over
 			continue

@@ -111,8 +111,20 @@ func planErrorRun() *results.Run {
 	return run
 }
 
+// warnedRun passed, with a warning for the maintainer.
+func warnedRun() *results.Run {
+	run := passRun()
+	run.Warnings = []string{"the checkout is shallow: fetch-depth: 0 shows the releases to upgrade from"}
+	return run
+}
+
+// mainRun is the base branch's last result: L5 on refs/heads/main.
+func mainRun() *results.Run {
+	return &results.Run{Status: results.Pass, Recipe: "upgrade", Ref: "refs/heads/main", Level: 5}
+}
+
 func TestMarkdownGolden(t *testing.T) {
-	for name, run := range map[string]*results.Run{"pass": passRun(), "fail": failRun(), "plan-error": planErrorRun()} {
+	for name, run := range map[string]*results.Run{"pass": passRun(), "fail": failRun(), "plan-error": planErrorRun(), "warned": warnedRun()} {
 		t.Run(name, func(t *testing.T) {
 			var buf bytes.Buffer
 			if err := Markdown(&buf, run); err != nil {
@@ -120,6 +132,74 @@ func TestMarkdownGolden(t *testing.T) {
 			}
 			golden(t, name+".md", buf.Bytes())
 		})
+	}
+}
+
+// The comment's extras: the delta against the base branch, the screenshot
+// attached (Gitea), linked (GitHub) or left out with a note.
+func TestCommentGolden(t *testing.T) {
+	shot := "custom/screenshots/example-home.png"
+	for name, tc := range map[string]struct {
+		run *results.Run
+		x   Extras
+	}{
+		"pass-attached": {passRun(), Extras{Base: mainRun(), Screenshot: Screenshot{Name: shot, Inline: true,
+			URL: "https://git.example.org/attachments/0b5e2c1a-4f9d-4c4e-9a57-0a1b2c3d4e5f"}}},
+		"pass-linked": {passRun(), Extras{Screenshot: Screenshot{Name: shot, URL: "https://github.com/coop-cloud/upgrade/actions/runs/42#artifacts"}}},
+		"fail-too-big": {failRun(), Extras{Base: mainRun(), Screenshot: Screenshot{Name: shot,
+			Note: "Not attached: 6.2 MiB, over the 5 MiB limit."}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			golden(t, "comment-"+name+".md", []byte(RenderWith(tc.run, tc.x, MaxMarkdown)))
+		})
+	}
+}
+
+// The screenshot's line: embedded, linked, or naming the file; a name of
+// megabytes is cut, and only an http(s) URL of bounded length is linked.
+func TestScreenshotLine(t *testing.T) {
+	long := strings.Repeat("x", 1<<20)
+	for s, want := range map[Screenshot]string{
+		{}: "",
+		{Name: "a.png", URL: "https://f.test/a b(c)", Inline: true}:              "![screenshot of the app: a.png](https://f.test/a%20b%28c%29)",
+		{Name: "a.png", URL: "javascript:alert(1)", Inline: true}:                "Screenshot of the app: `a.png` in the run's output folder.",
+		{Name: "a.png", URL: "https://f.test/" + long}:                           "Screenshot of the app: `a.png` in the run's output folder.",
+		{Name: "a.png", URL: "https://f.test/run#artifacts", Note: "Not *all*."}: "Screenshot of the app: `a.png`, in [the run's artifacts](https://f.test/run#artifacts). Not \\*all\\*.",
+	} {
+		if got := s.markdown(); got != want {
+			t.Errorf("%+v: %q, want %q", s.URL[:min(40, len(s.URL))], got, want)
+		}
+	}
+	if got := (Screenshot{Name: long}).markdown(); len(got) > 400 {
+		t.Errorf("a long name makes a line of %d bytes", len(got))
+	}
+}
+
+func TestCompact(t *testing.T) {
+	dep := passRun()
+	dep.Dependencies = []results.Dependency{{Recipe: "keycloak", Status: results.Fail}}
+	for run, want := range map[*results.Run]bool{passRun(): true, warnedRun(): false, failRun(): false, planErrorRun(): false, dep: false} {
+		if got := Compact(run); got != want {
+			t.Errorf("Compact(%s %s, %d warnings) = %v", run.Recipe, run.Status, len(run.Warnings), got)
+		}
+	}
+	if got, want := StageLine(passRun().Stages), "lint ✓ · install ✓ · upgrade ✓ · backup ✓ · restore ✓ · teardown ✓"; got != want {
+		t.Errorf("StageLine = %q, want %q", got, want)
+	}
+	if got, want := StageLine(failRun().Stages), "install ✓ · upgrade ✗ · backup skipped · restore skipped · teardown ✗"; got != want {
+		t.Errorf("StageLine = %q, want %q", got, want)
+	}
+	for base, want := range map[*results.Run]string{
+		nil:                       "",
+		mainRun():                 "L5 on main, L3 here",
+		{Level: 4, Ref: "stable"}: "L4 on stable, L3 here",
+		{Level: 2, Commit: "0123456789abcdef0123"}: "L2 on 0123456789ab, L3 here",
+		{Level: 1}: "L1 on the base branch, L3 here",
+		{Level: 5, Ref: "refs/heads/[x](https://evil.test)"}: "L5 on \\[x\\](https:\u200b//evil.test), L3 here",
+	} {
+		if got := Delta(base, passRun()); got != want {
+			t.Errorf("Delta = %q, want %q", got, want)
+		}
 	}
 }
 
@@ -167,7 +247,7 @@ func TestMarkdownSizeLimit(t *testing.T) {
 		t.Error("excerpts dropped although shorter ones fit")
 	}
 	// With a limit only the tables fit, excerpts go and the report says so.
-	tiny := RenderMarkdown(run, len(markdownHead(run, budget{}))+len(markdownFacts(run))+200)
+	tiny := RenderMarkdown(run, len(markdownTop(run, Extras{}))+len(markdownBody(run, budget{}, Extras{}))+len(markdownFacts(run))+200)
 	if strings.Contains(tiny, "<details>") || !strings.Contains(tiny, "Failure excerpts left out") {
 		t.Errorf("tiny report:\n%s", tiny)
 	}

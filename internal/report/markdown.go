@@ -17,37 +17,48 @@ const MaxMarkdown = 65536
 // output, largest first: the first that makes the report fit is used.
 var excerptBudgets = []struct{ lines, bytes int }{{60, 6000}, {30, 3000}, {15, 1500}, {8, 800}, {3, 300}}
 
-// Markdown writes the report the PR comment and the step summary show: the
-// verdict with the level, the stage table, the level ladder, the parity
-// table, residue, failure excerpts in collapsed blocks, and the run's facts.
-// It stays within MaxMarkdown by shortening the excerpts, never the verdict
-// or the tables.
+// Markdown writes the report the PR comment and the step summary show
+// (see RenderWith), with nothing beyond the run itself.
 func Markdown(w io.Writer, run *results.Run) error {
 	_, err := io.WriteString(w, RenderMarkdown(run, MaxMarkdown))
 	return err
 }
 
-// RenderMarkdown renders the report within limit bytes (see Markdown):
-// the excerpts shrink first; only when the tables alone are too long (a
-// huge recipe name, thousands of residue names or tests) are the recipe's
-// strings and lists cut (see budgets), and as a last resort the report.
+// RenderMarkdown renders the report within limit bytes, with nothing
+// beyond the run itself (see RenderWith).
 func RenderMarkdown(run *results.Run, limit int) string {
+	return RenderWith(run, Extras{}, limit)
+}
+
+// RenderWith renders the report within limit bytes. A run that passed
+// with nothing to warn about is compact: the verdict, one line of stages,
+// the delta against the base branch and the screenshot, with the tables
+// folded. Any other run shows the verdict, the failing stages' excerpts
+// (collapsed blocks, the first failure first), then the tables: stages,
+// dependencies, level ladder, parity, grants, residue; and the run's
+// facts last.
+//
+// To stay within limit the excerpts shrink first; only when the tables
+// alone are too long (a huge recipe name, thousands of residue names or
+// tests) are the recipe's strings and lists cut (see budgets), and as a
+// last resort the report.
+func RenderWith(run *results.Run, x Extras, limit int) string {
 	var s string
 	for _, lb := range budgets {
 		fitted := fitRun(run, lb)
-		head := markdownHead(fitted, lb)
+		top, body := markdownTop(fitted, x), markdownBody(fitted, lb, x)
 		tail := markdownFacts(fitted)
 		for _, b := range excerptBudgets {
-			s = head + failureExcerpts(fitted, b.lines, b.bytes) + tail
+			s = top + failureExcerpts(fitted, b.lines, b.bytes) + body + tail
 			if len(s) <= limit {
 				return s
 			}
 		}
-		s = head + "\n_Failure excerpts left out: the report would exceed the comment size limit. See the run's results.json and junit.xml._\n" + tail
+		s = top + "\n_Failure excerpts left out: the report would exceed the comment size limit. See the run's results.json and junit.xml._\n" + body + tail
 		if len(s) <= limit {
 			return s
 		}
-		if s = head + tail; len(s) <= limit {
+		if s = top + body + tail; len(s) <= limit {
 			return s
 		}
 	}
@@ -71,7 +82,10 @@ func releaseCell(st results.Stage) string {
 // rules, a long recipe test suite).
 const maxTestRows = 6
 
-func markdownHead(run *results.Run, lb budget) string {
+// markdownTop is what comes first: the verdict, why the run could not go
+// on, the compact report's stage line, and the delta against the base
+// branch.
+func markdownTop(run *results.Run, x Extras) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s\n", Text(Verdict(run)))
 	if run.Error != "" && len(run.Stages) == 0 {
@@ -79,12 +93,41 @@ func markdownHead(run *results.Run, lb budget) string {
 	} else if run.Error != "" {
 		fmt.Fprintf(&b, "\nThe run stopped:\n\n%s", fence(noMarker(run.Error)))
 	}
+	if Compact(run) {
+		fmt.Fprintf(&b, "\n%s\n", StageLine(run.Stages))
+	}
+	if d := Delta(x.Base, run); d != "" {
+		fmt.Fprintf(&b, "\n%s\n", d)
+	}
+	return b.String()
+}
+
+// markdownBody is what follows the failure excerpts: the enrollment line,
+// the warnings, the screenshot and the tables, folded when the report is
+// compact.
+func markdownBody(run *results.Run, lb budget, x Extras) string {
+	var b strings.Builder
 	if run.EnrollmentPR != "" {
 		fmt.Fprintf(&b, "\n%s\n", EnrollmentLine(run.EnrollmentPR))
 	}
 	for _, w := range run.Warnings {
 		fmt.Fprintf(&b, "\n> **Warning:** %s\n", Text(oneLine(w, 500)))
 	}
+	if s := x.Screenshot.markdown(); s != "" {
+		fmt.Fprintf(&b, "\n%s\n", s)
+	}
+	if Compact(run) {
+		fmt.Fprintf(&b, "\n<details><summary>%s</summary>\n%s\n</details>\n", foldedSummary(run), markdownTables(run, lb))
+	} else {
+		b.WriteString(markdownTables(run, lb))
+	}
+	return b.String()
+}
+
+// markdownTables are the report's tables: stages with their tests,
+// dependencies, level ladder, parity, grants and residue.
+func markdownTables(run *results.Run, lb budget) string {
+	var b strings.Builder
 	if len(run.Stages) > 0 {
 		b.WriteString("\n| stage | result | release | time | details |\n| --- | --- | --- | --- | --- |\n")
 		for _, st := range run.Stages {

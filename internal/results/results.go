@@ -117,6 +117,10 @@ type Stage struct {
 	Output string `json:"output,omitempty"`
 	// Tests are the stage's own test cases (the custom stage's recipe tests).
 	Tests []Test `json:"tests,omitempty"`
+	// Screenshots are the PNG files the stage's tests saved of the app
+	// (the custom stage's browser tests), as slash-separated paths
+	// relative to the output folder, oldest first.
+	Screenshots []string `json:"screenshots,omitempty"`
 }
 
 // Test is one test case inside a stage.
@@ -142,6 +146,18 @@ func ReleaseName(version, commit string) string {
 		return "commit " + commit[:min(12, len(commit))]
 	}
 	return "the working tree"
+}
+
+// Screenshot is the app's screenshot the report shows: the last one its
+// tests saved (the app as they last saw it), relative to the output
+// folder; "" when none.
+func (r *Run) Screenshot() string {
+	for i := len(r.Stages) - 1; i >= 0; i-- {
+		if s := r.Stages[i].Screenshots; len(s) > 0 {
+			return s[len(s)-1]
+		}
+	}
+	return ""
 }
 
 // Stage returns the named stage, if it ran.

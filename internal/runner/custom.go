@@ -126,7 +126,13 @@ func (custom) Run(ctx context.Context, r *Run, rec *Record) error {
 	stderr := &tailBuffer{max: r.cfg.limits.MaxOutput}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.WaitDelay = 10 * time.Second
+	started := time.Now()
 	runErr := cmd.Run()
+	// What they saved of the app, for the report: listed whatever the
+	// tests' outcome (a failing page is worth a look too).
+	if rec.Screenshots, err = savedScreenshots(out, CustomDir, started); err != nil {
+		r.Logf("listing the tests' screenshots: %v", err)
+	}
 	// The credentials the tests generated are masked before any of their
 	// output is kept. They come from the mask file, never from the output:
 	// see facts.Facts.MaskFile.

@@ -52,6 +52,10 @@ func TestCustomStageEnrolledExample(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(out, "custom", "screenshots", "example-home.png")); err != nil || fi.Size() < 1000 {
 		t.Errorf("screenshot: %v", err)
 	}
+	// The results record it, for the pull request comment.
+	if len(st.Screenshots) != 1 || st.Screenshots[0] != "custom/screenshots/example-home.png" || res.Screenshot() != st.Screenshots[0] {
+		t.Errorf("recorded screenshots %q", st.Screenshots)
+	}
 	data, err := os.ReadFile(filepath.Join(out, "junit.xml"))
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,9 @@ type Stage interface {
 type Record struct {
 	note  string
 	Tests []results.Test
+	// Screenshots are what the stage's tests saved of the app, relative
+	// to the output folder (see results.Stage.Screenshots).
+	Screenshots []string
 }
 
 // Note adds a note to the stage's result.
@@ -154,7 +157,7 @@ func classified(name string, run func(context.Context, *Run, *Record) error) ste
 	return func(ctx context.Context, r *Run) results.Stage {
 		rec := &Record{}
 		err := run(ctx, r, rec)
-		res := results.Stage{Name: name, Note: r.Redact.String(rec.note), Tests: rec.Tests}
+		res := results.Stage{Name: name, Note: r.Redact.String(rec.note), Tests: rec.Tests, Screenshots: rec.Screenshots}
 		switch reason, skipped := IsSkip(err); {
 		case err == nil:
 			res.Status = results.Pass
