@@ -76,14 +76,17 @@ func wantInertMarkdown(t *testing.T, md string, headings, items int) {
 }
 
 // Recipe strings in every place of the report (its name, the reason and
-// output of a failed stage, a test, the residue, the versions and ref)
-// render as text.
+// output of a failed stage, a test, a stage's name, a dependency, the
+// residue, the versions and ref) render as text.
 func TestMarkdownRecipeStringsStayText(t *testing.T) {
 	run := &results.Run{Status: results.Fail, Recipe: hostile, Ref: hostile, Version: hostile, BaseVersion: hostile,
 		Domain: hostile, Stages: []results.Stage{
 			{Name: "install", Status: results.Fail, Reason: hostile, Output: hostile},
 			{Name: "custom", Status: results.Fail, Reason: hostile, Tests: []results.Test{{Name: hostile, Status: results.Fail, Reason: hostile, Output: hostile}}},
+			{Name: hostile, Status: results.Pass, Note: hostile}, // publish --from reads a results.json from an untrusted run
 		},
+		Dependencies: []results.Dependency{{Recipe: hostile, For: hostile, Of: hostile, Domain: hostile, Status: results.Pass,
+			Stages: []results.Stage{{Name: hostile, Status: results.Pass}}}},
 		Residue: []string{hostile, hostile},
 		Parity:  []results.ParityRow{{Feature: hostile, Check: hostile, Status: results.Fail, Note: hostile}},
 	}

@@ -135,7 +135,7 @@ func markdownTables(run *results.Run, lb budget) string {
 			if st.Status == results.Pass {
 				details = st.Note
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", st.Name, statusCell(st.Status), releaseCell(st), duration(st.DurationS), Cell(details))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", Cell(st.Name), statusCell(st.Status), releaseCell(st), duration(st.DurationS), Cell(details))
 			var quiet []string // passed without a word, folded into one row when many
 			rows, hidden := 0, 0
 			for _, t := range st.Tests {
@@ -205,7 +205,7 @@ func DependenciesMarkdown(ds []results.Dependency) string {
 	for _, d := range ds {
 		var stages []string
 		for _, st := range d.Stages {
-			stages = append(stages, st.Name+" "+statusCell(st.Status))
+			stages = append(stages, Cell(st.Name)+" "+statusCell(st.Status))
 		}
 		details := d.Error
 		if len(d.Residue) > 0 {
@@ -215,7 +215,7 @@ func DependenciesMarkdown(ds []results.Dependency) string {
 		if release == "" && len(d.Commit) >= 7 {
 			release = d.Commit[:7]
 		}
-		fmt.Fprintf(&b, "| %s | %s of %s | %s | %s | %s | %s | %s |\n", Cell(d.Recipe), d.For, Cell(d.Of), Cell(release), Cell(d.Domain),
+		fmt.Fprintf(&b, "| %s | %s of %s | %s | %s | %s | %s | %s |\n", Cell(d.Recipe), Cell(d.For), Cell(d.Of), Cell(release), Cell(d.Domain),
 			strings.Join(stages, ", "), statusCell(d.Status), Cell(details))
 	}
 	return b.String()
