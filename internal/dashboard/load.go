@@ -42,10 +42,15 @@ type Problem struct {
 
 func (p Problem) Error() string { return p.Source + ": " + p.Err.Error() }
 
-// Loaded is what the sources held: the runs, and the files skipped.
+// Loaded is what the sources held: the runs, and the files skipped. Only
+// each recipe's newest run keeps its stages' and tests' output (the site
+// shows the last report alone): a long history would otherwise hold every
+// night's logs in memory.
 type Loaded struct {
 	Entries  []Entry
 	Problems []Problem
+
+	newest map[string]*results.Run // by recipe, the one run with output
 }
 
 func (l *Loaded) add(source string, data []byte) {
@@ -54,7 +59,36 @@ func (l *Loaded) add(source string, data []byte) {
 		l.Problems = append(l.Problems, Problem{source, err})
 		return
 	}
+	if l.newest == nil {
+		l.newest = map[string]*results.Run{}
+	}
+	switch cur := l.newest[Name(run)]; {
+	case cur == nil:
+		l.newest[Name(run)] = run
+	case run.Started.After(cur.Started):
+		dropOutput(cur)
+		l.newest[Name(run)] = run
+	default:
+		dropOutput(run)
+	}
 	l.Entries = append(l.Entries, Entry{source, run})
+}
+
+// dropOutput empties the captured output of a run's stages and tests, its
+// dependencies' included.
+func dropOutput(run *results.Run) {
+	drop := func(stages []results.Stage) {
+		for i := range stages {
+			stages[i].Output = ""
+			for j := range stages[i].Tests {
+				stages[i].Tests[j].Output = ""
+			}
+		}
+	}
+	drop(run.Stages)
+	for i := range run.Dependencies {
+		drop(run.Dependencies[i].Stages)
+	}
 }
 
 // LoadDir reads every results.json under dir (a folder of downloaded

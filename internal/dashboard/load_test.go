@@ -14,9 +14,9 @@ import (
 func TestLoadDir(t *testing.T) {
 	dir := t.TempDir()
 	save(t, dir, "night-2/example", fixture("example", 2, 1, true, "boom"))
-	save(t, dir, "night-0/example", fixture("example", 0, 5, false, ""))
-	save(t, dir, "night-1/deep/er/example", fixture("example", 1, 3, false, ""))
-	save(t, dir, "copy-of-night-1", fixture("example", 1, 3, false, ""))
+	save(t, dir, "night-0/example", fixture("example", 0, 4, true, "older"))
+	save(t, dir, "night-1/deep/er/example", fixture("example", 1, 3, true, "old"))
+	save(t, dir, "copy-of-night-1", fixture("example", 1, 3, true, "old"))
 	save(t, dir, "night-1/keycloak", fixture("keycloak", 1, 4, false, ""))
 	save(t, dir, ".git/objects", fixture("ignored", 1, 4, false, "")) // never looked into
 	bad := map[string]string{
@@ -69,13 +69,24 @@ func TestLoadDir(t *testing.T) {
 	if len(ex.Runs) != 3 {
 		t.Fatalf("example has %d runs, want 3 (the copy counted once)", len(ex.Runs))
 	}
-	for i, level := range []int{5, 3, 1} {
+	for i, level := range []int{4, 3, 1} {
 		if ex.Runs[i].Run.Level != level {
 			t.Errorf("run %d of example: L%d, want L%d (oldest first)", i, ex.Runs[i].Run.Level, level)
 		}
 	}
 	if last := ex.Last(); last.Run.Status != "fail" || !strings.HasSuffix(last.Source, filepath.Join("night-2", "example", ResultsFile)) {
 		t.Errorf("last run of example: %s from %s", last.Run.Status, last.Source)
+	}
+	// The last run keeps its output for its report; the older ones, read
+	// before and after it, do not.
+	for i, e := range ex.Runs {
+		out := ""
+		for _, st := range e.Run.Stages {
+			out += st.Output
+		}
+		if want := map[bool]string{true: "boom", false: ""}[i == len(ex.Runs)-1]; out != want {
+			t.Errorf("run %d of example kept output %q, want %q", i, out, want)
+		}
 	}
 }
 
