@@ -9,6 +9,7 @@ import (
 
 	"github.com/cc-ci/recipe-test/v2/internal/buildinfo"
 	"github.com/cc-ci/recipe-test/v2/internal/dashboard"
+	"github.com/cc-ci/recipe-test/v2/internal/report"
 )
 
 func newDashboardCmd() *cobra.Command {
@@ -66,8 +67,9 @@ are an error (exit 2).`,
 			if err != nil {
 				return usageError{err}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "dashboard: %d recipes, %d runs, %d files skipped: %s\n",
-				sum.Recipes, sum.Runs, len(loaded.Problems), filepath.Join(out, dashboard.IndexFile))
+			n := func(k int, one, many string) string { return fmt.Sprintf("%d %s", k, report.Plural(k, one, many)) }
+			fmt.Fprintf(cmd.OutOrStdout(), "dashboard: %s, %s, %s skipped: %s\n", n(sum.Recipes, "recipe", "recipes"),
+				n(sum.Runs, "run", "runs"), n(len(loaded.Problems), "file", "files"), filepath.Join(out, dashboard.IndexFile))
 			return nil
 		},
 	}

@@ -31,7 +31,7 @@ func TestDashboardCommand(t *testing.T) {
 	site := filepath.Join(t.TempDir(), "site")
 
 	code, out, stderr := runCLI(t, "dashboard", "--from", dir, "--out", site, "--title", "Nightly")
-	if code != exitOK || !strings.Contains(out, "1 recipes, 1 runs, 1 files skipped") || !strings.Contains(stderr, "skipped "+bad+": not a results.json") {
+	if code != exitOK || !strings.Contains(out, "1 recipe, 1 run, 1 file skipped") || !strings.Contains(stderr, "skipped "+bad+": not a results.json") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 	for _, name := range []string{"index.html", "recipes/example.html", "badges/example.svg"} {
