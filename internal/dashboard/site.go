@@ -43,14 +43,42 @@ type Summary struct {
 }
 
 // Build writes the site into out: index.html, recipes/<slug>.html and
-// badges/<slug>.svg for each recipe (see Slug). What a previous build
-// wrote there is removed first, so a recipe gone from the history is gone
-// from the site; other files in out stay.
+// badges/<slug>.svg for each recipe (see Slug). Every page is rendered
+// before out is touched; then what a previous build wrote there is removed,
+// so a recipe gone from the history is gone from the site; other files in
+// out stay.
 func Build(ctx context.Context, out string, loaded *Loaded, opts Options) (Summary, error) {
 	recipes := Group(loaded.Entries)
 	if len(recipes) == 0 {
 		return Summary{}, fmt.Errorf("no run to show: no readable %s in the sources (%d skipped)", ResultsFile, len(loaded.Problems))
 	}
+	site := siteData{Title: cmp.Or(opts.Title, defaultTitle), ToolVersion: opts.ToolVersion, Built: opts.Built.UTC().Format(dateFormat)}
+	sum := Summary{Recipes: len(recipes)}
+	index := indexPage{siteData: site, Problems: problemRows(loaded.Problems)}
+	var files []siteFile
+	for _, r := range recipes {
+		if err := ctx.Err(); err != nil {
+			return Summary{}, err
+		}
+		sum.Runs += len(r.Runs)
+		index.Rows = append(index.Rows, newRunRow(r.Last(), r))
+		page, err := newRecipePage(site, r)
+		if err != nil {
+			return Summary{}, err
+		}
+		html, err := render("recipe.html", page)
+		if err != nil {
+			return Summary{}, fmt.Errorf("page of %s: %w", r.Name, err)
+		}
+		files = append(files, siteFile{RecipesDir + "/" + r.Slug + ".html", html}, siteFile{BadgesDir + "/" + r.Slug + ".svg", Badge(r.Name, r.Last().Run)})
+	}
+	index.Runs = sum.Runs
+	html, err := render("index.html", index)
+	if err != nil {
+		return Summary{}, fmt.Errorf("index: %w", err)
+	}
+	files = append(files, siteFile{IndexFile, html})
+
 	d, err := outdir.Open(out)
 	if err != nil {
 		return Summary{}, err
@@ -59,36 +87,25 @@ func Build(ctx context.Context, out string, loaded *Loaded, opts Options) (Summa
 	if err := d.Clear(IndexFile, RecipesDir, BadgesDir); err != nil {
 		return Summary{}, err
 	}
-	site := siteData{Title: cmp.Or(opts.Title, defaultTitle), ToolVersion: opts.ToolVersion, Built: opts.Built.UTC().Format(dateFormat)}
-	sum := Summary{Recipes: len(recipes)}
-	index := indexPage{siteData: site, Problems: problemRows(loaded.Problems)}
-	for _, r := range recipes {
-		if err := ctx.Err(); err != nil {
-			return sum, err
-		}
-		sum.Runs += len(r.Runs)
-		index.Rows = append(index.Rows, newRunRow(r.Last(), r))
-		page, err := newRecipePage(site, r)
-		if err != nil {
-			return sum, err
-		}
-		if err := write(d, RecipesDir+"/"+r.Slug+".html", "recipe.html", page); err != nil {
-			return sum, err
-		}
-		if err := d.WriteFile(BadgesDir+"/"+r.Slug+".svg", Badge(r.Name, r.Last().Run), 0o644); err != nil {
-			return sum, err
+	for _, f := range files {
+		if err := d.WriteFile(f.name, f.data, 0o644); err != nil {
+			return Summary{}, err
 		}
 	}
-	index.Runs = sum.Runs
-	return sum, write(d, IndexFile, "index.html", index)
+	return sum, nil
 }
 
-func write(d *outdir.Dir, name, tmpl string, data any) error {
+type siteFile struct {
+	name string
+	data []byte
+}
+
+func render(tmpl string, data any) ([]byte, error) {
 	var b bytes.Buffer
 	if err := pages.ExecuteTemplate(&b, tmpl, data); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
+		return nil, err
 	}
-	return d.WriteFile(name, b.Bytes(), 0o644)
+	return b.Bytes(), nil
 }
 
 const dateFormat = "2006-01-02 15:04 UTC"

@@ -359,6 +359,9 @@ func TestBuildAgain(t *testing.T) {
 	if _, err := Build(context.Background(), site, &Loaded{Problems: []Problem{{"x", os.ErrNotExist}}}, Options{}); err == nil || !strings.Contains(err.Error(), "no run to show") {
 		t.Errorf("no runs: %v", err)
 	}
+	if _, err := os.Stat(filepath.Join(site, "recipes", "example.html")); err != nil {
+		t.Errorf("a build that failed removed the earlier site: %v", err)
+	}
 	link := filepath.Join(t.TempDir(), "link")
 	os.Symlink(site, link)
 	if _, err := Build(context.Background(), link, l, Options{}); err == nil || !strings.Contains(err.Error(), "symlink") {
