@@ -7,6 +7,7 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -153,7 +154,17 @@ func newRunRow(e Entry, r *Recipe) runRow {
 	return runRow{Name: r.Name, Slug: r.Slug, Runs: len(r.Runs), Level: run.Level, Status: run.Status,
 		Verdict: shortVerdict(run), Release: run.HeadRelease(),
 		Date: run.Started.UTC().Format(dateFormat), DateISO: run.Started.UTC().Format(time.RFC3339),
-		Duration: duration(run.DurationS), RunURL: run.RunURL}
+		Duration: duration(run.DurationS), RunURL: webURL(run.RunURL)}
+}
+
+// webURL is u when it is an http(s) address, else "": the row shows no
+// link rather than one html/template had to defuse.
+func webURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+		return ""
+	}
+	return u
 }
 
 // shortVerdict is report.Verdict without the icon and name a table row
