@@ -180,6 +180,9 @@ func (r *Run) plan(ctx context.Context) error {
 	if err := r.planDependencies(ctx); err != nil {
 		return &PlanError{err}
 	}
+	if err := r.checkBudget(); err != nil {
+		return &PlanError{err}
+	}
 	if err := r.connect(ctx); err != nil {
 		return &PlanError{err}
 	}
@@ -328,6 +331,19 @@ func (r *Run) execute(ctx context.Context, observe stageObserver) (err error) {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			defer cancel()
 			if err := held.Release(rctx); err != nil {
+				r.Logf("warning: %v", err)
+			}
+		}()
+		// The run's slots of the swarm-wide run budget, held until its
+		// teardown (and its dependencies') is done.
+		slot, err := r.takeBudget(ctx)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if err := slot.Release(rctx); err != nil {
 				r.Logf("warning: %v", err)
 			}
 		}()
