@@ -14,13 +14,21 @@ import (
 // [budget] weight and each dependency's, as they are deployed together.
 func (r *Run) weight() (total int, parts []string) {
 	total = r.Enrollment.Weight()
-	parts = append(parts, fmt.Sprintf("%s %d", r.Recipe.Name, total))
+	parts = append(parts, weighed(r, "")+fmt.Sprint(total))
 	for _, d := range r.deps {
 		w := d.run.Enrollment.Weight()
 		total += w
-		parts = append(parts, fmt.Sprintf("dependency %s %d", d.run.Recipe.Name, w))
+		parts = append(parts, weighed(d.run, "dependency ")+fmt.Sprint(w))
 	}
 	return total, parts
+}
+
+// weighed names a run's recipe and where its weight comes from.
+func weighed(r *Run, role string) string {
+	if r.Enrollment == nil || r.Enrollment.Budget.Weight == nil {
+		return fmt.Sprintf("%s%s (default) ", role, r.Recipe.Name)
+	}
+	return fmt.Sprintf("%s%s (%s [budget] weight) ", role, r.Recipe.Name, r.Enrollment.File)
 }
 
 // budgetRequest is the run's request to the run budget; ok is false when
@@ -40,11 +48,10 @@ func (r *Run) checkBudget() error {
 		return nil
 	}
 	w, parts := r.weight()
-	err := budget.Request{Recipe: r.Recipe.Name, Weight: w, Capacity: r.cfg.janitor.Budget}.Check()
-	if err != nil && len(parts) > 1 {
+	if err := (budget.Request{Recipe: r.Recipe.Name, Weight: w, Capacity: r.cfg.janitor.Budget}).Check(); err != nil {
 		return fmt.Errorf("%w; its weight: %s", err, strings.Join(parts, " + "))
 	}
-	return err
+	return nil
 }
 
 // takeBudget waits for the run's slots of the run budget, once it holds
