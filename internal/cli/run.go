@@ -103,7 +103,6 @@ failed or something was left behind; 2 usage or configuration error
 	registerRunFlags(f, &o, &stages, &ff)
 	f.StringArrayVar(&recipes.names, "recipe", nil, "the recipe: an enrolled recipe's name, a local folder or a git URL (required; repeat it to run several side by side)")
 	f.StringVar(&recipes.file, "recipes-file", "", "a file naming recipes to run side by side, one a line (# comments), after any --recipe")
-	f.IntVar(&o.Janitor.Budget, "budget", 0, "the swarm-wide run budget in slots: the run waits until its weight (recipe.toml's [budget] weight, 1 by default, plus its dependencies') fits beside every other run on the swarm with a budget; 0 = no budget")
 	af.register(f)
 	return cmd
 }
@@ -197,6 +196,7 @@ func registerRunFlags(f *pflag.FlagSet, o *runner.Options, stages *[]string, ff 
 	f.StringVar(&o.Janitor.LockDir, "lock-dir", "", "folder for run locks (default $RECIPE_TEST_LOCK_DIR, /run/recipe-test/locks or the temp folder)")
 	f.DurationVar(&o.Janitor.Grace, "janitor-grace", runner.DefaultJanitorGrace, "the janitor at start only reaps orphaned run stacks older than this")
 	f.BoolVar(&o.Janitor.Off, "no-janitor", false, "do not reap orphaned run stacks at start")
+	f.IntVar(&o.Janitor.Budget, "budget", 0, "the swarm-wide run budget in slots: the run waits until its weight (recipe.toml's [budget] weight, 1 by default, plus its dependencies') fits beside every other run on the swarm with a budget; 0 = no budget")
 	f.DurationVar(&o.Janitor.LeaseTTL, "lease-ttl", lease.DefaultTTL, "the run's lease on the swarm lasts this long unrenewed: a janitor reaps a dead run's stack once it expired")
 	f.StringVar(&o.Ingress.Container, "container", "auto", "direct ingress: the container to join to the run's network to reach the app (auto: the one recipe-test runs in, if any; none: reach tasks as a host does)")
 	registerLimitFlags(f, &o.Limits)
