@@ -318,3 +318,61 @@ func TestRunSeveralRecipes(t *testing.T) {
 		t.Errorf("no combined verdict:\n%s", log)
 	}
 }
+
+// A run killed while it holds the only slot: its ticket keeps the slot
+// until its lease expires (and the runners' clock skew has passed), then
+// the waiting run reclaims it and goes. The janitor then reaps the killed
+// run's stack and lease; no ticket is left.
+func TestBudgetKilledHolderReclaimed(t *testing.T) {
+	testenv.Swarm(t)
+	bin := buildCLI(t)
+	const suffix = "budget-kill.test"
+	holder, hlog, hdone := startSlowRunWith(t, bin, nil, "--budget", "1", "--lease-ttl", "6s", "--domain-suffix", suffix,
+		"--out", t.TempDir(), "--lock-dir", t.TempDir())
+	hstack := stackOf(t, hlog.String())
+	api, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer api.Close()
+	t.Cleanup(func() { swarmtest.Cleanup(t, api, hstack) })
+	root := testenv.RepoRoot(t)
+	waiter := startTimed(t, bin, "run", "--recipe", filepath.Join(root, "testdata", "recipes", "example"), "--stages", "install",
+		"--budget", "1", "--domain-suffix", suffix, "--out", t.TempDir(), "--lock-dir", t.TempDir())
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if _, ok := waiter.first("waiting for the run budget: place 2 of 2"); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the second run never waited:\n%s", waiter.log())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	wstack := stackOf(t, waiter.log())
+	t.Cleanup(func() { swarmtest.Cleanup(t, api, wstack) })
+	holder.Process.Kill()
+	<-hdone
+	killed := time.Now()
+	if err := waiter.wait(t); err != nil {
+		t.Fatalf("the waiting run: %v\n%s", err, waiter.log())
+	}
+	admitted, ok := waiter.first("run budget: admitted")
+	if !ok || !strings.Contains(waiter.log(), "reclaimed the ticket of run "+runIDOf(t, hlog.String())) {
+		t.Fatalf("the dead run's ticket was not reclaimed:\n%s", waiter.log())
+	}
+	// The lease was renewed every 2 s: it expired 4 s after the kill at
+	// the earliest, and counts for the 30 s skew beyond.
+	if admitted.Sub(killed) < 4*time.Second {
+		t.Errorf("admitted %s after the kill, before the dead run's lease could expire", admitted.Sub(killed))
+	}
+	if !strings.Contains(waiter.log(), "[install] pass") {
+		t.Errorf("the waiting run did not install:\n%s", waiter.log())
+	}
+	if out := janitorOnce(t, bin, suffix); !strings.Contains(out, "reaped "+hstack) {
+		t.Errorf("the killed run's stack was not reaped:\n%s", out)
+	}
+	swarmtest.AssertNoResidue(t, api, hstack)
+	swarmtest.AssertNoResidue(t, api, wstack)
+	assertNoTicket(t, hstack, wstack)
+}
