@@ -18,7 +18,7 @@ import (
 func apiClient(t *testing.T) *client.Client {
 	t.Helper()
 	testenv.Swarm(t)
-	api, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+	api, err := client.New(client.FromEnv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -154,7 +154,7 @@ func runIDOf(t *testing.T, log string) string {
 
 func assertNoTicket(t *testing.T, stacks ...string) {
 	t.Helper()
-	api, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+	api, err := client.New(client.FromEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestBudgetTooHeavyDeploysNothing(t *testing.T) {
 		t.Errorf("want %q naming the recipe.toml:\n%s", want, out)
 	}
 	stack := stackOf(t, string(out))
-	api, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+	api, err := client.New(client.FromEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func TestBudgetReleasedOnCancel(t *testing.T) {
 	const suffix = "budget-cancel.test"
 	holder, hlog, hdone := startSlowRunWith(t, bin, nil, "--budget", "1", "--domain-suffix", suffix, "--out", t.TempDir(), "--lock-dir", t.TempDir())
 	hstack := stackOf(t, hlog.String())
-	api, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+	api, err := client.New(client.FromEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +330,7 @@ func TestBudgetKilledHolderReclaimed(t *testing.T) {
 	holder, hlog, hdone := startSlowRunWith(t, bin, nil, "--budget", "1", "--lease-ttl", "6s", "--domain-suffix", suffix,
 		"--out", t.TempDir(), "--lock-dir", t.TempDir())
 	hstack := stackOf(t, hlog.String())
-	api, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+	api, err := client.New(client.FromEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
