@@ -139,8 +139,8 @@ func TestQueueOrder(t *testing.T) {
 }
 
 // With a budget of one slot, a second run waits, saying its place and who
-// holds the slot, and goes once the first gives it back; its wait is
-// measured.
+// holds the slot (again now and then while nothing changes), and goes once
+// the first gives it back; its wait is measured.
 func TestTakeWaitsItsTurn(t *testing.T) {
 	api := apiClient(t)
 	ctx := t.Context()
@@ -157,7 +157,7 @@ func TestTakeWaitsItsTurn(t *testing.T) {
 	said := &lines{}
 	got := make(chan *Slot, 1)
 	go func() {
-		s, err := Take(ctx, api, b.request(1, 1), Options{Poll: 200 * time.Millisecond, Say: said.say})
+		s, err := Take(ctx, api, b.request(1, 1), Options{Poll: 200 * time.Millisecond, Every: 500 * time.Millisecond, Say: said.say})
 		if err != nil {
 			t.Error(err)
 		}
@@ -175,6 +175,10 @@ func TestTakeWaitsItsTurn(t *testing.T) {
 	case <-got:
 		t.Fatal("the second run went while the first held the only slot")
 	case <-time.After(time.Second):
+	}
+	// The unchanged place is said again, with the time spent: a heartbeat.
+	if !strings.Contains(said.String(), want+" (still waiting: ") {
+		t.Errorf("no heartbeat while waiting; said:\n%s", said)
 	}
 	released := time.Now()
 	if err := first.Release(ctx); err != nil {
