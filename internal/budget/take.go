@@ -24,6 +24,12 @@ type Request struct {
 	Weight int
 	// Capacity is the budget's size in slots as the run was told it.
 	Capacity int
+	// Pool names the queue the ticket joins: "" is the swarm's run
+	// budget, the one every run of the command and the action joins.
+	// Another pool is a queue of its own, whose runs neither wait for nor
+	// reclaim the tickets of any other: tests use one each, so that they
+	// never wait on real runs sharing their swarm, nor on each other.
+	Pool string
 }
 
 // TooHeavyError is a run that could never fit the budget.
@@ -93,14 +99,14 @@ func Take(ctx context.Context, api API, req Request, opts Options) (*Slot, error
 	res, err := api.ConfigCreate(ctx, client.ConfigCreateOptions{Spec: swarm.ConfigSpec{
 		Annotations: swarm.Annotations{Name: Name(req.Stack), Labels: map[string]string{
 			LabelRun: req.RunID, LabelStack: req.Stack, LabelRecipe: req.Recipe, LabelHolder: holder(),
-			LabelWeight: strconv.Itoa(req.Weight), LabelCapacity: strconv.Itoa(req.Capacity),
+			LabelWeight: strconv.Itoa(req.Weight), LabelCapacity: strconv.Itoa(req.Capacity), LabelPool: req.Pool,
 		}},
 		Data: []byte("recipe-test run budget ticket: see its labels\n"),
 	}})
 	if err != nil {
 		return nil, fmt.Errorf("run budget ticket %s: %w", Name(req.Stack), err)
 	}
-	s := &Slot{api: api, ticket: Ticket{ID: res.ID, RunID: req.RunID, Stack: req.Stack, Recipe: req.Recipe, Weight: req.Weight, Capacity: req.Capacity}}
+	s := &Slot{api: api, ticket: Ticket{ID: res.ID, RunID: req.RunID, Stack: req.Stack, Recipe: req.Recipe, Weight: req.Weight, Capacity: req.Capacity, Pool: req.Pool}}
 	start := opts.Now()
 	if err := s.wait(ctx, opts); err != nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -144,13 +150,14 @@ func (s *Slot) wait(ctx context.Context, opts Options) error {
 	}
 }
 
-// look reclaims the stale tickets it finds and says where the slot's
-// ticket stands among the live ones.
+// look reclaims the stale tickets it finds in its pool and says where
+// the slot's ticket stands among the live ones.
 func (s *Slot) look(ctx context.Context, opts Options) (Standing, error) {
 	live, stale, err := Snapshot(ctx, s.api, opts.Now, opts.Skew)
 	if err != nil {
 		return Standing{}, err
 	}
+	live, stale = inPool(live, s.ticket.Pool), inPool(stale, s.ticket.Pool)
 	var errs []error
 	for _, t := range stale {
 		if t.ID == s.ticket.ID {

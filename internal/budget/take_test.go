@@ -54,8 +54,10 @@ func (r run) hold(t *testing.T, api *client.Client) {
 	t.Cleanup(func() { l.Release(context.Background()) })
 }
 
-func (r run) request(weight, capacity int) Request {
-	return Request{RunID: r.id, Stack: r.stack, Recipe: "example", Weight: weight, Capacity: capacity}
+// request asks for slots in the test's own pool: tests running at the
+// same time on the swarm never share a queue.
+func (r run) request(t *testing.T, weight, capacity int) Request {
+	return Request{RunID: r.id, Stack: r.stack, Recipe: "example", Weight: weight, Capacity: capacity, Pool: t.Name()}
 }
 
 // ours keeps the tickets of this test's runs: other tests' runs may share
@@ -96,7 +98,7 @@ func TestQueueOrder(t *testing.T) {
 		runs[i].hold(t, api)
 	}
 	// The first alone, then the others at once.
-	first, err := Take(ctx, api, runs[0].request(1, 10), Options{})
+	first, err := Take(ctx, api, runs[0].request(t, 1, 10), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +106,7 @@ func TestQueueOrder(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, r := range runs[1:] {
 		wg.Go(func() {
-			s, err := Take(ctx, api, r.request(1, 10), Options{})
+			s, err := Take(ctx, api, r.request(t, 1, 10), Options{})
 			if err != nil {
 				t.Error(err)
 				return
@@ -147,7 +149,7 @@ func TestTakeWaitsItsTurn(t *testing.T) {
 	a, b := newRun(t, api), newRun(t, api)
 	a.hold(t, api)
 	b.hold(t, api)
-	first, err := Take(ctx, api, a.request(1, 1), Options{})
+	first, err := Take(ctx, api, a.request(t, 1, 1), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +159,7 @@ func TestTakeWaitsItsTurn(t *testing.T) {
 	said := &lines{}
 	got := make(chan *Slot, 1)
 	go func() {
-		s, err := Take(ctx, api, b.request(1, 1), Options{Poll: 200 * time.Millisecond, Every: 500 * time.Millisecond, Say: said.say})
+		s, err := Take(ctx, api, b.request(t, 1, 1), Options{Poll: 200 * time.Millisecond, Every: 500 * time.Millisecond, Say: said.say})
 		if err != nil {
 			t.Error(err)
 		}
@@ -214,13 +216,13 @@ func TestStaleTicketReclaimed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Take(ctx, api, dead.request(1, 1), Options{}); err != nil {
+	if _, err := Take(ctx, api, dead.request(t, 1, 1), Options{}); err != nil {
 		t.Fatal(err)
 	}
 
 	// Cancelled while waiting: the ticket goes with it.
 	cctx, cancel := context.WithTimeout(ctx, time.Second)
-	_, err = Take(cctx, api, c.request(1, 1), Options{Poll: 200 * time.Millisecond})
+	_, err = Take(cctx, api, c.request(t, 1, 1), Options{Poll: 200 * time.Millisecond})
 	cancel()
 	if err == nil || !strings.Contains(err.Error(), "cancelled while waiting for the run budget: place 2 of 2") {
 		t.Errorf("cancelled while waiting: %v", err)
@@ -230,7 +232,7 @@ func TestStaleTicketReclaimed(t *testing.T) {
 	}
 
 	said := &lines{}
-	s, err := Take(ctx, api, b.request(1, 1), Options{Poll: 200 * time.Millisecond, Say: said.say})
+	s, err := Take(ctx, api, b.request(t, 1, 1), Options{Poll: 200 * time.Millisecond, Say: said.say})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,5 +245,32 @@ func TestStaleTicketReclaimed(t *testing.T) {
 	}
 	if all, _ := List(ctx, api); len(ours(all, dead)) != 0 {
 		t.Errorf("the dead run's ticket is still there: %v", ours(all, dead))
+	}
+}
+
+// A pool is a queue of its own: a run in another pool neither waits for
+// the full one nor counts in it.
+func TestPoolsAreSeparate(t *testing.T) {
+	api := apiClient(t)
+	ctx := t.Context()
+	a, b := newRun(t, api), newRun(t, api)
+	a.hold(t, api)
+	b.hold(t, api)
+	first, err := Take(ctx, api, a.request(t, 1, 1), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Release(context.Background())
+	other := b.request(t, 1, 1)
+	other.Pool += "/other"
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	s, err := Take(wctx, api, other, Options{Poll: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("a run of another pool waited for a full one: %v", err)
+	}
+	defer s.Release(context.Background())
+	if s.Waited > time.Second {
+		t.Errorf("waited %s", s.Waited)
 	}
 }

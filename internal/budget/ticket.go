@@ -36,6 +36,7 @@ const (
 	LabelWeight   = "recipe-test.budget.weight"   // slots the run takes
 	LabelCapacity = "recipe-test.budget.capacity" // the run's --budget
 	LabelHolder   = "recipe-test.budget.holder"   // host and pid, for people
+	LabelPool     = "recipe-test.budget.pool"     // the queue it is in; "" the swarm's run budget
 )
 
 // namePrefix starts every ticket's name; like a lease's, it is outside
@@ -58,6 +59,7 @@ type Ticket struct {
 	Holder   string
 	Weight   int
 	Capacity int
+	Pool     string
 	// Index is the ticket's raft version index: the swarm's order of
 	// creation, as a ticket is never updated.
 	Index   uint64
@@ -76,7 +78,7 @@ func ticketOf(c swarm.Config) (Ticket, bool) {
 		return Ticket{}, false
 	}
 	return Ticket{ID: c.ID, RunID: l[LabelRun], Stack: l[LabelStack], Recipe: l[LabelRecipe], Holder: l[LabelHolder],
-		Weight: w, Capacity: cp, Index: c.Version.Index, Created: c.CreatedAt}, true
+		Weight: w, Capacity: cp, Pool: l[LabelPool], Index: c.Version.Index, Created: c.CreatedAt}, true
 }
 
 // List returns every ticket on the swarm in queue order: by the raft
@@ -139,6 +141,17 @@ func Snapshot(ctx context.Context, api API, now func() time.Time, skew time.Dura
 	}
 	live, stale = Stale(tickets, leases, now(), skew)
 	return live, stale, nil
+}
+
+// inPool keeps the tickets of pool.
+func inPool(tickets []Ticket, pool string) []Ticket {
+	var out []Ticket
+	for _, t := range tickets {
+		if t.Pool == pool {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // Reclaim removes a stale ticket. A ticket is never changed, so there is

@@ -46,7 +46,7 @@ func TestBudgetTickets(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Release(context.Background())
-	slot, err := budget.Take(ctx, c.API, budget.Request{RunID: liveID, Stack: live, Recipe: "example", Weight: 1, Capacity: 3}, budget.Options{})
+	slot, err := budget.Take(ctx, c.API, budget.Request{RunID: liveID, Stack: live, Recipe: "example", Weight: 1, Capacity: 3, Pool: t.Name()}, budget.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func deadTicket(t *testing.T, c *swarm.Client, stack, runID string) {
 	_, err := c.API.ConfigCreate(t.Context(), client.ConfigCreateOptions{Spec: mobyswarm.ConfigSpec{
 		Annotations: mobyswarm.Annotations{Name: budget.Name(stack), Labels: map[string]string{
 			budget.LabelStack: stack, budget.LabelRun: runID, budget.LabelRecipe: "example", budget.LabelHolder: "killed pid 1",
-			budget.LabelWeight: "1", budget.LabelCapacity: strconv.Itoa(3),
+			budget.LabelWeight: "1", budget.LabelCapacity: strconv.Itoa(3), budget.LabelPool: t.Name(),
 		}},
 		Data: []byte("ticket\n"),
 	}})
