@@ -36,7 +36,7 @@ func newRun(t *testing.T, api *client.Client) run {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stack := naming.StackName("budg-" + id + ".budget.test")
+	stack := naming.StackName("budg-" + id + ".budgetqueue.test")
 	t.Cleanup(func() {
 		api.ConfigRemove(context.Background(), Name(stack), client.ConfigRemoveOptions{})
 		api.ConfigRemove(context.Background(), lease.Name(stack), client.ConfigRemoveOptions{})
