@@ -54,8 +54,9 @@ func (l recipeList) list() ([]string, error) {
 
 // outcome is one recipe's run of several: the summary's row.
 type outcome struct {
-	Recipe      string         `json:"recipe"` // as given
-	Out         string         `json:"out"`    // its results folder
+	Recipe      string         `json:"recipe"`         // as given
+	Name        string         `json:"name,omitempty"` // the recipe's name, once planned
+	Out         string         `json:"out"`            // its results folder
 	Status      results.Status `json:"status"`
 	Level       int            `json:"level"`
 	ExitCode    int            `json:"exit_code"`
@@ -113,7 +114,7 @@ func runMany(ctx context.Context, o runner.Options, recipes []string, stderr io.
 func outcomeOf(rec, out string, res *results.Run, err error) outcome {
 	oc := outcome{Recipe: rec, Out: out, Status: results.Fail, ExitCode: exitFailed}
 	if res != nil {
-		oc.Status, oc.Level, oc.DurationS, oc.BudgetWaitS, oc.Error = res.Status, res.Level, res.DurationS, res.BudgetWaitS, res.Error
+		oc.Name, oc.Status, oc.Level, oc.DurationS, oc.BudgetWaitS, oc.Error = res.Recipe, res.Status, res.Level, res.DurationS, res.BudgetWaitS, res.Error
 	}
 	switch {
 	case err != nil:
@@ -156,8 +157,12 @@ func writeSummary(base string, outcomes []outcome) error {
 
 func printSummary(w io.Writer, outcomes []outcome) {
 	for _, oc := range outcomes {
+		name := oc.Name
+		if name == "" {
+			name = oc.Recipe
+		}
 		fmt.Fprintf(w, "recipe-test: %s: %s, level L%d of %d; results in %s\n",
-			oc.Recipe, oc.Status, oc.Level, results.MaxLevel, filepath.Join(oc.Out, "results.json"))
+			name, oc.Status, oc.Level, results.MaxLevel, filepath.Join(oc.Out, "results.json"))
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "recipe\tstatus\tlevel\texit\ttook\twaited for budget\tresults")
