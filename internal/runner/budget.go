@@ -42,9 +42,10 @@ func (r *Run) budgetRequest() (req budget.Request, ok bool) {
 }
 
 // checkBudget refuses, at plan time, a run heavier than the whole budget:
-// it could never be admitted.
+// it could never be admitted. A run that deploys nothing (lint alone)
+// takes no slot.
 func (r *Run) checkBudget() error {
-	if r.cfg.janitor.Budget <= 0 {
+	if r.cfg.janitor.Budget <= 0 || !r.deploys() {
 		return nil
 	}
 	w, parts := r.weight()

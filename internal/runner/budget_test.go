@@ -46,6 +46,23 @@ func TestBudgetCountsDependencies(t *testing.T) {
 	}
 }
 
+// A run that deploys nothing (lint alone) takes no slot: however heavy,
+// it is not refused.
+func TestBudgetLintAloneTakesNoSlot(t *testing.T) {
+	dir := copyEnrollments(t, "oidc-app", "oidc-provider")
+	edit(t, filepath.Join(dir, "oidc-provider", "recipe.toml"), func(s string) string { return s + "\n[budget]\nweight = 2\n" })
+	opts := dependencyOptions(t, dir)
+	opts.Output.Dir = t.TempDir()
+	opts.Janitor.LockDir = t.TempDir()
+	opts.Janitor.Budget = 1
+	opts.Stages = []string{StageLint}
+	_, err := Execute(context.Background(), opts)
+	var heavy *budget.TooHeavyError
+	if errors.As(err, &heavy) {
+		t.Errorf("a lint run was refused by the budget: %v", err)
+	}
+}
+
 func TestResolveRefusesNegativeBudget(t *testing.T) {
 	_, err := resolve(Options{Source: Source{Recipe: "x"}, Janitor: Janitor{Budget: -1}})
 	if err == nil || !strings.Contains(err.Error(), "budget -1") {

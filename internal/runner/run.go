@@ -285,7 +285,7 @@ func (r *Run) planApp(ctx context.Context, id string) error {
 // connect opens the engine when a selected stage deploys (lifecycle's
 // Deploys: every stage but lint): a run of lint alone needs no engine.
 func (r *Run) connect(ctx context.Context) error {
-	if !slices.ContainsFunc(r.cfg.stages, func(s string) bool { st, _ := lifecycle.Lookup(s); return st.Deploys }) {
+	if !r.deploys() {
 		return nil
 	}
 	e, err := r.cfg.deploy.Connect(ctx, r.cfg.output.Log)
@@ -298,6 +298,11 @@ func (r *Run) connect(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// deploys reports whether a selected stage deploys.
+func (r *Run) deploys() bool {
+	return slices.ContainsFunc(r.cfg.stages, func(s string) bool { st, _ := lifecycle.Lookup(s); return st.Deploys })
 }
 
 func (r *Run) closeEngine() {
