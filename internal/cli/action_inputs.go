@@ -11,7 +11,7 @@ import (
 
 // runInputs reads the action inputs that mirror run's flags of the same
 // names (env, upgrade-from, probe-path, probe-status, connect-to, ca-file,
-// insecure, entrypoint-port, retain) into o, so that a workflow has every
+// insecure, entrypoint-port, retain, budget) into o, so that a workflow has every
 // choice the CLI has. A bad value is an error naming the input.
 func runInputs(in func(string) string, o *runner.Options) error {
 	o.Source.UpgradeFrom = strings.TrimSpace(in("upgrade-from"))
@@ -36,6 +36,11 @@ func runInputs(in func(string) string, o *runner.Options) error {
 	}
 	if o.Deploy.Retain, err = boolInput(in, "retain", false); err != nil {
 		return err
+	}
+	if s := strings.TrimSpace(in("budget")); s != "" {
+		if o.Janitor.Budget, err = strconv.Atoi(s); err != nil || o.Janitor.Budget < 0 {
+			return fmt.Errorf("input budget %q: want a number of slots, or 0 for no budget", s)
+		}
 	}
 	return limitInputs(in, &o.Limits)
 }

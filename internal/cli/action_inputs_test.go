@@ -83,7 +83,7 @@ func TestRunInputsLikeFlags(t *testing.T) {
 	err := f.Parse([]string{"--env", "SMTP=yes", "--env", "COMPOSE_FILE=compose.yml:compose.smtp.yml",
 		"--upgrade-from", "1.0.0+1.0", "--probe-path", "/health", "--probe-status", "200,302",
 		"--connect-to", "127.0.0.1:443", "--ca-file", "ca.pem", "--insecure", "--retain",
-		"--entrypoint-port", "mumble-tcp=64738", "--entrypoint-port", "ssh=2222"})
+		"--entrypoint-port", "mumble-tcp=64738", "--entrypoint-port", "ssh=2222", "--budget", "3"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestRunInputsLikeFlags(t *testing.T) {
 		"env":          "SMTP=yes\n# overlays\n\nCOMPOSE_FILE=compose.yml:compose.smtp.yml\r\n",
 		"upgrade-from": "1.0.0+1.0", "probe-path": "/health", "probe-status": "200, 302",
 		"connect-to": "127.0.0.1:443", "ca-file": "ca.pem", "insecure": "true", "retain": "true",
-		"entrypoint-port": "mumble-tcp=64738,\n ssh = 2222\n",
+		"entrypoint-port": "mumble-tcp=64738,\n ssh = 2222\n", "budget": " 3",
 	}
 	var act runner.Options
 	if err := runInputs(func(k string) string { return inputs[k] }, &act); err != nil {
@@ -103,7 +103,8 @@ func TestRunInputsLikeFlags(t *testing.T) {
 		!slices.Equal(act.Ingress.Probe.Statuses, cli.Ingress.Probe.Statuses) || act.Ingress.Traefik.ConnectTo != cli.Ingress.Traefik.ConnectTo ||
 		act.Ingress.Traefik.CAFile != cli.Ingress.Traefik.CAFile || act.Ingress.Traefik.Insecure != cli.Ingress.Traefik.Insecure ||
 		act.Deploy.Retain != cli.Deploy.Retain || !act.Deploy.Retain ||
-		!maps.Equal(act.Ingress.Traefik.EntrypointPorts, cli.Ingress.Traefik.EntrypointPorts) || len(act.Ingress.Traefik.EntrypointPorts) != 2 {
+		!maps.Equal(act.Ingress.Traefik.EntrypointPorts, cli.Ingress.Traefik.EntrypointPorts) || len(act.Ingress.Traefik.EntrypointPorts) != 2 ||
+		act.Janitor.Budget != cli.Janitor.Budget || act.Janitor.Budget != 3 {
 		t.Errorf("inputs gave %+v\nflags gave %+v", act, cli)
 	}
 	// Unset inputs leave run's defaults.
@@ -116,6 +117,8 @@ func TestRunInputsLikeFlags(t *testing.T) {
 		"insecure not a bool": {"insecure", "yes please", `input insecure "yes please"`},
 		"retain not a bool":   {"retain", "sometimes", `input retain "sometimes"`},
 		"entrypoint no port":  {"entrypoint-port", "mumble", `input entrypoint-port: "mumble": want NAME=PORT`},
+		"budget not a number": {"budget", "two", `input budget "two": want a number of slots`},
+		"budget negative":     {"budget", "-1", `input budget "-1"`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := runInputs(func(k string) string {

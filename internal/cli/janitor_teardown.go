@@ -22,8 +22,9 @@ func newJanitorCmd() *cobra.Command {
 networks. Only stacks whose names match the run-scoped pattern
 "<abbrev>-<6 hex>_<suffix>", that carry the recipe-test run label, that are
 older than the grace period and that no live run holds (by its lock) are
-touched; anything else on the swarm is left alone. Every run does this at
-its start too.`,
+touched; anything else on the swarm is left alone. The run budget tickets
+of dead runs (their lease expired or is gone) are removed too. Every run
+does this at its start too.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if suffix != "" {
@@ -45,6 +46,13 @@ its start too.`,
 			}
 			for _, s := range rep.Skipped {
 				fmt.Fprintf(cmd.OutOrStdout(), "kept %s: %s\n", s.Stack, s.Reason)
+			}
+			removed := "removed"
+			if o.DryRun {
+				removed = "would remove"
+			}
+			for _, t := range rep.Tickets {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s the run budget ticket of %s (stack %s): its run is dead\n", removed, t, t.Stack)
 			}
 			return err
 		},

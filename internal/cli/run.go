@@ -26,8 +26,9 @@ func newRunCmd() *cobra.Command {
 	var stages []string
 	var ff forgeFlags
 	var af abraFlags
+	var recipes recipeList
 	cmd := &cobra.Command{
-		Use:   "run --recipe PATH|GIT-URL",
+		Use:   "run --recipe PATH|GIT-URL [--recipe ...]",
 		Short: "Test a recipe on a swarm: install, lifecycle stages, teardown",
 		Long: `Deploy a recipe at a ref onto the swarm the Docker environment points at
 (DOCKER_HOST, else the local socket), under a fresh run-scoped domain
@@ -46,11 +47,20 @@ against the deployed app).
 
 Writes OUT/results.json, OUT/junit.xml and OUT/report.md (the Markdown report). Progress goes to stderr.
 
+Several recipes (--recipe repeated, or --recipes-file) run side by side,
+each in OUT/<name> with its progress lines prefixed by <name>, and a
+combined summary (OUT/summary.json) at the end; the exit code is the worst
+of theirs. With --budget N every run, in this command or in any other job
+on the swarm, waits until its weight (recipe.toml's [budget] weight, 1 by
+default, plus its dependencies') fits the N slots of the swarm-wide run
+budget.
+
 Exit codes: 0 every stage passed and nothing was left behind; 1 a stage
 failed or something was left behind; 2 usage or configuration error
 (nothing was deployed).`,
 		Example: `  recipe-test run --recipe example
   recipe-test run --recipe testdata/recipes/example
+  recipe-test run --recipe example --recipe custom-html --budget 2 --out results
   recipe-test run --recipe https://git.coopcloud.tech/coop-cloud/custom-html.git --ref main \
     --ingress traefik --domain-suffix ci.example.org --out results`,
 		Args: exactArgs(0),
@@ -58,6 +68,19 @@ failed or something was left behind; 2 usage or configuration error
 			o.Stages = stages
 			if err := useDeployer(&o, af); err != nil {
 				return usageError{err}
+			}
+			list, err := recipes.list()
+			if err != nil {
+				return usageError{err}
+			}
+			if len(list) > 1 {
+				if ff.kind != "" && ff.kind != "none" {
+					return usageError{fmt.Errorf("--forge reports one recipe's run: run several recipes without it, then publish each with recipe-test publish --from OUT/<name>/results.json")}
+				}
+				return runMany(cmd.Context(), o, list, cmd.ErrOrStderr(), ff.link(os.Getenv))
+			}
+			if len(list) == 1 {
+				o.Source.Recipe = list[0]
 			}
 			o.Output.Progress = cmd.ErrOrStderr()
 			o.Output.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -78,6 +101,8 @@ failed or something was left behind; 2 usage or configuration error
 	}
 	f := cmd.Flags()
 	registerRunFlags(f, &o, &stages, &ff)
+	f.StringArrayVar(&recipes.names, "recipe", nil, "the recipe: an enrolled recipe's name, a local folder or a git URL (required; repeat it to run several side by side)")
+	f.StringVar(&recipes.file, "recipes-file", "", "a file naming recipes to run side by side, one a line (# comments), after any --recipe")
 	af.register(f)
 	return cmd
 }
@@ -151,7 +176,6 @@ func runAndPublish(ctx context.Context, o runner.Options, ff forgeFlags, getenv 
 
 // registerRunFlags declares run's flags.
 func registerRunFlags(f *pflag.FlagSet, o *runner.Options, stages *[]string, ff *forgeFlags) {
-	f.StringVar(&o.Source.Recipe, "recipe", "", "the recipe: an enrolled recipe's name, a local folder or a git URL (required)")
 	f.StringVar(&o.Source.Ref, "ref", "", "git branch, tag or commit to test (default: the folder as it is, or the default branch of a URL)")
 	f.StringSliceVar(stages, "stages", nil, "comma-separated stages to run: install, upgrade, backup, restore, custom (default: recipe.toml's, else all; restore implies backup); teardown always runs")
 	f.StringVar(&o.Source.Enrollment, "enrollment", "", "folder holding the recipe's recipe.toml (default: RECIPES-DIR/<name> when it exists)")
@@ -173,6 +197,7 @@ func registerRunFlags(f *pflag.FlagSet, o *runner.Options, stages *[]string, ff 
 	f.StringVar(&o.Janitor.LockDir, "lock-dir", "", "folder for run locks (default $RECIPE_TEST_LOCK_DIR, /run/recipe-test/locks or the temp folder)")
 	f.DurationVar(&o.Janitor.Grace, "janitor-grace", runner.DefaultJanitorGrace, "the janitor at start only reaps orphaned run stacks older than this")
 	f.BoolVar(&o.Janitor.Off, "no-janitor", false, "do not reap orphaned run stacks at start")
+	f.IntVar(&o.Janitor.Budget, "budget", 0, "the swarm-wide run budget in slots: the run waits until its weight (recipe.toml's [budget] weight, 1 by default, plus its dependencies') fits beside every other run on the swarm with a budget; 0 = no budget")
 	f.DurationVar(&o.Janitor.LeaseTTL, "lease-ttl", lease.DefaultTTL, "the run's lease on the swarm lasts this long unrenewed: a janitor reaps a dead run's stack once it expired")
 	f.StringVar(&o.Ingress.Container, "container", "auto", "direct ingress: the container to join to the run's network to reach the app (auto: the one recipe-test runs in, if any; none: reach tasks as a host does)")
 	registerLimitFlags(f, &o.Limits)

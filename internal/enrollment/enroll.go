@@ -64,6 +64,8 @@ type Enrollment struct {
 	// Requires are the recipes deployed beside this one, with how they
 	// are wired into its env and secrets (see package deps).
 	Requires []deps.Require `toml:"requires"`
+	// Budget is the recipe's share of the swarm-wide run budget.
+	Budget Budget `toml:"budget"`
 
 	timeouts timeouts   // Timeouts, parsed
 	lines    deps.Lines // where each key is written, for errors found after decoding
@@ -180,6 +182,26 @@ func (e *Enrollment) Grants() []recipe.Grant {
 	return e.Policy.Grant
 }
 
+// Budget is recipe.toml's [budget]: how many slots of the swarm-wide run
+// budget (`run --budget N`) a run of the recipe takes. A heavy recipe (a
+// database, a JVM, a browser) takes more than one, so fewer runs share
+// the swarm with it.
+type Budget struct {
+	Weight *int `toml:"weight"` // nil = DefaultWeight
+}
+
+// DefaultWeight is a recipe's weight when recipe.toml names none.
+const DefaultWeight = 1
+
+// Weight is the slots a run of the recipe takes: [budget] weight, else
+// DefaultWeight (also without an enrollment).
+func (e *Enrollment) Weight() int {
+	if e == nil || e.Budget.Weight == nil {
+		return DefaultWeight
+	}
+	return *e.Budget.Weight
+}
+
 // Upgrade configures the upgrade stage.
 type Upgrade struct {
 	// Base is the release tag to upgrade from; "" = the newest release
@@ -254,7 +276,7 @@ func knownKeys(key []string) string {
 	var keys []string
 	switch {
 	case len(key) == 1:
-		keys = []string{"recipe", "stages", "timeouts", "probe", "env", "upgrade", "hooks", "not_applicable", "parity", "policy", "secrets", "requires"}
+		keys = []string{"recipe", "stages", "timeouts", "probe", "env", "upgrade", "hooks", "not_applicable", "parity", "policy", "secrets", "requires", "budget"}
 	case key[0] == "recipe":
 		keys = []string{"name", "upstream", "mirror", "path", "ref", "unverified"}
 	case key[0] == "timeouts":
@@ -267,6 +289,8 @@ func knownKeys(key []string) string {
 		keys = []string{"upstream", "status", "test", "verifies", "reason"}
 	case key[0] == "upgrade":
 		keys = []string{"base"}
+	case key[0] == "budget":
+		keys = []string{"weight"}
 	case key[0] == "policy" && len(key) == 2:
 		keys = []string{"grant"}
 	case key[0] == "policy":
@@ -372,6 +396,10 @@ func (e *Enrollment) check() error {
 	}
 	if err := deps.Check(e.File, e.lines, e.Requires); err != nil {
 		return err
+	}
+	if w := e.Budget.Weight; w != nil && *w < 1 {
+		return &recipe.ConfigError{File: e.File, Line: e.lines.Line("budget.weight"), Key: "budget.weight",
+			Msg: fmt.Sprintf("%d is not a weight: a run takes at least 1 slot of the run budget", *w)}
 	}
 	if e.Upgrade.Base != "" {
 		if _, err := recipe.ParseVersion(e.Upgrade.Base); err != nil {

@@ -87,6 +87,9 @@ func TestParseErrors(t *testing.T) {
 		"requires typo":        {"[[requires]]\nname = \"kc\"\nfro = \"app\"\n", 3, "requires.fro", "known here: name, upstream, ref, as, for, env, secrets, setup"},
 		"setup typo":           {"[[requires]]\nname = \"kc\"\n[[requires.setup]]\nservice = \"kc\"\ncmd = \"x\"\n", 5, "requires.setup.cmd", "known here: service, run, outputs"},
 		"requires bad purpose": {"[[requires]]\nname = \"kc\"\n\nfor = \"always\"\n", 4, "requires[0].for", "use \"app\" or \"tests\""},
+		"zero weight":          {"[budget]\nweight = 0\n", 2, "budget.weight", "a run takes at least 1 slot"},
+		"weight not a number":  {"[budget]\nweight = \"heavy\"\n", 2, "budget.weight", ""},
+		"budget typo":          {"[budget]\nwieght = 2\n", 2, "budget.wieght", "known here: weight"},
 		"unknown status":       {"[[parity]]\nupstream = \"tests/a.py\"\nstatus = \"done\"\nverifies = \"x\"\n", 0, "parity[0]", "ported, deferred, not-applicable or todo"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -102,6 +105,23 @@ func TestParseErrors(t *testing.T) {
 				t.Error("not an input error")
 			}
 		})
+	}
+}
+
+// A recipe weighs what its [budget] says, else one slot, with or without
+// an enrollment.
+func TestWeight(t *testing.T) {
+	for doc, want := range map[string]int{"": 1, "[budget]\n": 1, "[budget]\nweight = 3\n": 3} {
+		e, err := Parse("recipes/x/recipe.toml", []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.Weight(); got != want {
+			t.Errorf("%q: weight %d, want %d", doc, got, want)
+		}
+	}
+	if got := (*Enrollment)(nil).Weight(); got != DefaultWeight {
+		t.Errorf("no enrollment: weight %d", got)
 	}
 }
 

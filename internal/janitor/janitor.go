@@ -13,6 +13,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cc-ci/recipe-test/v2/internal/budget"
 	"github.com/cc-ci/recipe-test/v2/internal/lease"
 	"github.com/cc-ci/recipe-test/v2/internal/runlock"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
@@ -58,6 +59,9 @@ type Report struct {
 	DryRun  bool
 	Reaped  []Reaped
 	Skipped []Skipped
+	// Tickets are the run budget tickets of dead runs it removed (or, in
+	// a dry run, would remove).
+	Tickets []budget.Ticket
 }
 
 // Reaped is a stack the janitor removed (or, in a dry run, would remove).
@@ -145,6 +149,9 @@ func Run(ctx context.Context, c Engine, opts Options) (Report, error) {
 		}
 	}
 	errs = append(errs, dropStaleLeases(ctx, c, leases, stacks, opts))
+	tickets, err := dropStaleTickets(ctx, c, opts)
+	rep.Tickets = tickets
+	errs = append(errs, err)
 	return rep, errors.Join(errs...)
 }
 
@@ -180,6 +187,33 @@ func dropStaleLeases(ctx context.Context, c Engine, leases map[string]lease.Info
 		opts.Log.Info("janitor: removed the stale lease of a gone stack", "stack", stack, "lease", l.String())
 	}
 	return errors.Join(errs...)
+}
+
+// dropStaleTickets removes the run budget tickets of dead runs: those
+// whose run's lease expired, is gone or was taken over (by this janitor,
+// reaping the run's stack, too). A live run's ticket is never touched:
+// its lease is live.
+func dropStaleTickets(ctx context.Context, c Engine, opts Options) ([]budget.Ticket, error) {
+	_, stale, err := budget.Snapshot(ctx, c.Leases(), opts.Now, opts.LeaseSkew)
+	if err != nil {
+		return nil, fmt.Errorf("janitor: %w", err)
+	}
+	var dropped []budget.Ticket
+	var errs []error
+	for _, t := range stale {
+		if opts.Match != nil && !opts.Match(t.Stack) {
+			continue
+		}
+		if !opts.DryRun {
+			if err := budget.Reclaim(ctx, c.Leases(), t); err != nil {
+				errs = append(errs, fmt.Errorf("janitor: %w", err))
+				continue
+			}
+			opts.Log.Info("janitor: removed the run budget ticket of a dead run", "ticket", budget.Name(t.Stack), "run", t.RunID)
+		}
+		dropped = append(dropped, t)
+	}
+	return dropped, errors.Join(errs...)
 }
 
 // reap removes stack under its lock, or returns why it must be spared.

@@ -29,7 +29,10 @@ type Run struct {
 	Ingress     string    `json:"ingress,omitempty"`
 	Started     time.Time `json:"started"`
 	DurationS   float64   `json:"duration_s"`
-	Stages      []Stage   `json:"stages"`
+	// BudgetWaitS is how long the run waited for its slots of the run
+	// budget (run --budget) before it deployed anything; 0 without one.
+	BudgetWaitS float64 `json:"budget_wait_s,omitempty"`
+	Stages      []Stage `json:"stages"`
 	// Residue lists the full names of anything left behind after teardown,
 	// as "kind name" (for example "volume abcd-123456_example_test_data"),
 	// the dependencies' included.

@@ -52,6 +52,9 @@ func resolve(o Options) (config, error) {
 	if err := c.resolveIngress(); err != nil {
 		return config{}, err
 	}
+	if o.Janitor.Budget < 0 {
+		return config{}, fmt.Errorf("budget %d: want a number of slots, or 0 for no budget", o.Janitor.Budget)
+	}
 	c.limits = o.Limits.withDefaults(c.deploy.Timeout)
 	c.resolveRest()
 	return c, nil

@@ -114,6 +114,9 @@ type Janitor struct {
 	Grace    time.Duration // orphans younger than this are left alone (unless their run's lease expired); 0 = DefaultJanitorGrace
 	LeaseTTL time.Duration // how long the run's lease lasts unrenewed; 0 = lease.DefaultTTL
 	Off      bool          // do not reap orphans at start
+	// Budget is the swarm-wide run budget's capacity in slots (see
+	// internal/budget): the run waits until its weight fits; 0 = no budget.
+	Budget int
 }
 
 // Hooks are the caller's calls into a run.

@@ -180,6 +180,9 @@ func (r *Run) plan(ctx context.Context) error {
 	if err := r.planDependencies(ctx); err != nil {
 		return &PlanError{err}
 	}
+	if err := r.checkBudget(); err != nil {
+		return &PlanError{err}
+	}
 	if err := r.connect(ctx); err != nil {
 		return &PlanError{err}
 	}
@@ -282,7 +285,7 @@ func (r *Run) planApp(ctx context.Context, id string) error {
 // connect opens the engine when a selected stage deploys (lifecycle's
 // Deploys: every stage but lint): a run of lint alone needs no engine.
 func (r *Run) connect(ctx context.Context) error {
-	if !slices.ContainsFunc(r.cfg.stages, func(s string) bool { st, _ := lifecycle.Lookup(s); return st.Deploys }) {
+	if !r.deploys() {
 		return nil
 	}
 	e, err := r.cfg.deploy.Connect(ctx, r.cfg.output.Log)
@@ -295,6 +298,11 @@ func (r *Run) connect(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// deploys reports whether a selected stage deploys.
+func (r *Run) deploys() bool {
+	return slices.ContainsFunc(r.cfg.stages, func(s string) bool { st, _ := lifecycle.Lookup(s); return st.Deploys })
 }
 
 func (r *Run) closeEngine() {
@@ -328,6 +336,19 @@ func (r *Run) execute(ctx context.Context, observe stageObserver) (err error) {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			defer cancel()
 			if err := held.Release(rctx); err != nil {
+				r.Logf("warning: %v", err)
+			}
+		}()
+		// The run's slots of the swarm-wide run budget, held until its
+		// teardown (and its dependencies') is done.
+		slot, err := r.takeBudget(ctx)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if err := slot.Release(rctx); err != nil {
 				r.Logf("warning: %v", err)
 			}
 		}()
