@@ -235,7 +235,7 @@ func TestBudgetReleasedOnCancel(t *testing.T) {
 	for _, p := range []struct {
 		cmd  *exec.Cmd
 		done <-chan error
-		log  *strings.Builder
+		log  *lockedLog
 	}{{waiter, wdone, wlog}, {holder, hdone, hlog}} {
 		if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)

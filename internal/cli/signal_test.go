@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,13 +34,13 @@ func buildCLI(t *testing.T) string {
 
 // startSlowRun starts a run of the example recipe whose app starts slowly,
 // and returns once the deploy is done and convergence is being waited on.
-func startSlowRun(t *testing.T, bin, suffix, out, locks string) (*exec.Cmd, *strings.Builder, <-chan error) {
+func startSlowRun(t *testing.T, bin, suffix, out, locks string) (*exec.Cmd, *lockedLog, <-chan error) {
 	t.Helper()
 	return startSlowRunWith(t, bin, nil, "--domain-suffix", suffix, "--out", out, "--lock-dir", locks)
 }
 
 // startSlowRunWith is startSlowRun with extra environment and flags.
-func startSlowRunWith(t *testing.T, bin string, env []string, flags ...string) (*exec.Cmd, *strings.Builder, <-chan error) {
+func startSlowRunWith(t *testing.T, bin string, env []string, flags ...string) (*exec.Cmd, *lockedLog, <-chan error) {
 	t.Helper()
 	root := testenv.RepoRoot(t)
 	args := append([]string{"run", "--recipe", filepath.Join(root, "testdata", "recipes", "example"),
@@ -50,7 +51,7 @@ func startSlowRunWith(t *testing.T, bin string, env []string, flags ...string) (
 // startRunUntil starts recipe-test with args and returns once a line of
 // its progress starts with until (or contains it, for an until that does
 // not start with "["), with its log so far and its end.
-func startRunUntil(t *testing.T, bin string, env []string, until string, args ...string) (*exec.Cmd, *strings.Builder, <-chan error) {
+func startRunUntil(t *testing.T, bin string, env []string, until string, args ...string) (*exec.Cmd, *lockedLog, <-chan error) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
@@ -61,7 +62,7 @@ func startRunUntil(t *testing.T, bin string, env []string, until string, args ..
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	log := &strings.Builder{}
+	log := &lockedLog{}
 	reached := make(chan struct{})
 	done := make(chan error, 1)
 	matches := func(line string) bool {
@@ -91,6 +92,25 @@ func startRunUntil(t *testing.T, bin string, env []string, until string, args ..
 		t.Fatalf("run never reached %q:\n%s", until, log)
 	}
 	return cmd, log, done
+}
+
+// lockedLog is a run's log that one goroutine writes while the test
+// reads it.
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) WriteString(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.WriteString(s)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func stackOf(t *testing.T, log string) string {
