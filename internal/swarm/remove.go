@@ -9,6 +9,7 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
 
 	"github.com/cc-ci/recipe-test/v2/internal/sleep"
@@ -51,12 +52,14 @@ func (c *Client) Remove(ctx context.Context, stack string, progress func(string)
 	if len(services) > 0 {
 		progress("removing " + plural(len(services), "service"))
 	}
+	removed := map[string]bool{}
 	for _, s := range services {
+		removed[s.ID] = true
 		if _, err := c.API.ServiceRemove(ctx, s.ID, client.ServiceRemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove %s: %w", s, err))
 		}
 	}
-	errs = append(errs, c.waitContainers(ctx, stack, progress))
+	errs = append(errs, c.waitContainers(ctx, stack, removed, progress))
 
 	if objs, err = c.stackObjects(ctx, stack); err != nil {
 		return fmt.Errorf("remove stack %s: %w", stack, errors.Join(append(errs, err)...))
@@ -126,12 +129,16 @@ func (c *Client) removeAll(ctx context.Context, objs []Object, progress func(str
 
 // waitContainers waits until no container of stack is left, exited task
 // history included: swarm destroys them some seconds after their service
-// went. It wakes on each container destroy event of the stack and on a
+// went. A task of a removed service (by ID in services) that has not ended
+// yet may still get a container (a service removed while its tasks were
+// being assigned or prepared: the node creates the container after the
+// removal), so the wait also lasts until every such task has ended or is
+// gone. It wakes on each container destroy event of the stack and on a
 // ticker (containers named after the stack but unlabelled send no event
 // through the filter), and re-lists every time. Containers that are not
 // swarm tasks are force-removed at once, as are task containers still there
 // after taskDestroyWait.
-func (c *Client) waitContainers(ctx context.Context, stack string, progress func(string)) error {
+func (c *Client) waitContainers(ctx context.Context, stack string, services map[string]bool, progress func(string)) error {
 	evCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ev := c.API.Events(evCtx, client.EventsListOptions{Filters: make(client.Filters).
@@ -148,11 +155,18 @@ func (c *Client) waitContainers(ctx context.Context, stack string, progress func
 		if err != nil {
 			return err
 		}
-		if len(cts) == 0 {
+		pending, err := c.unendedTasks(ctx, services)
+		if err != nil {
+			return err
+		}
+		if len(cts) == 0 && len(pending) == 0 {
 			return nil
 		}
 		now := time.Now()
 		if now.After(giveUp) {
+			if len(cts) == 0 {
+				return fmt.Errorf("tasks still not ended %s after their services were removed: %s", taskDestroyWait+taskDestroyGiveUp, strings.Join(pending, ", "))
+			}
 			return fmt.Errorf("containers still present %s after their services were removed: %s", taskDestroyWait+taskDestroyGiveUp, objectNames(cts))
 		}
 		var orphans []Object
@@ -171,7 +185,7 @@ func (c *Client) waitContainers(ctx context.Context, stack string, progress func
 			}
 			continue
 		}
-		if len(cts) != last {
+		if len(cts) != last && len(cts) > 0 {
 			progress(fmt.Sprintf("waiting for %s to stop", plural(len(cts), "container")))
 			last = len(cts)
 		}
@@ -186,6 +200,33 @@ func (c *Client) waitContainers(ctx context.Context, stack string, progress func
 		case <-tick.C:
 		}
 	}
+}
+
+// unendedTasks names the tasks of the services (by ID) that have not
+// reached an end state: each may still start a container. The tasks are
+// listed whole: a filter on a removed service's ID is refused.
+func (c *Client) unendedTasks(ctx context.Context, services map[string]bool) ([]string, error) {
+	if len(services) == 0 {
+		return nil, nil
+	}
+	res, err := c.API.TaskList(ctx, client.TaskListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	var out []string
+	for _, t := range res.Items {
+		if !services[t.ServiceID] {
+			continue
+		}
+		switch t.Status.State {
+		case swarm.TaskStateComplete, swarm.TaskStateShutdown, swarm.TaskStateFailed, swarm.TaskStateRejected,
+			swarm.TaskStateRemove, swarm.TaskStateOrphaned:
+		default:
+			out = append(out, fmt.Sprintf("task %s (%s)", t.ID, t.Status.State))
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // stackContainers lists the containers of stack (by label or name), exited

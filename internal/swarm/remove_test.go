@@ -101,6 +101,33 @@ func TestRemoveLeavesNothing(t *testing.T) {
 	}
 }
 
+// A stack removed while its task is still being assigned, prepared or
+// started (a run cancelled as its services converge) leaves nothing: the
+// node may create the task's container after the service is gone, so
+// Remove waits for the removed services' tasks to end as well as for the
+// containers it sees.
+func TestRemoveWhileTasksStart(t *testing.T) {
+	c := connect(t)
+	for _, delay := range []time.Duration{0, 100 * time.Millisecond, 300 * time.Millisecond, 700 * time.Millisecond} {
+		t.Run(delay.String(), func(t *testing.T) {
+			stack, id := swarmtest.Stack(t, suffix)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			swarmtest.Deploy(t, c.API, stack, swarmtest.Options{RunID: id, NoWait: true})
+			time.Sleep(delay)
+			if err := c.Remove(ctx, stack, func(s string) { t.Log(s) }); err != nil {
+				t.Fatalf("Remove: %v", err)
+			}
+			if left := inventory(t, c, stack); len(left) > 0 {
+				t.Errorf("Inventory right after Remove = %q, want empty", left)
+			}
+			// What the node creates late shows a moment after.
+			time.Sleep(2 * time.Second)
+			swarmtest.AssertNoResidue(t, c.API, stack)
+		})
+	}
+}
+
 func TestInventoryFindsLeak(t *testing.T) {
 	c := connect(t)
 	stack, id := swarmtest.Stack(t, suffix)

@@ -30,6 +30,9 @@ type Options struct {
 	// Networks are further networks (names or IDs) the service joins, as
 	// a recipe joins the external "proxy" network.
 	Networks []string
+	// NoWait returns as soon as the service is created, its task not yet
+	// started: a run cancelled while its services converge.
+	NoWait bool
 }
 
 // Deploy creates stack's network "<stack>_internal", secret
@@ -84,6 +87,9 @@ func Deploy(t testing.TB, api *client.Client, stack string, opts Options) {
 	}
 	_, err = api.ServiceCreate(ctx, client.ServiceCreateOptions{Spec: spec})
 	must(t, "create service", err)
+	if opts.NoWait {
+		return
+	}
 	filters := make(client.Filters).Add("label", swarm.LabelNamespace+"="+stack).Add("status", "running")
 	for {
 		res, err := api.ContainerList(ctx, client.ContainerListOptions{Filters: filters})
