@@ -22,9 +22,15 @@ import (
 // on a stack's services, containers, networks, volumes, secrets and configs.
 const LabelNamespace = "com.docker.stack.namespace"
 
-// Client is a connection to a swarm manager's Engine API.
+// Client is a connection to a swarm manager's Engine API and, through
+// Nodes, to the engines of the swarm's other nodes.
 type Client struct {
 	API *client.Client
+	// Nodes reaches the engines of the nodes that run tasks; nil = every
+	// container is the manager's (a single-node swarm).
+	Nodes NodeEngines
+
+	nodes containerNodes // which node runs which container, as learnt
 }
 
 // Connect opens the Docker Engine API from the environment (DOCKER_HOST and
