@@ -173,7 +173,7 @@ func registerRunFlags(f *pflag.FlagSet, o *runner.Options, stages *[]string, ff 
 	f.DurationVar(&o.Janitor.Grace, "janitor-grace", runner.DefaultJanitorGrace, "the janitor at start only reaps orphaned run stacks older than this")
 	f.BoolVar(&o.Janitor.Off, "no-janitor", false, "do not reap orphaned run stacks at start")
 	f.DurationVar(&o.Janitor.LeaseTTL, "lease-ttl", lease.DefaultTTL, "the run's lease on the swarm lasts this long unrenewed: a janitor reaps a dead run's stack once it expired")
-	f.StringArrayVar(&o.Nodes.Endpoints, "node", nil, "NAME=ENDPOINT: how to reach the engine of swarm node NAME (its hostname or ID), a Docker host URL (unix://, tcp://, ssh://) or a Docker context; the manager's own node needs none (repeatable; every other node with tasks must have one)")
+	registerNodeFlag(f, &o.Nodes.Endpoints)
 	f.StringVar(&o.Ingress.Container, "container", "auto", "direct ingress: the container to join to the run's network to reach the app (auto: the one recipe-test runs in, if any; none: reach tasks as a host does)")
 	registerLimitFlags(f, &o.Limits)
 	ff.register(f)

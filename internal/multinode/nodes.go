@@ -110,11 +110,15 @@ func (n *Nodes) Engine(ctx context.Context, nodeID string) (*client.Client, erro
 	if api, ok := n.engines[nodeID]; ok {
 		return api, nil
 	}
-	name := nodeID
+	return nil, unreached(n.Name(ctx, nodeID), nodeID)
+}
+
+// Name returns the hostname of the node with this ID, else the ID.
+func (n *Nodes) Name(ctx context.Context, nodeID string) string {
 	if res, err := n.manager.NodeInspect(ctx, nodeID, client.NodeInspectOptions{}); err == nil && res.Node.Description.Hostname != "" {
-		name = res.Node.Description.Hostname
+		return res.Node.Description.Hostname
 	}
-	return nil, unreached(name, nodeID)
+	return nodeID
 }
 
 func unreached(hostname, id string) error {

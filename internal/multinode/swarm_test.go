@@ -2,12 +2,14 @@ package multinode_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	swarmtypes "github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
 
 	"github.com/cc-ci/recipe-test/v2/internal/multinode"
@@ -186,10 +188,11 @@ func taskNodes(ctx context.Context, t *testing.T, api *client.Client, service st
 
 // TestMultiNodeUnreachedNode: without an endpoint for the worker, the
 // inventory fails naming it instead of passing over its containers and
-// volumes, and a node-local object of the worker cannot be reached.
+// volumes, and so does an exec in a task container on the worker; with
+// the endpoint, both work.
 func TestMultiNodeUnreachedNode(t *testing.T) {
 	eps := multiNode(t)
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	c, err := swarm.Connect(ctx, nil)
 	if err != nil {
@@ -200,6 +203,16 @@ func TestMultiNodeUnreachedNode(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), eps[0].Node) || !strings.Contains(err.Error(), "--node") {
 		t.Errorf("inventory without the worker's endpoint: %v, want an error naming node %s", err, eps[0].Node)
 	}
+
+	service := workerService(ctx, t, c.API)
+	ctr, err := c.ServiceContainer(ctx, service)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Exec(ctx, ctr, []string{"/bin/busybox", "true"}, nil)
+	if err == nil || !strings.Contains(err.Error(), eps[0].Node) {
+		t.Errorf("exec on the worker without its endpoint: %v, want an error naming node %s", err, eps[0].Node)
+	}
 	with, err := swarm.Connect(ctx, nil, eps...)
 	if err != nil {
 		t.Fatal(err)
@@ -208,6 +221,55 @@ func TestMultiNodeUnreachedNode(t *testing.T) {
 	if _, err := with.Inventory(ctx, "no-such-stack"); err != nil {
 		t.Errorf("inventory with every node reached: %v", err)
 	}
+	res, err := with.Exec(ctx, ctr, []string{"/bin/busybox", "hostname"}, nil)
+	if err != nil || res.ExitCode != 0 {
+		t.Errorf("exec on the worker with its endpoint: %+v, %v", res, err)
+	}
+}
+
+// workerService creates a one-task service placed on a worker, removed
+// with its containers when the test ends, and returns its name.
+func workerService(ctx context.Context, t *testing.T, api *client.Client) string {
+	t.Helper()
+	img, err := api.ImageInspect(ctx, "recipe-test-fixtures/backend:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("multinode-test-%d", time.Now().UnixNano()%1e6)
+	spec := swarmtypes.ServiceSpec{
+		Annotations: swarmtypes.Annotations{Name: name, Labels: map[string]string{swarm.LabelNamespace: name}},
+		TaskTemplate: swarmtypes.TaskSpec{
+			ContainerSpec: &swarmtypes.ContainerSpec{Image: img.ID, Env: []string{"PORT=8081"},
+				Labels: map[string]string{swarm.LabelNamespace: name}},
+			Placement: &swarmtypes.Placement{Constraints: []string{"node.role == worker"}},
+		},
+		EndpointSpec: &swarmtypes.EndpointSpec{Mode: swarmtypes.ResolutionModeDNSRR},
+	}
+	if _, err := api.ServiceCreate(ctx, client.ServiceCreateOptions{Spec: spec}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		c, err := swarm.Connect(ctx, nil, multiNodeEndpoints(t)...)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		if err := c.Remove(ctx, name, nil); err != nil {
+			t.Errorf("remove %s: %v", name, err)
+		}
+	})
+	return name
+}
+
+func multiNodeEndpoints(t *testing.T) []multinode.Endpoint {
+	eps, err := multinode.Parse(strings.Split(os.Getenv(nodesEnv), ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eps
 }
 
 // TestMultiNodeWrongEndpoint: an endpoint that reaches another node than

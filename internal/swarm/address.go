@@ -35,13 +35,13 @@ func (c *Client) TaskAddress(ctx context.Context, serviceFullName string) (netip
 		if ok && ep.IPv4Address.IsValid() {
 			return ep.IPv4Address.Addr(), nil
 		}
-		if c.nodes != nil && t.NodeID != c.nodes.Self() && !slices.Contains(elsewhere, t.NodeID) {
-			elsewhere = append(elsewhere, t.NodeID)
+		if c.nodes != nil && t.NodeID != c.nodes.Self() && !slices.Contains(elsewhere, c.nodes.Name(ctx, t.NodeID)) {
+			elsewhere = append(elsewhere, c.nodes.Name(ctx, t.NodeID))
 		}
 	}
 	if len(elsewhere) > 0 {
 		// Another node's docker_gwbridge is that node's own.
-		return netip.Addr{}, fmt.Errorf("the running tasks of service %s are on other nodes than the manager (%s): a host reaches only its own node's tasks; run recipe-test in a container of the manager's engine, which joins the run's overlay network and reaches tasks on every node, or use the traefik ingress",
+		return netip.Addr{}, fmt.Errorf("service %s runs on node %s only: a host reaches its own node's tasks alone (run recipe-test in a container of the manager's engine, which joins the run's overlay network, or use the traefik ingress)",
 			serviceFullName, strings.Join(elsewhere, ", "))
 	}
 	return netip.Addr{}, fmt.Errorf("no running task of service %s is attached to %s (is the service on an overlay network?)", serviceFullName, gatewayBridge)
