@@ -121,9 +121,16 @@ func (n *Nodes) Name(ctx context.Context, nodeID string) string {
 	return nodeID
 }
 
-func unreached(hostname, id string) error {
-	return fmt.Errorf("swarm node %s (%s) is not reachable: no endpoint names it (--node %s=ENDPOINT)", hostname, id, hostname)
+// UnreachedError is a node of the swarm that no endpoint reaches.
+type UnreachedError struct {
+	Hostname, ID string
 }
+
+func (e *UnreachedError) Error() string {
+	return fmt.Sprintf("swarm node %s (%s) is not reachable: no endpoint names it (--node %s=ENDPOINT)", e.Hostname, e.ID, e.Hostname)
+}
+
+func unreached(hostname, id string) error { return &UnreachedError{Hostname: hostname, ID: id} }
 
 // All returns every node of the swarm with its engine, the manager's own
 // first. The nodes no endpoint reaches are left out and named in the error,

@@ -2,6 +2,7 @@ package multinode_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -200,7 +201,7 @@ func TestMultiNodeUnreachedNode(t *testing.T) {
 	}
 	defer c.Close()
 	_, err = c.Inventory(ctx, "no-such-stack")
-	if err == nil || !strings.Contains(err.Error(), eps[0].Node) || !strings.Contains(err.Error(), "--node") {
+	if err == nil || !strings.Contains(err.Error(), eps[0].Node) || !strings.Contains(err.Error(), "--node") || !errors.As(err, new(*multinode.UnreachedError)) {
 		t.Errorf("inventory without the worker's endpoint: %v, want an error naming node %s", err, eps[0].Node)
 	}
 
@@ -209,21 +210,29 @@ func TestMultiNodeUnreachedNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Exec(ctx, ctr, []string{"/bin/busybox", "true"}, nil)
-	if err == nil || !strings.Contains(err.Error(), eps[0].Node) {
-		t.Errorf("exec on the worker without its endpoint: %v, want an error naming node %s", err, eps[0].Node)
-	}
 	with, err := swarm.Connect(ctx, nil, eps...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer with.Close()
+	if res, err := with.Exec(ctx, ctr, []string{"/bin/busybox", "hostname"}, nil); err != nil || res.ExitCode != 0 {
+		t.Errorf("exec on the worker with its endpoint: %+v, %v", res, err)
+	}
+	_, err = c.Exec(ctx, ctr, []string{"/bin/busybox", "true"}, nil)
+	if err == nil || !strings.Contains(err.Error(), eps[0].Node) || !errors.As(err, new(*multinode.UnreachedError)) {
+		t.Errorf("exec on the worker without its endpoint: %v, want an error naming node %s", err, eps[0].Node)
+	}
+	// Removal without the worker's endpoint removes what the manager can
+	// (the service) and fails naming the worker.
+	err = c.Remove(ctx, service, nil)
+	if err == nil || !strings.Contains(err.Error(), eps[0].Node) {
+		t.Errorf("remove without the worker's endpoint: %v, want an error naming node %s", err, eps[0].Node)
+	}
+	if _, err := c.API.ServiceInspect(ctx, service, client.ServiceInspectOptions{}); err == nil {
+		t.Errorf("service %s still there after a removal that could not reach the worker", service)
+	}
 	if _, err := with.Inventory(ctx, "no-such-stack"); err != nil {
 		t.Errorf("inventory with every node reached: %v", err)
-	}
-	res, err := with.Exec(ctx, ctr, []string{"/bin/busybox", "hostname"}, nil)
-	if err != nil || res.ExitCode != 0 {
-		t.Errorf("exec on the worker with its endpoint: %+v, %v", res, err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 
+	"github.com/cc-ci/recipe-test/v2/internal/multinode"
 	"github.com/cc-ci/recipe-test/v2/internal/sleep"
 )
 
@@ -150,7 +151,9 @@ func (c *Client) waitContainers(ctx context.Context, stack string, progress func
 	last := -1
 	for {
 		cts, err := c.stackContainers(ctx, stack)
-		if err != nil {
+		// A node out of reach (reported by Remove already) does not stop
+		// the wait for the containers of the others.
+		if err != nil && !errors.As(err, new(*multinode.UnreachedError)) {
 			return err
 		}
 		if len(cts) == 0 {
@@ -195,12 +198,10 @@ func (c *Client) waitContainers(ctx context.Context, stack string, progress func
 
 // stackContainers lists the containers of stack (by label or name) on
 // every node, exited ones included, but not foreign containers that merely
-// mount its volumes. A node out of reach is an error naming it.
+// mount its volumes. A node out of reach is an error naming it, returned
+// with the containers of the other nodes.
 func (c *Client) stackContainers(ctx context.Context, stack string) ([]Object, error) {
-	nodes, err := c.engines(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list containers of stack %s: %w", stack, err)
-	}
+	nodes, nodesErr := c.engines(ctx)
 	var out []Object
 	for _, n := range nodes {
 		res, err := n.API.ContainerList(ctx, client.ContainerListOptions{All: true})
@@ -215,6 +216,9 @@ func (c *Client) stackContainers(ctx context.Context, stack string) ([]Object, e
 		}
 	}
 	sortObjects(out)
+	if nodesErr != nil {
+		return out, fmt.Errorf("list containers of stack %s: %w", stack, nodesErr)
+	}
 	return out, nil
 }
 
