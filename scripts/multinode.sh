@@ -115,7 +115,10 @@ cleanup() {
 }
 
 run_test() {
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/recipe-test-multinode.XXXXXX")
+	# One fixed folder, so that a killed run's is replaced by the next.
+	tmp=${TMPDIR:-/tmp}/recipe-test-multinode
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
 	log "building the test binary"
 	(cd "$root" && CGO_ENABLED=0 go test -c -o "$tmp/multinode.test" ./internal/multinode/)
 	# What the test reads, at the paths it expects from its package folder.
