@@ -56,5 +56,11 @@ func Connect(ctx context.Context) (*Client, error) {
 	return &Client{API: api}, nil
 }
 
-// Close closes the API connection.
-func (c *Client) Close() error { return c.API.Close() }
+// Close closes the API connection, and those to other nodes' engines that
+// Nodes opened when it can be closed (HostNodes).
+func (c *Client) Close() error {
+	if cl, ok := c.Nodes.(interface{ Close() error }); ok {
+		cl.Close()
+	}
+	return c.API.Close()
+}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -27,6 +29,7 @@ type Nodes struct {
 	manager *client.Client
 	self    string                    // the manager's node ID
 	engines map[string]*client.Client // node ID -> engine, the manager's own excluded
+	hosts   map[string]string         // node ID -> Docker host URL of a unix:// or tcp:// endpoint, else ""
 }
 
 // Open maps the endpoints to the nodes of manager's swarm. Each endpoint
@@ -40,7 +43,7 @@ func Open(ctx context.Context, manager *client.Client, endpoints []Endpoint) (*N
 	if err != nil {
 		return nil, fmt.Errorf("swarm manager at %s does not answer: %w", manager.DaemonHost(), err)
 	}
-	n := &Nodes{manager: manager, self: info.Info.Swarm.NodeID, engines: map[string]*client.Client{}}
+	n := &Nodes{manager: manager, self: info.Info.Swarm.NodeID, engines: map[string]*client.Client{}, hosts: map[string]string{}}
 	if len(endpoints) == 0 {
 		return n, nil
 	}
@@ -71,8 +74,18 @@ func (n *Nodes) open(ctx context.Context, e Endpoint, node Node) error {
 		return err
 	}
 	n.engines[node.ID] = api
+	n.hosts[node.ID] = ""
+	if u, err := url.Parse(e.Target); err == nil && (u.Scheme == "unix" || u.Scheme == "tcp") {
+		n.hosts[node.ID] = e.Target
+	}
 	return nil
 }
+
+// Hosts returns, by node ID, every node an endpoint reaches (the manager's
+// own excluded) with its Docker host URL when the endpoint is a unix:// or
+// tcp:// one, else "": what a recipe's tests can dial without docker/cli's
+// connection helpers (facts' nodes).
+func (n *Nodes) Hosts() map[string]string { return maps.Clone(n.hosts) }
 
 // find returns the node named name: its ID, else its hostname, which must
 // then be unique.

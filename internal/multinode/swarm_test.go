@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,8 @@ import (
 	swarmtypes "github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
 
+	"github.com/cc-ci/recipe-test/v2/harness"
+	"github.com/cc-ci/recipe-test/v2/internal/facts"
 	"github.com/cc-ci/recipe-test/v2/internal/multinode"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 	"github.com/cc-ci/recipe-test/v2/internal/runner"
@@ -272,6 +275,71 @@ func workerService(ctx context.Context, t *testing.T, api *client.Client) string
 	})
 	return name
 }
+
+// TestMultiNodeHarnessExec: a recipe's tests exec in a task container on
+// the worker through the harness, given the worker's Docker host URL in
+// the facts as the custom stage writes them; without it, the exec fails
+// naming the node.
+func TestMultiNodeHarnessExec(t *testing.T) {
+	eps := multiNode(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	c, err := swarm.Connect(ctx, nil, eps...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	hosts := c.NodeHosts()
+	if len(hosts) != len(eps) {
+		t.Fatalf("NodeHosts() = %v, want the %d tcp:// endpoints", hosts, len(eps))
+	}
+	service := workerService(ctx, t, c.API)
+	// What an ssh:// or context endpoint gives the tests: the node, no URL.
+	noURL := map[string]string{}
+	for id := range hosts {
+		noURL[id] = ""
+	}
+	for _, tc := range []struct {
+		name  string
+		nodes map[string]string
+	}{{"with the worker's URL", hosts}, {"without", noURL}} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "facts.json")
+			f := facts.Facts{Recipe: "multinode", Domain: "multinode.test", BaseURL: "http://multinode.test", Stack: service, Services: map[string]string{"svc": service},
+				ProxyURL: "http://127.0.0.1:1", Out: t.TempDir(), Nodes: tc.nodes}
+			if err := facts.Write(path, &f); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv(facts.EnvVar, path)
+			rec := &recorder{TB: t}
+			var res harness.ExecResult
+			func() {
+				defer func() { _ = recover() }() // the recorder's Fatalf ends the call
+				res = harness.Load(rec).Exec(rec, "svc", "/bin/busybox", "hostname")
+			}()
+			if tc.name != "without" && (rec.failed != "" || res.ExitCode != 0) {
+				t.Errorf("harness exec on the worker: %+v, %s", res, rec.failed)
+			}
+			if tc.name == "without" && !strings.Contains(rec.failed, eps[0].Node) {
+				t.Errorf("harness exec on the worker without its URL: %q, want a failure naming node %s", rec.failed, eps[0].Node)
+			}
+		})
+	}
+}
+
+// recorder is a testing.TB whose Fatalf records the message and stops
+// the call (as t.Fatalf stops the test), instead of failing the test.
+type recorder struct {
+	testing.TB
+	failed string
+}
+
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.failed = fmt.Sprintf(format, args...)
+	panic(r)
+}
+
+func (r *recorder) Helper() {}
 
 func multiNodeEndpoints(t *testing.T) []multinode.Endpoint {
 	eps, err := multinode.Parse(strings.Split(os.Getenv(nodesEnv), ","))

@@ -38,7 +38,10 @@ type Engine interface {
 	Close() error
 }
 
-var _ Engine = (*swarm.Client)(nil)
+var (
+	_ Engine     = (*swarm.Client)(nil)
+	_ nodeHoster = (*swarm.Client)(nil) // the custom stage hands the tests its nodes
+)
 
 // Connector opens the engine a run deploys on. It is called once the plan
 // is made, and only when a selected stage needs an engine (lint does not).

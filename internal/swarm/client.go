@@ -71,14 +71,6 @@ func Connect(ctx context.Context, log *slog.Logger, endpoints ...multinode.Endpo
 	return &Client{Client: c, Log: log, nodes: nodes}, nil
 }
 
-// Close closes the connections to the other nodes' engines and the manager's.
-func (c *Client) Close() error {
-	if c.nodes != nil {
-		c.nodes.Close()
-	}
-	return c.Client.Close()
-}
-
 // Leases is where the swarm keeps run leases (its configs): see
 // internal/lease. A method, not only the API field, so that an engine
 // interface can ask for it.

@@ -45,3 +45,13 @@ func (c *Client) engines(ctx context.Context) ([]node, error) {
 func (c *Client) engineOf(ctx context.Context, o Object) (*client.Client, error) {
 	return c.NodeEngine(ctx, o.NodeID)
 }
+
+// NodeHosts returns the Docker host URLs of the swarm's other nodes that a
+// recipe's tests can dial (multinode.Nodes.Hosts), by node ID; nil on a
+// client opened without Connect.
+func (c *Client) NodeHosts() map[string]string {
+	if c.nodes == nil {
+		return nil
+	}
+	return c.nodes.Hosts()
+}
