@@ -202,6 +202,13 @@ func (e *Env) dockerClient(t testing.TB) *containers.Client {
 		if err != nil {
 			t.Fatalf("harness: connecting to the swarm of stack %s: %v", e.Stack, err)
 		}
+		if len(e.Nodes) > 0 {
+			// A multi-node swarm: a task's container is on its node's engine.
+			if c.Nodes, err = containers.NewHostNodes(ctx, c.API, e.Nodes); err != nil {
+				c.Close()
+				t.Fatalf("harness: the swarm's nodes: %v", err)
+			}
+		}
 		e.docker = c
 	}
 	return e.docker

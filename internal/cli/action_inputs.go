@@ -11,7 +11,7 @@ import (
 
 // runInputs reads the action inputs that mirror run's flags of the same
 // names (env, upgrade-from, probe-path, probe-status, connect-to, ca-file,
-// insecure, entrypoint-port, retain, budget) into o, so that a workflow has every
+// insecure, entrypoint-port, node, retain, budget) into o, so that a workflow has every
 // choice the CLI has. A bad value is an error naming the input.
 func runInputs(in func(string) string, o *runner.Options) error {
 	o.Source.UpgradeFrom = strings.TrimSpace(in("upgrade-from"))
@@ -31,6 +31,7 @@ func runInputs(in func(string) string, o *runner.Options) error {
 	if o.Ingress.Traefik.EntrypointPorts, err = portMap(in("entrypoint-port")); err != nil {
 		return fmt.Errorf("input entrypoint-port: %w", err)
 	}
+	o.Nodes.Endpoints = pairs(in("node"))
 	if o.Ingress.Traefik.Insecure, err = boolInput(in, "insecure", false); err != nil {
 		return err
 	}
@@ -75,6 +76,18 @@ func intList(s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// pairs splits NAME=VALUE pairs separated by commas or line breaks, as
+// --node takes them one at a time; the runner checks each (naming it).
+func pairs(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // portMap reads NAME=PORT pairs separated by commas or line breaks, as

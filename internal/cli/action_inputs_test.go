@@ -83,7 +83,8 @@ func TestRunInputsLikeFlags(t *testing.T) {
 	err := f.Parse([]string{"--env", "SMTP=yes", "--env", "COMPOSE_FILE=compose.yml:compose.smtp.yml",
 		"--upgrade-from", "1.0.0+1.0", "--probe-path", "/health", "--probe-status", "200,302",
 		"--connect-to", "127.0.0.1:443", "--ca-file", "ca.pem", "--insecure", "--retain",
-		"--entrypoint-port", "mumble-tcp=64738", "--entrypoint-port", "ssh=2222", "--budget", "3"})
+		"--entrypoint-port", "mumble-tcp=64738", "--entrypoint-port", "ssh=2222", "--budget", "3",
+		"--node", "w1=tcp://10.0.0.11:2376", "--node", "w2=ssh://ci@w2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,6 +95,7 @@ func TestRunInputsLikeFlags(t *testing.T) {
 		"upgrade-from": "1.0.0+1.0", "probe-path": "/health", "probe-status": "200, 302",
 		"connect-to": "127.0.0.1:443", "ca-file": "ca.pem", "insecure": "true", "retain": "true",
 		"entrypoint-port": "mumble-tcp=64738,\n ssh = 2222\n", "budget": " 3",
+		"node": "w1=tcp://10.0.0.11:2376,\n w2=ssh://ci@w2\n",
 	}
 	var act runner.Options
 	if err := runInputs(func(k string) string { return inputs[k] }, &act); err != nil {
@@ -104,7 +106,8 @@ func TestRunInputsLikeFlags(t *testing.T) {
 		act.Ingress.Traefik.CAFile != cli.Ingress.Traefik.CAFile || act.Ingress.Traefik.Insecure != cli.Ingress.Traefik.Insecure ||
 		act.Deploy.Retain != cli.Deploy.Retain || !act.Deploy.Retain ||
 		!maps.Equal(act.Ingress.Traefik.EntrypointPorts, cli.Ingress.Traefik.EntrypointPorts) || len(act.Ingress.Traefik.EntrypointPorts) != 2 ||
-		act.Janitor.Budget != cli.Janitor.Budget || act.Janitor.Budget != 3 {
+		act.Janitor.Budget != cli.Janitor.Budget || act.Janitor.Budget != 3 ||
+		!slices.Equal(act.Nodes.Endpoints, cli.Nodes.Endpoints) || len(act.Nodes.Endpoints) != 2 {
 		t.Errorf("inputs gave %+v\nflags gave %+v", act, cli)
 	}
 	// Unset inputs leave run's defaults.

@@ -9,12 +9,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cc-ci/recipe-test/v2/internal/janitor"
-	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
 
 func newJanitorCmd() *cobra.Command {
 	var o janitor.Options
 	var suffix string
+	var nodes []string
 	cmd := &cobra.Command{
 		Use:   "janitor",
 		Short: "Reap what killed runs left behind on the swarm",
@@ -31,9 +31,9 @@ does this at its start too.`,
 				o.Match = janitor.SuffixMatcher(suffix)
 			}
 			o.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
-			c, err := swarm.Connect(cmd.Context(), o.Log)
+			c, err := connectNodes(cmd.Context(), o.Log, nodes)
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			defer c.Close()
 			rep, err := janitor.Run(cmd.Context(), c, o)
@@ -63,11 +63,13 @@ does this at its start too.`,
 	f.DurationVar(&o.LeaseSkew, "lease-skew", janitor.DefaultLeaseSkew, "a run's lease still counts as live this long past its expiry (runners' clocks may disagree)")
 	f.StringVar(&suffix, "domain-suffix", "", "only consider run stacks under this domain suffix (default: all)")
 	f.StringVar(&o.LockDir, "lock-dir", "", "folder of run locks (default $RECIPE_TEST_LOCK_DIR, /run/recipe-test/locks or the temp folder)")
+	registerNodeFlag(f, &nodes)
 	return cmd
 }
 
 func newTeardownCmd() *cobra.Command {
-	return &cobra.Command{
+	var nodes []string
+	cmd := &cobra.Command{
 		Use:   "teardown STACK",
 		Short: "Remove a retained run stack and verify nothing is left",
 		Long: `Remove one stack kept by "recipe-test run --retain": its services, then,
@@ -76,9 +78,9 @@ then list anything still carrying the stack's namespace. Exits 1 and lists
 the residue when anything is left.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := swarm.Connect(cmd.Context(), nil)
+			c, err := connectNodes(cmd.Context(), nil, nodes)
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			defer c.Close()
 			stack := args[0]
@@ -102,4 +104,6 @@ the residue when anything is left.`,
 			return nil
 		},
 	}
+	registerNodeFlag(cmd.Flags(), &nodes)
+	return cmd
 }

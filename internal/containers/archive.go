@@ -24,12 +24,16 @@ var ErrPathNotFound = errors.New("no such file or directory in the container")
 // with RestoreArchive. It returns the number of entries written.
 func (c *Client) ArchivePaths(ctx context.Context, containerID string, paths []string, tw *tar.Writer) (int, error) {
 	n := 0
+	api, err := c.EngineOf(ctx, containerID)
+	if err != nil {
+		return 0, fmt.Errorf("archive from container %.12s: %w", containerID, err)
+	}
 	for _, p := range paths {
 		p = path.Clean(p)
 		if !path.IsAbs(p) {
 			return n, fmt.Errorf("archive %s: not an absolute path", p)
 		}
-		res, err := c.API.CopyFromContainer(ctx, containerID, client.CopyFromContainerOptions{SourcePath: p})
+		res, err := api.CopyFromContainer(ctx, containerID, client.CopyFromContainerOptions{SourcePath: p})
 		if cerrdefs.IsNotFound(err) {
 			return n, fmt.Errorf("archive %s from container %.12s: %w", p, containerID, ErrPathNotFound)
 		}
@@ -85,7 +89,11 @@ func copyEntries(tw *tar.Writer, tr *tar.Reader, parent string) (int, error) {
 // every restore ("getent unable to find entry"), and a root-owned file
 // restored into a non-root container would change owner.
 func (c *Client) RestoreArchive(ctx context.Context, containerID string, archive io.Reader) error {
-	_, err := c.API.CopyToContainer(ctx, containerID, client.CopyToContainerOptions{
+	api, err := c.EngineOf(ctx, containerID)
+	if err != nil {
+		return fmt.Errorf("restore into container %.12s: %w", containerID, err)
+	}
+	_, err = api.CopyToContainer(ctx, containerID, client.CopyToContainerOptions{
 		DestinationPath: "/", Content: archive,
 	})
 	if err != nil {

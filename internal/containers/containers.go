@@ -22,9 +22,15 @@ import (
 // on a stack's services, containers, networks, volumes, secrets and configs.
 const LabelNamespace = "com.docker.stack.namespace"
 
-// Client is a connection to a swarm manager's Engine API.
+// Client is a connection to a swarm manager's Engine API and, through
+// Nodes, to the engines of the swarm's other nodes.
 type Client struct {
 	API *client.Client
+	// Nodes reaches the engines of the nodes that run tasks; nil = every
+	// container is the manager's (a single-node swarm).
+	Nodes NodeEngines
+
+	nodes containerNodes // which node runs which container, as learnt
 }
 
 // Connect opens the Docker Engine API from the environment (DOCKER_HOST and
@@ -50,5 +56,11 @@ func Connect(ctx context.Context) (*Client, error) {
 	return &Client{API: api}, nil
 }
 
-// Close closes the API connection.
-func (c *Client) Close() error { return c.API.Close() }
+// Close closes the API connection, and those to other nodes' engines that
+// Nodes opened when it can be closed (HostNodes).
+func (c *Client) Close() error {
+	if cl, ok := c.Nodes.(interface{ Close() error }); ok {
+		cl.Close()
+	}
+	return c.API.Close()
+}

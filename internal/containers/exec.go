@@ -38,13 +38,17 @@ const maxExecOutput = 1 << 20
 // commands that could not run at all (no such container, no such
 // executable).
 func (c *Client) Exec(ctx context.Context, containerID string, cmd, env []string) (ExecResult, error) {
-	created, err := c.API.ExecCreate(ctx, containerID, client.ExecCreateOptions{
+	api, err := c.EngineOf(ctx, containerID)
+	if err != nil {
+		return ExecResult{}, fmt.Errorf("exec %q in container %.12s: %w", cmd[0], containerID, err)
+	}
+	created, err := api.ExecCreate(ctx, containerID, client.ExecCreateOptions{
 		Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true,
 	})
 	if err != nil {
 		return ExecResult{}, fmt.Errorf("exec %q in container %.12s: %w", cmd[0], containerID, err)
 	}
-	att, err := c.API.ExecAttach(ctx, created.ID, client.ExecAttachOptions{})
+	att, err := api.ExecAttach(ctx, created.ID, client.ExecAttachOptions{})
 	if err != nil {
 		return ExecResult{}, fmt.Errorf("exec %q in container %.12s: attach: %w", cmd[0], containerID, err)
 	}
@@ -71,7 +75,7 @@ func (c *Client) Exec(ctx context.Context, containerID string, cmd, env []string
 	if err != nil {
 		return ExecResult{}, fmt.Errorf("exec %q in container %.12s: read output: %w", cmd[0], containerID, err)
 	}
-	ins, err := c.API.ExecInspect(ctx, created.ID, client.ExecInspectOptions{})
+	ins, err := api.ExecInspect(ctx, created.ID, client.ExecInspectOptions{})
 	if err != nil {
 		return ExecResult{}, fmt.Errorf("exec %q in container %.12s: inspect: %w", cmd[0], containerID, err)
 	}
@@ -138,6 +142,7 @@ func (c *Client) ServiceContainer(ctx context.Context, service string) (string, 
 		slices.SortFunc(tasks, func(a, b swarm.Task) int { return b.CreatedAt.Compare(a.CreatedAt) })
 		for _, t := range tasks {
 			if t.Status.State == swarm.TaskStateRunning && t.Status.ContainerStatus != nil && t.Status.ContainerStatus.ContainerID != "" {
+				c.nodes.put(t.Status.ContainerStatus.ContainerID, t.NodeID)
 				return t.Status.ContainerStatus.ContainerID, nil
 			}
 		}

@@ -70,6 +70,12 @@ type Facts struct {
 	// masked (masking "fail" once blanked it in every report and broke
 	// junit.xml).
 	MaskFile string `json:"mask_file,omitempty"`
+	// Nodes are the swarm's nodes other than the manager's, by swarm node
+	// ID, with the Docker host URL (unix://, tcp://) recipe-test was given
+	// for each (--node), which the harness dials to exec in a task container
+	// on that node; "" for a node reached over ssh or through a Docker
+	// context, which the tests cannot reach. Empty on a single-node swarm.
+	Nodes map[string]string `json:"nodes,omitempty"`
 }
 
 // Dependency is what the tests know of an app deployed for this one: an

@@ -10,6 +10,7 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/enrollment"
 	"github.com/cc-ci/recipe-test/v2/internal/lease"
 	"github.com/cc-ci/recipe-test/v2/internal/lifecycle"
+	"github.com/cc-ci/recipe-test/v2/internal/multinode"
 	"github.com/cc-ci/recipe-test/v2/internal/runlock"
 )
 
@@ -24,7 +25,8 @@ type config struct {
 	// stagesGiven says the caller named the stages: the enrollment's
 	// stages apply only when not.
 	stagesGiven bool
-	deploy      Deploy  // Deployer, Timeout and Connect set
+	deploy      Deploy // Deployer, Timeout and Connect set
+	nodes       []multinode.Endpoint
 	ingress     Ingress // Kind and Container set
 	limits      Limits  // every limit set
 	janitor     Janitor // LockDir, Grace and LeaseTTL set
@@ -45,6 +47,9 @@ func resolve(o Options) (config, error) {
 	}
 	if c.source.RecipesDir == "" {
 		c.source.RecipesDir = enrollment.DefaultRecipesDir()
+	}
+	if c.nodes, err = multinode.Parse(o.Nodes.Endpoints); err != nil {
+		return config{}, err
 	}
 	if err := c.resolveDeploy(); err != nil {
 		return config{}, err
@@ -86,6 +91,9 @@ func (c *config) resolveDeploy() error {
 		if c.deploy.Connect == nil {
 			return fmt.Errorf("deployer abra: no abra engine was configured (an abra binary and a server context)")
 		}
+		if len(c.nodes) > 0 {
+			return fmt.Errorf("deployer abra: node endpoints (%s) are not supported with it yet: use the swarm deployer", c.nodes[0])
+		}
 	default:
 		return fmt.Errorf("unknown deployer %q: use auto, swarm or abra", c.deploy.Deployer)
 	}
@@ -93,7 +101,7 @@ func (c *config) resolveDeploy() error {
 		c.deploy.Timeout = DefaultTimeout
 	}
 	if c.deploy.Connect == nil {
-		c.deploy.Connect = ConnectSwarm
+		c.deploy.Connect = ConnectSwarmNodes(c.nodes)
 	}
 	return nil
 }

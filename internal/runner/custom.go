@@ -207,6 +207,9 @@ func (r *Run) facts(out string) *facts.Facts {
 		f.Services[s.Name] = s.FullName
 	}
 	f.Dependencies = r.dependencyFacts()
+	if h, ok := r.Engine.(nodeHoster); ok {
+		f.Nodes = h.NodeHosts()
+	}
 	if r.Deployment != nil {
 		for _, s := range app.Secrets {
 			if v, ok := r.Deployment.Secrets[s.FullName]; ok {
@@ -219,6 +222,12 @@ func (r *Run) facts(out string) *facts.Facts {
 		f.Streams = streamFacts(r.Ingress)
 	}
 	return f
+}
+
+// nodeHoster is an engine that knows the Docker host URLs of a multi-node
+// swarm's other nodes (swarm.Client), for the recipe's tests to exec there.
+type nodeHoster interface {
+	NodeHosts() map[string]string
 }
 
 // parityResults fills the results' parity table from the enrollment's

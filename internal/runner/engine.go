@@ -8,6 +8,7 @@ import (
 	"github.com/cc-ci/recipe-test/v2/internal/backup"
 	"github.com/cc-ci/recipe-test/v2/internal/ingress"
 	"github.com/cc-ci/recipe-test/v2/internal/janitor"
+	"github.com/cc-ci/recipe-test/v2/internal/multinode"
 	"github.com/cc-ci/recipe-test/v2/internal/recipe"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
@@ -37,7 +38,10 @@ type Engine interface {
 	Close() error
 }
 
-var _ Engine = (*swarm.Client)(nil)
+var (
+	_ Engine     = (*swarm.Client)(nil)
+	_ nodeHoster = (*swarm.Client)(nil) // the custom stage hands the tests its nodes
+)
 
 // Connector opens the engine a run deploys on. It is called once the plan
 // is made, and only when a selected stage needs an engine (lint does not).
@@ -46,9 +50,17 @@ type Connector func(ctx context.Context, log *slog.Logger) (Engine, error)
 // ConnectSwarm connects to the swarm manager of the environment
 // (DOCKER_HOST, else the local socket): the default Connector.
 func ConnectSwarm(ctx context.Context, log *slog.Logger) (Engine, error) {
-	c, err := swarm.Connect(ctx, log)
-	if err != nil {
-		return nil, err // not a typed nil in the interface
+	return ConnectSwarmNodes(nil)(ctx, log)
+}
+
+// ConnectSwarmNodes is ConnectSwarm that reaches the swarm's other nodes
+// through the endpoints (Options.Nodes).
+func ConnectSwarmNodes(endpoints []multinode.Endpoint) Connector {
+	return func(ctx context.Context, log *slog.Logger) (Engine, error) {
+		c, err := swarm.Connect(ctx, log, endpoints...)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return c, nil
 	}
-	return c, nil
 }

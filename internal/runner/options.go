@@ -27,6 +27,7 @@ type Options struct {
 	// DefaultStages(). Teardown is not selectable: it always runs.
 	Stages  []string
 	Deploy  Deploy
+	Nodes   Nodes
 	Ingress Ingress
 	Limits  Limits // bounds on what the recipe can make the run do
 	Janitor Janitor
@@ -68,6 +69,17 @@ type Deploy struct {
 	// Linter checks the recipe in the lint stage; nil = internal/lint's
 	// rules (the abra deployer runs `abra recipe lint` instead).
 	Linter Linter
+}
+
+// Nodes are how the run reaches the swarm's nodes besides the manager it
+// deploys through: a task's exec and archives (backups, hooks) and the
+// residue inventory go to the engine of the node that holds the task or
+// the volume (internal/multinode).
+type Nodes struct {
+	// Endpoints are NAME=ENDPOINT: a node's hostname (or ID) and a Docker
+	// host URL (unix://, tcp://, ssh://) or Docker context name reaching
+	// its engine. A node of the swarm none names fails the run's inventory.
+	Endpoints []string
 }
 
 // Ingress is how the deployed app is reached.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
@@ -28,11 +29,20 @@ func (c *Client) TaskAddress(ctx context.Context, serviceFullName string) (netip
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("inspect network %s: %w", gatewayBridge, err)
 	}
+	var elsewhere []string
 	for _, t := range tasks {
 		ep, ok := gw.Network.Containers[t.Status.ContainerStatus.ContainerID]
 		if ok && ep.IPv4Address.IsValid() {
 			return ep.IPv4Address.Addr(), nil
 		}
+		if c.nodes != nil && t.NodeID != c.nodes.Self() && !slices.Contains(elsewhere, c.nodes.Name(ctx, t.NodeID)) {
+			elsewhere = append(elsewhere, c.nodes.Name(ctx, t.NodeID))
+		}
+	}
+	if len(elsewhere) > 0 {
+		// Another node's docker_gwbridge is that node's own.
+		return netip.Addr{}, fmt.Errorf("service %s runs on node %s only: a host reaches its own node's tasks alone (run recipe-test in a container of the manager's engine, which joins the run's overlay network, or use the traefik ingress)",
+			serviceFullName, strings.Join(elsewhere, ", "))
 	}
 	return netip.Addr{}, fmt.Errorf("no running task of service %s is attached to %s (is the service on an overlay network?)", serviceFullName, gatewayBridge)
 }

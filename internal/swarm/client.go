@@ -10,6 +10,7 @@ import (
 
 	"github.com/cc-ci/recipe-test/v2/internal/containers"
 	"github.com/cc-ci/recipe-test/v2/internal/lease"
+	"github.com/cc-ci/recipe-test/v2/internal/multinode"
 )
 
 // Labels we put on everything a run creates, besides Docker's own
@@ -41,13 +42,19 @@ var (
 type Client struct {
 	*containers.Client
 	Log *slog.Logger
+
+	nodes *multinode.Nodes // nil: the manager's engine is the only one
 }
 
 // Connect opens the Docker Engine API from the environment (DOCKER_HOST and
 // friends, else the local socket), negotiating the API version down to the
 // daemon's, and checks that the engine is a swarm manager
-// (containers.Connect).
-func Connect(ctx context.Context, log *slog.Logger) (*Client, error) {
+// (containers.Connect). The endpoints reach the swarm's other nodes
+// (internal/multinode): what is node-local (a task container's exec and
+// archives, the containers and volumes of the inventory and of removal)
+// goes to the engine of the node that holds it, and a node no endpoint
+// reaches fails the inventory, naming it.
+func Connect(ctx context.Context, log *slog.Logger, endpoints ...multinode.Endpoint) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -55,7 +62,13 @@ func Connect(ctx context.Context, log *slog.Logger) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{Client: c, Log: log}, nil
+	nodes, err := multinode.Open(ctx, c.API, endpoints)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.Nodes = nodes
+	return &Client{Client: c, Log: log, nodes: nodes}, nil
 }
 
 // Leases is where the swarm keeps run leases (its configs): see

@@ -139,7 +139,11 @@ func (c *Client) diagnose(ctx context.Context, st serviceStatus) ServiceFailure 
 // its last health check output when it is not healthy. It reports whether
 // it found any log line.
 func (c *Client) containerFacts(ctx context.Context, id string, withHealth bool, f *ServiceFailure) bool {
-	insp, err := c.API.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	api, err := c.EngineOf(ctx, id)
+	if err != nil {
+		return false
+	}
+	insp, err := api.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
 		return false
 	}
@@ -150,7 +154,7 @@ func (c *Client) containerFacts(ctx context.Context, id string, withHealth bool,
 		}
 	}
 	tty := insp.Container.Config != nil && insp.Container.Config.Tty
-	rc, err := c.API.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Tail: strconv.Itoa(logTail)})
+	rc, err := api.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Tail: strconv.Itoa(logTail)})
 	if err != nil {
 		return false
 	}

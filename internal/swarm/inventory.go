@@ -28,10 +28,19 @@ var kindOrder = []string{KindService, KindContainer, KindVolume, KindSecret, Kin
 // config or network.
 type Resource struct {
 	Kind, Name, ID string
+	// Node is the hostname of the node a container or volume is on, when
+	// the swarm has more than one; "" otherwise and for swarm-wide objects.
+	Node string
 }
 
-// String returns "kind name", the form residue is reported in.
-func (r Resource) String() string { return r.Kind + " " + r.Name }
+// String returns "kind name", the form residue is reported in, with " on
+// node NODE" for a node-local object of a multi-node swarm.
+func (r Resource) String() string {
+	if r.Node != "" {
+		return r.Kind + " " + r.Name + " on node " + r.Node
+	}
+	return r.Kind + " " + r.Name
+}
 
 // Object is a Resource with the metadata teardown and the janitor decide by.
 type Object struct {
@@ -40,6 +49,9 @@ type Object struct {
 	Created time.Time // zero when the engine does not say
 	// Volumes lists the named volumes a container mounts.
 	Volumes []string
+	// NodeID is the swarm node a container or volume is on ("" when the
+	// manager's engine is the only one asked).
+	NodeID string
 }
 
 // Stack returns the stack namespace label of o, or "".
@@ -59,14 +71,11 @@ func (o Object) belongsTo(stack string) bool {
 // The list is sorted by kind, then name, then ID.
 func (c *Client) Inventory(ctx context.Context, stack string) ([]Resource, error) {
 	objs, err := c.Objects(ctx)
-	if err != nil {
-		return nil, err
-	}
 	var out []Resource
 	for _, o := range stackObjects(objs, stack) {
 		out = append(out, o.Resource)
 	}
-	return out, nil
+	return out, err
 }
 
 // stackObjects selects stack's objects out of objs, sorted.
@@ -74,12 +83,12 @@ func stackObjects(objs []Object, stack string) []Object {
 	volumes := map[string]bool{}
 	for _, o := range objs {
 		if o.Kind == KindVolume && o.belongsTo(stack) {
-			volumes[o.Name] = true
+			volumes[o.Name+"@"+o.NodeID] = true
 		}
 	}
 	var out []Object
 	for _, o := range objs {
-		if o.belongsTo(stack) || (o.Kind == KindContainer && slices.ContainsFunc(o.Volumes, func(v string) bool { return volumes[v] })) {
+		if o.belongsTo(stack) || (o.Kind == KindContainer && slices.ContainsFunc(o.Volumes, func(v string) bool { return volumes[v+"@"+o.NodeID] })) {
 			out = append(out, o)
 		}
 	}
@@ -87,13 +96,11 @@ func stackObjects(objs []Object, stack string) []Object {
 	return out
 }
 
-// stackObjects lists stack's objects (see Inventory).
+// stackObjects lists stack's objects (see Inventory), those of the nodes
+// it reaches when the error names one it does not.
 func (c *Client) stackObjects(ctx context.Context, stack string) ([]Object, error) {
 	objs, err := c.Objects(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return stackObjects(objs, stack), nil
+	return stackObjects(objs, stack), err
 }
 
 // ofKind returns the objects of kind that keep accepts (all when nil).
@@ -107,12 +114,12 @@ func ofKind(objs []Object, kind string, keep func(Object) bool) []Object {
 	return out
 }
 
-// holdersOf names the containers in objs that mount volume.
-func holdersOf(objs []Object, volume string) []string {
+// holdersOf names the containers in objs that mount volume (on its node).
+func holdersOf(objs []Object, volume Object) []string {
 	var out []string
 	for _, o := range objs {
-		if o.Kind == KindContainer && slices.Contains(o.Volumes, volume) {
-			out = append(out, "container "+o.Name)
+		if o.Kind == KindContainer && o.NodeID == volume.NodeID && slices.Contains(o.Volumes, volume.Name) {
+			out = append(out, o.String())
 		}
 	}
 	return out
@@ -131,13 +138,17 @@ func sortObjects(objs []Object) {
 		return cmp.Or(
 			cmp.Compare(slices.Index(kindOrder, a.Kind), slices.Index(kindOrder, b.Kind)),
 			cmp.Compare(a.Name, b.Name),
+			cmp.Compare(a.Node, b.Node),
 			cmp.Compare(a.ID, b.ID))
 	})
 }
 
 // Objects lists every service, container (exited ones too), volume, secret,
-// config and network on the engine, whichever stack they belong to. The
-// janitor groups them by stack; Inventory selects one stack's.
+// config and network on the swarm, whichever stack they belong to: the
+// containers and volumes of every node (see engines). The janitor groups
+// them by stack; Inventory selects one stack's. When a node cannot be
+// reached, the error names it and the objects of the other nodes are
+// returned with it.
 func (c *Client) Objects(ctx context.Context) ([]Object, error) {
 	var out []Object
 	services, err := c.API.ServiceList(ctx, client.ServiceListOptions{})
@@ -145,14 +156,54 @@ func (c *Client) Objects(ctx context.Context) ([]Object, error) {
 		return nil, fmt.Errorf("list services: %w", err)
 	}
 	for _, s := range services.Items {
-		out = append(out, Object{Resource: Resource{KindService, s.Spec.Name, s.ID}, Labels: s.Spec.Labels, Created: s.CreatedAt})
+		out = append(out, Object{Resource: Resource{Kind: KindService, Name: s.Spec.Name, ID: s.ID}, Labels: s.Spec.Labels, Created: s.CreatedAt})
 	}
-	containers, err := c.API.ContainerList(ctx, client.ContainerListOptions{All: true})
+	nodes, nodesErr := c.engines(ctx)
+	for _, n := range nodes {
+		local, err := nodeObjects(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, local...)
+	}
+	secrets, err := c.API.SecretList(ctx, client.SecretListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("list containers: %w", err)
+		return nil, fmt.Errorf("list secrets: %w", err)
+	}
+	for _, s := range secrets.Items {
+		out = append(out, Object{Resource: Resource{Kind: KindSecret, Name: s.Spec.Name, ID: s.ID}, Labels: s.Spec.Labels, Created: s.CreatedAt})
+	}
+	configs, err := c.API.ConfigList(ctx, client.ConfigListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list configs: %w", err)
+	}
+	for _, s := range configs.Items {
+		out = append(out, Object{Resource: Resource{Kind: KindConfig, Name: s.Spec.Name, ID: s.ID}, Labels: s.Spec.Labels, Created: s.CreatedAt})
+	}
+	networks, err := c.API.NetworkList(ctx, client.NetworkListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list networks: %w", err)
+	}
+	for _, n := range networks.Items {
+		out = append(out, Object{Resource: Resource{Kind: KindNetwork, Name: n.Name, ID: n.ID}, Labels: n.Labels, Created: n.Created})
+	}
+	sortObjects(out)
+	// What the reachable nodes hold is returned with the error naming the
+	// others: teardown removes what it can reach before it fails.
+	return out, nodesErr
+}
+
+// nodeObjects lists the containers (exited ones too) and volumes of one
+// node's engine.
+func nodeObjects(ctx context.Context, n node) ([]Object, error) {
+	var out []Object
+	containers, err := n.API.ContainerList(ctx, client.ContainerListOptions{All: true})
+	if err != nil {
+		return nil, fmt.Errorf("list containers%s: %w", n.on(), err)
 	}
 	for _, ct := range containers.Items {
-		o := Object{Resource: Resource{KindContainer, containerName(ct.Names), ct.ID}, Labels: ct.Labels, Created: time.Unix(ct.Created, 0)}
+		o := Object{Resource: Resource{Kind: KindContainer, Name: containerName(ct.Names), ID: ct.ID, Node: n.label}, NodeID: n.ID,
+			Labels: ct.Labels, Created: time.Unix(ct.Created, 0)}
 		for _, m := range ct.Mounts {
 			if m.Type == mount.TypeVolume && m.Name != "" {
 				o.Volumes = append(o.Volumes, m.Name)
@@ -160,36 +211,15 @@ func (c *Client) Objects(ctx context.Context) ([]Object, error) {
 		}
 		out = append(out, o)
 	}
-	volumes, err := c.API.VolumeList(ctx, client.VolumeListOptions{})
+	volumes, err := n.API.VolumeList(ctx, client.VolumeListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("list volumes: %w", err)
+		return nil, fmt.Errorf("list volumes%s: %w", n.on(), err)
 	}
 	for _, v := range volumes.Items {
 		created, _ := time.Parse(time.RFC3339, v.CreatedAt) // zero when absent or odd
-		out = append(out, Object{Resource: Resource{KindVolume, v.Name, v.Name}, Labels: v.Labels, Created: created})
+		out = append(out, Object{Resource: Resource{Kind: KindVolume, Name: v.Name, ID: v.Name, Node: n.label}, NodeID: n.ID,
+			Labels: v.Labels, Created: created})
 	}
-	secrets, err := c.API.SecretList(ctx, client.SecretListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list secrets: %w", err)
-	}
-	for _, s := range secrets.Items {
-		out = append(out, Object{Resource: Resource{KindSecret, s.Spec.Name, s.ID}, Labels: s.Spec.Labels, Created: s.CreatedAt})
-	}
-	configs, err := c.API.ConfigList(ctx, client.ConfigListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list configs: %w", err)
-	}
-	for _, s := range configs.Items {
-		out = append(out, Object{Resource: Resource{KindConfig, s.Spec.Name, s.ID}, Labels: s.Spec.Labels, Created: s.CreatedAt})
-	}
-	networks, err := c.API.NetworkList(ctx, client.NetworkListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list networks: %w", err)
-	}
-	for _, n := range networks.Items {
-		out = append(out, Object{Resource: Resource{KindNetwork, n.Name, n.ID}, Labels: n.Labels, Created: n.Created})
-	}
-	sortObjects(out)
 	return out, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
 
+	"github.com/cc-ci/recipe-test/v2/internal/multinode"
 	"github.com/cc-ci/recipe-test/v2/internal/sleep"
 )
 
@@ -44,10 +45,11 @@ func (c *Client) Remove(ctx context.Context, stack string, progress func(string)
 		progress = func(s string) { c.Log.Info(s, "stack", stack) }
 	}
 	objs, err := c.stackObjects(ctx, stack)
-	if err != nil {
+	if err != nil && objs == nil {
 		return fmt.Errorf("remove stack %s: %w", stack, err)
 	}
-	var errs []error
+	// A node out of reach does not stop the removal of what can be reached.
+	errs := []error{err}
 	services := ofKind(objs, KindService, nil)
 	if len(services) > 0 {
 		progress("removing " + plural(len(services), "service"))
@@ -61,7 +63,7 @@ func (c *Client) Remove(ctx context.Context, stack string, progress func(string)
 	}
 	errs = append(errs, c.waitContainers(ctx, stack, removed, progress))
 
-	if objs, err = c.stackObjects(ctx, stack); err != nil {
+	if objs, err = c.stackObjects(ctx, stack); err != nil && objs == nil {
 		return fmt.Errorf("remove stack %s: %w", stack, errors.Join(append(errs, err)...))
 	}
 	networks := ofKind(objs, KindNetwork, func(o Object) bool { return o.Stack() == stack })
@@ -73,9 +75,13 @@ func (c *Client) Remove(ctx context.Context, stack string, progress func(string)
 		return err
 	}))
 	errs = append(errs, c.removeAll(ctx, ofKind(objs, KindVolume, nil), progress, func(o Object) error {
-		_, err := c.API.VolumeRemove(ctx, o.Name, client.VolumeRemoveOptions{})
+		api, err := c.engineOf(ctx, o)
+		if err != nil {
+			return permanentError{err}
+		}
+		_, err = api.VolumeRemove(ctx, o.Name, client.VolumeRemoveOptions{})
 		if err != nil && cerrdefs.IsConflict(err) {
-			if holders := holdersOf(objs, o.Name); len(holders) > 0 {
+			if holders := holdersOf(objs, o); len(holders) > 0 {
 				// Not ours to stop: report who holds it instead of retrying.
 				return permanentError{fmt.Errorf("in use by %s: %w", strings.Join(holders, ", "), err)}
 			}
@@ -152,7 +158,9 @@ func (c *Client) waitContainers(ctx context.Context, stack string, services map[
 	last := -1
 	for {
 		cts, err := c.stackContainers(ctx, stack)
-		if err != nil {
+		// A node out of reach (reported by Remove already) does not stop
+		// the wait for the containers of the others.
+		if err != nil && !errors.As(err, new(*multinode.UnreachedError)) {
 			return err
 		}
 		pending, err := c.unendedTasks(ctx, services)
@@ -179,8 +187,8 @@ func (c *Client) waitContainers(ctx context.Context, stack string, services map[
 			progress("force-removing " + plural(len(orphans), "container"))
 			for _, ct := range orphans {
 				tried[ct.ID] = true
-				if _, err := c.API.ContainerRemove(ctx, ct.ID, client.ContainerRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
-					c.Log.Warn("force-remove container", "container", ct.Name, "err", err)
+				if err := c.removeContainer(ctx, ct); err != nil {
+					c.Log.Warn("force-remove container", "container", ct.String(), "err", err)
 				}
 			}
 			continue
@@ -229,22 +237,42 @@ func (c *Client) unendedTasks(ctx context.Context, services map[string]bool) ([]
 	return out, nil
 }
 
-// stackContainers lists the containers of stack (by label or name), exited
-// ones included, but not foreign containers that merely mount its volumes.
+// stackContainers lists the containers of stack (by label or name) on
+// every node, exited ones included, but not foreign containers that merely
+// mount its volumes. A node out of reach is an error naming it, returned
+// with the containers of the other nodes.
 func (c *Client) stackContainers(ctx context.Context, stack string) ([]Object, error) {
-	res, err := c.API.ContainerList(ctx, client.ContainerListOptions{All: true})
-	if err != nil {
-		return nil, fmt.Errorf("list containers of stack %s: %w", stack, err)
-	}
+	nodes, nodesErr := c.engines(ctx)
 	var out []Object
-	for _, ct := range res.Items {
-		o := Object{Resource: Resource{KindContainer, containerName(ct.Names), ct.ID}, Labels: ct.Labels}
-		if o.belongsTo(stack) {
-			out = append(out, o)
+	for _, n := range nodes {
+		res, err := n.API.ContainerList(ctx, client.ContainerListOptions{All: true})
+		if err != nil {
+			return nil, fmt.Errorf("list containers of stack %s%s: %w", stack, n.on(), err)
+		}
+		for _, ct := range res.Items {
+			o := Object{Resource: Resource{Kind: KindContainer, Name: containerName(ct.Names), ID: ct.ID, Node: n.label}, NodeID: n.ID, Labels: ct.Labels}
+			if o.belongsTo(stack) {
+				out = append(out, o)
+			}
 		}
 	}
 	sortObjects(out)
+	if nodesErr != nil {
+		return out, fmt.Errorf("list containers of stack %s: %w", stack, nodesErr)
+	}
 	return out, nil
+}
+
+// removeContainer force-removes a container on its node.
+func (c *Client) removeContainer(ctx context.Context, ct Object) error {
+	api, err := c.engineOf(ctx, ct)
+	if err != nil {
+		return err
+	}
+	if _, err := api.ContainerRemove(ctx, ct.ID, client.ContainerRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
+		return err
+	}
+	return nil
 }
 
 // waitNetworksGone waits until the removed networks leave the network list.

@@ -130,7 +130,11 @@ func (c *Client) taskHealth(ctx context.Context, t swarm.Task) (string, error) {
 	if t.Status.ContainerStatus == nil || t.Status.ContainerStatus.ContainerID == "" {
 		return "no container yet", nil
 	}
-	res, err := c.API.ContainerInspect(ctx, t.Status.ContainerStatus.ContainerID, client.ContainerInspectOptions{})
+	api, err := c.NodeEngine(ctx, t.NodeID)
+	if err != nil {
+		return "", fmt.Errorf("task %s: %w", t.ID, err)
+	}
+	res, err := api.ContainerInspect(ctx, t.Status.ContainerStatus.ContainerID, client.ContainerInspectOptions{})
 	if cerrdefs.IsNotFound(err) {
 		return "container gone", nil
 	}

@@ -1,0 +1,381 @@
+package multinode_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	swarmtypes "github.com/moby/moby/api/types/swarm"
+	"github.com/moby/moby/client"
+
+	"github.com/cc-ci/recipe-test/v2/harness"
+	"github.com/cc-ci/recipe-test/v2/internal/facts"
+	"github.com/cc-ci/recipe-test/v2/internal/multinode"
+	"github.com/cc-ci/recipe-test/v2/internal/results"
+	"github.com/cc-ci/recipe-test/v2/internal/runner"
+	"github.com/cc-ci/recipe-test/v2/internal/swarm"
+	"github.com/cc-ci/recipe-test/v2/internal/swarm/swarmtest"
+)
+
+// The multi-node tests run on a swarm of more than one node, which
+// scripts/multinode.sh builds from docker-in-docker nodes: it runs this
+// package's test binary in a container of the manager's engine, with the
+// manager's socket, RECIPE_TEST_MULTINODE=1 and the other nodes'
+// endpoints in RECIPE_TEST_NODES (NAME=ENDPOINT,...).
+const (
+	gateEnv  = "RECIPE_TEST_MULTINODE"
+	nodesEnv = "RECIPE_TEST_NODES"
+)
+
+// multiNode skips t unless the multi-node swarm is there, and returns the
+// endpoints of its nodes other than the manager.
+func multiNode(t *testing.T) []multinode.Endpoint {
+	t.Helper()
+	if os.Getenv(gateEnv) != "1" {
+		t.Skipf("needs a multi-node swarm: run scripts/multinode.sh, which builds one from docker-in-docker nodes and sets %s=1", gateEnv)
+	}
+	eps, err := multinode.Parse(strings.Split(os.Getenv(nodesEnv), ","))
+	if err != nil || len(eps) == 0 {
+		t.Fatalf("%s=%q: want NAME=ENDPOINT,...: %v", nodesEnv, os.Getenv(nodesEnv), err)
+	}
+	return eps
+}
+
+func managerAPI(t *testing.T) *client.Client {
+	t.Helper()
+	api, err := client.New(client.FromEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { api.Close() })
+	return api
+}
+
+// TestMultiNodeLifecycle installs, backs up and restores (in place and onto
+// a fresh deployment) the example recipe with its backed-up, routed service
+// placed on a worker, then tears it down, and checks that no node holds
+// anything of the stack.
+func TestMultiNodeLifecycle(t *testing.T) {
+	eps := multiNode(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 12*time.Minute)
+	defer cancel()
+	api := managerAPI(t)
+	nodes, err := multinode.Open(ctx, api, eps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nodes.Close()
+	all, err := nodes.All(ctx)
+	if err != nil || len(all) < 2 {
+		t.Fatalf("nodes %v, %v: want every node of a multi-node swarm reached", all, err)
+	}
+
+	var specs []string
+	for _, e := range eps {
+		specs = append(specs, e.String())
+	}
+	var appNodes []string
+	var stack string
+	o := runner.Options{
+		Source:  runner.Source{Recipe: "../../testdata/recipes/example-multinode", RecipesDir: t.TempDir()},
+		Stages:  []string{runner.StageInstall, runner.StageBackup, runner.StageRestore},
+		Nodes:   runner.Nodes{Endpoints: specs},
+		Janitor: runner.Janitor{LockDir: t.TempDir()},
+		Output:  runner.Output{Dir: t.TempDir(), Progress: t.Output()},
+		Hooks: runner.Hooks{
+			OnPlanned: func(_ context.Context, res *results.Run) error { stack = res.Stack; return nil },
+			// Where the app runs once each deploying stage ends: the worker.
+			OnStage: func(name string, res *results.Stage) {
+				if res != nil && name != runner.StageTeardown {
+					appNodes = append(appNodes, taskNodes(ctx, t, api, stack+"_app")...)
+				}
+			},
+		},
+	}
+	start := time.Now()
+	res, err := runner.Execute(ctx, o)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	for _, s := range res.Stages {
+		t.Logf("stage %-8s %-6s %5.1f s %s", s.Name, s.Status, s.DurationS, s.Reason)
+	}
+	t.Logf("run: %s in %.1f s (the whole test %.1f s)", res.Status, res.DurationS, time.Since(start).Seconds())
+	if res.Status != results.Pass {
+		t.Errorf("run status %s, want pass (error %q, residue %v)", res.Status, res.Error, res.Residue)
+	}
+	for _, want := range []string{runner.StageInstall, runner.StageBackup, runner.StageRestore, runner.StageTeardown} {
+		i := slices.IndexFunc(res.Stages, func(s results.Stage) bool { return s.Name == want })
+		if i < 0 || res.Stages[i].Status != results.Pass {
+			t.Errorf("stage %s did not pass: %+v", want, res.Stages)
+		}
+	}
+	worker := map[string]bool{}
+	for _, n := range all {
+		if n.ID != nodes.Self() {
+			worker[n.ID] = true
+		}
+	}
+	if len(appNodes) == 0 {
+		t.Errorf("never saw the app's task")
+	}
+	for _, n := range appNodes {
+		if !worker[n] {
+			t.Errorf("the app's task ran on node %s, the manager's: the test proves nothing of other nodes", n)
+		}
+	}
+	// Zero residue on every node, asked of each node's engine directly: the
+	// whole swarm's through the manager, and each other node's containers
+	// and volumes (a worker answers nothing else).
+	for _, n := range all {
+		residue := localResidue
+		if n.ID == nodes.Self() {
+			residue = swarmtest.Residue
+		}
+		left, err := residue(ctx, n.API, stack)
+		if err != nil {
+			t.Errorf("residue on node %s: %v", n, err)
+		}
+		if len(left) > 0 {
+			t.Errorf("node %s holds, after teardown: %s", n, strings.Join(left, ", "))
+		}
+	}
+}
+
+// localResidue lists, as "kind name", the containers (exited ones too) and
+// volumes of one node's engine carrying stack's namespace label or its
+// "<stack>_" name prefix.
+func localResidue(ctx context.Context, api *client.Client, stack string) ([]string, error) {
+	var out []string
+	cts, err := api.ContainerList(ctx, client.ContainerListOptions{All: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cts.Items {
+		name := strings.TrimPrefix(c.Names[0], "/")
+		if c.Labels[swarm.LabelNamespace] == stack || strings.HasPrefix(name, stack+"_") {
+			out = append(out, "container "+name)
+		}
+	}
+	vols, err := api.VolumeList(ctx, client.VolumeListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vols.Items {
+		if v.Labels[swarm.LabelNamespace] == stack || strings.HasPrefix(v.Name, stack+"_") {
+			out = append(out, "volume "+v.Name)
+		}
+	}
+	return out, nil
+}
+
+// taskNodes returns the nodes of the service's running tasks.
+func taskNodes(ctx context.Context, t *testing.T, api *client.Client, service string) []string {
+	res, err := api.TaskList(ctx, client.TaskListOptions{Filters: make(client.Filters).
+		Add("service", service).Add("desired-state", "running")})
+	if err != nil {
+		t.Errorf("tasks of %s: %v", service, err)
+		return nil
+	}
+	var out []string
+	for _, task := range res.Items {
+		out = append(out, task.NodeID)
+	}
+	return out
+}
+
+// TestMultiNodeUnreachedNode: without an endpoint for the worker, the
+// inventory fails naming it instead of passing over its containers and
+// volumes, and so does an exec in a task container on the worker; with
+// the endpoint, both work.
+func TestMultiNodeUnreachedNode(t *testing.T) {
+	eps := multiNode(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	c, err := swarm.Connect(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.Inventory(ctx, "no-such-stack")
+	if err == nil || !strings.Contains(err.Error(), eps[0].Node) || !strings.Contains(err.Error(), "--node") || !errors.As(err, new(*multinode.UnreachedError)) {
+		t.Errorf("inventory without the worker's endpoint: %v, want an error naming node %s", err, eps[0].Node)
+	}
+
+	service := workerService(ctx, t, c.API)
+	ctr, err := c.ServiceContainer(ctx, service)
+	if err != nil {
+		t.Fatal(err)
+	}
+	with, err := swarm.Connect(ctx, nil, eps...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer with.Close()
+	if res, err := with.Exec(ctx, ctr, []string{"/bin/busybox", "hostname"}, nil); err != nil || res.ExitCode != 0 {
+		t.Errorf("exec on the worker with its endpoint: %+v, %v", res, err)
+	}
+	_, err = c.Exec(ctx, ctr, []string{"/bin/busybox", "true"}, nil)
+	if err == nil || !strings.Contains(err.Error(), eps[0].Node) || !errors.As(err, new(*multinode.UnreachedError)) {
+		t.Errorf("exec on the worker without its endpoint: %v, want an error naming node %s", err, eps[0].Node)
+	}
+	// Removal without the worker's endpoint removes what the manager can
+	// (the service) and fails naming the worker.
+	err = c.Remove(ctx, service, nil)
+	if err == nil || !strings.Contains(err.Error(), eps[0].Node) {
+		t.Errorf("remove without the worker's endpoint: %v, want an error naming node %s", err, eps[0].Node)
+	}
+	if _, err := c.API.ServiceInspect(ctx, service, client.ServiceInspectOptions{}); err == nil {
+		t.Errorf("service %s still there after a removal that could not reach the worker", service)
+	}
+	if _, err := with.Inventory(ctx, "no-such-stack"); err != nil {
+		t.Errorf("inventory with every node reached: %v", err)
+	}
+}
+
+// workerService creates a one-task service placed on a worker, removed
+// with its containers when the test ends, and returns its name.
+func workerService(ctx context.Context, t *testing.T, api *client.Client) string {
+	t.Helper()
+	img, err := api.ImageInspect(ctx, "recipe-test-fixtures/backend:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("multinode-test-%d", time.Now().UnixNano()%1e6)
+	spec := swarmtypes.ServiceSpec{
+		Annotations: swarmtypes.Annotations{Name: name, Labels: map[string]string{swarm.LabelNamespace: name}},
+		TaskTemplate: swarmtypes.TaskSpec{
+			ContainerSpec: &swarmtypes.ContainerSpec{Image: img.ID, Env: []string{"PORT=8081"},
+				Labels: map[string]string{swarm.LabelNamespace: name}},
+			Placement: &swarmtypes.Placement{Constraints: []string{"node.role == worker"}},
+		},
+		EndpointSpec: &swarmtypes.EndpointSpec{Mode: swarmtypes.ResolutionModeDNSRR},
+	}
+	if _, err := api.ServiceCreate(ctx, client.ServiceCreateOptions{Spec: spec}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		c, err := swarm.Connect(ctx, nil, multiNodeEndpoints(t)...)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		if err := c.Remove(ctx, name, nil); err != nil {
+			t.Errorf("remove %s: %v", name, err)
+		}
+	})
+	return name
+}
+
+// TestMultiNodeHarnessExec: a recipe's tests exec in a task container on
+// the worker through the harness, given the worker's Docker host URL in
+// the facts as the custom stage writes them; without it, the exec fails
+// naming the node.
+func TestMultiNodeHarnessExec(t *testing.T) {
+	eps := multiNode(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	c, err := swarm.Connect(ctx, nil, eps...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	hosts := c.NodeHosts()
+	if len(hosts) != len(eps) {
+		t.Fatalf("NodeHosts() = %v, want the %d tcp:// endpoints", hosts, len(eps))
+	}
+	service := workerService(ctx, t, c.API)
+	// What an ssh:// or context endpoint gives the tests: the node, no URL.
+	noURL := map[string]string{}
+	for id := range hosts {
+		noURL[id] = ""
+	}
+	for _, tc := range []struct {
+		name  string
+		nodes map[string]string
+	}{{"with the worker's URL", hosts}, {"without", noURL}} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "facts.json")
+			f := facts.Facts{Recipe: "multinode", Domain: "multinode.test", BaseURL: "http://multinode.test", Stack: service, Services: map[string]string{"svc": service},
+				ProxyURL: "http://127.0.0.1:1", Out: t.TempDir(), Nodes: tc.nodes}
+			if err := facts.Write(path, &f); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv(facts.EnvVar, path)
+			rec := &recorder{TB: t}
+			var res harness.ExecResult
+			func() {
+				defer func() { _ = recover() }() // the recorder's Fatalf ends the call
+				res = harness.Load(rec).Exec(rec, "svc", "/bin/busybox", "hostname")
+			}()
+			if tc.name != "without" && (rec.failed != "" || res.ExitCode != 0) {
+				t.Errorf("harness exec on the worker: %+v, %s", res, rec.failed)
+			}
+			if tc.name == "without" && !strings.Contains(rec.failed, eps[0].Node) {
+				t.Errorf("harness exec on the worker without its URL: %q, want a failure naming node %s", rec.failed, eps[0].Node)
+			}
+		})
+	}
+}
+
+// recorder is a testing.TB whose Fatalf records the message and stops
+// the call (as t.Fatalf stops the test), instead of failing the test.
+type recorder struct {
+	testing.TB
+	failed string
+}
+
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.failed = fmt.Sprintf(format, args...)
+	panic(r)
+}
+
+func (r *recorder) Helper() {}
+
+func multiNodeEndpoints(t *testing.T) []multinode.Endpoint {
+	eps, err := multinode.Parse(strings.Split(os.Getenv(nodesEnv), ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eps
+}
+
+// TestMultiNodeWrongEndpoint: an endpoint that reaches another node than
+// the one it names, or names no node of the swarm, is refused at Open.
+func TestMultiNodeWrongEndpoint(t *testing.T) {
+	eps := multiNode(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	api := managerAPI(t)
+	info, err := api.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := info.Info.Name
+	for _, tc := range []struct {
+		ep   multinode.Endpoint
+		want string
+	}{
+		// The manager's own engine, named as the worker.
+		{multinode.Endpoint{Node: eps[0].Node, Target: "unix:///var/run/docker.sock"}, "is node"},
+		{multinode.Endpoint{Node: "no-such-node", Target: eps[0].Target}, "no node of that hostname"},
+		{multinode.Endpoint{Node: eps[0].Node, Target: "tcp://127.0.0.1:1"}, "does not answer"},
+	} {
+		n, err := multinode.Open(ctx, api, []multinode.Endpoint{tc.ep})
+		if err == nil {
+			n.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.ep.Node) {
+			t.Errorf("Open(%s) on %s: %v, want an error naming %s with %q", tc.ep, self, err, tc.ep.Node, tc.want)
+		}
+	}
+}
