@@ -26,6 +26,7 @@ func newRunCmd() *cobra.Command {
 	var stages []string
 	var ff forgeFlags
 	var af abraFlags
+	var syncMirror bool
 	cmd := &cobra.Command{
 		Use:   "run --recipe PATH|GIT-URL",
 		Short: "Test a recipe on a swarm: install, lifecycle stages, teardown",
@@ -61,6 +62,15 @@ failed or something was left behind; 2 usage or configuration error
 			}
 			o.Output.Progress = cmd.ErrOrStderr()
 			o.Output.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+			if syncMirror {
+				fo, err := ff.clientOptions(os.Getenv)
+				if err != nil {
+					return usageError{fmt.Errorf("--sync-mirror needs the mirror's forge: %w", err)}
+				}
+				say := func(format string, args ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "recipe-test: "+format+"\n", args...) }
+				warn := func(format string, args ...any) { say("warning: "+format, args...) }
+				syncBeforeRun(cmd.Context(), o.Source, fo, say, warn)
+			}
 			res, _, perr, err := runAndPublish(cmd.Context(), o, ff, os.Getenv, cmd.ErrOrStderr(), publishHooks{})
 			if err != nil {
 				return err
@@ -79,6 +89,7 @@ failed or something was left behind; 2 usage or configuration error
 	f := cmd.Flags()
 	registerRunFlags(f, &o, &stages, &ff)
 	af.register(f)
+	f.BoolVar(&syncMirror, "sync-mirror", false, "an enrolled recipe fetched from a mirror: sync the mirror with upstream first, on the forge of --forge, --forge-url and --token-env (a failed sync warns; the mirror is tested as it is)")
 	return cmd
 }
 
