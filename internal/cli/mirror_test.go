@@ -194,3 +194,54 @@ func TestRunSyncsTheMirrorFirst(t *testing.T) {
 		t.Errorf("--sync-mirror without a forge: exit %d\n%s", code, stderr)
 	}
 }
+
+// The action's sync-mirror input, under Gitea Actions (its forge and
+// token): the mirror is synced before the run fetches the recipe from it,
+// so a lint-only run (no swarm needed) tests upstream's new commit; with
+// the upstream gone the sync is a warning annotation naming the recipe and
+// the mirror, and the mirror is tested as it is.
+func TestActionSyncsTheMirrorFirst(t *testing.T) {
+	c := newGiteaCatalogue(t)
+	ci := c.g.Import(t, c.org, "ci", testenv.TaggedRecipe(t, filepath.Join(testenv.RepoRoot(t), "testdata", "recipes", "upgrade")))
+	head := c.commitUpstream(t, "NOTES.md")
+	if headOf(t, c.mirror) == head {
+		t.Fatal("the mirror already has upstream's new commit: the test proves nothing")
+	}
+	run := func() (int, string, string) {
+		t.Helper()
+		dir := t.TempDir()
+		env := map[string]string{
+			"GITHUB_ACTIONS": "true", "GITEA_ACTIONS": "true", "GITHUB_EVENT_NAME": "schedule", "GITHUB_EVENT_PATH": "",
+			"GITHUB_REPOSITORY": c.org + "/ci", "GITHUB_SERVER_URL": c.g.URL, "GITHUB_SHA": headOf(t, ci), "GITHUB_RUN_ID": "9",
+			"GITHUB_WORKSPACE": dir, "GITHUB_OUTPUT": filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary.md"),
+			"INPUT_RECIPE": "upgrade", "INPUT_RECIPES-DIR": c.recipes, "INPUT_STAGES": "lint", "INPUT_OUT": filepath.Join(dir, "out"),
+			"INPUT_SYNC-MIRROR": "true", "INPUT_TOKEN": c.token, "INPUT_COMMENT": "false",
+			"RECIPE_TEST_LOCK_DIR": filepath.Join(dir, "locks"),
+		}
+		for k, v := range env {
+			t.Setenv(k, v)
+		}
+		code, stdout, stderr := runCLI(t, "action")
+		var res struct{ Commit string }
+		data, err := os.ReadFile(filepath.Join(dir, "out", "results.json"))
+		if err == nil {
+			err = json.Unmarshal(data, &res)
+		}
+		if err != nil {
+			t.Fatalf("results.json: %v\n%s%s", err, stdout, stderr)
+		}
+		if strings.Contains(strings.ReplaceAll(stdout, "::add-mask::"+c.token, "")+stderr, c.token) {
+			t.Error("the token is in the output, beyond its mask")
+		}
+		return code, res.Commit, stdout
+	}
+	code, commit, stdout := run()
+	if code != exitOK || commit != head || !strings.Contains(stdout, "mirror sync: recipe upgrade: mirror "+c.org+"/upgrade is level with") {
+		t.Errorf("sync-mirror: exit %d, tested %s, want upstream's %s\n%s", code, commit, head, stdout)
+	}
+	c.g.Do(t, http.MethodDelete, c.upstreamAPI, nil, nil, http.StatusNoContent)
+	code, commit, stdout = run()
+	if code != exitOK || commit != head || !strings.Contains(stdout, "::warning::mirror sync failed, testing the mirror as it is: recipe upgrade: mirror "+c.org+"/upgrade: upstream ") {
+		t.Errorf("a failed sync: exit %d, tested %s, want the mirror's %s\n%s", code, commit, head, stdout)
+	}
+}
