@@ -89,7 +89,7 @@ func TestGiteaPullRequestWorkflowUnderAct(t *testing.T) {
 	}
 
 	cmd := exec.CommandContext(t.Context(), act, "pull_request", "-W", workflow, "-e", event,
-		"-P", "docker=debian:bookworm-slim", "-P", "swarm=debian:bookworm-slim", "--pull=false",
+		"-P", "ubuntu-latest=debian:bookworm-slim", "-P", "swarm=debian:bookworm-slim", "--pull=false",
 		"--action-offline-mode", "--no-cache-server", "--rm",
 		"--local-repository", "cc-ci/recipe-test@v2="+action,
 		"--env", "GITEA_ACTIONS=true", "--env", "GITHUB_SERVER_URL="+g.URL, "--env", "GITHUB_REPOSITORY="+g.Admin+"/"+name,
