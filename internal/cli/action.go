@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -77,6 +78,7 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 		Output: runner.Output{Dir: in("out"), Progress: text,
 			Log: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))},
 	}
+	o.Source.RecipesDir = in("recipes-dir")
 	if o.Source.Recipe == "" {
 		return usageError{errors.New("input recipe is required: an enrolled recipe's name, a path or a git URL")}
 	}
@@ -160,6 +162,9 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 		res.EnrollmentPR = actionEnroll(ctx, a, getenv, res, o.Source.Recipe)
 	}
 	warn := func(format string, args ...any) { a.Warningf("%s", excerpt.FirstLine(fmt.Sprintf(format, args...))) }
+	if err := actionSyncMirror(cmd.Context(), a, getenv, o.Source, text, warn); err != nil {
+		return usageError{err}
+	}
 	res, pub, perr, err := runAndPublish(cmd.Context(), o, ff, env, text, publishHooks{beforePublish: enroll, warnf: warn})
 	if res != nil {
 		for _, w := range res.Warnings {
@@ -233,4 +238,43 @@ func boolInput(in func(string) string, name string, def bool) (bool, error) {
 		return false, fmt.Errorf("input %s %q: use true or false", name, v)
 	}
 	return b, nil
+}
+
+// mirrorTokenVar is the variable the mirror-token input is read through.
+const mirrorTokenVar = "RECIPE_TEST_MIRROR_TOKEN"
+
+// actionSyncMirror is the sync-mirror input: the enrolled recipe's mirror
+// synced before the run (see syncBeforeRun) on the Actions run's forge,
+// with mirror-token, else token. A sync that fails only warns.
+func actionSyncMirror(ctx context.Context, a *githubactions.Action, getenv func(string) string, src runner.Source, text io.Writer, warn func(string, ...any)) error {
+	in := a.GetInput
+	token := in("mirror-token")
+	on, err := boolInput(in, "sync-mirror", false)
+	if err != nil || !on {
+		return err
+	}
+	if token == "" {
+		token = in("token")
+	}
+	if token != "" {
+		a.AddMask(token)
+	}
+	allowHTTP, err := boolInput(in, "forge-allow-http", false)
+	if err != nil {
+		return err
+	}
+	ff := forgeFlags{kind: flavour(getenv), tokenEnv: mirrorTokenVar, allowHTTP: allowHTTP}
+	fo, err := ff.clientOptions(func(k string) string {
+		if k == mirrorTokenVar {
+			return token
+		}
+		return getenv(k)
+	})
+	if err != nil {
+		warn("sync-mirror: %s (give mirror-token or token)", excerpt.FirstLine(err.Error()))
+		return nil
+	}
+	note := func(format string, args ...any) { fmt.Fprintf(text, "recipe-test: "+format+"\n", args...) }
+	syncBeforeRun(ctx, src, fo, note, warn)
+	return nil
 }

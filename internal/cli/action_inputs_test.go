@@ -23,7 +23,6 @@ import (
 
 // cliOnly are run's flags that have no action input, and why.
 var cliOnly = map[string]string{
-	"recipes-dir":   "the action image's enrolled recipes; the enrollment input points elsewhere",
 	"lock-dir":      "the action container is thrown away after the job",
 	"janitor-grace": "an operator's choice for the swarm, not a workflow's",
 	"no-janitor":    "an operator's choice for the swarm, not a workflow's",

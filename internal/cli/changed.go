@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -12,7 +13,7 @@ import (
 )
 
 func newChangedCmd() *cobra.Command {
-	var dir, base string
+	var dir, base, ghOutput string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "changed --base REF [--json]",
@@ -24,7 +25,8 @@ changed (code, fixtures); documentation alone touches none. With --json, an
 array of names for a workflow's matrix (chart-testing's list-changed). The
 checkout needs REF's history: actions/checkout with fetch-depth: 0.`,
 		Example: `  recipe-test changed --base main
-  recipe-test changed --base origin/main --json`,
+  recipe-test changed --base origin/main --json
+  recipe-test changed --base main --github-output recipes   # in a workflow step`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if base == "" {
@@ -59,6 +61,14 @@ checkout needs REF's history: actions/checkout with fetch-depth: 0.`,
 				return usageError{err}
 			}
 			names, why := changes.Affected(files, recipes, filepath.ToSlash(rel))
+			if names == nil {
+				names = []string{} // [] for a matrix, not null
+			}
+			if ghOutput != "" {
+				if err := writeGitHubOutput(os.Getenv, ghOutput, names); err != nil {
+					return err
+				}
+			}
 			if asJSON {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(names)
 			}
@@ -72,5 +82,6 @@ checkout needs REF's history: actions/checkout with fetch-depth: 0.`,
 	cmd.Flags().StringVar(&base, "base", "", "the branch or commit the change goes into")
 	cmd.Flags().StringVar(&dir, "recipes-dir", enrollment.DefaultRecipesDir(), "folder of enrolled recipes (default $RECIPE_TEST_RECIPES, else ./recipes)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array of names")
+	githubOutputFlag(cmd.Flags(), &ghOutput)
 	return cmd
 }

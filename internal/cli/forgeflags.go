@@ -120,9 +120,19 @@ func (f *forgeFlags) options(getenv func(string) string) (forge.Options, forge.R
 	if err != nil {
 		return forge.Options{}, forge.Repo{}, fmt.Errorf("--repo: %w", err)
 	}
+	fo, err := f.clientOptions(getenv)
+	return fo, repo, err
+}
+
+// clientOptions checks the flags that reach the forge (kind, token, URL),
+// for a command that names its repositories otherwise (mirror sync).
+func (f *forgeFlags) clientOptions(getenv func(string) string) (forge.Options, error) {
+	if f.kind != "github" && f.kind != "gitea" {
+		return forge.Options{}, fmt.Errorf("--forge %q: use github or gitea", f.kind)
+	}
 	token := getenv(f.tokenEnv)
 	if token == "" {
-		return forge.Options{}, forge.Repo{}, fmt.Errorf("--forge %s: $%s is empty or unset: put the forge token in it, or name another variable with --token-env", f.kind, f.tokenEnv)
+		return forge.Options{}, fmt.Errorf("--forge %s: $%s is empty or unset: put the forge token in it, or name another variable with --token-env", f.kind, f.tokenEnv)
 	}
 	url := f.url
 	if url == "" && f.kind == "github" {
@@ -132,7 +142,7 @@ func (f *forgeFlags) options(getenv func(string) string) (forge.Options, forge.R
 		url = getenv("GITHUB_SERVER_URL")
 	}
 	return forge.Options{Kind: f.kind, BaseURL: url, Token: token, TokenSource: "$" + f.tokenEnv,
-		AllowHTTP: f.allowHTTP, CommentAuthor: f.commentAuthor}, repo, nil
+		AllowHTTP: f.allowHTTP, CommentAuthor: f.commentAuthor}, nil
 }
 
 func orEnv(v string, getenv func(string) string, name string) string {

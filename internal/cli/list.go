@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -26,7 +27,7 @@ type listed struct {
 }
 
 func newListCmd() *cobra.Command {
-	var dir string
+	var dir, ghOutput string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "list [--json]",
@@ -37,7 +38,8 @@ With --json, an array a workflow's matrix can use (for a scheduled run that
 tests every enrolled recipe). A recipe.toml that does not load fails the
 command, naming it.`,
 		Example: `  recipe-test list
-  recipe-test list --json | jq -c '[.[].name]'`,
+  recipe-test list --json | jq -c '[.[].name]'
+  recipe-test list --github-output recipes   # in a workflow step: fromJSON(steps.ID.outputs.recipes)`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			es, err := enrollment.List(dir)
@@ -52,6 +54,11 @@ command, naming it.`,
 					l.Requires = append(l.Requires, r.Name)
 				}
 				out = append(out, l)
+			}
+			if ghOutput != "" {
+				if err := writeGitHubOutput(os.Getenv, ghOutput, out); err != nil {
+					return err
+				}
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
@@ -78,5 +85,6 @@ command, naming it.`,
 	}
 	cmd.Flags().StringVar(&dir, "recipes-dir", enrollment.DefaultRecipesDir(), "folder of enrolled recipes (default $RECIPE_TEST_RECIPES, else ./recipes)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
+	githubOutputFlag(cmd.Flags(), &ghOutput)
 	return cmd
 }

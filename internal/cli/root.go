@@ -30,7 +30,7 @@ behind; 2 usage or configuration error (nothing was deployed).`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newRunCmd(), newInspectCmd(), newReportCmd(), newParityCmd(), newListCmd(), newChangedCmd(), newEnrollCmd(), newLintCmd(), newActionCmd(), newPublishCmd(), newJanitorCmd(), newTeardownCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(), newInspectCmd(), newReportCmd(), newParityCmd(), newListCmd(), newChangedCmd(), newEnrollCmd(), newMirrorCmd(), newLintCmd(), newActionCmd(), newPublishCmd(), newJanitorCmd(), newTeardownCmd(), newVersionCmd())
 	root.AddCommand(newDashboardCmd())
 	registerCompletions(root)
 	return root

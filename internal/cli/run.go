@@ -27,6 +27,7 @@ func newRunCmd() *cobra.Command {
 	var ff forgeFlags
 	var af abraFlags
 	var recipes recipeList
+	var syncMirror bool
 	cmd := &cobra.Command{
 		Use:   "run --recipe PATH|GIT-URL [--recipe ...]",
 		Short: "Test a recipe on a swarm: install, lifecycle stages, teardown",
@@ -77,6 +78,9 @@ failed or something was left behind; 2 usage or configuration error
 				if ff.kind != "" && ff.kind != "none" {
 					return usageError{fmt.Errorf("--forge reports one recipe's run: run several recipes without it, then publish each with recipe-test publish --from OUT/<name>/results.json")}
 				}
+				if syncMirror {
+					return usageError{fmt.Errorf("--sync-mirror syncs one recipe's mirror: sync several with recipe-test mirror sync NAME... before the run")}
+				}
 				return runMany(cmd.Context(), o, list, cmd.ErrOrStderr(), ff.link(os.Getenv))
 			}
 			if len(list) == 1 {
@@ -84,6 +88,15 @@ failed or something was left behind; 2 usage or configuration error
 			}
 			o.Output.Progress = cmd.ErrOrStderr()
 			o.Output.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+			if syncMirror {
+				fo, err := ff.clientOptions(os.Getenv)
+				if err != nil {
+					return usageError{fmt.Errorf("--sync-mirror needs the mirror's forge: %w", err)}
+				}
+				say := func(format string, args ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "recipe-test: "+format+"\n", args...) }
+				warn := func(format string, args ...any) { say("warning: "+format, args...) }
+				syncBeforeRun(cmd.Context(), o.Source, fo, say, warn)
+			}
 			res, _, perr, err := runAndPublish(cmd.Context(), o, ff, os.Getenv, cmd.ErrOrStderr(), publishHooks{})
 			if err != nil {
 				return err
@@ -104,6 +117,7 @@ failed or something was left behind; 2 usage or configuration error
 	f.StringArrayVar(&recipes.names, "recipe", nil, "the recipe: an enrolled recipe's name, a local folder or a git URL (required; repeat it to run several side by side)")
 	f.StringVar(&recipes.file, "recipes-file", "", "a file naming recipes to run side by side, one a line (# comments), after any --recipe")
 	af.register(f)
+	f.BoolVar(&syncMirror, "sync-mirror", false, "an enrolled recipe fetched from a mirror: sync the mirror with upstream first, on the forge of --forge, --forge-url and --token-env (a failed sync warns; the mirror is tested as it is)")
 	return cmd
 }
 

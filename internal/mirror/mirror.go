@@ -207,3 +207,7 @@ func sameRepoURL(a, b string) bool {
 	}
 	return norm(a) == norm(b)
 }
+
+// SameRepoURL says whether two URLs name the same repository: case, a
+// trailing slash or .git, and credentials aside.
+func SameRepoURL(a, b string) bool { return sameRepoURL(a, b) }

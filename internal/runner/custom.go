@@ -48,7 +48,12 @@ func (custom) Run(ctx context.Context, r *Run, rec *Record) error {
 	if err != nil {
 		return err
 	}
-	bin := filepath.Join(e.Dir, r.Recipe.Name+".test")
+	// Absolute: the tests run in the enrollment folder, against which a
+	// relative path (a relative recipes folder) would be read again.
+	bin, err := filepath.Abs(filepath.Join(e.Dir, r.Recipe.Name+".test"))
+	if err != nil {
+		return err
+	}
 	_, binErr := os.Stat(bin)
 	packed := ""
 	if binErr != nil {

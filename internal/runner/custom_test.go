@@ -172,6 +172,15 @@ func TestCustomStagePrecompiled(t *testing.T) {
 	if !strings.Contains(st.Output, "running the precompiled tests") || len(st.Tests) != 5 {
 		t.Errorf("custom stage: %+v\n%s", st, progress)
 	}
+	// A relative recipes folder, as the action's recipes-dir input in a
+	// workspace gives it: the binary is run all the same (the tests run in
+	// the enrollment folder, where the relative path would not lead).
+	t.Chdir(filepath.Dir(filepath.Dir(dir)))
+	res, progress = execute(t, Options{Source: Source{Recipe: "example", RecipesDir: filepath.Base(filepath.Dir(dir))}, Stages: []string{StageCustom}})
+	st = wantStage(t, res, "custom", results.Pass)
+	if !strings.Contains(st.Output, "running the precompiled tests "+filepath.Join(dir, "example.test")) || len(st.Tests) != 5 {
+		t.Errorf("custom stage from a relative recipes folder: %+v\n%s", st, progress)
+	}
 	// Compressed, as the action image keeps it: unpacked into the run's
 	// folder, run, and removed.
 	xzCmd := exec.Command("xz", "-9e", filepath.Join(dir, "example.test"))
