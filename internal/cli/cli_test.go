@@ -178,6 +178,8 @@ func TestCobraUsageErrorsExit2(t *testing.T) {
 		"unknown command":  {"nosuch"},
 		"unknown flag":     {"run", "--no-such-flag"},
 		"missing argument": {"teardown"},
+		"sync-mirror of several recipes": {"run", "--recipe", "example", "--recipe", "custom-html", "--sync-mirror",
+			"--out", "/nonexistent/recipe-test-not-written"},
 	} {
 		if code, _, stderr := runCLI(t, args...); code != exitConfig || !strings.HasPrefix(stderr, "recipe-test: ") {
 			t.Errorf("%s: exit %d, stderr %q", name, code, stderr)
