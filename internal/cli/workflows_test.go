@@ -86,6 +86,9 @@ var (
 	stepOutputRe = regexp.MustCompile(`^\$\{\{\s*steps\.([\w-]+)\.outputs\.([\w-]+)\s*\}\}$`)
 	actionRe     = regexp.MustCompile(`^(https://github\.com/)?cc-ci/recipe-test@v2$`)
 	checkoutRe   = regexp.MustCompile(`^(https://github\.com/)?actions/checkout@v4$`)
+	// uploadRe is the artifact upload the nightly keeps its results with
+	// (Gitea's runner serves the v3 protocol only).
+	uploadRe = regexp.MustCompile(`^(actions/upload-artifact@v4|https://github\.com/actions/upload-artifact@v3)$`)
 )
 
 // recipeTestCommand checks args (a docker:// step's, the action image's
@@ -182,6 +185,10 @@ func TestCatalogueWorkflows(t *testing.T) {
 					}
 					if s.With["recipe"] == "" {
 						t.Errorf("%s: job %s: the action's step gives no recipe", file, id)
+					}
+				case uploadRe.MatchString(s.Uses):
+					if s.With["path"] == "" || s.With["name"] == "" {
+						t.Errorf("%s: job %s: an upload without a name or path", file, id)
 					}
 				case strings.HasPrefix(s.Uses, "docker://"), checkoutRe.MatchString(s.Uses), s.Uses == "":
 				default:
