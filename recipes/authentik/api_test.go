@@ -2,10 +2,10 @@ package authentik
 
 import (
 	"embed"
-	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/cc-ci/recipe-test/v2/harness/shape"
 	"github.com/cc-ci/recipe-test/v2/harness/sso"
 )
 
@@ -60,13 +60,7 @@ var fixtures embed.FS
 
 func decodeFixture(t *testing.T, name string, out any) {
 	t.Helper()
-	b, err := fixtures.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
+	shape.Fixture(t, fixtures, "testdata/"+name, out)
 }
 
 // checkDiscovery checks an application's discovery document: its issuer

@@ -2,8 +2,9 @@ package drone
 
 import (
 	"embed"
-	"encoding/json"
 	"testing"
+
+	"github.com/cc-ci/recipe-test/v2/harness/shape"
 )
 
 // user is a Drone account as its API answers (GET /api/user, /api/users,
@@ -14,7 +15,7 @@ type user struct {
 	Machine bool   `json:"machine"`
 	Admin   bool   `json:"admin"`
 	Active  bool   `json:"active"`
-	Token   string `json:"token"`
+	Token   string `json:"token,omitempty"`
 }
 
 // repo is a repository of GET /api/user/repos.
@@ -46,13 +47,7 @@ var fixtures embed.FS
 
 func decodeFixture(t *testing.T, name string, out any) {
 	t.Helper()
-	b, err := fixtures.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
+	shape.Fixture(t, fixtures, "testdata/"+name, out)
 }
 
 // The documented answers decode into what the recipe tests read.

@@ -4,9 +4,10 @@ import (
 	"crypto/sha1"
 	"embed"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"testing"
+
+	"github.com/cc-ci/recipe-test/v2/harness/shape"
 )
 
 // userResponse is what the tests read of POST /api/auth/admin-sign-up's
@@ -100,13 +101,7 @@ var fixtures embed.FS
 
 func decodeFixture(t *testing.T, name string, out any) {
 	t.Helper()
-	b, err := fixtures.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
+	shape.Fixture(t, fixtures, "testdata/"+name, out)
 }
 
 // The documented answers decode into what the recipe tests read.

@@ -3,11 +3,11 @@ package mailu
 import (
 	"embed"
 	"encoding/json"
-	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cc-ci/recipe-test/v2/harness/shape"
 )
 
 // newDomain is the body of POST /api/v1/domain (create_domain, the Domain
@@ -62,78 +62,12 @@ type result struct {
 var fixtures embed.FS
 
 // decodeFixture decodes a documented answer into out, after checking that
-// the answer has every field out's type reads (see documented): a field
-// the suite reads under a name the document does not have fails here, not
-// as a zero value against the app.
+// the answer has every field out's type reads (shape.Missing): a field the
+// suite reads under a name the document does not have fails here, not as a
+// zero value against the app.
 func decodeFixture(t *testing.T, name string, out any) {
 	t.Helper()
-	b, err := fixtures.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc any
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	if err := documented(doc, reflect.TypeOf(out), "$"); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-}
-
-// documented checks that a decoded JSON document has each field a type
-// reads by its json name, in nested structs and slices of them too; fields
-// tagged omitempty may be absent.
-func documented(doc any, typ reflect.Type, at string) error {
-	for typ.Kind() == reflect.Pointer {
-		typ = typ.Elem()
-	}
-	switch typ.Kind() {
-	case reflect.Struct:
-		obj, ok := doc.(map[string]any)
-		if !ok {
-			return fmt.Errorf("%s: %T, want an object for %s", at, doc, typ)
-		}
-		for i := range typ.NumField() {
-			f := typ.Field(i)
-			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if !f.IsExported() || name == "-" {
-				continue
-			}
-			if f.Anonymous && name == "" {
-				if err := documented(doc, f.Type, at); err != nil {
-					return err
-				}
-				continue
-			}
-			if name == "" {
-				name = f.Name
-			}
-			v, ok := obj[name]
-			if !ok {
-				if slices.Contains(strings.Split(opts, ","), "omitempty") {
-					continue
-				}
-				return fmt.Errorf("%s.%s is missing: %s.%s reads it", at, name, typ, f.Name)
-			}
-			if err := documented(v, f.Type, at+"."+name); err != nil {
-				return err
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		items, ok := doc.([]any)
-		if !ok {
-			return fmt.Errorf("%s: %T, want an array for %s", at, doc, typ)
-		}
-		for i, v := range items {
-			if err := documented(v, typ.Elem(), fmt.Sprintf("%s[%d]", at, i)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	shape.Fixture(t, fixtures, "testdata/"+name, out)
 }
 
 // The documented answers decode into what the recipe tests read.
@@ -205,13 +139,13 @@ func TestRequestBodies(t *testing.T) {
 // it; an optional one (omitempty) may be absent.
 func TestDocumentedFieldsChecked(t *testing.T) {
 	doc := map[string]any{"email": "a@b.example", "comment": "", "quota_bytes": 1.0, "enabled": true, "global_admin": false}
-	if err := documented(doc, reflect.TypeOf(user{}), "$"); err == nil || !strings.Contains(err.Error(), "$.enable_imap is missing") {
+	if err := shape.Missing(doc, reflect.TypeOf(user{})); err == nil || !strings.Contains(err.Error(), "$.enable_imap is missing") {
 		t.Errorf("a user without enable_imap: %v", err)
 	}
-	if err := documented(map[string]any{"message": "Invalid API token"}, reflect.TypeOf(result{}), "$"); err != nil {
+	if err := shape.Missing(map[string]any{"message": "Invalid API token"}, reflect.TypeOf(result{})); err != nil {
 		t.Errorf("an abort's body without code: %v", err)
 	}
-	if err := documented([]any{}, reflect.TypeOf(domain{}), "$"); err == nil {
+	if err := shape.Missing([]any{}, reflect.TypeOf(domain{})); err == nil {
 		t.Error("an array was accepted as a domain")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+
+	"github.com/cc-ci/recipe-test/v2/harness/shape"
 )
 
 // nonceAnswer is the answer of GET /_synapse/admin/v1/register.
@@ -76,13 +78,13 @@ type sendAnswer struct {
 
 // roomEvent is one event of a room's timeline.
 type roomEvent struct {
-	Type    string `json:"type"`
-	EventID string `json:"event_id"`
-	Sender  string `json:"sender"`
-	RoomID  string `json:"room_id"`
-	Content struct {
-		Msgtype string `json:"msgtype"`
-		Body    string `json:"body"`
+	Type    string   `json:"type"`
+	EventID string   `json:"event_id"`
+	Sender  string   `json:"sender"`
+	RoomID  string   `json:"room_id"`
+	Content struct { // an m.room.message's; other events' content has neither
+		Msgtype string `json:"msgtype,omitempty"`
+		Body    string `json:"body,omitempty"`
 	} `json:"content"`
 }
 
@@ -125,13 +127,7 @@ var fixtures embed.FS
 
 func decodeFixture(t *testing.T, name string, out any) {
 	t.Helper()
-	b, err := fixtures.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
+	shape.Fixture(t, fixtures, "testdata/"+name, out)
 }
 
 // The MAC follows the documented algorithm: the values were computed with

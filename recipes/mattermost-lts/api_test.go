@@ -2,11 +2,12 @@ package mattermostlts
 
 import (
 	"embed"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cc-ci/recipe-test/v2/harness/shape"
 )
 
 // user is Mattermost's User object (what creating a user, logging in and
@@ -91,13 +92,7 @@ var fixtures embed.FS
 
 func decodeFixture(t *testing.T, name string, out any) {
 	t.Helper()
-	b, err := fixtures.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
+	shape.Fixture(t, fixtures, "testdata/"+name, out)
 }
 
 // The documented answers decode into what the recipe tests read.

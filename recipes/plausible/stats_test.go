@@ -2,9 +2,10 @@ package plausible
 
 import (
 	"embed"
-	"encoding/json"
 	"fmt"
 	"testing"
+
+	"github.com/cc-ci/recipe-test/v2/harness/shape"
 )
 
 // aggregate is the answer of GET /api/v1/stats/aggregate: each metric
@@ -60,13 +61,7 @@ var fixtures embed.FS
 
 func decodeFixture(t *testing.T, name string, out any) {
 	t.Helper()
-	b, err := fixtures.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
+	shape.Fixture(t, fixtures, "testdata/"+name, out)
 }
 
 // The documented answers decode into what the recipe tests read.
