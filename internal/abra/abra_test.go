@@ -159,6 +159,11 @@ func TestAbraDeployerEndToEnd(t *testing.T) {
 		// backup, then the in-place restore, through abra app cp
 		"$ abra app cp " + res.Domain + " app:/data/items ",
 		"/data/items app:/data\n",
+		// the restored service restarted, as an operator does after a restore
+		"$ abra app restart " + res.Domain + " app",
+		"app service successfully restarted",
+		"converged",
+		"data check: the original data came back",
 		"$ abra app undeploy " + res.Domain,
 		"? Continue with undeploy? (y/N) y",
 		"$ abra app volume remove " + res.Domain,
@@ -169,6 +174,8 @@ func TestAbraDeployerEndToEnd(t *testing.T) {
 		"$ abra app new example",
 		"$ abra app secret insert " + res.Domain + " app_secret v1 ",
 		"$ abra app deploy " + res.Domain,
+		"$ abra app restart " + res.Domain + " app",
+		"data check: the original data came back",
 		// teardown
 		"$ abra app undeploy " + res.Domain,
 		"$ abra app remove " + res.Domain,
