@@ -269,6 +269,28 @@ func TestAbraDeployFailureNamesCommand(t *testing.T) {
 	}
 }
 
+// A restart after a restore that abra fails (the service scaled to 0 and
+// not back) fails both restore cases, naming the command; teardown still
+// leaves nothing.
+func TestAbraRestartFailureFailsTheRestore(t *testing.T) {
+	t.Setenv("ABRA_STANDIN_FAIL", "restart")
+	res, progress, _ := abraRun(t, fixture(t, "example"), "backup", "restore")
+	restore, _ := res.Stage("restore")
+	if res.Status != results.Fail || restore.Status != results.Fail || len(restore.Tests) != 2 {
+		t.Fatalf("status %s restore %+v\n%s", res.Status, restore, progress)
+	}
+	for _, tc := range restore.Tests {
+		for _, w := range []string{"restart after the restore: restart " + res.Stack + " with abra", "abra app restart " + res.Domain + " app", "scaled to 0 and not back up"} {
+			if tc.Status != results.Fail || !strings.Contains(tc.Reason, w) {
+				t.Errorf("%s: %s, reason lacks %q: %s", tc.Name, tc.Status, w, tc.Reason)
+			}
+		}
+	}
+	if td, _ := res.Stage("teardown"); td.Status != results.Pass || len(res.Residue) != 0 {
+		t.Errorf("teardown %+v residue %v\n%s", td, res.Residue, progress)
+	}
+}
+
 func TestAbraLintFailsOnErrorRule(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS(fixture(t, "example"))); err != nil {
