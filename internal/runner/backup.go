@@ -243,7 +243,11 @@ func (restoreStage) Run(ctx context.Context, r *Run, rec *Record) error {
 	if b.unverified != "" {
 		return Skip("the restores ran, but %s", b.unverified)
 	}
-	rec.Note("in place and onto a fresh deployment; data checked with %s", b.check.Describe())
+	var services []string
+	for _, t := range b.targets {
+		services = append(services, t.Service)
+	}
+	rec.Note("in place and onto a fresh deployment, each followed by a restart of %s; data checked with %s", strings.Join(services, ", "), b.check.Describe())
 	return nil
 }
 
@@ -342,11 +346,11 @@ func (r *Run) restartRestored(ctx context.Context, rec *Record) error {
 		r.Logf("restart skipped: the data is checked against the running services as the restore left them")
 		return nil
 	}
-	var short, full []string
+	var short []string
 	for _, t := range b.targets {
-		short, full = append(short, t.Service), append(full, t.FullName)
+		short = append(short, t.Service)
 	}
-	what := strings.Join(full, ", ")
+	what := restartedServices(b.targets)
 	r.Logf("restarting %s, whose data was restored, so that it reads the restored data afresh", what)
 	start := time.Now()
 	progress := func(m string) { r.Logf("%s", m) }
@@ -361,6 +365,16 @@ func (r *Run) restartRestored(ctx context.Context, rec *Record) error {
 		return fmt.Errorf("restart after the restore: %w", err)
 	}
 	return nil
+}
+
+// restartedServices names the services a restore restarts: the backup's
+// targets.
+func restartedServices(targets []backup.Target) string {
+	var full []string
+	for _, t := range targets {
+		full = append(full, t.FullName)
+	}
+	return strings.Join(full, ", ")
 }
 
 // verifyRestored checks, through the restarted app where the data check

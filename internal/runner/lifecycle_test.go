@@ -244,6 +244,9 @@ func TestRestoreRestartsTheApp(t *testing.T) {
 		if len(st.Tests) != 2 || st.Tests[0].Status != results.Pass || st.Tests[1].Status != results.Pass {
 			t.Errorf("restore tests %+v", st.Tests)
 		}
+		if !strings.Contains(st.Note, "each followed by a restart of app;") {
+			t.Errorf("restore note %q does not say the app was restarted", st.Note)
+		}
 		svc := res.Stack + "_app"
 		restarted := regexp.MustCompile(`restarted ` + regexp.QuoteMeta(svc) + `: converged [0-9.]+m?s after the restart`)
 		if n := len(restarted.FindAllString(st.Output, -1)); n != 2 {

@@ -172,8 +172,17 @@ func appUndeploy(c *cli, args []string) error {
 	if !ok {
 		return fmt.Errorf("undeploy cancelled")
 	}
+	// Right after the services go, their tasks may still hold the stack's
+	// networks ("network ... is in use by task"), which `docker stack rm`
+	// then fails to remove: once the containers have gone, the stand-in
+	// removes what is left, so that its tests do not depend on that race.
 	if err := docker("", nil, "", "stack", "rm", a.stack()); err != nil {
-		return err
+		if err := waitNoContainers(a.stack(), 2*time.Minute); err != nil {
+			return err
+		}
+		if err := docker("", nil, "", "stack", "rm", a.stack()); err != nil {
+			return err
+		}
 	}
 	// Like abra, wait until the stack's containers and networks are gone,
 	// so that its volumes can be removed right after.
@@ -553,6 +562,24 @@ func waitReplicas(service string, n int, timeout time.Duration) error {
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s: %d of %d tasks running after %s", service, up, n, timeout)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// waitNoContainers waits until no container of stack is left.
+func waitNoContainers(stack string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		cts, err := dockerList("ps", "-aq", "--filter", "label=com.docker.stack.namespace="+stack)
+		if err != nil {
+			return err
+		}
+		if len(cts) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %d containers still there after %s", stack, len(cts), timeout)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
