@@ -159,6 +159,11 @@ func TestAbraDeployerEndToEnd(t *testing.T) {
 		// backup, then the in-place restore, through abra app cp
 		"$ abra app cp " + res.Domain + " app:/data/items ",
 		"/data/items app:/data\n",
+		// the restored service restarted, as an operator does after a restore
+		"$ abra app restart " + res.Domain + " app",
+		"app service successfully restarted",
+		"converged",
+		"data check: the original data came back",
 		"$ abra app undeploy " + res.Domain,
 		"? Continue with undeploy? (y/N) y",
 		"$ abra app volume remove " + res.Domain,
@@ -169,6 +174,8 @@ func TestAbraDeployerEndToEnd(t *testing.T) {
 		"$ abra app new example",
 		"$ abra app secret insert " + res.Domain + " app_secret v1 ",
 		"$ abra app deploy " + res.Domain,
+		"$ abra app restart " + res.Domain + " app",
+		"data check: the original data came back",
 		// teardown
 		"$ abra app undeploy " + res.Domain,
 		"$ abra app remove " + res.Domain,
@@ -259,6 +266,28 @@ func TestAbraDeployFailureNamesCommand(t *testing.T) {
 				t.Errorf("the half-made stack was not removed through the Engine API:\n%s", progress)
 			}
 		})
+	}
+}
+
+// A restart after a restore that abra fails (the service scaled to 0 and
+// not back) fails both restore cases, naming the command; teardown still
+// leaves nothing.
+func TestAbraRestartFailureFailsTheRestore(t *testing.T) {
+	t.Setenv("ABRA_STANDIN_FAIL", "restart")
+	res, progress, _ := abraRun(t, fixture(t, "example"), "backup", "restore")
+	restore, _ := res.Stage("restore")
+	if res.Status != results.Fail || restore.Status != results.Fail || len(restore.Tests) != 2 {
+		t.Fatalf("status %s restore %+v\n%s", res.Status, restore, progress)
+	}
+	for _, tc := range restore.Tests {
+		for _, w := range []string{"restart after the restore: restart " + res.Stack + " with abra", "abra app restart " + res.Domain + " app", "scaled to 0 and not back up"} {
+			if tc.Status != results.Fail || !strings.Contains(tc.Reason, w) {
+				t.Errorf("%s: %s, reason lacks %q: %s", tc.Name, tc.Status, w, tc.Reason)
+			}
+		}
+	}
+	if td, _ := res.Stage("teardown"); td.Status != results.Pass || len(res.Residue) != 0 {
+		t.Errorf("teardown %+v residue %v\n%s", td, res.Residue, progress)
 	}
 }
 

@@ -28,6 +28,10 @@ type backupState struct {
 	check      datacheck.Checker
 	marker     string
 	unverified string // why the data cannot be checked; "" = it can
+	// noRestart leaves the restored services running as the restore left
+	// them. Only tests set it (from a stage observer, after the backup
+	// stage), to show what the restart changes.
+	noRestart bool
 }
 
 // BackupDir is the folder under the output folder that holds the archives.
@@ -239,7 +243,11 @@ func (restoreStage) Run(ctx context.Context, r *Run, rec *Record) error {
 	if b.unverified != "" {
 		return Skip("the restores ran, but %s", b.unverified)
 	}
-	rec.Note("in place and onto a fresh deployment; data checked with %s", b.check.Describe())
+	var services []string
+	for _, t := range b.targets {
+		services = append(services, t.Service)
+	}
+	rec.Note("in place and onto a fresh deployment, each followed by a restart of %s; data checked with %s", strings.Join(services, ", "), b.check.Describe())
 	return nil
 }
 
@@ -260,7 +268,10 @@ func restoreInPlace(ctx context.Context, r *Run, rec *Record) error {
 	if err := r.restoreAll(ctx); err != nil {
 		return err
 	}
-	return r.verifyRestored(ctx, rec)
+	if err := r.restartRestored(ctx, rec); err != nil {
+		return err
+	}
+	return r.verifyRestored(ctx)
 }
 
 // restoreFresh removes the deployment with its volumes, redeploys the ref
@@ -287,9 +298,14 @@ func restoreFresh(ctx context.Context, r *Run, rec *Record) error {
 	if err := r.restoreAll(ctx); err != nil {
 		return err
 	}
-	return r.verifyRestored(ctx, rec)
+	if err := r.restartRestored(ctx, rec); err != nil {
+		return err
+	}
+	return r.verifyRestored(ctx)
 }
 
+// restoreAll puts every archive back into its service's container, each
+// between the service's restore pre- and post-hooks (backup.Restore).
 func (r *Run) restoreAll(ctx context.Context) error {
 	b := &r.backup
 	for i, t := range b.targets {
@@ -316,8 +332,54 @@ func missingLoadHint(targets []backup.Target) string {
 	return " (" + strings.Join(hints, "; ") + ")"
 }
 
-// verifyRestored checks the data is the original and the app still ready.
-func (r *Run) verifyRestored(ctx context.Context, rec *Record) error {
+// restartRestored restarts the services whose data was restored (the
+// backup's targets), as an operator restarts an app after a restore (abra
+// app restart, after abra app restore), waits for the app to converge and
+// to be ready again: a running app may keep the files it opened (a SQLite
+// database the restore replaced) or the data it loaded at start, and only
+// a fresh start reads what the restore put back. It comes after the
+// restore post-hooks (restoreAll), which load dumps into the running
+// services: their data is then on disk too, and the restart keeps it.
+func (r *Run) restartRestored(ctx context.Context, rec *Record) error {
+	b := &r.backup
+	if b.noRestart {
+		r.Logf("restart skipped: the data is checked against the running services as the restore left them")
+		return nil
+	}
+	var short []string
+	for _, t := range b.targets {
+		short = append(short, t.Service)
+	}
+	what := restartedServices(b.targets)
+	r.Logf("restarting %s, whose data was restored, so that it reads the restored data afresh", what)
+	start := time.Now()
+	progress := func(m string) { r.Logf("%s", m) }
+	if err := r.Engine.Restart(ctx, r.App, short, progress); err != nil {
+		return fmt.Errorf("restart after the restore: %w", err)
+	}
+	if err := r.Engine.Converge(ctx, r.App, r.timeout(rec), progress); err != nil {
+		return fmt.Errorf("restart after the restore: %s did not converge: %w", what, err)
+	}
+	r.Logf("restarted %s: converged %s after the restart", what, time.Since(start).Round(100*time.Millisecond))
+	if err := r.ready(ctx, rec); err != nil {
+		return fmt.Errorf("restart after the restore: %w", err)
+	}
+	return nil
+}
+
+// restartedServices names the services a restore restarts: the backup's
+// targets.
+func restartedServices(targets []backup.Target) string {
+	var full []string
+	for _, t := range targets {
+		full = append(full, t.FullName)
+	}
+	return strings.Join(full, ", ")
+}
+
+// verifyRestored checks, through the restarted app where the data check
+// asks the app, that the data is the original.
+func (r *Run) verifyRestored(ctx context.Context) error {
 	b := &r.backup
 	if b.unverified == "" {
 		if err := b.check.Verify(ctx, b.marker); err != nil {
@@ -325,5 +387,5 @@ func (r *Run) verifyRestored(ctx context.Context, rec *Record) error {
 		}
 		r.Logf("data check: the original data came back and the mutation is gone (%s)", b.check.Describe())
 	}
-	return r.ready(ctx, rec)
+	return nil
 }

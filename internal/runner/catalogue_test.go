@@ -2,6 +2,7 @@ package runner
 
 import (
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +51,10 @@ func catalogueRunBuilt(t *testing.T, name string) *results.Run {
 		if !strings.Contains(st.Output, w) {
 			t.Errorf("restore output lacks %q:\n%s", w, st.Output)
 		}
+	}
+	// Each restore restarted the restored services before the data check.
+	if n := len(regexp.MustCompile(`: converged \S+ after the restart`).FindAllString(st.Output, -1)); n != 2 {
+		t.Errorf("%d restarts after a restore logged, want 2:\n%s", n, st.Output)
 	}
 	custom := wantStage(t, res, "custom", results.Pass)
 	for _, tc := range custom.Tests {

@@ -29,6 +29,10 @@ type Engine interface {
 	Deploy(ctx context.Context, app *recipe.App, opts swarm.DeployOptions) (*swarm.Deployment, error)
 	// Converge waits until every service of app runs (and is healthy).
 	Converge(ctx context.Context, app *recipe.App, timeout time.Duration, progress func(string)) error
+	// Restart restarts services of app (compose names) so that they start
+	// afresh on their volumes, as an operator does after a restore; it need
+	// not wait for them: Converge does.
+	Restart(ctx context.Context, app *recipe.App, services []string, progress func(string)) error
 	// RunOnce runs a throwaway container (recipe.toml's secret commands).
 	RunOnce(ctx context.Context, o swarm.OneShot) (swarm.ExecResult, error)
 	// NetworkContainer is the engine's container this process runs in

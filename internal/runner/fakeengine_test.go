@@ -110,6 +110,10 @@ func (f *fakeEngine) Converge(ctx context.Context, _ *recipe.App, _ time.Duratio
 	return f.do(ctx, "Converge")
 }
 
+func (f *fakeEngine) Restart(ctx context.Context, _ *recipe.App, _ []string, _ func(string)) error {
+	return f.do(ctx, "Restart")
+}
+
 func (f *fakeEngine) RunOnce(ctx context.Context, _ swarm.OneShot) (swarm.ExecResult, error) {
 	return swarm.ExecResult{}, f.do(ctx, "RunOnce")
 }

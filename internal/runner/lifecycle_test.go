@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/client"
 
@@ -219,6 +221,104 @@ func TestRestoreWithoutPostHookFails(t *testing.T) {
 		if tc.Status != results.Fail || !strings.Contains(tc.Reason, "the restored data was not the original") || len(st.Tests) != 2 {
 			t.Errorf("test %+v", tc)
 		}
+	}
+}
+
+// The restore restarts the services whose data it restored, and that
+// matters: the restart-cache fixture serves the items it loaded when it
+// started, and its data check asks the running app. With the restart both
+// restores pass, the restart logged with its convergence time; the same
+// run with the restart left out fails both, the app still serving what it
+// had before the restore.
+func TestRestoreRestartsTheApp(t *testing.T) {
+	opts := func() Options {
+		return Options{Source: Source{Recipe: fixture(t, "restart-cache"), Enrollment: enrollmentDir(t, "restart-cache")},
+			Stages: []string{StageBackup, StageRestore}}
+	}
+	t.Run("restarted", func(t *testing.T) {
+		res, progress := execute(t, opts())
+		if res.Status != results.Pass {
+			t.Fatalf("status %s stages %+v\n%s", res.Status, res.Stages, progress)
+		}
+		st := wantStage(t, res, "restore", results.Pass)
+		if len(st.Tests) != 2 || st.Tests[0].Status != results.Pass || st.Tests[1].Status != results.Pass {
+			t.Errorf("restore tests %+v", st.Tests)
+		}
+		if !strings.Contains(st.Note, "each followed by a restart of app;") {
+			t.Errorf("restore note %q does not say the app was restarted", st.Note)
+		}
+		svc := res.Stack + "_app"
+		restarted := regexp.MustCompile(`restarted ` + regexp.QuoteMeta(svc) + `: converged [0-9.]+m?s after the restart`)
+		if n := len(restarted.FindAllString(st.Output, -1)); n != 2 {
+			t.Errorf("%d restarts logged with their convergence time, want 2 (in place, fresh):\n%s", n, st.Output)
+		}
+		// The order of one restore: the files back, the restart, the
+		// app ready again, then the data check through the app.
+		in := st.Output[strings.Index(st.Output, "in-place restore:"):]
+		at := 0
+		for _, w := range []string{"restored ", "restarting " + svc + ", whose data was restored", "forced update", "restarted " + svc, "ready: GET", "data check: the original data came back"} {
+			i := strings.Index(in[at:], w)
+			if i < 0 {
+				t.Fatalf("in-place restore lacks %q after offset %d:\n%s", w, at, in)
+			}
+			at += i + len(w)
+		}
+	})
+	t.Run("not restarted", func(t *testing.T) {
+		res, progress := execute(t, opts(), func(_ context.Context, stage string, r *Run) {
+			if stage == StageBackup {
+				r.backup.noRestart = true
+			}
+		})
+		if res.Status != results.Fail {
+			t.Fatalf("status %s: the check through the app passed without a restart\n%s", res.Status, progress)
+		}
+		st := wantStage(t, res, "restore", results.Fail, "the restored data was not the original")
+		if len(st.Tests) != 2 {
+			t.Fatalf("restore tests %+v", st.Tests)
+		}
+		for _, tc := range st.Tests {
+			if tc.Status != results.Fail || !strings.Contains(tc.Reason, "the restored data was not the original") {
+				t.Errorf("test %+v", tc)
+			}
+		}
+		if strings.Contains(st.Output, "forced update") {
+			t.Errorf("restarted although the restart was left out:\n%s", st.Output)
+		}
+	})
+}
+
+// A restart after a restore that does not converge fails the restore
+// case, naming the service and its last task's error: here the restored
+// items hold a file that makes the app refuse to start.
+func TestRestoreRestartThatDoesNotConverge(t *testing.T) {
+	en := writeEnrollment(t, `[probe]
+path = "/health"
+[hooks]
+service = "app"
+seed = 'for d in /data/items /cache; do echo "$RECIPE_TEST_MARKER" >"$d/marker" || exit 1; done; touch /data/items/refuse-to-start'
+mutate = 'for d in /data/items /cache; do echo mutated >"$d/marker" || exit 1; done'
+verify = 'test "$(wget -q -O - http://127.0.0.1:8080/marker)" = "$RECIPE_TEST_MARKER"'
+`)
+	res, progress := execute(t, Options{Source: Source{Recipe: fixture(t, "restart-cache"), Enrollment: en},
+		Stages: []string{StageBackup, StageRestore}, Deploy: Deploy{Timeout: 60 * time.Second}})
+	if res.Status != results.Fail {
+		t.Fatalf("status %s\n%s", res.Status, progress)
+	}
+	svc := res.Stack + "_app"
+	st := wantStage(t, res, "restore", results.Fail)
+	if len(st.Tests) != 2 {
+		t.Fatalf("restore tests %+v", st.Tests)
+	}
+	for _, tc := range st.Tests {
+		for _, w := range []string{"restart after the restore: " + svc + " did not converge", "non-zero exit (1)"} {
+			if tc.Status != results.Fail || !strings.Contains(tc.Reason, w) {
+				t.Errorf("test %s: %s, reason lacks %q: %s", tc.Name, tc.Status, w, tc.Reason)
+			}
+		}
+	}
+	if !strings.Contains(st.Output, "refuse-to-start is among the items") {
+		t.Errorf("the restore's output lacks the app's last words:\n%s", st.Output)
 	}
 }
 

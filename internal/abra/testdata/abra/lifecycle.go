@@ -172,8 +172,17 @@ func appUndeploy(c *cli, args []string) error {
 	if !ok {
 		return fmt.Errorf("undeploy cancelled")
 	}
+	// Right after the services go, their tasks may still hold the stack's
+	// networks ("network ... is in use by task"), which `docker stack rm`
+	// then fails to remove: once the containers have gone, the stand-in
+	// removes what is left, so that its tests do not depend on that race.
 	if err := docker("", nil, "", "stack", "rm", a.stack()); err != nil {
-		return err
+		if err := waitNoContainers(a.stack(), 2*time.Minute); err != nil {
+			return err
+		}
+		if err := docker("", nil, "", "stack", "rm", a.stack()); err != nil {
+			return err
+		}
 	}
 	// Like abra, wait until the stack's containers and networks are gone,
 	// so that its volumes can be removed right after.
@@ -468,4 +477,110 @@ func randomValue(n int, charset string) (string, error) {
 		out[i] = chars[k.Int64()]
 	}
 	return string(out), nil
+}
+
+// abra app restart <domain> [<service>] [--all-services]: as abra does,
+// each service is scaled to 0 replicas and, once its containers are gone,
+// back to 1, waiting until it runs again.
+func appRestart(c *cli, args []string) error {
+	a, err := c.findApp(first(args))
+	if err != nil {
+		return err
+	}
+	deployed, err := a.deployed()
+	if err != nil {
+		return err
+	}
+	if !deployed {
+		return fmt.Errorf("%s is not deployed?", a.domain)
+	}
+	var services []string
+	switch {
+	case c.flags["all-services"] == "true" || c.flags["all"] == "true":
+		names, err := dockerList("service", "ls", "--format", "{{.Name}}", "--filter", "label=com.docker.stack.namespace="+a.stack())
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			services = append(services, strings.TrimPrefix(n, a.stack()+"_"))
+		}
+	case len(args) >= 2:
+		services = args[1:2]
+	default:
+		return fmt.Errorf("missing <service>? (or pass --all-services to restart them all)")
+	}
+	for _, s := range services {
+		full := a.stack() + "_" + s
+		if _, err := dockerList("service", "inspect", "--format", "{{.ID}}", full); err != nil {
+			return fmt.Errorf("no such service %s in %s: %w", s, a.domain, err)
+		}
+		if err := docker("", nil, "", "service", "scale", "--detach", full+"=0"); err != nil {
+			return err
+		}
+		if err := waitReplicas(full, 0, 2*time.Minute); err != nil {
+			return err
+		}
+		if os.Getenv("ABRA_STANDIN_FAIL") == "restart" {
+			return fmt.Errorf("%s: scaled to 0 and not back up: ABRA_STANDIN_FAIL=restart", full)
+		}
+		if err := docker("", nil, "", "service", "scale", "--detach", full+"=1"); err != nil {
+			return err
+		}
+		if err := waitReplicas(full, 1, 3*time.Minute); err != nil {
+			return err
+		}
+		info("%s service successfully restarted", s)
+	}
+	return nil
+}
+
+// waitReplicas waits until service runs n tasks and, at 0, until its
+// containers have stopped too.
+func waitReplicas(service string, n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		states, err := dockerList("service", "ps", "--filter", "desired-state=running", "--format", "{{.CurrentState}}", service)
+		if err != nil {
+			return err
+		}
+		up := 0
+		for _, s := range states {
+			if strings.HasPrefix(s, "Running") {
+				up++
+			}
+		}
+		done := up == n && len(states) == n
+		if n == 0 {
+			cts, err := dockerList("ps", "-q", "--filter", "label=com.docker.swarm.service.name="+service)
+			if err != nil {
+				return err
+			}
+			done = len(states) == 0 && len(cts) == 0
+		}
+		if done {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %d of %d tasks running after %s", service, up, n, timeout)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// waitNoContainers waits until no container of stack is left.
+func waitNoContainers(stack string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		cts, err := dockerList("ps", "-aq", "--filter", "label=com.docker.stack.namespace="+stack)
+		if err != nil {
+			return err
+		}
+		if len(cts) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %d containers still there after %s", stack, len(cts), timeout)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }

@@ -15,7 +15,9 @@
 // ABRA_STANDIN_FAIL=deploy makes `app deploy` deploy the stack and then
 // fail as abra does when the deployment does not converge;
 // ABRA_STANDIN_FAIL=deploy-early makes it fail after creating only the
-// stack's network, as a stack deploy that breaks half-way.
+// stack's network, as a stack deploy that breaks half-way;
+// ABRA_STANDIN_FAIL=restart makes `app restart` scale the service to 0
+// and then fail, as abra does when the service does not come back.
 package main
 
 import (
@@ -119,6 +121,7 @@ func run(argv []string) int {
 		"app remove":          appRemove,
 		"app rm":              appRemove,
 		"app cp":              appCp,
+		"app restart":         appRestart,
 		"recipe lint":         recipeLint,
 	}
 	h, ok := handlers[cmd]
