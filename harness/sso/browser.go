@@ -65,3 +65,24 @@ func SetupUser(t testing.TB, d harness.Dependency, profile User) User {
 	}
 	return profile
 }
+
+// AppLogin is a login that starts on the app: the browser opens Start (a
+// path of the app, e.g. its authenticate endpoint), the app sends it to the
+// provider's login page, whose URL starts with ProviderPage, and back.
+type AppLogin struct {
+	Start        string
+	ProviderPage string
+	Form         LoginForm
+}
+
+// LoginThroughApp logs u in as l describes in a new browser and waits
+// until the browser is back on the app; it returns the browser, with the
+// app's session.
+func LoginThroughApp(t testing.TB, env *harness.Env, l AppLogin, u User) *harness.Browser {
+	t.Helper()
+	b := env.Browser(t)
+	b.Navigate(t, l.Start)
+	b.WaitLocation(t, l.ProviderPage)
+	Login(t, b, l.Form, u, env.BaseURL)
+	return b
+}

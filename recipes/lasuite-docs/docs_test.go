@@ -109,11 +109,8 @@ func login(t *testing.T, env *harness.Env) *harness.Browser {
 	t.Helper()
 	kc := env.Dependency(t, "kc")
 	u := sso.SetupUser(t, kc, sso.User{Email: "ada@example.org", GivenName: "Ada", FamilyName: "Lovelace"})
-	b := env.Browser(t)
-	b.Navigate(t, api+"authenticate/")
-	b.WaitLocation(t, kc.URL+"/realms/docs/protocol/openid-connect/auth")
-	sso.Login(t, b, sso.KeycloakLogin, u, env.BaseURL)
-	return b
+	return sso.LoginThroughApp(t, env, sso.AppLogin{Start: api + "authenticate/",
+		ProviderPage: kc.URL + "/realms/docs/protocol/openid-connect/auth", Form: sso.KeycloakLogin}, u)
 }
 
 // fetchAPI sends a request to Docs' API from the logged-in page, as Docs'

@@ -211,11 +211,8 @@ func login(t *testing.T, env *harness.Env) *harness.Browser {
 	t.Helper()
 	kc := env.Dependency(t, "kc")
 	u := sso.SetupUser(t, kc, sso.User{Email: "ada@example.org", GivenName: "Ada", FamilyName: "Lovelace"})
-	b := env.Browser(t)
-	b.Navigate(t, api+"authenticate/")
-	b.WaitLocation(t, kc.URL+"/realms/meet/protocol/openid-connect/auth")
-	sso.Login(t, b, sso.KeycloakLogin, u, env.BaseURL)
-	return b
+	return sso.LoginThroughApp(t, env, sso.AppLogin{Start: api + "authenticate/",
+		ProviderPage: kc.URL + "/realms/meet/protocol/openid-connect/auth", Form: sso.KeycloakLogin}, u)
 }
 
 // fetchAPI sends a request to Meet's API from the logged-in page, as Meet's

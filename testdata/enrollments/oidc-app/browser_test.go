@@ -6,7 +6,6 @@
 package oidcapp
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/cc-ci/recipe-test/v2/harness"
@@ -20,12 +19,9 @@ func TestLoginInBrowser(t *testing.T) {
 	env := harness.Load(t)
 	_, idp := provider(t, env)
 	user := sso.SetupUser(t, idp, sso.User{})
-	b := env.Browser(t)
-	b.Navigate(t, "/")
-	if loc := b.Location(t); !strings.HasPrefix(loc, idp.URL+"/login?") {
-		t.Fatalf("the app's page without a login shows %s, want the provider's login form", loc)
-	}
-	sso.Login(t, b, sso.FixtureLogin, user, env.BaseURL+"/")
+	// The app's page without a login sends the browser to the provider's
+	// login form.
+	b := sso.LoginThroughApp(t, env, sso.AppLogin{Start: "/", ProviderPage: idp.URL + "/login?", Form: sso.FixtureLogin}, user)
 	b.WaitVisible(t, "#user")
 	if got := b.Text(t, "#user"); got != "Ada Lovelace" {
 		t.Errorf("the app's page names %q, want Ada Lovelace", got)
