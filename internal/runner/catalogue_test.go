@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -37,7 +38,8 @@ func catalogueRunBuilt(t *testing.T, name string) *results.Run {
 		Deploy: Deploy{Timeout: 3 * time.Minute},
 	})
 	if res.Status != results.Pass || res.Recipe != name {
-		t.Errorf("status %s recipe %s\n%s", res.Status, res.Recipe, progress)
+		// The cause first: a CI log keeps the first lines of a long failure.
+		t.Errorf("status %s recipe %s\n%s\n%s", res.Status, res.Recipe, failureSummary(res), progress)
 	}
 	wantStage(t, res, "lint", results.Pass)
 	wantStage(t, res, "install", results.Pass)
@@ -240,4 +242,22 @@ func TestCatalogueN8n(t *testing.T) {
 	if len(res.Parity) != 5 {
 		t.Errorf("parity %+v", res.Parity)
 	}
+}
+
+// failureSummary names each stage and test that did not pass, with its
+// reason, one per line.
+func failureSummary(res *results.Run) string {
+	var b strings.Builder
+	for _, st := range res.Stages {
+		if st.Status == results.Pass || st.Status == results.Skip {
+			continue
+		}
+		fmt.Fprintf(&b, "stage %s: %s: %s\n", st.Name, st.Status, st.Reason)
+		for _, tc := range st.Tests {
+			if tc.Status != results.Pass && tc.Status != results.Skip {
+				fmt.Fprintf(&b, "  test %s: %s: %s\n", tc.Name, tc.Status, tc.Reason)
+			}
+		}
+	}
+	return b.String()
 }
