@@ -2,7 +2,8 @@
 # Builds a two-node Docker Swarm out of docker-in-docker containers and runs
 # the multi-node test on it (internal/multinode's TestMultiNode*): the
 # example recipe's install, backup, restore and teardown with its backed-up
-# service placed on the worker, and zero residue on every node.
+# service placed on the worker, and zero residue on every node, with the
+# swarm deployer and with the abra deployer (the stand-in abra).
 #
 #   scripts/multinode.sh [test] [go test flags]   up, run, down (the default)
 #   scripts/multinode.sh up       make the swarm and print how to reach it
@@ -125,8 +126,12 @@ run_test() {
 	mkdir -p "$tmp/src/internal/multinode" "$tmp/src/testdata/recipes"
 	cp "$tmp/multinode.test" "$tmp/src/internal/multinode/"
 	cp -r "$root/testdata/recipes/example-multinode" "$tmp/src/testdata/recipes/"
+	# The stand-in abra (TestMultiNodeAbraLifecycle), which drives the
+	# docker CLI: the node image's, copied beside it.
+	(cd "$root" && CGO_ENABLED=0 go build -o "$tmp/src/bin/abra" ./internal/abra/testdata/abra)
 	docker exec "$MANAGER" rm -rf /src
 	docker cp "$tmp/src" "$MANAGER:/src"
+	docker exec "$MANAGER" cp /usr/bin/docker /src/bin/docker
 	local waddr t0=$SECONDS
 	waddr=$(addr "$WORKER")
 	# The test's container on a bridge network of the manager's engine, as a
@@ -136,6 +141,7 @@ run_test() {
 	in_node "$MANAGER" run --rm --name recipe-test-job --network job \
 		-v /var/run/docker.sock:/var/run/docker.sock -v /src:/src -w /src/internal/multinode \
 		-e RECIPE_TEST_MULTINODE=1 -e "RECIPE_TEST_NODES=$WORKER=tcp://$waddr:2375" \
+		-e RECIPE_TEST_ABRA=/src/bin/abra -e PATH=/src/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		debian:bookworm-slim ./multinode.test -test.v -test.count=1 -test.timeout=15m "$@"
 	log "test passed in $((SECONDS - t0)) s"
 }

@@ -27,8 +27,19 @@ import (
 // the archive in its own output folder either way.
 
 // copyTarget finds the app and service a container belongs to, for abra
-// app cp; ok is false for a container of a stack abra did not deploy here.
+// app cp; ok is false for a container of a stack abra did not deploy here,
+// and for one on another node of the swarm: abra app cp finds an app's
+// container through its server's engine, which holds only the containers
+// of its own node, so that one is copied through its node's endpoint.
 func (d *Deployer) copyTarget(ctx context.Context, containerID string) (a *appState, service string, ok bool, err error) {
+	api, err := d.EngineOf(ctx, containerID)
+	if err != nil {
+		return nil, "", false, err
+	}
+	if api != d.API {
+		d.copyProgress()(fmt.Sprintf("container %.12s runs on another node, which abra app cp does not reach (it copies through the server's engine): copying through that node's endpoint", containerID))
+		return nil, "", false, nil
+	}
 	res, err := d.API.ContainerInspect(ctx, containerID, client.ContainerInspectOptions{})
 	if err != nil {
 		return nil, "", false, fmt.Errorf("inspect container %.12s: %w", containerID, err)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/cc-ci/recipe-test/v2/internal/multinode"
 	"github.com/cc-ci/recipe-test/v2/internal/redact"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 )
@@ -16,7 +17,9 @@ import (
 // is a runner.Engine (checked in its tests: the runner does not import this
 // package): the embedded *swarm.Client answers everything abra has no
 // command for, and Deploy, Remove, ArchivePaths, RestoreArchive and Close
-// are abra's.
+// are abra's. abra works through its server's Docker engine, so on a swarm
+// of several nodes what is on another node (a task's container, a volume)
+// is reached as an operator reaches it, through that node's endpoint.
 type Deployer struct {
 	*swarm.Client
 	r   runner
@@ -36,13 +39,13 @@ type appState struct {
 }
 
 // Connect connects to the swarm of the Docker environment (as the swarm
-// deployer does) and makes the run's private ABRA_DIR. cfg must come from
-// Choose.
-func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*Deployer, error) {
+// deployer does, reaching the swarm's other nodes through the endpoints)
+// and makes the run's private ABRA_DIR. cfg must come from Choose.
+func Connect(ctx context.Context, cfg Config, log *slog.Logger, endpoints ...multinode.Endpoint) (*Deployer, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c, err := swarm.Connect(ctx, log)
+	c, err := swarm.Connect(ctx, log, endpoints...)
 	if err != nil {
 		return nil, err
 	}

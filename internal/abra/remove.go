@@ -76,6 +76,14 @@ func (d *Deployer) Remove(ctx context.Context, stack string, progress func(strin
 		if err != nil {
 			errs = append(errs, err)
 		}
+		if st.args[1] == "volume" {
+			// abra app volume remove lists the volumes of its server's
+			// engine alone: those on the swarm's other nodes go through
+			// their endpoints.
+			if err := d.RemoveOtherNodesVolumes(ctx, stack, progress); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
 	if _, err := os.Stat(a.envFile(d.r.dir)); err == nil {
 		errs = append(errs, fmt.Errorf("abra app remove left the env file %s", a.envFile(d.r.dir)))

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cc-ci/recipe-test/v2/internal/abra"
+	"github.com/cc-ci/recipe-test/v2/internal/multinode"
 	"github.com/cc-ci/recipe-test/v2/internal/runner"
 )
 
@@ -33,7 +34,12 @@ func useDeployer(o *runner.Options, f abraFlags) error {
 	o.Deploy.Deployer = kind
 	if kind == abra.Abra {
 		o.Deploy.Connect = func(ctx context.Context, log *slog.Logger) (runner.Engine, error) {
-			d, err := abra.Connect(ctx, cfg, log)
+			// The plan checked the endpoints before anything connects.
+			nodes, err := multinode.Parse(o.Nodes.Endpoints)
+			if err != nil {
+				return nil, err
+			}
+			d, err := abra.Connect(ctx, cfg, log, nodes...)
 			if err != nil {
 				return nil, err // not a typed nil in the interface
 			}

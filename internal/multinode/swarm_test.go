@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,12 +17,14 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/cc-ci/recipe-test/v2/harness"
+	"github.com/cc-ci/recipe-test/v2/internal/abra"
 	"github.com/cc-ci/recipe-test/v2/internal/facts"
 	"github.com/cc-ci/recipe-test/v2/internal/multinode"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 	"github.com/cc-ci/recipe-test/v2/internal/runner"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm"
 	"github.com/cc-ci/recipe-test/v2/internal/swarm/swarmtest"
+	"github.com/cc-ci/recipe-test/v2/internal/testenv"
 )
 
 // The multi-node tests run on a swarm of more than one node, which
@@ -62,7 +66,59 @@ func managerAPI(t *testing.T) *client.Client {
 // placed on a worker, then tears it down, and checks that no node holds
 // anything of the stack.
 func TestMultiNodeLifecycle(t *testing.T) {
+	lifecycleOnWorker(t, multiNode(t), nil)
+}
+
+// TestMultiNodeAbraLifecycle is TestMultiNodeLifecycle with the abra
+// deployer (the stand-in abra of internal/abra/testdata/abra, whose path
+// scripts/multinode.sh puts in RECIPE_TEST_ABRA): abra deploys, restarts
+// and removes; abra app cp, which finds containers through its server's
+// engine alone, cannot reach the app's container on the worker, so the
+// backup and the restores copy through the worker's endpoint, and the
+// volumes abra app volume remove does not see on the worker are removed
+// through it too. No node may hold anything of the stack after.
+func TestMultiNodeAbraLifecycle(t *testing.T) {
 	eps := multiNode(t)
+	bin := os.Getenv("RECIPE_TEST_ABRA")
+	if bin == "" {
+		t.Fatal("RECIPE_TEST_ABRA is not set: scripts/multinode.sh builds the stand-in abra and sets it")
+	}
+	kind, cfg, err := abra.Choose("abra", abra.Config{Binary: bin, Server: "default"}, nil)
+	if err != nil || kind != abra.Abra {
+		t.Fatalf("Choose: %s %v", kind, err)
+	}
+	progress := lifecycleOnWorker(t, eps, func(o *runner.Options) {
+		o.Deploy = runner.Deploy{Deployer: kind, Timeout: 3 * time.Minute,
+			Connect: func(ctx context.Context, log *slog.Logger) (runner.Engine, error) {
+				d, err := abra.Connect(ctx, cfg, log, eps...)
+				if err != nil {
+					return nil, err
+				}
+				return d, nil
+			},
+			Linter: abra.Linter(cfg),
+		}
+	})
+	for _, want := range []string{
+		"$ abra app deploy ",
+		"runs on another node, which abra app cp does not reach",
+		"$ abra app restart ",
+		"$ abra app volume remove ",
+		"$ abra app remove ",
+	} {
+		if !strings.Contains(progress, want) {
+			t.Errorf("the run's progress lacks %q", want)
+		}
+	}
+}
+
+// lifecycleOnWorker runs install, backup and restore of the
+// example-multinode fixture, whose backed-up service is placed on a worker,
+// with the options mod changes, checks that every stage passed with the
+// app on the worker and that no node holds anything of the stack after
+// teardown, and returns the run's progress.
+func lifecycleOnWorker(t *testing.T, eps []multinode.Endpoint, mod func(*runner.Options)) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 12*time.Minute)
 	defer cancel()
 	api := managerAPI(t)
@@ -82,12 +138,13 @@ func TestMultiNodeLifecycle(t *testing.T) {
 	}
 	var appNodes []string
 	var stack string
+	var progress testenv.Buffer
 	o := runner.Options{
 		Source:  runner.Source{Recipe: "../../testdata/recipes/example-multinode", RecipesDir: t.TempDir()},
 		Stages:  []string{runner.StageInstall, runner.StageBackup, runner.StageRestore},
 		Nodes:   runner.Nodes{Endpoints: specs},
 		Janitor: runner.Janitor{LockDir: t.TempDir()},
-		Output:  runner.Output{Dir: t.TempDir(), Progress: t.Output()},
+		Output:  runner.Output{Dir: t.TempDir(), Progress: io.MultiWriter(t.Output(), &progress)},
 		Hooks: runner.Hooks{
 			OnPlanned: func(_ context.Context, res *results.Run) error { stack = res.Stack; return nil },
 			// Where the app runs once each deploying stage ends: the worker.
@@ -97,6 +154,9 @@ func TestMultiNodeLifecycle(t *testing.T) {
 				}
 			},
 		},
+	}
+	if mod != nil {
+		mod(&o)
 	}
 	start := time.Now()
 	res, err := runner.Execute(ctx, o)
@@ -146,6 +206,7 @@ func TestMultiNodeLifecycle(t *testing.T) {
 			t.Errorf("node %s holds, after teardown: %s", n, strings.Join(left, ", "))
 		}
 	}
+	return progress.String()
 }
 
 // localResidue lists, as "kind name", the containers (exited ones too) and

@@ -91,9 +91,6 @@ func (c *config) resolveDeploy() error {
 		if c.deploy.Connect == nil {
 			return fmt.Errorf("deployer abra: no abra engine was configured (an abra binary and a server context)")
 		}
-		if len(c.nodes) > 0 {
-			return fmt.Errorf("deployer abra: node endpoints (%s) are not supported with it yet: use the swarm deployer", c.nodes[0])
-		}
 	default:
 		return fmt.Errorf("unknown deployer %q: use auto, swarm or abra", c.deploy.Deployer)
 	}

@@ -74,7 +74,26 @@ func (c *Client) Remove(ctx context.Context, stack string, progress func(string)
 		_, err := c.API.NetworkRemove(ctx, o.ID, client.NetworkRemoveOptions{})
 		return err
 	}))
-	errs = append(errs, c.removeAll(ctx, ofKind(objs, KindVolume, nil), progress, func(o Object) error {
+	errs = append(errs, c.removeAll(ctx, ofKind(objs, KindVolume, nil), progress, c.volumeRemover(ctx, objs)))
+	errs = append(errs, c.removeAll(ctx, ofKind(objs, KindSecret, nil), progress, func(o Object) error {
+		_, err := c.API.SecretRemove(ctx, o.ID, client.SecretRemoveOptions{})
+		return err
+	}))
+	errs = append(errs, c.removeAll(ctx, ofKind(objs, KindConfig, nil), progress, func(o Object) error {
+		_, err := c.API.ConfigRemove(ctx, o.ID, client.ConfigRemoveOptions{})
+		return err
+	}))
+	errs = append(errs, c.waitNetworksGone(ctx, networks))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("remove stack %s: %w", stack, err)
+	}
+	return nil
+}
+
+// volumeRemover removes a volume of objs on the engine of its node; a
+// volume a container holds fails at once, naming the holders.
+func (c *Client) volumeRemover(ctx context.Context, objs []Object) func(Object) error {
+	return func(o Object) error {
 		api, err := c.engineOf(ctx, o)
 		if err != nil {
 			return permanentError{err}
@@ -87,18 +106,29 @@ func (c *Client) Remove(ctx context.Context, stack string, progress func(string)
 			}
 		}
 		return err
-	}))
-	errs = append(errs, c.removeAll(ctx, ofKind(objs, KindSecret, nil), progress, func(o Object) error {
-		_, err := c.API.SecretRemove(ctx, o.ID, client.SecretRemoveOptions{})
-		return err
-	}))
-	errs = append(errs, c.removeAll(ctx, ofKind(objs, KindConfig, nil), progress, func(o Object) error {
-		_, err := c.API.ConfigRemove(ctx, o.ID, client.ConfigRemoveOptions{})
-		return err
-	}))
-	errs = append(errs, c.waitNetworksGone(ctx, networks))
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("remove stack %s: %w", stack, err)
+	}
+}
+
+// RemoveOtherNodesVolumes removes stack's volumes that are on the swarm's
+// other nodes, beyond the manager's own engine: what a deployer that works
+// through the manager's engine alone leaves (abra's `app volume remove`
+// lists the volumes of its server's engine only), as an operator would
+// with each node's Docker context. Without other nodes it does nothing. A
+// node no endpoint reaches is an error naming it.
+func (c *Client) RemoveOtherNodesVolumes(ctx context.Context, stack string, progress func(string)) error {
+	if c.nodes == nil {
+		return nil
+	}
+	objs, err := c.stackObjects(ctx, stack)
+	if err != nil && objs == nil {
+		return fmt.Errorf("remove the volumes of stack %s on other nodes: %w", stack, err)
+	}
+	remote := ofKind(objs, KindVolume, func(o Object) bool {
+		api, err := c.engineOf(ctx, o)
+		return err != nil || api != c.API
+	})
+	if err := errors.Join(err, c.removeAll(ctx, remote, progress, c.volumeRemover(ctx, objs))); err != nil {
+		return fmt.Errorf("remove the volumes of stack %s on other nodes: %w", stack, err)
 	}
 	return nil
 }
