@@ -139,3 +139,23 @@ func TestOneLineLong(t *testing.T) {
 		}
 	}
 }
+
+// The run's link is the operator's (or, from an untrusted results.json,
+// anyone's): only an http(s) URL becomes a link, with the characters that
+// would end its destination escaped.
+func TestMarkdownRunURL(t *testing.T) {
+	for _, tc := range []struct{ in, want, not string }{
+		{"https://ci.example.org/o/r/actions/runs/7", "[run log](https://ci.example.org/o/r/actions/runs/7)", ""},
+		{"https://ci.example.org/a) [forged](https://evil.example", "[run log](https://ci.example.org/a%29%20%5Bforged%5D%28https://evil.example)", "[forged]("},
+		{"javascript:alert(1)", "", "run log"},
+		{"x\n### Forged heading", "", "Forged"},
+	} {
+		md := RenderMarkdown(&results.Run{Status: results.Pass, Recipe: "r", RunURL: tc.in}, MaxMarkdown)
+		if tc.want != "" && !strings.Contains(md, tc.want) {
+			t.Errorf("RunURL %q: report lacks %q:\n%s", tc.in, tc.want, md)
+		}
+		if tc.not != "" && strings.Contains(md, tc.not) {
+			t.Errorf("RunURL %q: report has %q:\n%s", tc.in, tc.not, md)
+		}
+	}
+}

@@ -300,8 +300,8 @@ func markdownFacts(run *results.Run) string {
 	if run.DurationS > 0 {
 		add("took %s", duration(run.DurationS))
 	}
-	if run.RunURL != "" {
-		add("[run log](%s)", run.RunURL)
+	if u := safeURL(run.RunURL); u != "" {
+		add("[run log](%s)", u)
 	}
 	if run.ToolVersion != "" {
 		add("recipe-test %s", run.ToolVersion)
