@@ -1,6 +1,7 @@
 # The action image: one static recipe-test binary, the enrolled recipes'
-# precompiled test binaries with their recipe.toml, and Debian's
-# chromium-headless-shell (with fonts) for browser tests, on Debian slim.
+# precompiled test binaries with their recipe.toml, Debian's
+# chromium-headless-shell (with fonts) for browser tests, and OpenSSH's
+# client for `--node NAME=ssh://...` endpoints, on Debian slim.
 # No Go toolchain at run time, no USER line (the Actions runner mounts the
 # Docker socket, owned by root; results written into the workspace are
 # handed to the workspace's owner). The release workflow
@@ -47,13 +48,20 @@ RUN set -e; for dir in recipes/*/; do \
 # SwiftShader), X11 tools, keymaps, iconv modules, the full browser's
 # resources, Vulkan's validation layer, other locales' strings, docs; no
 # shell or package manager. The harness finds the binary in /usr/lib/chromium.
+# openssh-client is there for ssh:// node endpoints (docker/cli's connection
+# helper runs `ssh HOST docker system dial-stdio`): its ssh and the helpers
+# ssh runs for FIDO and PKCS#11 keys, with their libraries (Kerberos',
+# libfido2), about 3 MB; not its other tools (scp, sftp, the agent,
+# ssh-keygen, ssh-keyscan) nor what only its install scripts use (adduser,
+# passwd and their PAM, audit and SELinux policy libraries).
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
- && apt-get install -y --no-install-recommends chromium-headless-shell fonts-liberation ca-certificates tzdata
+ && apt-get install -y --no-install-recommends chromium-headless-shell fonts-liberation ca-certificates tzdata openssh-client
 RUN set -e; \
-    skip=' libgl1-mesa-dri libllvm15 libz3-4 libxml2 libicu72 x11-utils xdg-utils sysvinit-utils openssl debconf xkb-data '; \
+    skip=' libgl1-mesa-dri libllvm15 libz3-4 libxml2 libicu72 x11-utils xdg-utils sysvinit-utils openssl debconf xkb-data'; \
+    skip="$skip adduser passwd libpam0g libpam-modules libpam-modules-bin libaudit1 libaudit-common libcap-ng0 libcrypt1 libdb5.3 libsemanage2 libsemanage-common libsepol2 "; \
     pkgs=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances \
-      chromium-headless-shell fonts-liberation ca-certificates tzdata | grep '^[a-z0-9]' | sort -u); \
+      chromium-headless-shell fonts-liberation ca-certificates tzdata openssh-client | grep '^[a-z0-9]' | sort -u); \
     : > /tmp/files; \
     for p in $pkgs; do \
       case "$skip" in *" $p "*) continue ;; esac; \
@@ -69,13 +77,15 @@ RUN set -e; \
       [ -e "$f" ] || [ -L "$f" ] || continue; \
       [ -d "$f" ] && [ ! -L "$f" ] && case "$f" in /etc/ssl/certs|/etc/ld.so.conf.d|/var/cache/fontconfig) ;; *) continue ;; esac; \
       case "$f" in /usr/share/doc/*|/usr/share/man/*|/usr/share/info/*|/usr/share/lintian/*|/usr/share/locale/*|/usr/lib/x86_64-linux-gnu/gconv/*) continue ;; esac; \
+      case "$f" in /usr/bin/scp|/usr/bin/sftp|/usr/bin/slogin|/usr/bin/ssh-*|/usr/lib/openssh/agent-launch|/usr/lib/openssh/ssh-keysign|/usr/lib/systemd/*|/usr/share/apport/*) continue ;; esac; \
       printf '%s\n' "${f#/}"; \
     done > /tmp/keep; \
     tar -C / -cf - -T /tmp/keep | tar -C /rootfs --keep-directory-symlink -xf -; \
     cd /rootfs/usr/lib/chromium; \
     rm -f resources.pak chrome_100_percent.pak chrome_200_percent.pak libVkLayer_khronos_validation.so libVkICD_mock_icd.so chrome_crashpad_handler; \
     find locales -name '*.pak' ! -name 'en-US.pak' -delete; \
-    chroot /rootfs /usr/lib/chromium/chromium-headless-shell --version
+    chroot /rootfs /usr/lib/chromium/chromium-headless-shell --version; \
+    if chroot /rootfs /lib64/ld-linux-x86-64.so.2 --list /usr/bin/ssh | grep 'not found'; then exit 1; fi
 
 FROM scratch
 COPY --from=runtime /rootfs /

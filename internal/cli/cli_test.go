@@ -213,3 +213,19 @@ func TestInspectStreams(t *testing.T) {
 		t.Errorf("streams:\n%s\nwant:\n%s", strings.Join(seen, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// An ssh:// node with no ssh binary here (as in an image without
+// OpenSSH's client) is a usage error at plan time naming the node and the
+// missing binary: exit 2, before the swarm (here an address that answers
+// nothing) is ever dialled.
+func TestRunSSHNodeWithoutSSHExit2(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	t.Setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "run", "--recipe", filepath.Join("..", "..", "testdata", "recipes", "example"),
+		"--node", "worker-1=ssh://ci@worker-1.example.org", "--out", out)
+	if code != exitConfig || !strings.Contains(stderr, "node worker-1: endpoint ssh://ci@worker-1.example.org is reached by running ssh") ||
+		!strings.Contains(stderr, "no ssh binary here") || strings.Contains(stderr, "127.0.0.1:1") {
+		t.Errorf("exit %d, stderr %q; want exit %d naming node worker-1 and the missing ssh, the swarm never dialled", code, stderr, exitConfig)
+	}
+}

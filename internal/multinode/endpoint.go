@@ -10,8 +10,10 @@ package multinode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
+	"os/exec"
 	"slices"
 	"strings"
 
@@ -80,6 +82,9 @@ func dial(e Endpoint, contextStore string) (*client.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", e.Node, err)
 	}
+	if err := canDial(e, ep); err != nil {
+		return nil, err
+	}
 	opts, err := ep.ClientOpts()
 	if err != nil {
 		return nil, fmt.Errorf("node %s: endpoint %s: %w", e.Node, e.Target, err)
@@ -89,6 +94,48 @@ func dial(e Endpoint, contextStore string) (*client.Client, error) {
 		return nil, fmt.Errorf("node %s: endpoint %s: %w", e.Node, e.Target, err)
 	}
 	return api, nil
+}
+
+// Check resolves each endpoint as Dial does (a context is read from the
+// Docker CLI's context store) and returns an error naming every node whose
+// endpoint cannot be dialled from here, without connecting: a context that
+// cannot be read, or an ssh:// engine (a URL or a context's host) with no
+// ssh binary on PATH. docker/cli's connection helper would only fail at
+// the first request, with "exec: ssh: not found" behind a connection
+// error; the runner checks at plan time, before anything is deployed.
+func Check(eps []Endpoint) error { return check(eps, config.ContextStoreDir()) }
+
+// check is Check with the context store's folder.
+func check(eps []Endpoint, contextStore string) error {
+	var errs []error
+	for _, e := range eps {
+		ep, err := endpointOf(e.Target, contextStore)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("node %s: %w", e.Node, err))
+			continue
+		}
+		errs = append(errs, canDial(e, ep))
+	}
+	return errors.Join(errs...)
+}
+
+// canDial returns an error naming the node when its engine is reached over
+// ssh and no ssh binary is on PATH: docker/cli's connection helper runs
+// `ssh HOST docker system dial-stdio`, with the keys, known_hosts and
+// config of the user's ~/.ssh.
+func canDial(e Endpoint, ep docker.Endpoint) error {
+	u, err := url.Parse(ep.Host)
+	if err != nil || u.Scheme != "ssh" {
+		return nil
+	}
+	if _, err := exec.LookPath("ssh"); err != nil {
+		via := ""
+		if !isURL(e.Target) {
+			via = " (docker context " + e.Target + ")"
+		}
+		return fmt.Errorf("node %s: endpoint %s%s is reached by running ssh (docker/cli's connection helper: ssh HOST docker system dial-stdio), and there is no ssh binary here: %w; install OpenSSH's client (Debian's openssh-client) or give a tcp:// endpoint", e.Node, ep.Host, via, err)
+	}
+	return nil
 }
 
 // endpointOf resolves a target into docker/cli's endpoint, whose ClientOpts

@@ -1,6 +1,8 @@
 package multinode
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -99,6 +101,11 @@ func TestDialContext(t *testing.T) {
 // TestDialSSH: an ssh:// endpoint goes through docker/cli's connection
 // helper (ssh HOST docker system dial-stdio), not a TCP dial.
 func TestDialSSH(t *testing.T) {
+	bin := t.TempDir() // an ssh on PATH (dial checks there is one), never run
+	if err := os.WriteFile(filepath.Join(bin, "ssh"), []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin)
 	api, err := dial(Endpoint{Node: "w", Target: "ssh://ci@w.example.org"}, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -106,5 +113,53 @@ func TestDialSSH(t *testing.T) {
 	defer api.Close()
 	if got := api.DaemonHost(); got != "http://docker.example.com" {
 		t.Errorf("ssh endpoint's host %s, want the connection helper's placeholder", got)
+	}
+}
+
+// TestCheckSSHBinary: an ssh:// endpoint, as a URL or as a context's host,
+// is refused naming the node and the missing ssh binary when PATH has
+// none, before anything connects; with an ssh on PATH, and for tcp://
+// endpoints either way, Check passes. Dial refuses the same.
+func TestCheckSSHBinary(t *testing.T) {
+	dir := t.TempDir()
+	if err := contexts(dir).CreateOrUpdate(store.Metadata{
+		Name:      "ssh-ctx",
+		Metadata:  map[string]any{},
+		Endpoints: map[string]any{docker.DockerEndpoint: docker.EndpointMeta{Host: "ssh://ci@w2.example.org"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	viaURL := Endpoint{Node: "w1", Target: "ssh://ci@w1.example.org"}
+	viaCtx := Endpoint{Node: "w2", Target: "ssh-ctx"}
+	plain := Endpoint{Node: "w3", Target: "tcp://192.0.2.7:2375"}
+
+	t.Setenv("PATH", t.TempDir()) // no ssh
+	err := check([]Endpoint{viaURL, viaCtx, plain}, dir)
+	for _, want := range []string{"node w1: endpoint ssh://ci@w1.example.org is reached by running ssh",
+		"node w2: endpoint ssh://ci@w2.example.org (docker context ssh-ctx)", "no ssh binary here"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("check without ssh on PATH: %v, want an error with %q", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "w3") {
+		t.Errorf("check without ssh on PATH: %v, names the tcp:// node w3", err)
+	}
+	if api, err := dial(viaURL, dir); err == nil || !strings.Contains(err.Error(), "no ssh binary here") {
+		if api != nil {
+			api.Close()
+		}
+		t.Errorf("dial %s without ssh on PATH: %v, want the missing ssh named", viaURL, err)
+	}
+	if err := check([]Endpoint{{Node: "w4", Target: "missing-ctx"}}, dir); err == nil || !strings.Contains(err.Error(), "node w4: docker context missing-ctx") {
+		t.Errorf("check of a missing context: %v, want an error naming the node and the context", err)
+	}
+
+	bin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bin, "ssh"), []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin)
+	if err := check([]Endpoint{viaURL, viaCtx, plain}, dir); err != nil {
+		t.Errorf("check with an ssh on PATH: %v", err)
 	}
 }

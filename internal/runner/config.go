@@ -51,6 +51,11 @@ func resolve(o Options) (config, error) {
 	if c.nodes, err = multinode.Parse(o.Nodes.Endpoints); err != nil {
 		return config{}, err
 	}
+	// An ssh:// node needs an ssh binary here (the action image has one):
+	// refused now, naming the node, not at the first exec on it.
+	if err := multinode.Check(c.nodes); err != nil {
+		return config{}, err
+	}
 	if err := c.resolveDeploy(); err != nil {
 		return config{}, err
 	}
