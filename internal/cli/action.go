@@ -90,6 +90,12 @@ func runAction(cmd *cobra.Command, getenv func(string) string) error {
 	if err := runInputs(in, &o); err != nil {
 		return usageError{err}
 	}
+	ssh, removeSSH, err := sshInputs(in, a.AddMask)
+	if err != nil {
+		return usageError{err}
+	}
+	defer removeSSH()
+	o.Nodes.SSH = ssh
 	if err := useDeployer(&o, abraFlags{binary: in("abra"), server: in("abra-server")}); err != nil {
 		return usageError{err}
 	}

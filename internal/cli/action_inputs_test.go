@@ -28,6 +28,7 @@ var cliOnly = map[string]string{
 	"no-janitor":    "an operator's choice for the swarm, not a workflow's",
 	"lease-ttl":     "an operator's choice for the swarm, not a workflow's",
 	"container":     "the action finds its own container; the flag is for a CLI in a container of another engine",
+	"ssh-identity":  "the action takes the key's text from a secret (input ssh-key): a key file would be in the pull request's workspace",
 }
 
 // actionInputs are the inputs action.yml declares.

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cc-ci/recipe-test/v2/internal/abra"
-	"github.com/cc-ci/recipe-test/v2/internal/multinode"
 	"github.com/cc-ci/recipe-test/v2/internal/runner"
 )
 
@@ -35,7 +34,7 @@ func useDeployer(o *runner.Options, f abraFlags) error {
 	if kind == abra.Abra {
 		o.Deploy.Connect = func(ctx context.Context, log *slog.Logger) (runner.Engine, error) {
 			// The plan checked the endpoints before anything connects.
-			nodes, err := multinode.Parse(o.Nodes.Endpoints)
+			nodes, err := runner.ParseNodes(o.Nodes)
 			if err != nil {
 				return nil, err
 			}

@@ -9,12 +9,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cc-ci/recipe-test/v2/internal/janitor"
+	"github.com/cc-ci/recipe-test/v2/internal/runner"
 )
 
 func newJanitorCmd() *cobra.Command {
 	var o janitor.Options
 	var suffix string
-	var nodes []string
+	var nodes runner.Nodes
 	cmd := &cobra.Command{
 		Use:   "janitor",
 		Short: "Reap what killed runs left behind on the swarm",
@@ -68,7 +69,7 @@ does this at its start too.`,
 }
 
 func newTeardownCmd() *cobra.Command {
-	var nodes []string
+	var nodes runner.Nodes
 	cmd := &cobra.Command{
 		Use:   "teardown STACK",
 		Short: "Remove a retained run stack and verify nothing is left",

@@ -213,7 +213,7 @@ func registerRunFlags(f *pflag.FlagSet, o *runner.Options, stages *[]string, ff 
 	f.BoolVar(&o.Janitor.Off, "no-janitor", false, "do not reap orphaned run stacks at start")
 	f.IntVar(&o.Janitor.Budget, "budget", 0, "the swarm-wide run budget in slots: the run waits until its weight (recipe.toml's [budget] weight, 1 by default, plus its dependencies') fits beside every other run on the swarm with a budget; 0 = no budget")
 	f.DurationVar(&o.Janitor.LeaseTTL, "lease-ttl", lease.DefaultTTL, "the run's lease on the swarm lasts this long unrenewed: a janitor reaps a dead run's stack once it expired")
-	registerNodeFlag(f, &o.Nodes.Endpoints)
+	registerNodeFlag(f, &o.Nodes)
 	f.StringVar(&o.Ingress.Container, "container", "auto", "direct ingress: the container to join to the run's network to reach the app (auto: the one recipe-test runs in, if any; none: reach tasks as a host does)")
 	registerLimitFlags(f, &o.Limits)
 	ff.register(f)

@@ -27,6 +27,7 @@ import (
 type Endpoint struct {
 	Node   string // the node's hostname as the swarm lists it (docker node ls), or its ID
 	Target string // a Docker host URL (unix://, tcp://, ssh://) or a Docker context's name
+	SSH    SSH    // the key and known_hosts ssh uses for it, if not the user's ~/.ssh (WithSSH)
 }
 
 func (e Endpoint) String() string { return e.Node + "=" + e.Target }
@@ -85,7 +86,12 @@ func dial(e Endpoint, contextStore string) (*client.Client, error) {
 	if err := canDial(e, ep); err != nil {
 		return nil, err
 	}
-	opts, err := ep.ClientOpts()
+	var opts []client.Opt
+	if e.SSH.set() && isSSH(ep.Host) {
+		opts, err = sshClientOpts(e, ep.Host)
+	} else {
+		opts, err = ep.ClientOpts()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("node %s: endpoint %s: %w", e.Node, e.Target, err)
 	}

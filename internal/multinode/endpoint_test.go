@@ -19,7 +19,7 @@ func TestParse(t *testing.T) {
 	}{
 		{in: nil},
 		{in: []string{"w1=tcp://10.0.0.2:2375", " w2 = ssh://ci@w2.example.org", "w3=remote-ctx", "w4=unix:///run/w4.sock"},
-			want: []Endpoint{{"w1", "tcp://10.0.0.2:2375"}, {"w2", "ssh://ci@w2.example.org"}, {"w3", "remote-ctx"}, {"w4", "unix:///run/w4.sock"}}},
+			want: []Endpoint{{Node: "w1", Target: "tcp://10.0.0.2:2375"}, {Node: "w2", Target: "ssh://ci@w2.example.org"}, {Node: "w3", Target: "remote-ctx"}, {Node: "w4", Target: "unix:///run/w4.sock"}}},
 		{in: []string{"w1"}, wantErr: `node "w1": want NAME=ENDPOINT`},
 		{in: []string{"=tcp://x:1"}, wantErr: "want NAME=ENDPOINT"},
 		{in: []string{"w1="}, wantErr: "want NAME=ENDPOINT"},

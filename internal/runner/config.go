@@ -48,7 +48,7 @@ func resolve(o Options) (config, error) {
 	if c.source.RecipesDir == "" {
 		c.source.RecipesDir = enrollment.DefaultRecipesDir()
 	}
-	if c.nodes, err = multinode.Parse(o.Nodes.Endpoints); err != nil {
+	if c.nodes, err = ParseNodes(o.Nodes); err != nil {
 		return config{}, err
 	}
 	// An ssh:// node needs an ssh binary here (the action image has one):
@@ -150,3 +150,14 @@ func (c *config) resolveRest() {
 
 // has reports whether stage is selected.
 func (c *config) has(stage string) bool { return slices.Contains(c.stages, stage) }
+
+// ParseNodes reads the node endpoints with their ssh options
+// (multinode.Parse, multinode.WithSSH): what every command that reaches a
+// swarm's nodes is given.
+func ParseNodes(n Nodes) ([]multinode.Endpoint, error) {
+	eps, err := multinode.Parse(n.Endpoints)
+	if err != nil {
+		return nil, err
+	}
+	return multinode.WithSSH(eps, n.SSH)
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cc-ci/recipe-test/v2/internal/lifecycle"
+	"github.com/cc-ci/recipe-test/v2/internal/multinode"
 	"github.com/cc-ci/recipe-test/v2/internal/results"
 )
 
@@ -80,6 +81,9 @@ type Nodes struct {
 	// host URL (unix://, tcp://, ssh://) or Docker context name reaching
 	// its engine. A node of the swarm none names fails the run's inventory.
 	Endpoints []string
+	// SSH is the key and known_hosts file ssh uses for the ssh://
+	// endpoints instead of the user's ~/.ssh (empty: ssh's defaults).
+	SSH multinode.SSH
 }
 
 // Ingress is how the deployed app is reached.
