@@ -2,6 +2,8 @@ package multinode_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +17,7 @@ import (
 
 	swarmtypes "github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/cc-ci/recipe-test/v2/harness"
 	"github.com/cc-ci/recipe-test/v2/internal/abra"
@@ -471,5 +474,85 @@ func TestMultiNodeWrongEndpoint(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.ep.Node) {
 			t.Errorf("Open(%s) on %s: %v, want an error naming %s with %q", tc.ep, self, err, tc.ep.Node, tc.want)
 		}
+	}
+}
+
+// TestMultiNodeSSHFiles: an ssh:// worker reached with the key and
+// known_hosts given as files (--ssh-identity, --ssh-known-hosts; the
+// action's ssh-key and ssh-known-hosts inputs), as in an action's
+// container where ssh has no ~/.ssh of its own. The files are copies of
+// the operator's, somewhere else: with them the worker answers; with an
+// empty known_hosts the host is refused although ~/.ssh/known_hosts pins
+// it, and with another key the login is refused although ~/.ssh holds the
+// right one: ssh uses the files given, and only those.
+func TestMultiNodeSSHFiles(t *testing.T) {
+	eps := multiNode(t)
+	if !strings.HasPrefix(eps[0].Target, "ssh://") {
+		t.Skipf("the worker's endpoint %s is not ssh://", eps[0].Target)
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	copyTo := func(src, name string) string {
+		t.Helper()
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatalf("the operator's ssh file: %v", err)
+		}
+		dst := filepath.Join(dir, name)
+		if err := os.WriteFile(dst, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return dst
+	}
+	key := copyTo(filepath.Join(home, ".ssh", "id_ed25519"), "key")
+	hosts := copyTo(filepath.Join(home, ".ssh", "known_hosts"), "hosts")
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "not authorized")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other")
+	if err := os.WriteFile(other, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	api := managerAPI(t)
+	for _, tc := range []struct {
+		name string
+		ssh  multinode.SSH
+		want string // "" = reached
+	}{
+		{"the operator's files elsewhere", multinode.SSH{Identity: key, KnownHosts: hosts}, ""},
+		{"an empty known_hosts", multinode.SSH{Identity: key, KnownHosts: empty}, "Host key verification failed"},
+		{"a key the worker does not know", multinode.SSH{Identity: other, KnownHosts: hosts}, "Permission denied"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			with, err := multinode.WithSSH(eps, tc.ssh)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := multinode.Open(ctx, api, with)
+			if err == nil {
+				n.Close()
+			}
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("Open with %+v: %v", tc.ssh, err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), eps[0].Node)):
+				t.Errorf("Open with %+v: %v, want an error naming %s with %q", tc.ssh, err, eps[0].Node, tc.want)
+			}
+		})
 	}
 }
