@@ -38,7 +38,7 @@ func sshInputs(in func(string) string, mask func(string)) (multinode.SSH, func()
 	var s multinode.SSH
 	for _, f := range []struct {
 		input, text, name string
-		path          *string
+		path              *string
 	}{{"ssh-key", key, "id", &s.Identity}, {"ssh-known-hosts", hosts, "known_hosts", &s.KnownHosts}} {
 		if f.text == "" {
 			continue
