@@ -37,6 +37,10 @@ func actionImageRef(t *testing.T) string {
 	return ref
 }
 
+// actionDevImage is the tag actionImage builds this work tree's action
+// image as.
+const actionDevImage = "recipe-test-action:dev"
+
 // actionImage builds this work tree's Dockerfile (stamped with git
 // describe, on the local base images) and tags it as the image action.yml
 // runs, so that `uses: ./` under act runs this code instead of pulling the
@@ -46,7 +50,7 @@ func actionImageRef(t *testing.T) string {
 func actionImage(t *testing.T) string {
 	t.Helper()
 	ref := actionImageRef(t)
-	const dev = "recipe-test-action:dev"
+	const dev = actionDevImage
 	for _, img := range []string{"debian:bookworm-slim", "golang:1.26-bookworm"} {
 		if exec.Command("docker", "image", "inspect", img).Run() != nil {
 			t.Fatalf("base image %s missing: run scripts/base-images.sh", img)

@@ -24,35 +24,13 @@ import (
 // request's suite in golang:1.26-bookworm and the action (this work tree's
 // image, as cc-ci/recipe-test@v2 through act's --local-repository) tests
 // example with it, reporting to the Gitea pull request. Nothing of the run
-// may be left on the swarm.
-//
-// Upstream act reads actions as owner/repo@ref only; Gitea's runner (a
-// fork of act) reads the full URLs Gitea needs: the test drops the
-// https://github.com/ prefix and changes nothing else.
+// may be left on the swarm. The workflow runs as it is, but for the
+// https://github.com/ prefix of its actions (see runGiteaWorkflow).
 func TestGiteaPullRequestWorkflowUnderAct(t *testing.T) {
-	testenv.Swarm(t)
-	act := actBinary(t)
-	g := testenv.GiteaServer(t)
-	root := testenv.RepoRoot(t)
-	api, err := client.New(client.FromEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { api.Close() })
+	act, g, root, api := giteaActEnv(t)
 	actionImage(t) // action.yml's image, this code's
 	// The workflow's docker:// steps run the action image by its moving tag.
-	const moving = "ghcr.io/cc-ci/recipe-test:v2"
-	if exec.Command("docker", "image", "inspect", moving).Run() != nil {
-		t.Cleanup(func() { exec.Command("docker", "rmi", moving).Run() })
-	}
-	if out, err := exec.Command("docker", "tag", "recipe-test-action:dev", moving).CombinedOutput(); err != nil {
-		t.Fatalf("docker tag: %v\n%s", err, out)
-	}
-	if _, err := api.VolumeInspect(t.Context(), "act-toolcache", client.VolumeInspectOptions{}); err != nil {
-		t.Cleanup(func() {
-			api.VolumeRemove(context.Background(), "act-toolcache", client.VolumeRemoveOptions{Force: true})
-		})
-	}
+	tagImage(t, actionDevImage, movingActionImage)
 
 	ci := catalogueRepository(t, root)
 	name := fmt.Sprintf("catalogue-%d", time.Now().UnixNano())
@@ -68,46 +46,10 @@ func TestGiteaPullRequestWorkflowUnderAct(t *testing.T) {
 	if head := strings.TrimSpace(gitIn(t, ci, "rev-parse", "HEAD")); head != pr.Head.SHA {
 		t.Fatalf("the pull request's head %s, the checkout's %s", pr.Head.SHA, head)
 	}
-	event := filepath.Join(t.TempDir(), "event.json")
 	payload := fmt.Sprintf(`{"action":"opened","number":%d,"pull_request":{"number":%d,"head":{"sha":%q,"ref":"enroll/example"},"base":{"ref":"main"}},"repository":{"full_name":"%s/%s"}}`,
 		pr.Number, pr.Number, pr.Head.SHA, g.Admin, name)
-	if err := os.WriteFile(event, []byte(payload), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, "docs", "workflows", "gitea-pr.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	workflow := filepath.Join(t.TempDir(), "gitea-pr.yml")
-	if err := os.WriteFile(workflow, []byte(strings.ReplaceAll(string(data), "uses: https://github.com/", "uses: ")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// The action as cc-ci/recipe-test@v2 resolves it: its action.yml.
-	action := t.TempDir()
-	if yml, err := os.ReadFile(filepath.Join(root, "action.yml")); err != nil || os.WriteFile(filepath.Join(action, "action.yml"), yml, 0o644) != nil {
-		t.Fatalf("action.yml: %v", err)
-	}
-
-	cmd := exec.CommandContext(t.Context(), act, "pull_request", "-W", workflow, "-e", event,
-		"-P", "ubuntu-latest=debian:bookworm-slim", "-P", "swarm=debian:bookworm-slim", "--pull=false",
-		"--action-offline-mode", "--no-cache-server", "--rm",
-		"--local-repository", "cc-ci/recipe-test@v2="+action,
-		"--env", "GITEA_ACTIONS=true", "--env", "GITHUB_SERVER_URL="+g.URL, "--env", "GITHUB_REPOSITORY="+g.Admin+"/"+name,
-		"-s", "RECIPE_TEST_TOKEN")
-	cmd.Dir = ci
-	cmd.Env = append(os.Environ(), "RECIPE_TEST_TOKEN="+g.Token)
-	cmd.Stdin = nil
-	cmd.WaitDelay = time.Minute
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	log := string(out)
-	t.Logf("act ran for %s", time.Since(start).Round(time.Second))
-	if err != nil || strings.Count(log, "Job succeeded") != 2 {
-		t.Fatalf("act: %v\n%s", err, tailLines(log, 120))
-	}
-	if strings.Contains(log, g.Token) {
-		t.Error("the token is in act's log")
-	}
+	log := runGiteaWorkflow(t, act, g, giteaWorkflow{file: "gitea-pr.yml", event: "pull_request", payload: payload,
+		dir: ci, repo: g.Admin + "/" + name, jobs: 2})
 	// changed chose the recipe the pull request adds, not the other one.
 	if !strings.Contains(log, `recipes=["example"]`) {
 		t.Errorf("changed's output is not [\"example\"]:\n%s", tailLines(log, 120))
@@ -134,6 +76,132 @@ func TestGiteaPullRequestWorkflowUnderAct(t *testing.T) {
 		t.Errorf("comments on the pull request: %+v", comments)
 	}
 	noRunLeft(t, api, "_ci_example_org")
+}
+
+// movingActionImage is the tag the catalogue workflows' docker:// steps
+// run the action image by.
+const movingActionImage = "ghcr.io/cc-ci/recipe-test:v2"
+
+// giteaActEnv is what running a catalogue Gitea workflow under act needs:
+// the swarm, act, the test Gitea, this repository's root and a Docker
+// client. act's tool cache volume is removed afterwards unless it was
+// there before.
+func giteaActEnv(t *testing.T) (act string, g *testenv.Gitea, root string, api *client.Client) {
+	t.Helper()
+	testenv.Swarm(t)
+	act = actBinary(t)
+	g = testenv.GiteaServer(t)
+	root = testenv.RepoRoot(t)
+	api, err := client.New(client.FromEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { api.Close() })
+	if _, err := api.VolumeInspect(t.Context(), "act-toolcache", client.VolumeInspectOptions{}); err != nil {
+		t.Cleanup(func() {
+			api.VolumeRemove(context.Background(), "act-toolcache", client.VolumeRemoveOptions{Force: true})
+		})
+	}
+	return act, g, root, api
+}
+
+// tagImage tags the image src as ref for the test; afterwards ref names
+// the image it named before, or nothing.
+func tagImage(t *testing.T, src, ref string) {
+	t.Helper()
+	before, _ := exec.Command("docker", "image", "inspect", "--format", "{{.Id}}", ref).Output()
+	if out, err := exec.Command("docker", "tag", src, ref).CombinedOutput(); err != nil {
+		t.Fatalf("docker tag %s %s: %v\n%s", src, ref, err, out)
+	}
+	t.Cleanup(func() {
+		if id := strings.TrimSpace(string(before)); id != "" {
+			exec.Command("docker", "tag", id, ref).Run()
+			return
+		}
+		exec.Command("docker", "rmi", ref).Run()
+	})
+}
+
+// giteaWorkflow is a catalogue workflow for Gitea as a test runs it under
+// act.
+type giteaWorkflow struct {
+	file    string // under docs/workflows
+	event   string // act's event: pull_request, workflow_dispatch...
+	payload string // the event's payload (JSON)
+	dir     string // the CI repository's checkout, where act runs
+	repo    string // the CI repository on the Gitea, OWNER/NAME
+	// image is the image the action (cc-ci/recipe-test@v2) runs: ""
+	// keeps the one action.yml names.
+	image string
+	jobs  int // the jobs that must succeed, each matrix entry one
+}
+
+// runGiteaWorkflow runs w under act as Gitea's runner would (GITEA_ACTIONS,
+// the Gitea's URL, the token as the RECIPE_TEST_TOKEN secret), with
+// cc-ci/recipe-test@v2 this work tree's action.yml, and returns act's
+// log. It fails t unless act succeeded with w.jobs jobs, or if the token
+// is in the log.
+//
+// Upstream act reads actions as owner/repo@ref only; Gitea's runner (a
+// fork of act) reads the full URLs Gitea needs: the workflow's copy drops
+// the https://github.com/ prefix and changes nothing else.
+func runGiteaWorkflow(t *testing.T, act string, g *testenv.Gitea, w giteaWorkflow) string {
+	t.Helper()
+	root := testenv.RepoRoot(t)
+	tmp := t.TempDir()
+	event := filepath.Join(tmp, "event.json")
+	if err := os.WriteFile(event, []byte(w.payload), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "docs", "workflows", w.file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	workflow := filepath.Join(tmp, w.file)
+	if err := os.WriteFile(workflow, []byte(strings.ReplaceAll(string(data), "uses: https://github.com/", "uses: ")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The action as cc-ci/recipe-test@v2 resolves it: its action.yml.
+	yml, err := os.ReadFile(filepath.Join(root, "action.yml"))
+	if err != nil {
+		t.Fatalf("action.yml: %v", err)
+	}
+	if w.image != "" {
+		named := "image: docker://" + actionImageRef(t) + "\n"
+		if !strings.Contains(string(yml), named) {
+			t.Fatalf("action.yml has no line %q", strings.TrimSpace(named))
+		}
+		yml = []byte(strings.Replace(string(yml), named, "image: docker://"+w.image+"\n", 1))
+	}
+	action := filepath.Join(tmp, "action")
+	if err := os.MkdirAll(action, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(action, "action.yml"), yml, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.CommandContext(t.Context(), act, w.event, "-W", workflow, "-e", event,
+		"-P", "ubuntu-latest=debian:bookworm-slim", "-P", "swarm=debian:bookworm-slim", "--pull=false",
+		"--action-offline-mode", "--no-cache-server", "--rm",
+		"--local-repository", "cc-ci/recipe-test@v2="+action,
+		"--env", "GITEA_ACTIONS=true", "--env", "GITHUB_SERVER_URL="+g.URL, "--env", "GITHUB_REPOSITORY="+w.repo,
+		"-s", "RECIPE_TEST_TOKEN")
+	cmd.Dir = w.dir
+	cmd.Env = append(os.Environ(), "RECIPE_TEST_TOKEN="+g.Token)
+	cmd.Stdin = nil
+	cmd.WaitDelay = time.Minute
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	log := string(out)
+	t.Logf("act ran %s for %s", w.file, time.Since(start).Round(time.Second))
+	if n := strings.Count(log, "Job succeeded"); err != nil || n != w.jobs {
+		t.Fatalf("act: %v; %d of %d jobs succeeded\n%s", err, n, w.jobs, tailLines(log, 150))
+	}
+	if strings.Contains(log, g.Token) {
+		t.Error("the token is in act's log")
+	}
+	return log
 }
 
 // catalogueRepository makes a CI repository as a catalogue has it: on
