@@ -41,13 +41,15 @@ type workflowJob struct {
 }
 
 type workflowStep struct {
-	Name string            `yaml:"name"`
-	ID   string            `yaml:"id"`
-	Uses string            `yaml:"uses"`
-	If   string            `yaml:"if"`
-	Run  string            `yaml:"run"`
-	Env  map[string]string `yaml:"env"`
-	With map[string]string `yaml:"with"`
+	Name string `yaml:"name"`
+	ID   string `yaml:"id"`
+	Uses string `yaml:"uses"`
+	If   string `yaml:"if"`
+	Run  string `yaml:"run"`
+	// WorkingDirectory is where a run step's shell starts.
+	WorkingDirectory string            `yaml:"working-directory"`
+	Env              map[string]string `yaml:"env"`
+	With             map[string]string `yaml:"with"`
 }
 
 func readWorkflow(t *testing.T, name string) (workflow, string) {
