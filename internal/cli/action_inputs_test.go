@@ -372,3 +372,37 @@ func TestActionAbraDeployerNeedsServer(t *testing.T) {
 		t.Fatalf("err %v (exit %d)\n%s", err, exitCode(err), stdout.String())
 	}
 }
+
+// Runners evaluate no expression in action.yml's descriptions and refuse
+// the file ("expressions are not allowed here", as act says): an
+// example of a workflow's ${{ ... }} belongs in the README, not there.
+func TestActionDescriptionsHaveNoExpressions(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var action struct {
+		Description string `yaml:"description"`
+		Inputs      map[string]struct {
+			Description string `yaml:"description"`
+		} `yaml:"inputs"`
+		Outputs map[string]struct {
+			Description string `yaml:"description"`
+		} `yaml:"outputs"`
+	}
+	if err := yaml.Unmarshal(data, &action); err != nil {
+		t.Fatal(err)
+	}
+	texts := map[string]string{"description": action.Description}
+	for name, in := range action.Inputs {
+		texts["input "+name] = in.Description
+	}
+	for name, out := range action.Outputs {
+		texts["output "+name] = out.Description
+	}
+	for where, text := range texts {
+		if strings.Contains(text, "${{") {
+			t.Errorf("action.yml: the %s's description holds an expression: %q", where, text)
+		}
+	}
+}
